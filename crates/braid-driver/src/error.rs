@@ -1,0 +1,62 @@
+use thiserror::Error;
+
+/// What kind of failure, so the runner and CLI can react without parsing messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The URL could not be understood.
+    Url,
+    /// The server could not be reached or refused the connection.
+    Connect,
+    /// The server rejected the credentials.
+    Auth,
+    /// The database named in the URL does not exist.
+    NoDatabase,
+    /// The server rejected a statement.
+    Sql,
+    /// The migration lock was not obtained in time.
+    LockTimeout,
+    /// The driver does not support what was asked.
+    Unsupported,
+    /// A local I/O failure (e.g. an SQLite file).
+    Io,
+    /// A bug or panic inside the driver.
+    Internal,
+}
+
+/// A driver error: its kind, the server's own code (SQLSTATE, MySQL error number, SQLite
+/// extended code) when there is one, and a message. Messages never contain passwords.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("{message}{}", code.as_ref().map(|c| format!(" (code {c})")).unwrap_or_default())]
+pub struct DriverError {
+    pub kind: ErrorKind,
+    pub code: Option<String>,
+    pub message: String,
+    /// For a failure inside [`crate::Driver::execute_script`]: which statement failed, when the
+    /// driver can tell.
+    pub position: Option<ScriptPosition>,
+}
+
+/// The statement of a script that failed: 1-based index, the number of statements when known,
+/// and the statement's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptPosition {
+    pub index: usize,
+    pub total: Option<usize>,
+    pub statement: String,
+}
+
+impl DriverError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        DriverError {
+            kind,
+            code: None,
+            message: message.into(),
+            position: None,
+        }
+    }
+
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+}

@@ -1,0 +1,67 @@
+//! The contract between Braid and a database backend.
+//!
+//! A driver is transport only: it executes SQL, returns rows, runs transactions, takes the
+//! migration lock and introspects the schema. It never knows what a revision is — the runner
+//! owns the version store, and Braid's own SQL per backend lives in the runner's dialect module.
+//! The trait is deliberately small so a third party (or a plugin through a C ABI) can implement
+//! it completely.
+
+mod dialect;
+mod error;
+mod schema;
+mod url;
+mod value;
+
+pub use dialect::Dialect;
+pub use error::{DriverError, ErrorKind, ScriptPosition};
+pub use schema::{Column, ForeignKey, Index, Schema, Table};
+pub use url::redact_url;
+pub use value::{Rows, Value};
+
+use std::time::Duration;
+
+/// A live connection to one database.
+///
+/// Methods take `&mut self`: one connection runs one thing at a time. A driver that needs a
+/// second session (Postgres keeps its advisory lock on its own connection) opens it itself.
+#[async_trait::async_trait]
+pub trait Driver: Send {
+    /// The SQL dialect Braid renders its own statements in for this connection.
+    fn dialect(&self) -> Dialect;
+
+    /// Driver name and version, e.g. `sqlite (rusqlite 0.37)`.
+    fn name(&self) -> &str;
+
+    /// The server's version string as the server reports it.
+    async fn server_version(&mut self) -> Result<String, DriverError>;
+
+    /// Runs a script of one or more statements, without parameters, in order. Stops at the first
+    /// failing statement.
+    async fn execute_script(&mut self, sql: &str) -> Result<(), DriverError>;
+
+    /// Runs one statement with positional parameters (`?` on SQLite/MySQL, `$1` on Postgres)
+    /// and returns the number of rows it changed.
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DriverError>;
+
+    /// Runs one query with positional parameters and returns every row.
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Rows, DriverError>;
+
+    async fn begin(&mut self) -> Result<(), DriverError>;
+    async fn commit(&mut self) -> Result<(), DriverError>;
+    async fn rollback(&mut self) -> Result<(), DriverError>;
+
+    /// Takes the migration lock named `key`, waiting up to `timeout`. The lock excludes other
+    /// processes and other connections, and is released if this process dies. A timeout is an
+    /// error of kind [`ErrorKind::LockTimeout`] that says who holds the lock when the backend
+    /// can tell.
+    async fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), DriverError>;
+
+    /// Releases the lock taken by [`Driver::lock`]. Releasing a lock not held is not an error.
+    async fn unlock(&mut self, key: &str) -> Result<(), DriverError>;
+
+    /// Tables (excluding the backend's own catalogue), with columns, indexes and foreign keys.
+    async fn introspect(&mut self) -> Result<Schema, DriverError>;
+
+    /// Closes the connection, releasing anything still held.
+    async fn close(self: Box<Self>) -> Result<(), DriverError>;
+}

@@ -1,0 +1,1 @@
+//! The migrations directory on disk.
