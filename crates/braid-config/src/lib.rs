@@ -1,1 +1,422 @@
-//! Configuration.
+//! Braid's configuration: a TOML file with profiles, overridden by `BRAID_*` environment
+//! variables, read with figment.
+//!
+//! # Sources
+//!
+//! 1. **The config file** (default [`DEFAULT_CONFIG_FILE`], `--config PATH` replaces it). Its
+//!    top-level tables are *profiles*: `[default]` is always used; a selected profile such as
+//!    `[ci]` is layered over it (tables merge key by key, so a profile can add a database or
+//!    change one key of an existing one).
+//! 2. **Environment variables** `BRAID_<KEY>`, with `__` between nested keys:
+//!    `BRAID_MIGRATIONS=db/migrations`, `BRAID_JOBS=8`,
+//!    `BRAID_DATABASES__APP__URL=postgres://…`. They override the file whatever the profile, so
+//!    CI can inject a URL without editing the file. Only variables whose first key is a config
+//!    key are read (`BRAID_PROFILE`, `BRAID_LOG`, … are not configuration).
+//! 3. **The profile** is chosen by the caller (the CLI's `--profile`), else `BRAID_PROFILE`, else
+//!    `default`. A profile that the file does not define is an error listing those it does.
+//!
+//! ```toml
+//! [default]
+//! migrations = "migrations"       # relative to the project root
+//! lock_timeout_secs = 60
+//! jobs = 4
+//!
+//! [default.databases.app]
+//! url = "sqlite://.braid/app.db"
+//! version_table = "braid_version" # optional
+//! schema = "public"               # optional
+//! branches = ["audit"]            # optional: branch labels this database receives; all if absent
+//! ```
+//!
+//! Unknown keys are errors naming the file, so a typo never silently falls back to a default.
+//! Passwords never reach a message: every URL shown goes through [`braid_driver::redact_url`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use braid_driver::{Dialect, redact_url};
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+/// Where the config file is, relative to the project root, unless `--config` says otherwise.
+pub const DEFAULT_CONFIG_FILE: &str = "config/braid.toml";
+/// The profile used when neither the caller nor `BRAID_PROFILE` chooses one.
+pub const DEFAULT_PROFILE: &str = "default";
+/// The environment variable that selects the profile when the caller does not.
+pub const PROFILE_ENV: &str = "BRAID_PROFILE";
+/// The prefix of configuration environment variables.
+pub const ENV_PREFIX: &str = "BRAID_";
+
+/// Top-level keys, the only ones read from the environment.
+const CONFIG_KEYS: &[&str] = &["migrations", "lock_timeout_secs", "jobs", "databases"];
+
+/// The configuration of one project for one profile.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The migrations directory. Relative paths are relative to the project root; see
+    /// [`Config::resolve_paths`].
+    #[serde(default = "default_migrations")]
+    pub migrations: PathBuf,
+    /// How long to wait for another process's migration lock.
+    #[serde(default = "default_lock_timeout")]
+    pub lock_timeout_secs: u64,
+    /// How many databases to migrate at once.
+    #[serde(default = "default_jobs")]
+    pub jobs: usize,
+    /// Databases by name.
+    #[serde(default)]
+    pub databases: BTreeMap<String, DatabaseConfig>,
+    /// The profile this configuration was read for.
+    #[serde(skip)]
+    pub profile: String,
+    /// The config file it was read from.
+    #[serde(skip)]
+    pub file: PathBuf,
+}
+
+fn default_migrations() -> PathBuf {
+    PathBuf::from("migrations")
+}
+fn default_lock_timeout() -> u64 {
+    60
+}
+fn default_jobs() -> usize {
+    4
+}
+fn default_version_table() -> String {
+    "braid_version".to_string()
+}
+
+/// One database. `Debug` hides the URL's password.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path`, `postgres://…`/`postgresql://…`, `mysql://…`/`mariadb://…`. May hold a
+    /// password: show it only through [`DatabaseConfig::redacted_url`].
+    pub url: String,
+    /// The table recording applied revisions.
+    #[serde(default = "default_version_table")]
+    pub version_table: String,
+    /// The schema holding the version table (Postgres); `None` = the connection's default.
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// Branch labels whose revisions this database receives; `None` = every branch.
+    #[serde(default)]
+    pub branches: Option<Vec<String>>,
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &self.redacted_url())
+            .field("version_table", &self.version_table)
+            .field("schema", &self.schema)
+            .field("branches", &self.branches)
+            .finish()
+    }
+}
+
+impl DatabaseConfig {
+    /// A config with the defaults for everything but the URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        DatabaseConfig {
+            url: url.into(),
+            version_table: default_version_table(),
+            schema: None,
+            branches: None,
+        }
+    }
+
+    /// The URL with its password replaced by `***`: the only form to print or log.
+    pub fn redacted_url(&self) -> String {
+        redact_url(&self.url)
+    }
+
+    /// The dialect the URL's scheme names. Always `Ok` for a loaded config (it is validated).
+    pub fn dialect(&self) -> Result<Dialect, ConfigError> {
+        url_dialect(&self.url)
+    }
+}
+
+/// The dialect of a database URL, from its scheme.
+pub fn url_dialect(url: &str) -> Result<Dialect, ConfigError> {
+    let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("sqlite") => Ok(Dialect::Sqlite),
+        Some("postgres" | "postgresql") => Ok(Dialect::Postgres),
+        Some("mysql" | "mariadb") => Ok(Dialect::Mysql),
+        _ => Err(ConfigError::BadUrl {
+            url: redact_url(url),
+            reason: "unknown scheme: use sqlite://, postgres:// (or postgresql://), \
+                     mysql:// (or mariadb://)"
+                .to_string(),
+        }),
+    }
+}
+
+/// A named database, as [`Config::databases`] lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Database<'a> {
+    pub name: &'a str,
+    pub config: &'a DatabaseConfig,
+}
+
+/// A configuration that cannot be used. Messages name the file or variable to fix; URLs in them
+/// are redacted.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error(
+        "config file {} not found: create it (see the README's Configuration section) or pass \
+         --config PATH",
+        file.display()
+    )]
+    MissingFile { file: PathBuf },
+
+    /// The file cannot be read or is not TOML; the message has the line and column.
+    #[error("{}: {message}", file.display())]
+    Parse { file: PathBuf, message: String },
+
+    /// A top-level key that is not a profile table, e.g. `migrations = …` outside `[default]`.
+    #[error(
+        "{}: top-level key `{key}` is not a table; settings go inside a profile table such as \
+         [default] (e.g. `[default]` then `{key} = …`)",
+        file.display()
+    )]
+    NotAProfile { file: PathBuf, key: String },
+
+    #[error(
+        "profile `{profile}` is not defined in {}; profiles there: {}",
+        file.display(),
+        if available.is_empty() { "none".to_string() } else { available.join(", ") }
+    )]
+    UnknownProfile {
+        profile: String,
+        file: PathBuf,
+        available: Vec<String>,
+    },
+
+    /// Wrong type, unknown key or missing key, from the file or the environment (figment's
+    /// message says which, and names the key).
+    #[error("invalid configuration (profile `{profile}`): {message}")]
+    Invalid { profile: String, message: String },
+
+    #[error(
+        "no database configured for profile `{profile}` in {}: add one, e.g.\n  \
+         [default.databases.app]\n  url = \"sqlite://.braid/app.db\"",
+        file.display()
+    )]
+    NoDatabases { profile: String, file: PathBuf },
+
+    /// A database name, version table or schema that is not a plain identifier.
+    #[error(
+        "{what} `{value}` is not a valid identifier: use letters, digits and _, not starting \
+         with a digit, at most 63 characters"
+    )]
+    BadIdentifier { what: String, value: String },
+
+    /// An unusable URL. `url` is already redacted.
+    #[error("database URL `{url}`: {reason}")]
+    BadUrl { url: String, reason: String },
+
+    /// A problem with one database's settings, from `file` or the environment.
+    #[error("{}: database `{database}`: {source}", file.display())]
+    Database {
+        file: PathBuf,
+        database: String,
+        #[source]
+        source: Box<ConfigError>,
+    },
+
+    #[error(
+        "no database named `{name}`; configured: {}",
+        if available.is_empty() { "none".to_string() } else { available.join(", ") }
+    )]
+    UnknownDatabase {
+        name: String,
+        available: Vec<String>,
+    },
+}
+
+impl Config {
+    /// Reads `file`, then the `BRAID_*` environment, for `profile` (else `BRAID_PROFILE`, else
+    /// `default`), and validates the result. `migrations` is kept as written; see
+    /// [`Config::resolve_paths`].
+    pub fn load(file: &Path, profile: Option<&str>) -> Result<Config, ConfigError> {
+        let profile = match profile {
+            Some(p) => p.to_string(),
+            None => std::env::var(PROFILE_ENV)
+                .ok()
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| DEFAULT_PROFILE.to_string()),
+        };
+        let available = file_profiles(file)?;
+        if !profile.eq_ignore_ascii_case(DEFAULT_PROFILE)
+            && !available.iter().any(|p| p.eq_ignore_ascii_case(&profile))
+        {
+            return Err(ConfigError::UnknownProfile {
+                profile,
+                file: file.to_path_buf(),
+                available,
+            });
+        }
+        let figment = Figment::from(Toml::file_exact(file).nested())
+            .merge(
+                Env::prefixed(ENV_PREFIX)
+                    .split("__")
+                    .filter(|key| {
+                        // Depending on figment's mapping order the key reads `a__b` or `a.b`.
+                        let key = key.as_str().replace("__", ".");
+                        let first = key.split('.').next().unwrap_or("");
+                        CONFIG_KEYS.iter().any(|k| first.eq_ignore_ascii_case(k))
+                    })
+                    .global(),
+            )
+            .select(profile.as_str());
+        let mut config: Config = figment.extract().map_err(|e| ConfigError::Invalid {
+            profile: profile.clone(),
+            message: redact_all(&e.to_string()),
+        })?;
+        config.profile = profile;
+        config.file = file.to_path_buf();
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: at least one database, identifiers, URL schemes.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.databases.is_empty() {
+            return Err(ConfigError::NoDatabases {
+                profile: self.profile.clone(),
+                file: self.file.clone(),
+            });
+        }
+        for (name, db) in &self.databases {
+            let wrap = |e: ConfigError| ConfigError::Database {
+                file: self.file.clone(),
+                database: name.clone(),
+                source: Box::new(e),
+            };
+            check_identifier("database name", name).map_err(wrap)?;
+            check_identifier("version_table", &db.version_table).map_err(wrap)?;
+            if let Some(schema) = &db.schema {
+                check_identifier("schema", schema).map_err(wrap)?;
+            }
+            db.dialect().map_err(wrap)?;
+        }
+        Ok(())
+    }
+
+    /// Databases in name order.
+    pub fn databases(&self) -> impl Iterator<Item = Database<'_>> + '_ {
+        self.databases.iter().map(|(name, config)| Database {
+            name: name.as_str(),
+            config,
+        })
+    }
+
+    /// The database called `name`; an unknown name lists the configured ones.
+    pub fn database(&self, name: &str) -> Result<Database<'_>, ConfigError> {
+        match self.databases.get_key_value(name) {
+            Some((name, config)) => Ok(Database {
+                name: name.as_str(),
+                config,
+            }),
+            None => Err(ConfigError::UnknownDatabase {
+                name: name.to_string(),
+                available: self.databases.keys().cloned().collect(),
+            }),
+        }
+    }
+
+    pub fn lock_timeout(&self) -> Duration {
+        Duration::from_secs(self.lock_timeout_secs)
+    }
+
+    /// Makes `migrations` absolute against `root` (the project root). SQLite URLs are left
+    /// alone: the driver resolves them against the working directory, which the CLI sets to
+    /// the root.
+    pub fn resolve_paths(&mut self, root: &Path) {
+        if self.migrations.is_relative() {
+            self.migrations = root.join(&self.migrations);
+        }
+    }
+}
+
+/// The profiles the file defines (its top-level tables), sorted. Also where a missing file or
+/// a TOML syntax error is reported, naming the file.
+fn file_profiles(file: &Path) -> Result<Vec<String>, ConfigError> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ConfigError::MissingFile {
+                file: file.to_path_buf(),
+            });
+        }
+        Err(e) => {
+            return Err(ConfigError::Parse {
+                file: file.to_path_buf(),
+                message: e.to_string(),
+            });
+        }
+    };
+    let dict: figment::value::Dict = Toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        file: file.to_path_buf(),
+        message: redact_all(e.to_string().trim_end()),
+    })?;
+    let mut profiles = Vec::new();
+    for (key, value) in dict {
+        if value.as_dict().is_none() {
+            return Err(ConfigError::NotAProfile {
+                file: file.to_path_buf(),
+                key,
+            });
+        }
+        profiles.push(key);
+    }
+    profiles.sort();
+    Ok(profiles)
+}
+
+fn check_identifier(what: &str, value: &str) -> Result<(), ConfigError> {
+    let mut bytes = value.bytes();
+    let ok = value.len() <= 63
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::BadIdentifier {
+            what: what.to_string(),
+            value: value.to_string(),
+        })
+    }
+}
+
+/// Redacts every `scheme://user:password@…` in a free-form message (figment quotes values in
+/// its errors, e.g. "found string \"postgres://u:pw@h/db\"").
+pub fn redact_all(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(pos) = rest.find("://") {
+        // The URL starts at the scheme: the run of scheme characters before "://".
+        let start = rest[..pos]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        let end = rest[pos..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
+            .map(|i| pos + i)
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..start]);
+        out.push_str(&redact_url(&rest[start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,2 @@
+-- Same on every dialect, so one generic file.
+DROP TABLE users;

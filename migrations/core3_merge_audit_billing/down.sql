@@ -1,0 +1,1 @@
+DROP VIEW subscriber_activity;

@@ -1,0 +1,488 @@
+//! `cargo xtask bench`: whole-command benchmarks, always as ratios within one run (the machines
+//! are shared and noisy, so absolute times from different runs do not compare).
+//!
+//! - `heads` over N SQL revision directories, against Alembic's `heads` over the same graph
+//!   when Alembic is installed (`pip install alembic`);
+//! - upgrading a fresh SQLite file through N small revisions, against a plain rusqlite loop that
+//!   runs the same statements and the same bookkeeping with the same commits (the floor), in
+//!   both transaction modes; plus the peak memory of the Braid run.
+//!
+//! Timing is hyperfine's; the release build of this binary is what gets timed.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: Option<BenchCommand>,
+    /// How many revisions the synthetic migrations directory holds.
+    #[arg(long, default_value_t = 1000)]
+    pub count: usize,
+    /// hyperfine runs per command.
+    #[arg(long, default_value_t = 10)]
+    pub runs: usize,
+    /// Where to keep the generated files [default: a fresh temporary directory].
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Only `heads` over N revision directories.
+    Heads,
+    /// Only the SQLite upgrade against its floor.
+    Sqlite,
+    /// Write N synthetic revisions (a table each; a branch and a merge every 50).
+    #[command(hide = true)]
+    Synth { dir: PathBuf },
+    /// The floor: a plain rusqlite loop over the same files.
+    #[command(hide = true)]
+    Floor {
+        dir: PathBuf,
+        db: PathBuf,
+        #[arg(long)]
+        single_transaction: bool,
+    },
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    match &args.what {
+        Some(BenchCommand::Synth { dir }) => {
+            synth(dir, args.count)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(BenchCommand::Floor {
+            dir,
+            db,
+            single_transaction,
+        }) => {
+            floor(dir, db, *single_transaction)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    which("hyperfine").context("hyperfine is needed: apt-get install hyperfine")?;
+    let bin = release_binary()?;
+    let tmp;
+    let work = match &args.work_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            tmp = tempdir()?;
+            tmp.clone()
+        }
+    };
+    std::fs::create_dir_all(&work)?;
+    let migrations = work.join("migrations");
+    if !migrations.exists() {
+        run_checked(
+            Command::new(&bin)
+                .args(["bench", "--count", &args.count.to_string(), "synth"])
+                .arg(&migrations),
+        )?;
+    }
+    let mut report = String::new();
+    if matches!(args.what, None | Some(BenchCommand::Heads)) {
+        report.push_str(&bench_heads(&bin, &work, &migrations, &args)?);
+    }
+    if matches!(args.what, None | Some(BenchCommand::Sqlite)) {
+        report.push_str(&bench_sqlite(&bin, &work, &migrations, &args)?);
+    }
+    println!("\n{report}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tempdir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("braid-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn which(tool: &str) -> anyhow::Result<()> {
+    let ok = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if ok {
+        Ok(())
+    } else {
+        bail!("{tool} not found")
+    }
+}
+
+fn run_checked(cmd: &mut Command) -> anyhow::Result<std::process::Output> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "{cmd:?} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(out)
+}
+
+/// Builds the release binary and asks cargo where it is.
+fn release_binary() -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("building the release binary…");
+    let out = run_checked(
+        Command::new(cargo)
+            .args(["build", "--release", "-p", "xtask", "--message-format=json"])
+            .current_dir(crate::project::workspace_root()),
+    )?;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "xtask" {
+            if let Some(exe) = msg["executable"].as_str() {
+                return Ok(PathBuf::from(exe));
+            }
+        }
+    }
+    bail!("cargo did not report the xtask executable")
+}
+
+/// Runs hyperfine over named commands and returns each command's mean and stddev in seconds.
+fn hyperfine(
+    work: &Path,
+    name: &str,
+    runs: usize,
+    prepare: Option<&str>,
+    commands: &[(&str, String)],
+) -> anyhow::Result<Vec<(String, f64, f64)>> {
+    let json = work.join(format!("{name}.json"));
+    let mut cmd = Command::new("hyperfine");
+    cmd.args([
+        "--warmup",
+        "2",
+        "--runs",
+        &runs.to_string(),
+        "--style",
+        "basic",
+        "-N",
+    ])
+    .arg("--export-json")
+    .arg(&json);
+    if let Some(prepare) = prepare {
+        cmd.args(["--prepare", prepare]);
+    }
+    for (label, command) in commands {
+        cmd.args(["--command-name", label, command]);
+    }
+    let status = cmd.status().context("cannot run hyperfine")?;
+    if !status.success() {
+        bail!("hyperfine failed for {name}");
+    }
+    let data: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
+    Ok(data["results"]
+        .as_array()
+        .context("hyperfine JSON has no results")?
+        .iter()
+        .map(|r| {
+            (
+                r["command"].as_str().unwrap_or("?").to_string(),
+                r["mean"].as_f64().unwrap_or(f64::NAN),
+                r["stddev"].as_f64().unwrap_or(f64::NAN),
+            )
+        })
+        .collect())
+}
+
+fn table(title: &str, results: &[(String, f64, f64)], baseline: usize) -> String {
+    let mut out = format!("### {title}\n\n| command | mean | ± | ratio |\n|---|---:|---:|---:|\n");
+    let base = results[baseline].1;
+    for (name, mean, sd) in results {
+        let _ = writeln!(
+            out,
+            "| {name} | {:.1} ms | {:.1} ms | {:.2}× |",
+            mean * 1e3,
+            sd * 1e3,
+            mean / base
+        );
+    }
+    out.push('\n');
+    out
+}
+
+fn shell_quote(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
+}
+
+fn bench_heads(
+    bin: &Path,
+    work: &Path,
+    migrations: &Path,
+    args: &BenchArgs,
+) -> anyhow::Result<String> {
+    let braid = format!(
+        "{} migrate --migrations {} heads",
+        shell_quote(bin),
+        shell_quote(migrations)
+    );
+    let mut commands = vec![("braid heads", braid)];
+    let alembic_dir = work.join("alembic");
+    let have_alembic = Command::new("python3")
+        .args(["-c", "import alembic"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if have_alembic {
+        write_alembic_mirror(migrations, &alembic_dir)?;
+        commands.push((
+            "alembic heads",
+            format!(
+                "alembic -c {} heads",
+                shell_quote(&alembic_dir.join("alembic.ini"))
+            ),
+        ));
+    } else {
+        eprintln!("alembic is not installed (pip install alembic): comparing with Braid alone");
+    }
+    let results = hyperfine(work, "heads", args.runs, None, &commands)?;
+    Ok(table(
+        &format!("heads over {} revision directories", args.count),
+        &results,
+        0,
+    ))
+}
+
+/// The same graph as an Alembic project, so both tools read the same history.
+fn write_alembic_mirror(migrations: &Path, out: &Path) -> anyhow::Result<()> {
+    let versions = out.join("versions");
+    if versions.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&versions)?;
+    std::fs::write(
+        out.join("alembic.ini"),
+        format!("[alembic]\nscript_location = {}\n", out.display()),
+    )?;
+    std::fs::write(out.join("env.py"), "")?;
+    std::fs::write(out.join("script.py.mako"), "")?;
+    let graph = braid_source::load(migrations)?;
+    for rev in graph.in_order() {
+        let down = match rev.parents.len() {
+            0 => "None".to_string(),
+            1 => format!("'{}'", rev.parents[0]),
+            _ => format!(
+                "({})",
+                rev.parents
+                    .iter()
+                    .map(|p| format!("'{p}',"))
+                    .collect::<String>()
+            ),
+        };
+        std::fs::write(
+            versions.join(format!("{}_.py", rev.id)),
+            format!(
+                "\"\"\"{}\"\"\"\nrevision = '{}'\ndown_revision = {down}\nbranch_labels = None\ndepends_on = None\n\ndef upgrade():\n    pass\n\ndef downgrade():\n    pass\n",
+                rev.message, rev.id
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+fn bench_sqlite(
+    bin: &Path,
+    work: &Path,
+    migrations: &Path,
+    args: &BenchArgs,
+) -> anyhow::Result<String> {
+    let db = work.join("bench.db");
+    let config = work.join("bench.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[default]\nmigrations = {:?}\n[default.databases.bench]\nurl = \"sqlite://{}\"\n",
+            migrations.display().to_string(),
+            db.display()
+        ),
+    )?;
+    let prepare = format!("rm -f {0} {0}-journal {0}-wal {0}-shm", shell_quote(&db));
+    let bin_q = shell_quote(bin);
+    let braid = |mode: &str| {
+        format!(
+            "{bin_q} migrate --config {} upgrade heads --transaction {mode}",
+            shell_quote(&config)
+        )
+    };
+    let floor = |single: bool| {
+        format!(
+            "{bin_q} bench floor {} {}{}",
+            shell_quote(migrations),
+            shell_quote(&db),
+            if single { " --single-transaction" } else { "" }
+        )
+    };
+    let runs = args.runs.min(5).max(2);
+    let per = hyperfine(
+        work,
+        "sqlite-per-migration",
+        runs,
+        Some(&prepare),
+        &[
+            ("floor: rusqlite, commit per migration", floor(false)),
+            ("braid --transaction per-migration", braid("per-migration")),
+        ],
+    )?;
+    let all = hyperfine(
+        work,
+        "sqlite-all",
+        runs,
+        Some(&prepare),
+        &[
+            ("floor: rusqlite, one transaction", floor(true)),
+            ("braid --transaction all", braid("all")),
+        ],
+    )?;
+    // Peak memory of one Braid run.
+    let _ = std::fs::remove_file(&db);
+    let out = run_checked(
+        Command::new("/usr/bin/time")
+            .args(["-f", "%M"])
+            .arg(bin)
+            .args(["migrate", "--config"])
+            .arg(&config)
+            .args(["upgrade", "heads"]),
+    )?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let peak_kb: u64 = stderr
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    let mut report = table(
+        &format!(
+            "upgrade a fresh SQLite file through {} revisions, one transaction per migration",
+            args.count
+        ),
+        &per,
+        0,
+    );
+    report.push_str(&table(
+        &format!(
+            "upgrade a fresh SQLite file through {} revisions, one transaction",
+            args.count
+        ),
+        &all,
+        0,
+    ));
+    let _ = writeln!(
+        report,
+        "Peak memory (max RSS) of `braid upgrade`: {:.1} MB\n",
+        peak_kb as f64 / 1024.0
+    );
+    Ok(report)
+}
+
+/// Synthetic history: mostly linear, a two-revision side branch and a merge every 50.
+fn synth(dir: &Path, count: usize) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let start = jiff::Timestamp::from_second(1_780_000_000)?;
+    let mut main: Option<String> = None;
+    let mut side: Option<String> = None;
+    for i in 0..count {
+        let id = format!("r{i:06}");
+        match (i % 50, &main, &side) {
+            // Open a side branch from the main line, and grow it by one.
+            (10, Some(m), _) => {
+                write_synth(dir, &id, std::slice::from_ref(m), i, start)?;
+                side = Some(id);
+            }
+            (11, _, Some(s)) => {
+                write_synth(dir, &id, std::slice::from_ref(s), i, start)?;
+                side = Some(id);
+            }
+            // Merge it back.
+            (49, Some(m), Some(s)) => {
+                write_synth(dir, &id, &[m.clone(), s.clone()], i, start)?;
+                side = None;
+                main = Some(id);
+            }
+            _ => {
+                let parents: Vec<String> = main.iter().cloned().collect();
+                write_synth(dir, &id, &parents, i, start)?;
+                main = Some(id);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_synth(
+    dir: &Path,
+    id: &str,
+    parents: &[String],
+    i: usize,
+    start: jiff::Timestamp,
+) -> anyhow::Result<()> {
+    let rev_dir = dir.join(format!("{id}_bench"));
+    std::fs::create_dir_all(&rev_dir)?;
+    let parents_toml = parents
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let created = start.checked_add(jiff::SignedDuration::from_secs(i as i64))?;
+    std::fs::write(
+        rev_dir.join("revision.toml"),
+        format!(
+            "id = \"{id}\"\nparents = [{parents_toml}]\nmessage = \"bench {i}\"\ncreated = {created}\n"
+        ),
+    )?;
+    std::fs::write(
+        rev_dir.join("up.sql"),
+        format!(
+            "CREATE TABLE t_{id} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created_at TEXT);\n"
+        ),
+    )?;
+    std::fs::write(rev_dir.join("down.sql"), format!("DROP TABLE t_{id};\n"))?;
+    Ok(())
+}
+
+/// The floor Braid is measured against: what a hand-written loop would do — read each up.sql in
+/// order, run it and insert the version row, commit. No lock, no checksum check, no events.
+fn floor(dir: &Path, db: &Path, single_transaction: bool) -> anyhow::Result<()> {
+    let graph = braid_source::load(dir)?;
+    let conn = rusqlite::Connection::open(db)?;
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         CREATE TABLE IF NOT EXISTS braid_version (revision TEXT PRIMARY KEY, checksum TEXT NOT NULL,
+           applied_at TEXT NOT NULL, duration_ms INTEGER NOT NULL, applied_by TEXT NOT NULL);",
+    )?;
+    if single_transaction {
+        conn.execute_batch("BEGIN")?;
+    }
+    for rev in graph.in_order() {
+        let braid_graph::Body::Sql { dir, .. } = &rev.body else {
+            continue;
+        };
+        let sql = std::fs::read_to_string(dir.join("up.sql"))?;
+        let started = std::time::Instant::now();
+        if !single_transaction {
+            conn.execute_batch("BEGIN")?;
+        }
+        conn.execute_batch(&sql)?;
+        conn.execute(
+            "INSERT INTO braid_version (revision, checksum, applied_at, duration_ms, applied_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![rev.id, "", jiff::Timestamp::now().to_string(), started.elapsed().as_millis() as i64, "bench"],
+        )?;
+        if !single_transaction {
+            conn.execute_batch("COMMIT")?;
+        }
+    }
+    if single_transaction {
+        conn.execute_batch("COMMIT")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! The command line, as clap derive types. Nothing here does work; `main` dispatches.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Braid's workspace tasks: database migrations and benchmarks",
+    version
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Task {
+    /// Database migrations over a version graph (Alembic's model), for every configured database.
+    Migrate(Migrate),
+    /// Benchmarks of whole commands (hyperfine) against the graph and SQLite floors.
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct Migrate {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every `migrate` command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Output format: human-readable text, or one JSON object on stdout for scripts and CI.
+    #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
+    pub format: Format,
+    /// The migrations directory [default: the config's `migrations`, else migrations/].
+    #[arg(long, value_name = "DIR", global = true)]
+    pub migrations: Option<PathBuf>,
+    /// The config file [default: config/braid.toml at the workspace root].
+    #[arg(long, value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
+    /// The config profile [default: $BRAID_PROFILE, else `default`].
+    #[arg(long, value_name = "NAME", global = true)]
+    pub profile: Option<String>,
+    /// Act on this database only (repeatable) [default: every configured database].
+    #[arg(long = "db", value_name = "NAME", global = true)]
+    pub databases: Vec<String>,
+    /// How many databases to migrate at once [default: the config's `jobs`].
+    #[arg(long, value_name = "N", global = true)]
+    pub jobs: Option<usize>,
+    /// Stop starting new databases after the first one fails.
+    #[arg(long, global = true)]
+    pub fail_fast: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a new SQL revision whose parent is the single head.
+    Generate(GenerateArgs),
+    /// Write a merge revision joining several heads.
+    Merge(MergeArgs),
+    /// List the heads of the graph.
+    Heads(HeadsArgs),
+    /// List the branch points and their children.
+    Branches,
+    /// Show one revision.
+    Show(ShowArgs),
+    /// List revisions, newest first.
+    History(HistoryArgs),
+    /// Apply migrations up to TARGET on every database.
+    Upgrade(UpgradeArgs),
+    /// Undo migrations down to TARGET on every database.
+    Downgrade(DowngradeArgs),
+    /// Show the applied heads of every database.
+    Current(CurrentArgs),
+    /// Record revisions as applied (or not) without running them.
+    Stamp(StampArgs),
+    /// Accept an intended edit of an applied migration: store its new checksum.
+    Accept(AcceptArgs),
+    /// CI gate: fail on several heads, pending migrations or edited applied migrations.
+    Check,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// What the revision does; also names its directory.
+    #[arg(short, long)]
+    pub message: String,
+    /// The new revision's id [default: 12 random hex digits].
+    #[arg(long, value_name = "ID")]
+    pub rev_id: Option<String>,
+    /// The parent revision (any target naming one revision); `base` starts a new root.
+    #[arg(long, value_name = "REV", conflicts_with = "parents")]
+    pub head: Option<String>,
+    /// A parent revision (repeatable, for a revision with several parents).
+    #[arg(long = "parent", value_name = "REV")]
+    pub parents: Vec<String>,
+    /// Allow a parent that is not a head (starts a new branch from it).
+    #[arg(long)]
+    pub splice: bool,
+    /// A branch label for the new revision (repeatable).
+    #[arg(long = "branch-label", value_name = "LABEL")]
+    pub branch_labels: Vec<String>,
+    /// A revision or branch label that must be applied first (repeatable).
+    #[arg(long = "depends-on", value_name = "REV")]
+    pub depends_on: Vec<String>,
+    /// Run this migration outside a transaction (for statements that cannot run in one).
+    #[arg(long)]
+    pub no_transaction: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The revisions to join, or `heads` for every head.
+    #[arg(required = true, value_name = "REV")]
+    pub revisions: Vec<String>,
+    #[arg(short, long)]
+    pub message: Option<String>,
+    #[arg(long, value_name = "ID")]
+    pub rev_id: Option<String>,
+    #[arg(long = "branch-label", value_name = "LABEL")]
+    pub branch_labels: Vec<String>,
+    /// Allow merging revisions that are not heads.
+    #[arg(long)]
+    pub splice: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HeadsArgs {
+    /// Show each head's message, labels and file.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// List only real heads: leave out heads that another revision depends on.
+    #[arg(long)]
+    pub resolve_dependencies: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A revision: id, unique prefix, label or any target naming one revision.
+    pub revision: String,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A range `[start]:[end]` (empty start = base, empty end = heads).
+    #[arg(
+        short = 'r',
+        long = "rev-range",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
+    pub range: Option<String>,
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Draw the graph, as `git log --graph` does.
+    #[arg(long)]
+    pub graph: bool,
+    /// Mark the revisions applied to the database(s).
+    #[arg(short = 'i', long)]
+    pub indicate_current: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransactionMode {
+    /// One transaction per migration, body and bookkeeping together.
+    PerMigration,
+    /// The whole plan in one transaction, where the dialect has transactional DDL.
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct RunOptions {
+    /// Transactions: one per migration, or the whole plan in one.
+    #[arg(long, value_enum, default_value_t = TransactionMode::PerMigration)]
+    pub transaction: TransactionMode,
+    /// Print the SQL that would run instead of connecting (the target is a range FROM:TO).
+    #[arg(long)]
+    pub sql: bool,
+    /// With --sql: the dialect(s) to render [default: each configured database's].
+    #[arg(long, value_name = "DIALECT")]
+    pub dialect: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// Where to go: head, heads, a revision, label@head, +N, … [default: head].
+    #[arg(default_value = "head", allow_hyphen_values = true)]
+    pub target: String,
+    #[command(flatten)]
+    pub run: RunOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct DowngradeArgs {
+    /// Where to go: base, a revision, label@base, label@-1, -N, …
+    #[arg(allow_hyphen_values = true)]
+    pub target: String,
+    #[command(flatten)]
+    pub run: RunOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct CurrentArgs {
+    /// Also show when and by whom each applied revision ran.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StampArgs {
+    /// The revisions to record (several allowed, e.g. one per branch), or `base`.
+    #[arg(required = true, allow_hyphen_values = true)]
+    pub targets: Vec<String>,
+    /// Empty the version store first.
+    #[arg(long)]
+    pub purge: bool,
+    /// Print the SQL instead of connecting (targets as FROM:TO).
+    #[arg(long)]
+    pub sql: bool,
+    /// With --sql: the dialect to render [default: each configured database's].
+    #[arg(long, value_name = "DIALECT")]
+    pub dialect: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AcceptArgs {
+    /// The applied revision whose file was edited on purpose.
+    pub revision: String,
+}
