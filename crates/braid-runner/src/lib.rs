@@ -1,1 +1,31 @@
-//! The runner.
+//! Braid's runner: the only code that changes a database's version store.
+//!
+//! Driver-agnostic: it talks to a database through [`braid_driver::Driver`] and renders its own
+//! SQL per dialect in [`dialect`]. For one database, [`Runner`] does
+//! `lock → ensure store → read applied → validate → plan (braid-graph) → run each step → record
+//! → unlock`; [`run_all`] does that for several databases concurrently; [`render_offline`]
+//! renders the same work as a script without connecting.
+//!
+//! Migration bodies come through the [`Bodies`] seam ([`SourceBodies`] reads the SQL files), so
+//! Rust migrations can be added without touching the runner.
+
+pub mod bodies;
+pub mod dialect;
+mod error;
+pub mod multi;
+pub mod offline;
+mod report;
+pub mod runner;
+pub mod store;
+
+pub use bodies::{Bodies, BodyError, Script, SourceBodies};
+pub use dialect::{DEFAULT_VERSION_TABLE, STORE_SCHEMA_VERSION, StoreNames, StoreSql};
+pub use error::{EditedRevision, RunError, StepFailure};
+pub use multi::{DbResult, DbStatus, DbTarget, OpenFuture, Opener, Operation, run_all};
+pub use offline::{OfflineOp, applied_from, parse_range, render_offline};
+pub use report::{
+    AppliedRow, AppliedStep, CurrentReport, Event, EventSink, Progress, RunReport, StatusReport,
+    StepDirection, no_events,
+};
+pub use runner::{AcceptReport, RunOptions, Runner, TransactionMode, restrict};
+pub use store::Store;

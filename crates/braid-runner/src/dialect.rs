@@ -1,0 +1,455 @@
+//! Braid's own SQL, per dialect, in one place.
+//!
+//! Drivers are transport only; everything Braid itself says to a database (the version store's
+//! DDL and DML, the existence checks that let `current` read without creating anything) is
+//! rendered here from a [`Dialect`] so a plugin driver gets it for free by declaring its dialect.
+//!
+//! Every statement is rendered once per run ([`StoreSql::new`]) so the hot loop only binds
+//! parameters.
+
+use braid_driver::{Dialect, Value};
+
+use crate::RunError;
+
+/// The version store's schema version this binary writes and understands. A store with a higher
+/// number was written by a newer Braid; we refuse it rather than guess.
+pub const STORE_SCHEMA_VERSION: i64 = 1;
+
+/// The default version table name.
+pub const DEFAULT_VERSION_TABLE: &str = "braid_version";
+
+/// Longest identifier every supported backend accepts (Postgres truncates at 63 bytes).
+const MAX_IDENT: usize = 63;
+/// The longest suffix Braid appends to the version table name (`_meta`), so companions fit too.
+const LONGEST_SUFFIX: usize = "_meta".len();
+
+/// Quotes an identifier for `dialect`. Names are validated before they get here, so no escaping
+/// is needed; quoting still matters because `key`, `value` and `by` are reserved words.
+pub fn quote_ident(dialect: Dialect, name: &str) -> String {
+    match dialect {
+        Dialect::Mysql => format!("`{name}`"),
+        Dialect::Postgres | Dialect::Sqlite => format!("\"{name}\""),
+    }
+}
+
+/// The `n`-th (1-based) positional parameter: `$n` on Postgres, `?` elsewhere.
+pub fn placeholder(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Postgres => format!("${n}"),
+        Dialect::Mysql | Dialect::Sqlite => "?".to_string(),
+    }
+}
+
+/// Renders a value as an SQL literal for offline scripts: strings single-quoted with quotes
+/// doubled (and, on MySQL, backslashes doubled, because MySQL treats `\` as an escape by default).
+pub fn literal(dialect: Dialect, value: &Value) -> String {
+    match value {
+        Value::Null => "NULL".to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) if f.is_finite() => format!("{f:?}"),
+        Value::Float(_) => "NULL".to_string(),
+        Value::Text(s) => quote_string(dialect, s),
+        Value::Bytes(b) => {
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            match dialect {
+                Dialect::Postgres => format!("'\\x{hex}'::bytea"),
+                Dialect::Mysql | Dialect::Sqlite => format!("X'{hex}'"),
+            }
+        }
+    }
+}
+
+fn quote_string(dialect: Dialect, s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' if dialect == Dialect::Mysql => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Checks a name used as an SQL identifier: `[A-Za-z_][A-Za-z0-9_]*`. Validating instead of
+/// escaping keeps the same name usable unquoted in every backend's tooling.
+pub fn validate_ident(what: &str, name: &str, max: usize) -> Result<(), RunError> {
+    let mut chars = name.chars();
+    let ok_first = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !ok_first || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(RunError::Config(format!(
+            "{what} `{name}` is not a valid name: use letters, digits and `_`, not starting with a digit"
+        )));
+    }
+    if name.len() > max {
+        return Err(RunError::Config(format!(
+            "{what} `{name}` is {} characters long; the limit is {max}",
+            name.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The validated names of a version store: the table, its `_meta` and `_log` companions and the
+/// optional schema (Postgres) they live in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreNames {
+    table: String,
+    schema: Option<String>,
+}
+
+impl StoreNames {
+    /// Validates the table and schema names. The table may be at most 58 characters so that
+    /// `<table>_meta` still fits the 63-character identifier limit.
+    pub fn new(table: &str, schema: Option<&str>) -> Result<Self, RunError> {
+        validate_ident("version table", table, MAX_IDENT - LONGEST_SUFFIX)?;
+        if let Some(s) = schema {
+            validate_ident("schema", s, MAX_IDENT)?;
+        }
+        Ok(StoreNames {
+            table: table.to_string(),
+            schema: schema.map(str::to_string),
+        })
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    /// The migration lock's key: one per version store, so two stores in one database (two apps,
+    /// two schemas) do not serialise each other (sqlx #1698, Atlas #3476).
+    pub fn lock_key(&self) -> String {
+        match &self.schema {
+            Some(s) => format!("braid:{s}.{}", self.table),
+            None => format!("braid:{}", self.table),
+        }
+    }
+}
+
+impl Default for StoreNames {
+    fn default() -> Self {
+        StoreNames {
+            table: DEFAULT_VERSION_TABLE.to_string(),
+            schema: None,
+        }
+    }
+}
+
+/// Every statement the version store needs, rendered for one dialect and one set of names.
+#[derive(Debug, Clone)]
+pub struct StoreSql {
+    pub dialect: Dialect,
+    pub names: StoreNames,
+    /// `CREATE TABLE IF NOT EXISTS` for the version, meta and log tables, in that order.
+    pub create: Vec<String>,
+    /// Checks whether a table exists; bind [`StoreSql::exists_params`].
+    pub table_exists: String,
+    pub select_schema_version: String,
+    pub insert_schema_version: String,
+    pub select_rows: String,
+    /// Params: revision, checksum, applied_at, duration_ms, applied_by.
+    pub insert_row: String,
+    /// Params: revision.
+    pub delete_row: String,
+    pub delete_all: String,
+    /// Params: checksum, revision.
+    pub update_checksum: String,
+    /// Params: at, by, action, revision, detail.
+    pub insert_log: String,
+    table_q: String,
+    meta_name: String,
+    log_name: String,
+}
+
+/// The version table's columns, in the order [`StoreSql::select_rows`] returns them.
+pub const ROW_COLUMNS: [&str; 8] = [
+    "revision",
+    "checksum",
+    "applied_at",
+    "duration_ms",
+    "applied_by",
+    "statements_done",
+    "statements_total",
+    "statement_hashes",
+];
+
+impl StoreSql {
+    pub fn new(dialect: Dialect, names: StoreNames) -> Self {
+        let q = |n: &str| quote_ident(dialect, n);
+        let qualify = |n: &str| match names.schema() {
+            Some(s) => format!("{}.{}", q(s), q(n)),
+            None => q(n),
+        };
+        let meta_name = format!("{}_meta", names.table());
+        let log_name = format!("{}_log", names.table());
+        let table_q = qualify(names.table());
+        let meta_q = qualify(&meta_name);
+        let log_q = qualify(&log_name);
+        let p = |n| placeholder(dialect, n);
+        let log_id = match dialect {
+            Dialect::Postgres => "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+            Dialect::Mysql => "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+            Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        };
+        // Revision ids are ASCII and case-sensitive; MySQL's default collation is neither.
+        let id_type = match dialect {
+            Dialect::Mysql => "VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin",
+            Dialect::Postgres | Dialect::Sqlite => "VARCHAR(64)",
+        };
+        let create = vec![
+            format!(
+                "CREATE TABLE IF NOT EXISTS {table_q} (\n    {} {id_type} NOT NULL PRIMARY KEY,\n    {} VARCHAR(80) NOT NULL,\n    {} VARCHAR(40) NOT NULL,\n    {} BIGINT NOT NULL,\n    {} VARCHAR(255) NOT NULL,\n    {} INTEGER NULL,\n    {} INTEGER NULL,\n    {} TEXT NULL\n)",
+                q("revision"),
+                q("checksum"),
+                q("applied_at"),
+                q("duration_ms"),
+                q("applied_by"),
+                q("statements_done"),
+                q("statements_total"),
+                q("statement_hashes"),
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {meta_q} (\n    {} VARCHAR(64) NOT NULL PRIMARY KEY,\n    {} VARCHAR(255) NOT NULL\n)",
+                q("key"),
+                q("value"),
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {log_q} (\n    {} {log_id},\n    {} VARCHAR(40) NOT NULL,\n    {} VARCHAR(255) NOT NULL,\n    {} VARCHAR(32) NOT NULL,\n    {} VARCHAR(64) NULL,\n    {} TEXT NULL\n)",
+                q("id"),
+                q("at"),
+                q("by"),
+                q("action"),
+                q("revision"),
+                q("detail"),
+            ),
+        ];
+        let table_exists = match dialect {
+            Dialect::Postgres => match names.schema() {
+                Some(_) => "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2".to_string(),
+                None => "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1".to_string(),
+            },
+            Dialect::Mysql => "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?".to_string(),
+            Dialect::Sqlite => "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?".to_string(),
+        };
+        let cols: Vec<String> = ROW_COLUMNS.iter().map(|c| q(c)).collect();
+        StoreSql {
+            dialect,
+            create,
+            table_exists,
+            select_schema_version: format!(
+                "SELECT {} FROM {meta_q} WHERE {} = 'schema_version'",
+                q("value"),
+                q("key")
+            ),
+            insert_schema_version: format!(
+                "INSERT INTO {meta_q} ({}, {}) VALUES ('schema_version', '{STORE_SCHEMA_VERSION}')",
+                q("key"),
+                q("value")
+            ),
+            select_rows: format!(
+                "SELECT {} FROM {table_q} ORDER BY {}, {}",
+                cols.join(", "),
+                q("applied_at"),
+                q("revision")
+            ),
+            insert_row: format!(
+                "INSERT INTO {table_q} ({}) VALUES ({}, {}, {}, {}, {})",
+                cols[..5].join(", "),
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5)
+            ),
+            delete_row: format!("DELETE FROM {table_q} WHERE {} = {}", q("revision"), p(1)),
+            delete_all: format!("DELETE FROM {table_q}"),
+            update_checksum: format!(
+                "UPDATE {table_q} SET {} = {} WHERE {} = {}",
+                q("checksum"),
+                p(1),
+                q("revision"),
+                p(2)
+            ),
+            insert_log: format!(
+                "INSERT INTO {log_q} ({}, {}, {}, {}, {}) VALUES ({}, {}, {}, {}, {})",
+                q("at"),
+                q("by"),
+                q("action"),
+                q("revision"),
+                q("detail"),
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5)
+            ),
+            table_q,
+            meta_name,
+            log_name,
+            names,
+        }
+    }
+
+    /// Parameters for [`StoreSql::table_exists`] checking the table called `name`.
+    pub fn exists_params(&self, name: &str) -> Vec<Value> {
+        match (self.dialect, self.names.schema()) {
+            (Dialect::Postgres, Some(s)) => vec![s.into(), name.into()],
+            _ => vec![name.into()],
+        }
+    }
+
+    pub fn meta_table(&self) -> &str {
+        &self.meta_name
+    }
+
+    pub fn log_table(&self) -> &str {
+        &self.log_name
+    }
+
+    /// An expression for "now, UTC, RFC 3339" evaluated by the server: offline scripts record
+    /// when they are applied, not when they were rendered.
+    pub fn now_expr(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Postgres => {
+                "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+            }
+            // `%f` is microseconds; cut to milliseconds like the other dialects and the runner.
+            Dialect::Mysql => {
+                "CONCAT(SUBSTRING(DATE_FORMAT(UTC_TIMESTAMP(3), '%Y-%m-%dT%H:%i:%s.%f'), 1, 23), 'Z')"
+            }
+            Dialect::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        }
+    }
+
+    /// The version-row INSERT with literal values, for offline scripts.
+    pub fn insert_row_literal(&self, revision: &str, checksum: &str, applied_by: &str) -> String {
+        let l = |s: &str| literal(self.dialect, &Value::Text(s.to_string()));
+        let q = |n: &str| quote_ident(self.dialect, n);
+        format!(
+            "INSERT INTO {} ({}, {}, {}, {}, {}) VALUES ({}, {}, {}, 0, {});",
+            self.table_q,
+            q("revision"),
+            q("checksum"),
+            q("applied_at"),
+            q("duration_ms"),
+            q("applied_by"),
+            l(revision),
+            l(checksum),
+            self.now_expr(),
+            l(applied_by)
+        )
+    }
+
+    /// The version-row DELETE with a literal value, for offline scripts.
+    pub fn delete_row_literal(&self, revision: &str) -> String {
+        format!(
+            "DELETE FROM {} WHERE {} = {};",
+            self.table_q,
+            quote_ident(self.dialect, "revision"),
+            literal(self.dialect, &Value::Text(revision.to_string()))
+        )
+    }
+
+    /// The whole store DDL as a script (each statement terminated), for offline scripts.
+    pub fn create_script(&self) -> String {
+        let mut out = String::new();
+        for stmt in &self.create {
+            out.push_str(stmt);
+            out.push_str(";\n");
+        }
+        // Offline scripts may be applied to a store that already has the row; only MySQL and
+        // SQLite have a terse "insert if absent", Postgres gets ON CONFLICT.
+        let insert = match self.dialect {
+            Dialect::Postgres => format!("{} ON CONFLICT DO NOTHING", self.insert_schema_version),
+            Dialect::Mysql => self
+                .insert_schema_version
+                .replacen("INSERT", "INSERT IGNORE", 1),
+            Dialect::Sqlite => self
+                .insert_schema_version
+                .replacen("INSERT", "INSERT OR IGNORE", 1),
+        };
+        out.push_str(&insert);
+        out.push_str(";\n");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_validated() {
+        assert!(StoreNames::new("braid_version", None).is_ok());
+        assert!(StoreNames::new("_x1", Some("app")).is_ok());
+        for bad in ["", "1abc", "a-b", "a b", "x\"y", "t;drop"] {
+            assert!(StoreNames::new(bad, None).is_err(), "{bad}");
+        }
+        assert!(StoreNames::new(&"a".repeat(58), None).is_ok());
+        assert!(StoreNames::new(&"a".repeat(59), None).is_err());
+        assert!(StoreNames::new("t", Some("bad-schema")).is_err());
+    }
+
+    #[test]
+    fn quoting_and_placeholders() {
+        let pg = StoreSql::new(
+            Dialect::Postgres,
+            StoreNames::new("v", Some("app")).unwrap(),
+        );
+        assert!(pg.create[0].starts_with("CREATE TABLE IF NOT EXISTS \"app\".\"v\" ("));
+        assert!(pg.insert_row.ends_with("VALUES ($1, $2, $3, $4, $5)"));
+        assert_eq!(
+            pg.delete_row,
+            "DELETE FROM \"app\".\"v\" WHERE \"revision\" = $1"
+        );
+        let my = StoreSql::new(Dialect::Mysql, StoreNames::default());
+        assert!(my.create[1].contains("`braid_version_meta`"));
+        assert!(my.create[2].contains("AUTO_INCREMENT"));
+        assert!(my.insert_row.ends_with("VALUES (?, ?, ?, ?, ?)"));
+        let lite = StoreSql::new(Dialect::Sqlite, StoreNames::default());
+        assert_eq!(
+            lite.update_checksum,
+            "UPDATE \"braid_version\" SET \"checksum\" = ? WHERE \"revision\" = ?"
+        );
+    }
+
+    #[test]
+    fn literals() {
+        let t = |s: &str| Value::Text(s.into());
+        assert_eq!(literal(Dialect::Postgres, &t("it's")), "'it''s'");
+        assert_eq!(literal(Dialect::Mysql, &t("a\\b'")), "'a\\\\b'''");
+        assert_eq!(literal(Dialect::Sqlite, &t("a\\b")), "'a\\b'");
+        assert_eq!(literal(Dialect::Sqlite, &Value::Null), "NULL");
+        assert_eq!(literal(Dialect::Sqlite, &Value::Int(-3)), "-3");
+        assert_eq!(
+            literal(Dialect::Sqlite, &Value::Bytes(vec![1, 255])),
+            "X'01ff'"
+        );
+    }
+
+    #[test]
+    #[ignore]
+    fn print_ddl() {
+        for d in Dialect::ALL {
+            let sql = StoreSql::new(d, StoreNames::default());
+            println!("-- {d}\n{}", sql.create_script());
+        }
+    }
+
+    #[test]
+    fn lock_key_depends_on_store() {
+        assert_eq!(StoreNames::default().lock_key(), "braid:braid_version");
+        assert_eq!(
+            StoreNames::new("v", Some("s")).unwrap().lock_key(),
+            "braid:s.v"
+        );
+    }
+}

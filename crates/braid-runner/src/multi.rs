@@ -1,0 +1,336 @@
+//! Several databases at once: each runs concurrently, at most `jobs` at a time; one failing
+//! database does not stop the others unless `fail_fast` (then those not yet started are
+//! reported as skipped).
+//!
+//! The futures are polled together in the caller's task rather than spawned, so they can borrow
+//! the graph, the bodies and the event callback (spawned tasks would need `'static` data). The
+//! work is I/O-bound (drivers do their blocking work off the runtime), so one task is enough.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
+use std::time::Duration;
+
+use braid_driver::{Driver, DriverError, redact_url};
+use braid_graph::Graph;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use crate::RunError;
+use crate::bodies::Bodies;
+use crate::report::{AppliedStep, EventSink};
+use crate::runner::{RunOptions, Runner, TransactionMode};
+
+/// A boxed future that opens a connection.
+pub type OpenFuture = Pin<Box<dyn Future<Output = Result<Box<dyn Driver>, DriverError>> + Send>>;
+
+/// Opens a database's connection when its turn comes (so at most `jobs` are open at once).
+pub type Opener = Box<dyn FnOnce() -> OpenFuture + Send>;
+
+/// One database of a multi-database run.
+pub struct DbTarget {
+    pub name: String,
+    /// The URL, shown only redacted.
+    pub url: String,
+    pub open: Opener,
+    pub version_table: String,
+    pub schema: Option<String>,
+    /// Branch labels this database receives; empty for all.
+    pub branches: Vec<String>,
+    pub transaction: TransactionMode,
+    pub lock_timeout: Duration,
+}
+
+impl DbTarget {
+    /// A target with the default store, every branch and per-migration transactions.
+    pub fn new(name: impl Into<String>, url: impl Into<String>, open: Opener) -> Self {
+        let d = RunOptions::default();
+        DbTarget {
+            name: name.into(),
+            url: url.into(),
+            open,
+            version_table: d.version_table,
+            schema: d.schema,
+            branches: d.branches,
+            transaction: d.transaction,
+            lock_timeout: d.lock_timeout,
+        }
+    }
+
+    fn options(&self) -> RunOptions {
+        RunOptions {
+            version_table: self.version_table.clone(),
+            schema: self.schema.clone(),
+            transaction: self.transaction,
+            lock_timeout: self.lock_timeout,
+            branches: self.branches.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DbTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbTarget")
+            .field("name", &self.name)
+            .field("url", &redact_url(&self.url))
+            .field("version_table", &self.version_table)
+            .field("schema", &self.schema)
+            .field("branches", &self.branches)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What to do on every database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    Upgrade {
+        target: String,
+    },
+    Downgrade {
+        target: String,
+    },
+    Stamp {
+        targets: Vec<String>,
+        purge: bool,
+    },
+    /// The applied heads and every version-store row.
+    Current,
+    /// What `check` needs: pending, edited and unknown revisions.
+    Status,
+    /// Store the current checksum of an applied revision whose file was edited on purpose.
+    Accept {
+        revision: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DbStatus {
+    Ok,
+    Error,
+    Skipped,
+}
+
+/// One database's outcome: the CLI's JSON contract
+/// (`{"name","status","current","applied":[{"revision","direction","ms"}],"error"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DbResult {
+    pub name: String,
+    pub status: DbStatus,
+    /// Applied heads before the run (empty when unknown).
+    pub from: Vec<String>,
+    /// Applied heads after the run (empty when unknown, e.g. the database could not be opened).
+    pub current: Vec<String>,
+    /// Steps applied (and kept) on this database.
+    pub applied: Vec<AppliedStep>,
+    /// Wall time spent on this database, connecting included.
+    pub ms: u64,
+    pub error: Option<String>,
+    /// Things worth knowing that are not errors (e.g. `--transaction all` fell back).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// `current`: every version-store row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<crate::AppliedRow>>,
+    /// `check`: what is pending, edited or unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<crate::StatusReport>,
+    /// `accept`: the checksum change recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<crate::AcceptReport>,
+}
+
+impl DbResult {
+    fn empty(name: String, status: DbStatus) -> Self {
+        DbResult {
+            name,
+            status,
+            from: Vec::new(),
+            current: Vec::new(),
+            applied: Vec::new(),
+            ms: 0,
+            error: None,
+            notes: Vec::new(),
+            rows: None,
+            check: None,
+            accepted: None,
+        }
+    }
+}
+
+/// Runs `op` on every database, at most `jobs` at a time. Results come back in input order.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_all(
+    graph: &Graph,
+    bodies: &dyn Bodies,
+    databases: Vec<DbTarget>,
+    jobs: usize,
+    fail_fast: bool,
+    op: &Operation,
+    events: EventSink<'_>,
+) -> Vec<DbResult> {
+    let semaphore = Semaphore::new(jobs.max(1));
+    let failed = AtomicBool::new(false);
+    let mut futures: Vec<Pin<Box<dyn Future<Output = DbResult> + Send + '_>>> = Vec::new();
+    for db in databases {
+        let semaphore = &semaphore;
+        let failed = &failed;
+        futures.push(Box::pin(async move {
+            // The semaphore is never closed, so acquire cannot fail; treat failure as skip.
+            let Ok(_permit) = semaphore.acquire().await else {
+                return skipped(db.name);
+            };
+            if fail_fast && failed.load(Ordering::SeqCst) {
+                return skipped(db.name);
+            }
+            let result = run_one(graph, bodies, db, op, events).await;
+            if result.status == DbStatus::Error {
+                failed.store(true, Ordering::SeqCst);
+            }
+            result
+        }));
+    }
+    join_all(futures).await
+}
+
+fn skipped(name: String) -> DbResult {
+    DbResult {
+        error: Some("skipped: another database failed (--fail-fast)".to_string()),
+        ..DbResult::empty(name, DbStatus::Skipped)
+    }
+}
+
+/// A report for the operations that change nothing.
+fn unchanged(database: String, heads: Vec<String>) -> crate::RunReport {
+    crate::RunReport {
+        database,
+        from: heads.clone(),
+        to: heads,
+        steps: Vec::new(),
+        duration_ms: 0,
+        notes: Vec::new(),
+    }
+}
+
+/// Polls every future until all are done; results in input order.
+async fn join_all<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + Send + '_>>>) -> Vec<T> {
+    let mut results: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (fut, slot) in futures.iter_mut().zip(results.iter_mut()) {
+            if slot.is_some() {
+                continue;
+            }
+            match fut.as_mut().poll(cx) {
+                Poll::Ready(v) => *slot = Some(v),
+                Poll::Pending => pending = true,
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}
+
+fn error_result(
+    name: String,
+    current: Vec<String>,
+    applied: Vec<AppliedStep>,
+    e: &RunError,
+) -> DbResult {
+    DbResult {
+        current,
+        applied,
+        error: Some(e.to_string()),
+        ..DbResult::empty(name, DbStatus::Error)
+    }
+}
+
+async fn run_one(
+    graph: &Graph,
+    bodies: &dyn Bodies,
+    db: DbTarget,
+    op: &Operation,
+    events: EventSink<'_>,
+) -> DbResult {
+    let started = std::time::Instant::now();
+    let options = db.options();
+    let runner = match Runner::new(db.name.clone(), graph, options) {
+        Ok(r) => r.with_bodies(bodies),
+        Err(e) => return error_result(db.name, Vec::new(), Vec::new(), &e),
+    };
+    let mut driver = match (db.open)().await {
+        Ok(d) => d,
+        Err(source) => {
+            let e = RunError::Open {
+                database: db.name.clone(),
+                url: redact_url(&db.url),
+                source: Box::new(source),
+            };
+            return error_result(db.name, Vec::new(), Vec::new(), &e);
+        }
+    };
+    let mut result = DbResult::empty(db.name.clone(), DbStatus::Ok);
+    let outcome = match op {
+        Operation::Upgrade { target } => runner.upgrade(driver.as_mut(), target, events).await,
+        Operation::Downgrade { target } => runner.downgrade(driver.as_mut(), target, events).await,
+        Operation::Stamp { targets, purge } => {
+            let t: Vec<&str> = targets.iter().map(String::as_str).collect();
+            runner.stamp(driver.as_mut(), &t, *purge, events).await
+        }
+        Operation::Current => runner.current(driver.as_mut()).await.map(|c| {
+            result.rows = Some(c.rows);
+            unchanged(c.database, c.heads)
+        }),
+        Operation::Status => match runner.status(driver.as_mut()).await {
+            Ok(status) => match runner.current(driver.as_mut()).await {
+                Ok(c) => {
+                    result.check = Some(status);
+                    Ok(unchanged(c.database, c.heads))
+                }
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        },
+        Operation::Accept { revision } => match runner.accept(driver.as_mut(), revision).await {
+            Ok(accepted) => match runner.current(driver.as_mut()).await {
+                Ok(c) => {
+                    result.accepted = Some(accepted);
+                    Ok(unchanged(c.database, c.heads))
+                }
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        },
+    };
+    let result = match outcome {
+        Ok(report) => DbResult {
+            from: report.from,
+            current: report.to,
+            applied: report.steps,
+            notes: report.notes,
+            ms: started.elapsed().as_millis() as u64,
+            ..result
+        },
+        Err(e) => {
+            // What is applied now, so the user sees where the database stopped.
+            let current = runner
+                .current(driver.as_mut())
+                .await
+                .map(|c| c.heads)
+                .unwrap_or_default();
+            DbResult {
+                ms: started.elapsed().as_millis() as u64,
+                ..error_result(db.name, current, e.kept_steps().to_vec(), &e)
+            }
+        }
+    };
+    // A failure to close does not change what happened to the database.
+    let _ = driver.close().await;
+    result
+}

@@ -1,0 +1,147 @@
+//! What the runner hands back: reports (serde, for the CLI's JSON) and progress events.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Up or down, serialised as `"up"` / `"down"` (the graph's own `Direction` is serde-free).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepDirection {
+    Up,
+    Down,
+}
+
+impl From<braid_graph::Direction> for StepDirection {
+    fn from(d: braid_graph::Direction) -> Self {
+        match d {
+            braid_graph::Direction::Up => StepDirection::Up,
+            braid_graph::Direction::Down => StepDirection::Down,
+        }
+    }
+}
+
+impl std::fmt::Display for StepDirection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StepDirection::Up => "upgrade",
+            StepDirection::Down => "downgrade",
+        })
+    }
+}
+
+/// One step that ran (or, for `stamp`, one row written/removed with `ms = 0`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedStep {
+    pub revision: String,
+    pub direction: StepDirection,
+    pub ms: u64,
+}
+
+/// The outcome of `upgrade`, `downgrade` or `stamp` on one database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunReport {
+    pub database: String,
+    /// Applied heads before the run.
+    pub from: Vec<String>,
+    /// Applied heads after the run.
+    pub to: Vec<String>,
+    pub steps: Vec<AppliedStep>,
+    pub duration_ms: u64,
+    /// Things the user should know (e.g. `--transaction all` fell back to per-migration).
+    pub notes: Vec<String>,
+}
+
+/// Statement-level progress of a migration that stopped part-way (MySQL, next issue).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    pub statements_done: i64,
+    pub statements_total: Option<i64>,
+    pub statement_hashes: Option<String>,
+}
+
+/// One row of the version store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedRow {
+    pub revision: String,
+    pub checksum: String,
+    pub applied_at: String,
+    pub duration_ms: i64,
+    pub applied_by: String,
+    /// `Some` only for a migration that stopped part-way.
+    pub partial: Option<Progress>,
+}
+
+/// What `current` shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CurrentReport {
+    pub database: String,
+    /// Applied heads (dependency heads included), in graph order.
+    pub heads: Vec<String>,
+    /// Every row of the version store.
+    pub rows: Vec<AppliedRow>,
+    /// Applied revisions the graph does not know.
+    pub unknown: Vec<String>,
+}
+
+/// What `check` needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusReport {
+    pub database: String,
+    /// How many revisions `heads` resolves to (more than one: unmerged branches).
+    pub heads_in_graph: usize,
+    /// Revisions `upgrade heads` would apply, in order.
+    pub pending: Vec<String>,
+    /// Applied revisions whose file changed: `(revision, stored, current)`.
+    pub edited: Vec<(String, String, String)>,
+    /// Applied revisions the graph does not know.
+    pub unknown: Vec<String>,
+}
+
+/// Progress events, delivered to a callback as they happen (the CLI draws a progress bar).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Started {
+        database: String,
+        operation: String,
+        total_steps: usize,
+    },
+    StepStarted {
+        database: String,
+        revision: String,
+        direction: StepDirection,
+        /// 1-based.
+        index: usize,
+        total: usize,
+    },
+    StepFinished {
+        database: String,
+        revision: String,
+        direction: StepDirection,
+        index: usize,
+        total: usize,
+        duration: Duration,
+    },
+    StepFailed {
+        database: String,
+        revision: String,
+        direction: StepDirection,
+        index: usize,
+        total: usize,
+        error: String,
+    },
+    /// Something worth telling the user that is not an error.
+    Notice { database: String, message: String },
+    Finished {
+        database: String,
+        steps: usize,
+        duration: Duration,
+    },
+}
+
+/// The event callback type: shared by concurrent databases, hence `Sync`.
+pub type EventSink<'a> = &'a (dyn Fn(&Event) + Sync);
+
+/// An event sink that ignores everything.
+pub fn no_events(_: &Event) {}

@@ -1,0 +1,169 @@
+//! Several databases at once.
+
+mod common;
+
+use std::sync::Mutex;
+
+use braid_runner::{
+    DbStatus, DbTarget, Event, Opener, Operation, SourceBodies, no_events, run_all,
+};
+use common::{Fixture, ids, rows};
+
+fn opener(url: &str) -> Opener {
+    let url = url.to_string();
+    Box::new(move || Box::pin(async move { braid_sqlite::open_boxed(&url).await }))
+}
+
+fn fixture() -> Fixture {
+    let mut f = Fixture::new();
+    f.table("a", &[]);
+    f.table("b", &["a"]);
+    f
+}
+
+#[tokio::test]
+async fn one_broken_url_does_not_stop_the_good_database() {
+    let f = fixture();
+    let g = f.graph();
+    let good = f.url("good");
+    let bad = "mysql://root:hunter2@nowhere/app".to_string();
+    let dbs = vec![
+        DbTarget::new("broken", bad.clone(), opener(&bad)),
+        DbTarget::new("good", good.clone(), opener(&good)),
+    ];
+    let events = Mutex::new(Vec::new());
+    let sink = |e: &Event| events.lock().unwrap().push(e.clone());
+    let results = run_all(
+        &g,
+        &SourceBodies,
+        dbs,
+        2,
+        false,
+        &Operation::Upgrade {
+            target: "heads".into(),
+        },
+        &sink,
+    )
+    .await;
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0].name, "broken");
+    assert_eq!(results[0].status, DbStatus::Error);
+    let err = results[0].error.as_deref().unwrap();
+    assert!(err.contains("`broken`"), "{err}");
+    assert!(err.contains("root:***@nowhere"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+
+    assert_eq!(results[1].name, "good");
+    assert_eq!(results[1].status, DbStatus::Ok);
+    assert_eq!(results[1].current, ids(&["b"]));
+    assert_eq!(results[1].applied.len(), 2);
+    assert!(results[1].error.is_none());
+
+    // The CLI's JSON contract.
+    let json = serde_json::to_value(serde_json::json!({ "databases": results })).unwrap();
+    let good_json = &json["databases"][1];
+    assert_eq!(good_json["status"], "ok");
+    assert_eq!(good_json["current"], serde_json::json!(["b"]));
+    assert_eq!(good_json["applied"][0]["revision"], "a");
+    assert_eq!(good_json["applied"][0]["direction"], "up");
+    assert!(good_json["applied"][0]["ms"].is_u64());
+    assert!(good_json["error"].is_null());
+    assert_eq!(json["databases"][0]["status"], "error");
+    let keys: Vec<&String> = good_json.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 5);
+
+    let mut db = f.open("good").await;
+    assert_eq!(rows(db.as_mut()).await, ids(&["a", "b"]));
+    assert!(
+        events
+            .into_inner()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, Event::Finished { database, .. } if database == "good"))
+    );
+}
+
+#[tokio::test]
+async fn fail_fast_skips_databases_not_yet_started() {
+    let f = fixture();
+    let g = f.graph();
+    let bad = "sqlite://".to_string();
+    let (one, two) = (f.url("one"), f.url("two"));
+    let dbs = vec![
+        DbTarget::new("bad", bad.clone(), opener(&bad)),
+        DbTarget::new("one", one.clone(), opener(&one)),
+        DbTarget::new("two", two.clone(), opener(&two)),
+    ];
+    let results = run_all(
+        &g,
+        &SourceBodies,
+        dbs,
+        1,
+        true,
+        &Operation::Upgrade {
+            target: "heads".into(),
+        },
+        &no_events,
+    )
+    .await;
+    let statuses: Vec<DbStatus> = results.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [DbStatus::Error, DbStatus::Skipped, DbStatus::Skipped]
+    );
+    let json = serde_json::to_value(&results[1]).unwrap();
+    assert_eq!(json["status"], "skipped");
+}
+
+#[tokio::test]
+async fn many_databases_with_bounded_jobs_and_a_failing_migration() {
+    let mut f = fixture();
+    f.sql("c", &["b"], "SELECT * FROM nowhere;", "");
+    let g = f.graph();
+    let mut dbs = Vec::new();
+    for i in 0..4 {
+        let url = f.url(&format!("db{i}"));
+        dbs.push(DbTarget::new(format!("db{i}"), url.clone(), opener(&url)));
+    }
+    let results = run_all(
+        &g,
+        &SourceBodies,
+        dbs,
+        2,
+        false,
+        &Operation::Upgrade {
+            target: "heads".into(),
+        },
+        &no_events,
+    )
+    .await;
+    for r in &results {
+        assert_eq!(r.status, DbStatus::Error);
+        // Kept steps and where the database stopped are reported.
+        assert_eq!(r.applied.len(), 2, "{r:?}");
+        assert_eq!(r.current, ids(&["b"]));
+        assert!(r.error.as_deref().unwrap().contains("`c`"));
+    }
+
+    // current over all of them.
+    let mut dbs = Vec::new();
+    for i in 0..4 {
+        let url = f.url(&format!("db{i}"));
+        dbs.push(DbTarget::new(format!("db{i}"), url.clone(), opener(&url)));
+    }
+    let results = run_all(
+        &g,
+        &SourceBodies,
+        dbs,
+        3,
+        false,
+        &Operation::Current,
+        &no_events,
+    )
+    .await;
+    assert!(
+        results
+            .iter()
+            .all(|r| r.status == DbStatus::Ok && r.current == ids(&["b"]))
+    );
+}

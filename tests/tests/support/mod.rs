@@ -1,0 +1,111 @@
+//! Running the real `cargo xtask` binary from the end-to-end tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The xtask binary, built once per test binary. Cargo gives no `CARGO_BIN_EXE_*` for another
+/// package's binary, so ask cargo itself (its JSON messages name the artifact) rather than
+/// guessing paths inside `target/`.
+pub fn xtask_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--quiet", "-p", "xtask", "--message-format=json"]);
+        if std::env::var_os("CI").is_some() {
+            cmd.arg("--locked");
+        }
+        let out = cmd
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cannot run cargo to build xtask");
+        assert!(
+            out.status.success(),
+            "building xtask failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            if msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "xtask" {
+                if let Some(exe) = msg["executable"].as_str() {
+                    return PathBuf::from(exe);
+                }
+            }
+        }
+        panic!("cargo did not report the xtask executable");
+    })
+}
+
+/// The result of one command.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn fails(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Self {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// `cargo xtask migrate --migrations <dir> <args…>`, isolated from the workspace's own config
+/// and from the caller's BRAID_* environment.
+pub fn migrate(dir: &Path, args: &[&str]) -> Run {
+    migrate_with(dir, None, args, &[])
+}
+
+pub fn migrate_with(dir: &Path, config: Option<&Path>, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(xtask_bin());
+    cmd.arg("migrate").arg("--migrations").arg(dir);
+    if let Some(config) = config {
+        cmd.arg("--config").arg(config);
+    }
+    cmd.args(args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("BRAID_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("cannot run xtask").into()
+}

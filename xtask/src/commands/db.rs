@@ -1,0 +1,661 @@
+//! The commands that act on databases: upgrade, downgrade, stamp, current, accept, check and
+//! `history -i`. Each runs on every configured database (or those named with `--db`)
+//! concurrently through `braid_runner::run_all`, then prints one summary.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use anyhow::{Context, bail};
+use braid_config::Config;
+use braid_driver::{Dialect, DriverError, ErrorKind};
+use braid_graph::{Applied, Graph};
+use braid_runner::{DbResult, DbStatus, DbTarget, Event, OpenFuture, Operation, SourceBodies};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::Exit;
+use crate::cli::{Global, TransactionMode};
+use crate::output::Output;
+
+/// Exit codes of `check`, one per problem, so CI can tell them apart.
+pub mod check_codes {
+    /// The graph has more than one head: merge them (`merge heads`).
+    pub const MULTIPLE_HEADS: u8 = 3;
+    /// A database has migrations to apply.
+    pub const PENDING: u8 = 4;
+    /// An applied migration's file changed since it ran.
+    pub const EDITED: u8 = 5;
+    /// A database has a revision applied that the migrations directory does not know.
+    pub const UNKNOWN: u8 = 6;
+}
+
+/// Opens a driver for a URL by its scheme. The drivers linked into this binary are listed here.
+fn opener(url: String) -> braid_runner::Opener {
+    Box::new(move || -> OpenFuture {
+        Box::pin(async move {
+            match braid_config::url_dialect(&url) {
+                Ok(Dialect::Sqlite) => braid_sqlite::open_boxed(&url).await,
+                Ok(dialect) => Err(DriverError::new(
+                    ErrorKind::Unsupported,
+                    format!("no {dialect} driver is built into this braid yet (SQLite is)"),
+                )),
+                Err(e) => Err(DriverError::new(ErrorKind::Url, e.to_string())),
+            }
+        })
+    })
+}
+
+/// The selected databases as runner targets.
+fn targets(
+    config: &Config,
+    global: &Global,
+    transaction: TransactionMode,
+) -> anyhow::Result<Vec<DbTarget>> {
+    let mut selected = Vec::new();
+    if global.databases.is_empty() {
+        selected.extend(config.databases());
+    } else {
+        for name in &global.databases {
+            selected.push(config.database(name)?);
+        }
+    }
+    Ok(selected
+        .into_iter()
+        .map(|db| {
+            let mut target = DbTarget::new(
+                db.name,
+                db.config.url.clone(),
+                opener(db.config.url.clone()),
+            );
+            target.version_table = db.config.version_table.clone();
+            target.schema = db.config.schema.clone();
+            target.branches = db.config.branches.clone().unwrap_or_default();
+            target.lock_timeout = config.lock_timeout();
+            target.transaction = match transaction {
+                TransactionMode::PerMigration => braid_runner::TransactionMode::PerMigration,
+                TransactionMode::All => braid_runner::TransactionMode::All,
+            };
+            target
+        })
+        .collect())
+}
+
+/// Draws one progress bar per database on a terminal; nothing otherwise.
+struct Progress {
+    multi: MultiProgress,
+    bars: Mutex<HashMap<String, ProgressBar>>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Progress {
+            multi: MultiProgress::new(),
+            bars: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn on_event(&self, event: &Event) {
+        let Ok(mut bars) = self.bars.lock() else {
+            return;
+        };
+        match event {
+            Event::Started {
+                database,
+                operation,
+                total_steps,
+            } if *total_steps > 0 => {
+                let bar = self.multi.add(ProgressBar::new(*total_steps as u64));
+                bar.set_style(
+                    ProgressStyle::with_template("{prefix:>12} {bar:30} {pos}/{len} {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                bar.set_prefix(database.clone());
+                bar.set_message(operation.clone());
+                bars.insert(database.clone(), bar);
+            }
+            Event::StepStarted {
+                database,
+                revision,
+                direction,
+                ..
+            } => {
+                if let Some(bar) = bars.get(database) {
+                    bar.set_message(format!("{direction} {revision}"));
+                }
+            }
+            Event::StepFinished { database, .. } => {
+                if let Some(bar) = bars.get(database) {
+                    bar.inc(1);
+                }
+            }
+            Event::Finished { database, .. } | Event::StepFailed { database, .. } => {
+                if let Some(bar) = bars.remove(database) {
+                    bar.finish_and_clear();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Runs `op` on the selected databases and returns their results in config order.
+fn run_op(
+    graph: &Graph,
+    config: &Config,
+    global: &Global,
+    transaction: TransactionMode,
+    op: &Operation,
+    out: Output,
+) -> anyhow::Result<Vec<DbResult>> {
+    let targets = targets(config, global, transaction)?;
+    let jobs = global.jobs.unwrap_or(config.jobs);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let progress = out.progress_allowed().then(Progress::new);
+    let events = |event: &Event| {
+        if let Some(progress) = &progress {
+            progress.on_event(event);
+        }
+    };
+    Ok(runtime.block_on(braid_runner::run_all(
+        graph,
+        &SourceBodies,
+        targets,
+        jobs,
+        global.fail_fast,
+        op,
+        &events,
+    )))
+}
+
+#[derive(Serialize)]
+struct Databases<'a> {
+    databases: &'a [DbResult],
+}
+
+fn heads_text(heads: &[String]) -> String {
+    if heads.is_empty() {
+        "<base>".to_string()
+    } else {
+        heads.join(", ")
+    }
+}
+
+/// The end of every database command: one row per database (human) or the JSON contract, and a
+/// non-zero exit if any database failed.
+fn summarise(results: &[DbResult], out: Output, verb: &str) -> anyhow::Result<ExitCode> {
+    out.emit(&Databases { databases: results }, || {
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED);
+        table.set_header(["database", "status", "from", "to", "steps", "time"]);
+        for r in results {
+            table.add_row([
+                r.name.clone(),
+                match r.status {
+                    DbStatus::Ok => "ok".to_string(),
+                    DbStatus::Error => "error".to_string(),
+                    DbStatus::Skipped => "skipped".to_string(),
+                },
+                heads_text(&r.from),
+                heads_text(&r.current),
+                r.applied.len().to_string(),
+                format!("{:.2} s", r.ms as f64 / 1000.0),
+            ]);
+        }
+        let mut text = String::new();
+        for r in results {
+            for step in &r.applied {
+                text.push_str(&format!(
+                    "{}: {} {} ({} ms)\n",
+                    r.name, step.direction, step.revision, step.ms
+                ));
+            }
+            for note in &r.notes {
+                text.push_str(&format!("{}: note: {note}\n", r.name));
+            }
+        }
+        text.push_str(&format!("{table}\n"));
+        text
+    })?;
+    let failed: Vec<&DbResult> = results
+        .iter()
+        .filter(|r| r.status != DbStatus::Ok)
+        .collect();
+    if failed.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !out.is_json() {
+        for r in &failed {
+            if let Some(error) = &r.error {
+                eprintln!("error: {}: {verb} failed: {error}", r.name);
+            }
+        }
+    }
+    Err(Exit {
+        code: 1,
+        message: format!(
+            "{} of {} database(s) failed: {}",
+            failed.len(),
+            results.len(),
+            failed
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+    .into())
+}
+
+pub fn upgrade_or_downgrade(
+    graph: &Graph,
+    config: &Config,
+    global: &Global,
+    target: &str,
+    up: bool,
+    transaction: TransactionMode,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
+    let op = if up {
+        Operation::Upgrade {
+            target: target.to_string(),
+        }
+    } else {
+        Operation::Downgrade {
+            target: target.to_string(),
+        }
+    };
+    let results = run_op(graph, config, global, transaction, &op, out)?;
+    summarise(&results, out, if up { "upgrade" } else { "downgrade" })
+}
+
+pub fn stamp(
+    graph: &Graph,
+    config: &Config,
+    global: &Global,
+    targets: &[String],
+    purge: bool,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
+    let op = Operation::Stamp {
+        targets: targets.to_vec(),
+        purge,
+    };
+    let results = run_op(
+        graph,
+        config,
+        global,
+        TransactionMode::PerMigration,
+        &op,
+        out,
+    )?;
+    summarise(&results, out, "stamp")
+}
+
+pub fn current(
+    graph: &Graph,
+    config: &Config,
+    global: &Global,
+    verbose: bool,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
+    let results = run_op(
+        graph,
+        config,
+        global,
+        TransactionMode::PerMigration,
+        &Operation::Current,
+        out,
+    )?;
+    out.emit(
+        &Databases {
+            databases: &results,
+        },
+        || {
+            let mut text = String::new();
+            for r in &results {
+                match r.status {
+                    DbStatus::Ok => {
+                        let heads: Vec<String> = r
+                            .current
+                            .iter()
+                            .map(|h| {
+                                let marker = if graph.is_head(h) { " (head)" } else { "" };
+                                format!("{h}{marker}")
+                            })
+                            .collect();
+                        text.push_str(&format!(
+                            "{}: {}\n",
+                            r.name,
+                            if heads.is_empty() {
+                                "<base>".into()
+                            } else {
+                                heads.join(", ")
+                            }
+                        ));
+                        if verbose {
+                            for row in r.rows.iter().flatten() {
+                                text.push_str(&format!(
+                                    "  {} applied {} by {} in {} ms ({})\n",
+                                    row.revision,
+                                    row.applied_at,
+                                    row.applied_by,
+                                    row.duration_ms,
+                                    row.checksum
+                                ));
+                            }
+                        }
+                    }
+                    _ => text.push_str(&format!(
+                        "{}: error: {}\n",
+                        r.name,
+                        r.error.as_deref().unwrap_or("?")
+                    )),
+                }
+            }
+            text
+        },
+    )?;
+    exit_for_failures(&results)
+}
+
+fn exit_for_failures(results: &[DbResult]) -> anyhow::Result<ExitCode> {
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|r| r.status != DbStatus::Ok)
+        .map(|r| r.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(Exit {
+            code: 1,
+            message: format!("failed on: {}", failed.join(", ")),
+        }
+        .into())
+    }
+}
+
+pub fn accept(
+    graph: &Graph,
+    config: &Config,
+    global: &Global,
+    revision: &str,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
+    let op = Operation::Accept {
+        revision: revision.to_string(),
+    };
+    let results = run_op(
+        graph,
+        config,
+        global,
+        TransactionMode::PerMigration,
+        &op,
+        out,
+    )?;
+    out.emit(
+        &Databases {
+            databases: &results,
+        },
+        || {
+            let mut text = String::new();
+            for r in &results {
+                match (&r.accepted, &r.error) {
+                    (Some(a), _) => text.push_str(&format!(
+                        "{}: accepted the edit of {} ({}): {} -> {}\n",
+                        r.name, a.revision, a.file, a.old, a.new
+                    )),
+                    (None, Some(e)) => text.push_str(&format!("{}: error: {e}\n", r.name)),
+                    (None, None) => {}
+                }
+            }
+            text
+        },
+    )?;
+    exit_for_failures(&results)
+}
+
+/// `check`: distinct exit codes for several heads, pending, edited and unknown revisions (see
+/// [`check_codes`]); when several apply, the first in that order of severity: unknown, edited,
+/// multiple heads, pending.
+pub fn check(
+    graph: &Graph,
+    config: &Config,
+    global: &Global,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
+    #[derive(Serialize)]
+    struct Check<'a> {
+        heads: Vec<&'a str>,
+        problems: Vec<String>,
+        databases: &'a [DbResult],
+    }
+    let heads: Vec<&str> = graph.real_heads().iter().map(|r| r.id.as_str()).collect();
+    let results = run_op(
+        graph,
+        config,
+        global,
+        TransactionMode::PerMigration,
+        &Operation::Status,
+        out,
+    )?;
+    let mut problems = Vec::new();
+    let mut codes = Vec::new();
+    if heads.len() > 1 {
+        problems.push(format!(
+            "the graph has {} heads ({}); join them with `cargo xtask migrate merge heads`",
+            heads.len(),
+            heads.join(", ")
+        ));
+        codes.push(check_codes::MULTIPLE_HEADS);
+    }
+    for r in &results {
+        let Some(status) = &r.check else {
+            problems.push(format!(
+                "{}: {}",
+                r.name,
+                r.error.as_deref().unwrap_or("could not be checked")
+            ));
+            codes.push(1);
+            continue;
+        };
+        if !status.unknown.is_empty() {
+            problems.push(format!(
+                "{}: applied revisions not in the migrations directory: {} (was a different branch checked out?)",
+                r.name,
+                status.unknown.join(", ")
+            ));
+            codes.push(check_codes::UNKNOWN);
+        }
+        if !status.edited.is_empty() {
+            problems.push(format!(
+                "{}: applied migrations edited since they ran: {} (restore them, or `cargo xtask migrate accept REV`)",
+                r.name,
+                status.edited.iter().map(|(rev, _, _)| rev.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+            codes.push(check_codes::EDITED);
+        }
+        if !status.pending.is_empty() {
+            problems.push(format!(
+                "{}: {} pending migration(s): {} (run `cargo xtask migrate upgrade heads`)",
+                r.name,
+                status.pending.len(),
+                status.pending.join(", ")
+            ));
+            codes.push(check_codes::PENDING);
+        }
+    }
+    out.emit(
+        &Check {
+            heads: heads.clone(),
+            problems: problems.clone(),
+            databases: &results,
+        },
+        || {
+            if problems.is_empty() {
+                format!(
+                    "ok: one head ({}), {} database(s) up to date, no edited migrations\n",
+                    heads.first().copied().unwrap_or("<empty>"),
+                    results.len()
+                )
+            } else {
+                problems.iter().map(|p| format!("{p}\n")).collect()
+            }
+        },
+    )?;
+    let priority = [
+        1,
+        check_codes::UNKNOWN,
+        check_codes::EDITED,
+        check_codes::MULTIPLE_HEADS,
+        check_codes::PENDING,
+    ];
+    match priority.iter().find(|c| codes.contains(c)) {
+        None => Ok(ExitCode::SUCCESS),
+        Some(code) => Err(Exit {
+            code: *code,
+            message: String::new(),
+        }
+        .into()),
+    }
+}
+
+/// The applied set of each selected database, for `history -i`: applied heads and their
+/// ancestors (the store holds every applied revision, and heads imply their ancestors).
+pub fn applied_sets(
+    graph: &Graph,
+    config: &Config,
+    global: &Global,
+    out: Output,
+) -> anyhow::Result<Applied> {
+    let results = run_op(
+        graph,
+        config,
+        global,
+        TransactionMode::PerMigration,
+        &Operation::Current,
+        out,
+    )?;
+    let mut union = Applied::new();
+    for r in &results {
+        if r.status != DbStatus::Ok {
+            bail!(
+                "{}: {}",
+                r.name,
+                r.error
+                    .as_deref()
+                    .unwrap_or("cannot read the version store")
+            );
+        }
+        for head in &r.current {
+            union.insert(head.clone());
+            union.extend(graph.ancestors(head).into_iter().map(|a| a.id.clone()));
+        }
+    }
+    Ok(union)
+}
+
+/// `--sql`: the script for each selected database's dialect (or `--dialect`), no connection.
+pub fn offline(
+    graph: &Graph,
+    config: Option<&Config>,
+    global: &Global,
+    dialect: Option<&str>,
+    op: &braid_runner::OfflineOp<'_>,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
+    #[derive(Serialize)]
+    struct Script {
+        database: Option<String>,
+        dialect: Dialect,
+        sql: String,
+    }
+    let mut scripts = Vec::new();
+    let forced: Option<Dialect> = match dialect {
+        Some(d) => Some(
+            d.parse()
+                .map_err(|e: String| anyhow::anyhow!("--dialect: {e}"))?,
+        ),
+        None => None,
+    };
+    match config {
+        Some(config)
+            if forced.is_none() || !global.databases.is_empty() || config.databases.len() == 1 =>
+        {
+            let selected: Vec<_> = if global.databases.is_empty() {
+                config.databases().collect()
+            } else {
+                global
+                    .databases
+                    .iter()
+                    .map(|n| config.database(n))
+                    .collect::<Result<_, _>>()?
+            };
+            for db in selected {
+                let dialect = match forced {
+                    Some(d) => d,
+                    None => db.config.dialect()?,
+                };
+                let names = braid_runner::StoreNames::new(
+                    &db.config.version_table,
+                    db.config.schema.as_deref(),
+                )?;
+                let restricted;
+                let graph = match &db.config.branches {
+                    Some(labels) if !labels.is_empty() => {
+                        restricted = braid_runner::restrict(graph, labels)?;
+                        &restricted
+                    }
+                    _ => graph,
+                };
+                let sql = braid_runner::render_offline(graph, dialect, op, &names, &SourceBodies)?;
+                scripts.push(Script {
+                    database: Some(db.name.to_string()),
+                    dialect,
+                    sql,
+                });
+            }
+        }
+        _ => {
+            let dialect = forced.context(
+                "--sql needs --dialect (postgres, mysql or sqlite) when no config names a database",
+            )?;
+            let names = braid_runner::StoreNames::new(braid_runner::DEFAULT_VERSION_TABLE, None)?;
+            let sql = braid_runner::render_offline(graph, dialect, op, &names, &SourceBodies)?;
+            scripts.push(Script {
+                database: None,
+                dialect,
+                sql,
+            });
+        }
+    }
+    #[derive(Serialize)]
+    struct Scripts {
+        scripts: Vec<Script>,
+    }
+    let several = scripts.len() > 1;
+    let json = Scripts { scripts };
+    out.emit(&json, || {
+        let mut text = String::new();
+        for s in &json.scripts {
+            if several {
+                text.push_str(&format!(
+                    "-- database: {} ({})\n",
+                    s.database.as_deref().unwrap_or("-"),
+                    s.dialect
+                ));
+            }
+            text.push_str(&s.sql);
+            if !s.sql.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+        text
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
