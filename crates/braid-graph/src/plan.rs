@@ -1,4 +1,6 @@
-use crate::{Applied, Graph, PlanError, Revision};
+use crate::graph::Edges;
+use crate::target::{Mode, Resolved};
+use crate::{Applied, Graph, PlanError, Revision, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -43,24 +45,168 @@ impl Graph {
     /// ancestors and dependencies, and itself) that is not applied, in upgrade order.
     /// Targets below what is applied are a no-op, as in Alembic.
     pub fn plan_upgrade(&self, applied: &Applied, target: &str) -> Result<Plan<'_>, PlanError> {
-        todo!("{} {target}", applied.len())
+        let mask = self.applied_mask(applied);
+        let t = Target::parse(target)?;
+        let r = self.resolve_parsed(&mask, &t, target, Mode::Upgrade)?;
+        let needed = self.mask(&r.revs, Edges::Requires, true);
+        Ok(self.plan_of(&needed, &mask, Direction::Up))
     }
 
     /// Plans a downgrade from `applied` to `target`: every applied revision above the target
     /// (descendants through children and dependents; for `label@rev`, only that branch), in
     /// reverse upgrade order.
     pub fn plan_downgrade(&self, applied: &Applied, target: &str) -> Result<Plan<'_>, PlanError> {
-        todo!("{} {target}", applied.len())
+        let mask = self.applied_mask(applied);
+        let t = Target::parse(target)?;
+        let r = self.resolve_parsed(&mask, &t, target, Mode::Downgrade)?;
+        let drop = self.drop_mask(&mask, &r, target)?;
+        Ok(self.plan_of(&drop, &mask, Direction::Down))
     }
 
     /// The applied set after `stamp targets…`: each target and its ancestors become applied and
     /// its applied descendants are removed; `base` clears everything. No migration runs.
+    ///
+    /// Targets apply one after the other, so `stamp a d2` marks both lines. `label@base` clears
+    /// only what that label applies to (and what depends on it).
     pub fn stamp(
         &self,
         applied: &Applied,
         targets: &[&str],
         purge: bool,
     ) -> Result<Applied, PlanError> {
-        todo!("{} {targets:?} {purge}", applied.len())
+        let mut mask = if purge {
+            vec![false; self.len()]
+        } else {
+            self.applied_mask(applied)
+        };
+        for target in targets {
+            let t = Target::parse(target)?;
+            let r = self.resolve_parsed(&mask, &t, target, Mode::Upgrade)?;
+            if r.revs.is_empty() {
+                let drop = match r.anchor {
+                    None => vec![true; self.len()],
+                    Some(a) => self.branch_drop(a),
+                };
+                for (m, d) in mask.iter_mut().zip(drop) {
+                    *m &= !d;
+                }
+                continue;
+            }
+            // All revisions of one target at once (`heads` can name thousands): one pass each way.
+            let above = self.mask(&r.revs, Edges::RequiredBy, false);
+            let needed = self.mask(&r.revs, Edges::Requires, true);
+            for ((m, a), n) in mask.iter_mut().zip(above).zip(needed) {
+                *m = (*m && !a) || n;
+            }
+        }
+        // Ids the graph does not know are the runner's business: leave them as they were.
+        let mut out: Applied = if purge {
+            Applied::new()
+        } else {
+            applied
+                .iter()
+                .filter(|id| self.index_of(id).is_none())
+                .cloned()
+                .collect()
+        };
+        out.extend(
+            mask.iter()
+                .enumerate()
+                .filter(|(_, m)| **m)
+                .map(|(i, _)| self.revisions[i].id.clone()),
+        );
+        Ok(out)
+    }
+
+    /// The subgraph a database that receives only some branches sees: every revision carrying
+    /// one of `labels`, plus everything those need (ancestors and dependencies).
+    ///
+    /// Graph order restricted to a set closed under ancestors is the subgraph's own graph order,
+    /// so plans on the subgraph list revisions exactly as they appear in the full graph.
+    pub fn restricted_to(&self, labels: &[&str]) -> Result<Graph, PlanError> {
+        let mut keep: Vec<u32> = Vec::new();
+        for l in labels {
+            let Some(owner) = self.label_index(l) else {
+                return Err(PlanError::Unknown {
+                    reference: l.to_string(),
+                    suggestions: crate::graph::suggest(l, self.labels().into_iter()),
+                });
+            };
+            keep.extend(crate::graph::mask_to_indices(&self.members_mask(owner)));
+        }
+        let kept = self.mask(&keep, Edges::Requires, true);
+        let subset: Vec<Revision> = self
+            .revisions
+            .iter()
+            .zip(&kept)
+            .filter(|(_, k)| **k)
+            .map(|(r, _)| r.clone())
+            .collect();
+        Graph::build(subset).map_err(|e| PlanError::InvalidTarget {
+            input: labels.join(","),
+            reason: format!("the restricted graph is not valid: {e}"),
+        })
+    }
+
+    /// Steps for every revision in `set` whose applied state changes, in the direction's order.
+    fn plan_of(&self, set: &[bool], applied: &[bool], direction: Direction) -> Plan<'_> {
+        let pick = |i: &usize| set[*i] && (applied[*i] == (direction == Direction::Down));
+        let step = |i: usize| Step {
+            revision: &self.revisions[i],
+            direction,
+        };
+        let steps = match direction {
+            Direction::Up => (0..self.len()).filter(pick).map(step).collect(),
+            Direction::Down => (0..self.len()).rev().filter(pick).map(step).collect(),
+        };
+        Plan { steps }
+    }
+
+    /// What `label@base` removes: the branch's members and everything that needs them.
+    fn branch_drop(&self, anchor: u32) -> Vec<bool> {
+        let members = crate::graph::mask_to_indices(&self.members_mask(anchor));
+        self.mask(&members, Edges::RequiredBy, true)
+    }
+
+    /// The revisions (applied or not; the caller intersects) a downgrade to `r` removes.
+    fn drop_mask(
+        &self,
+        applied: &[bool],
+        r: &Resolved,
+        input: &str,
+    ) -> Result<Vec<bool>, PlanError> {
+        let target = match r.revs.as_slice() {
+            [] => {
+                return Ok(match r.anchor {
+                    None => vec![true; self.len()],
+                    Some(a) => self.branch_drop(a),
+                });
+            }
+            [t] => *t,
+            many => {
+                return Err(PlanError::MultipleHeads {
+                    target: input.to_string(),
+                    heads: self.ids(many),
+                });
+            }
+        };
+        let t = target as usize;
+        let applied_idx = crate::graph::mask_to_indices(applied);
+        if !applied[t] && !self.mask(&applied_idx, Edges::Requires, false)[t] {
+            return Err(PlanError::NotDowngradeTarget {
+                target: input.to_string(),
+                heads: self.ids(&self.applied_head_indices(applied, None)),
+            });
+        }
+        let mut roots: Vec<u32> = self.children[t].clone();
+        if let (Some(a), true) = (r.anchor, roots.len() > 1) {
+            // Single-branch downgrade: only the children of the target that lead up to the
+            // revision naming the branch (the label's own revision, or `rev` in `rev@target`),
+            // as Alembic's `_collect_downgrade_revisions` does. Using every member of the label
+            // instead would reach the other side of a later merge, which carries the label too.
+            let below = self.mask(&[a], Edges::Parents, true);
+            roots.retain(|c| below[*c as usize]);
+        }
+        Ok(self.mask(&roots, Edges::RequiredBy, true))
     }
 }

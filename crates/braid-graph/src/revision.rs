@@ -88,5 +88,34 @@ impl Revision {
 /// Alembic forbids only `@ - + :`; Braid is stricter so an id is also a safe directory name and
 /// never needs quoting in a shell or in SQL.
 pub fn validate_id(id: &str) -> Result<(), String> {
-    todo!("{id}")
+    if id.is_empty() {
+        return Err("it is empty".to_string());
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err(format!(
+            "it is {} characters long, the limit is {MAX_ID_LEN}",
+            id.len()
+        ));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
+        return Err(format!(
+            "character {c:?} is not allowed (only ASCII letters, digits and '_')"
+        ));
+    }
+    if RESERVED.contains(&id) {
+        return Err(format!(
+            "'{id}' is a reserved word in targets ({})",
+            RESERVED.join(", ")
+        ));
+    }
+    Ok(())
 }
+
+/// Longest id or label accepted: keeps ids usable as directory names and in version tables.
+pub const MAX_ID_LEN: usize = 64;
+
+/// Words that mean something in a target expression, so no id or label may take them.
+pub const RESERVED: [&str; 4] = ["head", "heads", "base", "current"];

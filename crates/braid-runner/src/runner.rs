@@ -13,7 +13,6 @@
 //! database that is ahead of the checkout.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use braid_driver::{Dialect, Driver, DriverError, Value};
@@ -101,27 +100,20 @@ impl std::fmt::Debug for Runner<'_> {
     }
 }
 
-/// The subgraph a database with `branches = [...]` receives: every revision carrying one of the
-/// labels, plus their ancestors and dependencies.
+/// The subgraph a database with `branches = [...]` receives (see [`Graph::restricted_to`]),
+/// with the error naming the config setting.
 pub fn restrict(graph: &Graph, labels: &[String]) -> Result<Graph, RunError> {
-    let mut keep = BTreeSet::new();
-    for label in labels {
-        let members = graph.label_members(label).ok_or_else(|| {
-            RunError::Config(format!(
-                "branch label `{label}` (in the database's `branches`) is not declared by any revision"
-            ))
-        })?;
-        for m in members {
-            keep.insert(m.id.clone());
-            keep.extend(graph.ancestors(&m.id).into_iter().map(|a| a.id.clone()));
-        }
-    }
-    let revisions: Vec<Revision> = graph
-        .in_order()
-        .filter(|r| keep.contains(&r.id))
-        .cloned()
-        .collect();
-    Ok(Graph::build(revisions)?)
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+    graph.restricted_to(&labels).map_err(|e| {
+        RunError::Config(format!(
+            "the database's `branches` ({}) cannot be applied: {e}",
+            labels
+                .iter()
+                .map(|l| format!("`{l}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
 }
 
 /// The script (and, for an up step, the checksum) of one planned step, loaded before anything runs.

@@ -1,0 +1,399 @@
+//! End-to-end tests of the database commands on real SQLite files, through the real binary:
+//! round trips over the example migrations, racing processes, edited and unknown revisions,
+//! several databases with one broken, `check` exit codes and offline SQL.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::{Run, migrate_with};
+
+/// The workspace's example migrations.
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations")
+}
+
+/// A config with the given `[default.databases.*]` entries (name, url).
+fn config(dir: &Path, databases: &[(&str, String)]) -> PathBuf {
+    let mut text = String::from("[default]\nlock_timeout_secs = 60\n");
+    for (name, url) in databases {
+        text.push_str(&format!("[default.databases.{name}]\nurl = \"{url}\"\n"));
+    }
+    let path = dir.join("braid.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+fn run(migrations: &Path, config: &Path, args: &[&str]) -> Run {
+    migrate_with(migrations, Some(config), args, &[])
+}
+
+fn json(migrations: &Path, config: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    run(migrations, config, &all).ok().json()
+}
+
+fn tables(db: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'braid_version%' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn version_rows(db: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT revision FROM braid_version ORDER BY revision")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn examples_upgrade_downgrade_and_upgrade_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("app.db");
+    let cfg = config(tmp.path(), &[("app", sqlite_url(&db))]);
+    let m = examples();
+
+    let up = json(&m, &cfg, &["upgrade"]);
+    let app = &up["databases"][0];
+    assert_eq!(app["name"], "app");
+    assert_eq!(app["status"], "ok");
+    assert_eq!(
+        app["current"],
+        serde_json::json!(["core3_merge_audit_billing"])
+    );
+    assert_eq!(app["applied"].as_array().unwrap().len(), 7);
+    assert!(
+        app["applied"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["direction"] == "up")
+    );
+    assert_eq!(app["error"], serde_json::Value::Null);
+    let all_tables = tables(&db);
+    assert!(all_tables.contains(&"users".to_string()), "{all_tables:?}");
+    assert!(
+        all_tables.contains(&"user_preferences".to_string()),
+        "{all_tables:?}"
+    );
+    assert_eq!(version_rows(&db).len(), 7, "one row per applied revision");
+
+    // Downgrade one branch only: the merge and the audit branch go, billing stays.
+    let down = json(&m, &cfg, &["downgrade", "audit@core2_user_preferences"]);
+    let steps: Vec<&str> = down["databases"][0]["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["revision"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            "core3_merge_audit_billing",
+            "audit2_log_index",
+            "audit1_log"
+        ]
+    );
+    assert_eq!(
+        down["databases"][0]["current"],
+        serde_json::json!(["billing2_subscriptions"])
+    );
+
+    let down = json(&m, &cfg, &["downgrade", "base"]);
+    assert_eq!(down["databases"][0]["current"], serde_json::json!([]));
+    assert_eq!(
+        tables(&db),
+        Vec::<String>::new(),
+        "every down.sql undoes its up.sql"
+    );
+    assert!(version_rows(&db).is_empty());
+
+    let again = json(&m, &cfg, &["upgrade", "heads"]);
+    assert_eq!(
+        again["databases"][0]["applied"].as_array().unwrap().len(),
+        7
+    );
+    let current = json(&m, &cfg, &["current"]);
+    assert_eq!(
+        current["databases"][0]["current"],
+        serde_json::json!(["core3_merge_audit_billing"])
+    );
+    run(&m, &cfg, &["check"]).ok();
+}
+
+#[test]
+fn stamp_then_relative_steps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("app.db");
+    let cfg = config(tmp.path(), &[("app", sqlite_url(&db))]);
+    let m = examples();
+    let stamped = json(&m, &cfg, &["stamp", "audit2_log_index", "billing1_plans"]);
+    let mut current: Vec<String> =
+        serde_json::from_value(stamped["databases"][0]["current"].clone()).unwrap();
+    current.sort();
+    assert_eq!(current, vec!["audit2_log_index", "billing1_plans"]);
+    assert!(tables(&db).is_empty(), "stamp runs no migration");
+    assert_eq!(version_rows(&db).len(), 5);
+
+    // Several applied heads: a bare -1 is ambiguous and names them.
+    let refused = run(&m, &cfg, &["downgrade", "-1"]).fails(1);
+    assert!(
+        refused.stderr.contains("audit2_log_index") && refused.stderr.contains("billing1_plans"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("audit@-1") && refused.stderr.contains("billing@-1"),
+        "suggests label@-1 for each head: {}",
+        refused.stderr
+    );
+
+    run(&m, &cfg, &["stamp", "--purge", "base"]).ok();
+    assert!(version_rows(&db).is_empty());
+}
+
+#[test]
+fn racing_processes_apply_each_revision_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("race.db");
+    let cfg = config(tmp.path(), &[("race", sqlite_url(&db))]);
+    let m = examples();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            std::process::Command::new(support::xtask_bin())
+                .args(["migrate", "--format", "json", "--migrations"])
+                .arg(&m)
+                .arg("--config")
+                .arg(&cfg)
+                .arg("upgrade")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut applied_total = 0;
+    for child in children {
+        let run: Run = child.wait_with_output().unwrap().into();
+        let run = run.ok();
+        let json = run.json();
+        assert_eq!(json["databases"][0]["status"], "ok");
+        applied_total += json["databases"][0]["applied"].as_array().unwrap().len();
+    }
+    assert_eq!(
+        applied_total, 7,
+        "every revision applied exactly once across the 8 processes"
+    );
+    assert_eq!(version_rows(&db).len(), 7);
+}
+
+/// A copy of the example migrations that a test may edit.
+fn copy_examples(to: &Path) -> PathBuf {
+    let dest = to.join("migrations");
+    for entry in walk(&examples()) {
+        let rel = entry.strip_prefix(examples()).unwrap();
+        let target = dest.join(rel);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &target).unwrap();
+    }
+    dest
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn edited_applied_migration_is_refused_until_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = copy_examples(tmp.path());
+    let db = tmp.path().join("app.db");
+    let cfg = config(tmp.path(), &[("app", sqlite_url(&db))]);
+    run(&m, &cfg, &["upgrade", "core2_user_preferences"]).ok();
+
+    let up = m.join("core1_users");
+    let file = if up.join("up.sqlite.sql").exists() {
+        up.join("up.sqlite.sql")
+    } else {
+        up.join("up.sql")
+    };
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    // Whitespace-only edits do not count…
+    std::fs::write(&file, text.replace('\n', "  \r\n")).unwrap();
+    run(&m, &cfg, &["check"]).fails(4);
+    // …a real edit does.
+    text.push_str("\n-- an edit after the fact\nCREATE INDEX users_extra ON users (id);\n");
+    std::fs::write(&file, &text).unwrap();
+    let checked = run(&m, &cfg, &["check"]).fails(5);
+    assert!(checked.stdout.contains("core1_users"), "{}", checked.stdout);
+    let refused = run(&m, &cfg, &["upgrade", "heads"]).fails(1);
+    assert!(refused.stderr.contains("core1_users"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("accept"),
+        "says how to accept: {}",
+        refused.stderr
+    );
+    assert_eq!(version_rows(&db).len(), 2, "nothing ran");
+
+    let accepted = json(&m, &cfg, &["accept", "core1_users"]);
+    assert_eq!(
+        accepted["databases"][0]["accepted"]["revision"],
+        "core1_users"
+    );
+    run(&m, &cfg, &["upgrade", "heads"]).ok();
+    run(&m, &cfg, &["check"]).ok();
+}
+
+#[test]
+fn database_ahead_of_the_graph_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = copy_examples(tmp.path());
+    let db = tmp.path().join("app.db");
+    let cfg = config(tmp.path(), &[("app", sqlite_url(&db))]);
+    run(&m, &cfg, &["upgrade", "heads"]).ok();
+    // Another branch's checkout: the merge revision is not there.
+    std::fs::remove_dir_all(m.join("core3_merge_audit_billing")).unwrap();
+    let refused = run(&m, &cfg, &["upgrade", "heads"]).fails(1);
+    assert!(
+        refused.stderr.contains("core3_merge_audit_billing"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("branch"), "{}", refused.stderr);
+    run(&m, &cfg, &["check"]).fails(6);
+}
+
+#[test]
+fn one_broken_database_does_not_stop_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good.db");
+    // A file where a directory should be: the SQLite file cannot be created.
+    let blocker = tmp.path().join("blocker");
+    std::fs::write(&blocker, "").unwrap();
+    let cfg = config(
+        tmp.path(),
+        &[
+            ("good", sqlite_url(&good)),
+            ("broken", sqlite_url(&blocker.join("x.db"))),
+            (
+                "remote",
+                "postgres://admin:hunter2@127.0.0.1:1/none".to_string(),
+            ),
+        ],
+    );
+    let m = examples();
+    let out = run(&m, &cfg, &["--format", "json", "upgrade", "heads"]).fails(1);
+    assert!(
+        !out.stdout.contains("hunter2") && !out.stderr.contains("hunter2"),
+        "password leaked"
+    );
+    let json = out.json();
+    let dbs = json["databases"].as_array().unwrap();
+    assert_eq!(dbs.len(), 3);
+    let by_name = |n: &str| dbs.iter().find(|d| d["name"] == n).unwrap();
+    assert_eq!(by_name("good")["status"], "ok");
+    assert_eq!(by_name("good")["applied"].as_array().unwrap().len(), 7);
+    for name in ["broken", "remote"] {
+        assert_eq!(by_name(name)["status"], "error", "{name}");
+        assert!(
+            by_name(name)["error"].as_str().unwrap().contains(name),
+            "the error names the database"
+        );
+    }
+    // Human output: a summary row per database.
+    let human = run(&m, &cfg, &["upgrade", "heads"]).fails(1);
+    for name in ["good", "broken", "remote"] {
+        assert!(human.stdout.contains(name), "{}", human.stdout);
+    }
+    assert!(!human.stdout.contains("hunter2") && !human.stderr.contains("hunter2"));
+    // --db narrows to one database.
+    let only = json_ok(&m, &cfg, &["--db", "good", "current"]);
+    assert_eq!(only["databases"].as_array().unwrap().len(), 1);
+}
+
+fn json_ok(m: &Path, cfg: &Path, args: &[&str]) -> serde_json::Value {
+    json(m, cfg, args)
+}
+
+#[test]
+fn check_reports_several_heads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = copy_examples(tmp.path());
+    std::fs::remove_dir_all(m.join("core3_merge_audit_billing")).unwrap();
+    let db = tmp.path().join("app.db");
+    let cfg = config(tmp.path(), &[("app", sqlite_url(&db))]);
+    run(&m, &cfg, &["upgrade", "heads"]).ok();
+    let checked = run(&m, &cfg, &["check"]).fails(3);
+    assert!(checked.stdout.contains("merge heads"), "{}", checked.stdout);
+    // `head` with two heads is Alembic's error, with the way out.
+    let refused = run(&m, &cfg, &["upgrade"]).fails(1);
+    assert!(refused.stderr.contains("heads"), "{}", refused.stderr);
+}
+
+#[test]
+fn offline_sql_needs_no_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("never.db");
+    let cfg = config(tmp.path(), &[("app", sqlite_url(&db))]);
+    let m = examples();
+    let sql = run(&m, &cfg, &["upgrade", "--sql"]).ok().stdout;
+    assert!(sql.contains("CREATE TABLE"), "{sql}");
+    assert!(sql.contains("-- Running upgrade"), "{sql}");
+    assert!(sql.contains("core3_merge_audit_billing"), "{sql}");
+    assert!(!db.exists(), "--sql must not connect");
+    for dialect in ["postgres", "mysql", "sqlite"] {
+        let sql = migrate_with(
+            &m,
+            None,
+            &[
+                "upgrade",
+                "--sql",
+                "--dialect",
+                dialect,
+                "base:core2_user_preferences",
+            ],
+            &[],
+        )
+        .ok()
+        .stdout;
+        assert!(sql.contains("user_preferences"), "{dialect}: {sql}");
+        assert_eq!(
+            sql.contains("BEGIN;"),
+            dialect != "mysql",
+            "{dialect}: {sql}"
+        );
+    }
+    let down = run(
+        &m,
+        &cfg,
+        &["downgrade", "--sql", "heads:core2_user_preferences"],
+    )
+    .ok()
+    .stdout;
+    assert!(down.contains("-- Running downgrade"), "{down}");
+    run(&m, &cfg, &["downgrade", "--sql", "base"]).fails(2);
+    run(&m, &cfg, &["stamp", "--sql", "--purge", "heads"]).fails(2);
+}
