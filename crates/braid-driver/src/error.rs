@@ -59,4 +59,10 @@ impl DriverError {
         self.code = Some(code.into());
         self
     }
+
+    /// Attaches the failing statement of a script (see [`ScriptPosition`]).
+    pub fn with_position(mut self, position: ScriptPosition) -> Self {
+        self.position = Some(position);
+        self
+    }
 }

@@ -6,12 +6,14 @@ pub fn redact_url(url: &str) -> String {
         return url.to_string();
     };
     let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
+    // The credentials end at the last `@` before the query or fragment. Looking further than the
+    // first `/` matters: a password written with a raw `/` (`u:pa/ss@h/db`) must not leak.
+    // A path containing `@` may make this hide more than the password, never less.
+    let before_query = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    let Some(at) = before_query.rfind('@') else {
         return url.to_string();
     };
-    let userinfo = &authority[..at];
+    let userinfo = &rest[..at];
     let Some(colon) = userinfo.find(':') else {
         return url.to_string();
     };
@@ -43,5 +45,14 @@ mod tests {
             "postgres://u:***@h/db?x=1"
         );
         assert_eq!(redact_url("not a url"), "not a url");
+        // A raw `/` in the password must not end the credentials early.
+        assert_eq!(
+            redact_url("postgres://u:pa/ss@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            redact_url("postgres://h/db?email=a@b"),
+            "postgres://h/db?email=a@b"
+        );
     }
 }

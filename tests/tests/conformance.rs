@@ -1,0 +1,4 @@
+//! The driver conformance suite: every test in `braid_tests::conformance`, once per target.
+//! Adding a driver = adding one line here (and its `TestTarget` in `tests/src`).
+
+braid_tests::conformance_suite!(sqlite, braid_tests::SqliteTarget);
