@@ -18,6 +18,8 @@
 
 pub mod conformance;
 mod targets;
+mod targets_mysql;
+mod targets_postgres;
 
 use std::future::Future;
 use std::io::Write;
@@ -28,6 +30,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use braid_driver::{Dialect, Driver, DriverError};
 
 pub use targets::SqliteTarget;
+pub use targets_mysql::{MysqlTarget, mysql_url, mysql_url_for};
+pub use targets_postgres::{PostgresTarget, postgres_url, postgres_url_for};
 
 /// A boxed, sendable future, so targets can hold async callbacks without a futures crate.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

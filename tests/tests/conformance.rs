@@ -2,3 +2,5 @@
 //! Adding a driver = adding one line here (and its `TestTarget` in `tests/src`).
 
 braid_tests::conformance_suite!(sqlite, braid_tests::SqliteTarget);
+braid_tests::conformance_suite!(postgres, braid_tests::PostgresTarget);
+braid_tests::conformance_suite!(mysql, braid_tests::MysqlTarget);

@@ -195,7 +195,7 @@ pub struct RunOptions {
 
 #[derive(Debug, Args)]
 pub struct UpgradeArgs {
-    /// Where to go: head, heads, a revision, label@head, +N, … [default: head].
+    /// Where to go: head, heads, a revision, label@head, +N, …
     #[arg(default_value = "head", allow_hyphen_values = true)]
     pub target: String,
     #[command(flatten)]

@@ -9,12 +9,14 @@
 mod dialect;
 mod error;
 mod schema;
+pub mod split;
 mod url;
 mod value;
 
 pub use dialect::Dialect;
 pub use error::{DriverError, ErrorKind, ScriptPosition};
 pub use schema::{Column, ForeignKey, Index, Schema, Table};
+pub use split::{Statement, split_statements};
 pub use url::redact_url;
 pub use value::{Rows, Value};
 
@@ -61,6 +63,17 @@ pub trait Driver: Send {
 
     /// Tables (excluding the backend's own catalogue), with columns, indexes and foreign keys.
     async fn introspect(&mut self) -> Result<Schema, DriverError>;
+
+    /// The statements of a script, as [`Driver::execute_script`] would run them one by one. The
+    /// runner uses it to record statement-level progress of migrations that run outside a
+    /// transaction. The default reads the script with the dialect's lexer
+    /// ([`split_statements`]); a driver whose server offers its own tokenizer may do better.
+    fn split_script(&self, sql: &str) -> Vec<String> {
+        split_statements(sql, self.dialect())
+            .into_iter()
+            .map(|s| s.text)
+            .collect()
+    }
 
     /// Closes the connection, releasing anything still held.
     async fn close(self: Box<Self>) -> Result<(), DriverError>;

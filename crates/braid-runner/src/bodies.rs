@@ -2,19 +2,107 @@
 //!
 //! The runner never opens SQL files itself: it asks a [`Bodies`] for the script of a revision in
 //! a direction for a dialect. The default, [`SourceBodies`], reads the SQL files of
-//! `Body::Sql` through braid-source; Rust migrations (a later issue) plug in by implementing the
-//! trait (or wrapping `SourceBodies`) without touching the runner.
+//! `Body::Sql` through braid-source. Rust migrations plug in through [`CodeBody`]: a [`Script`]
+//! whose `code` is set is run by calling [`CodeBody::run`] on the runner's driver (inside the
+//! same transaction, with the same bookkeeping) instead of executing `text`, and rendered for
+//! offline SQL by [`CodeBody::render`]. `text` stays what is checksummed (for a Rust migration,
+//! its source file). The runner knows nothing about sea-orm: `braid-seaorm` implements
+//! `CodeBody` and a [`Bodies`] for Rust revisions.
 
-use braid_driver::Dialect;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use braid_driver::{Dialect, Driver, DriverError};
 use braid_graph::{Body, Direction, Revision};
 
+/// A boxed, sendable future (no futures crate needed).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A migration body that is code rather than SQL text (a Rust migration).
+pub trait CodeBody: Send + Sync + std::fmt::Debug {
+    /// Runs the body in `direction` through `driver`. The runner has already opened the step's
+    /// transaction (when the revision is transactional) and commits or rolls it back afterwards:
+    /// the body must not begin, commit or roll back itself. A failure is reported like a failing
+    /// SQL script (put the failing statement in [`DriverError::position`] when known).
+    fn run<'a>(
+        &'a self,
+        driver: &'a mut dyn Driver,
+        direction: Direction,
+    ) -> BoxFuture<'a, Result<(), DriverError>>;
+
+    /// The SQL the body would run in `direction` on `dialect`, for offline scripts, without a
+    /// database. A body that needs answers from the database cannot be rendered and says so.
+    fn render(&self, dialect: Dialect, direction: Direction) -> Result<String, BodyError>;
+}
+
 /// A migration body ready to run: its text and where it came from (for error messages).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Script {
     /// The file, or a description such as `revision abc (no body)`.
     pub origin: String,
+    /// The SQL to run; for a code body, the source that is checksummed (never executed).
     pub text: String,
+    /// Set for a code body (a Rust migration): the runner calls it instead of running `text`.
+    pub code: Option<Arc<dyn CodeBody>>,
 }
+
+impl Script {
+    /// An SQL script.
+    pub fn sql(origin: impl Into<String>, text: impl Into<String>) -> Self {
+        Script {
+            origin: origin.into(),
+            text: text.into(),
+            code: None,
+        }
+    }
+
+    /// A code body; `source` is what is checksummed.
+    pub fn code(
+        origin: impl Into<String>,
+        source: impl Into<String>,
+        code: Arc<dyn CodeBody>,
+    ) -> Self {
+        Script {
+            origin: origin.into(),
+            text: source.into(),
+            code: Some(code),
+        }
+    }
+
+    /// The SQL an offline script shows for this body: the text itself, or the code body
+    /// rendered for `dialect`.
+    pub fn offline_sql(&self, dialect: Dialect, direction: Direction) -> Result<String, BodyError> {
+        match &self.code {
+            Some(code) => code.render(dialect, direction),
+            None => Ok(self.text.clone()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Script {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Script")
+            .field("origin", &self.origin)
+            .field("text", &self.text)
+            .field("code", &self.code)
+            .finish()
+    }
+}
+
+impl PartialEq for Script {
+    fn eq(&self, other: &Self) -> bool {
+        self.origin == other.origin
+            && self.text == other.text
+            && match (&self.code, &other.code) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+    }
+}
+
+impl Eq for Script {}
 
 /// Why a body could not be produced.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,14 +151,14 @@ impl Bodies for SourceBodies {
         dialect: Dialect,
     ) -> Result<Script, BodyError> {
         match &rev.body {
-            Body::None => Ok(Script {
-                origin: format!("revision {} (no body)", rev.id),
-                text: String::new(),
-            }),
+            Body::None => Ok(Script::sql(
+                format!("revision {} (no body)", rev.id),
+                String::new(),
+            )),
             Body::Rust { name, source } => Err(BodyError {
                 message: format!(
                     "revision `{}` is a Rust migration (`{name}`, {}); this build cannot run Rust \
-                     migrations yet",
+                     migrations (build it with the migrations crate, whose `RustBodies` runs them)",
                     rev.id,
                     source.display()
                 ),
@@ -79,10 +167,7 @@ impl Bodies for SourceBodies {
                 let s = braid_source::sql(rev, direction, dialect).map_err(|e| BodyError {
                     message: e.to_string(),
                 })?;
-                Ok(Script {
-                    origin: s.path.display().to_string(),
-                    text: s.text,
-                })
+                Ok(Script::sql(s.path.display().to_string(), s.text))
             }
         }
     }

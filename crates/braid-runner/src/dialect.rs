@@ -162,6 +162,14 @@ pub struct StoreSql {
     pub delete_all: String,
     /// Params: checksum, revision.
     pub update_checksum: String,
+    /// A revision's first recorded progress. Params: revision, checksum, applied_at,
+    /// duration_ms, applied_by, statements_done, statements_total, statement_hashes.
+    pub insert_progress: String,
+    /// Params: statements_done, statements_total, statement_hashes, revision.
+    pub update_progress: String,
+    /// Clears the progress of a revision whose statements have all run.
+    /// Params: checksum, applied_at, duration_ms, revision.
+    pub complete_row: String,
     /// Params: at, by, action, revision, detail.
     pub insert_log: String,
     table_q: String,
@@ -268,6 +276,43 @@ impl StoreSql {
                 p(3),
                 p(4),
                 p(5)
+            ),
+            insert_progress: format!(
+                "INSERT INTO {table_q} ({}) VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
+                cols.join(", "),
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                p(8)
+            ),
+            update_progress: format!(
+                "UPDATE {table_q} SET {} = {}, {} = {}, {} = {} WHERE {} = {}",
+                q("statements_done"),
+                p(1),
+                q("statements_total"),
+                p(2),
+                q("statement_hashes"),
+                p(3),
+                q("revision"),
+                p(4)
+            ),
+            complete_row: format!(
+                "UPDATE {table_q} SET {} = {}, {} = {}, {} = {}, {} = NULL, {} = NULL, {} = NULL WHERE {} = {}",
+                q("checksum"),
+                p(1),
+                q("applied_at"),
+                p(2),
+                q("duration_ms"),
+                p(3),
+                q("statements_done"),
+                q("statements_total"),
+                q("statement_hashes"),
+                q("revision"),
+                p(4)
             ),
             delete_row: format!("DELETE FROM {table_q} WHERE {} = {}", q("revision"), p(1)),
             delete_all: format!("DELETE FROM {table_q}"),

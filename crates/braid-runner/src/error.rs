@@ -57,16 +57,24 @@ pub enum RunError {
         edits: Vec<EditedRevision>,
     },
 
-    /// A migration that stopped part-way on a backend without transactional DDL.
+    /// A migration that stopped part-way outside a transaction (every migration on MySQL, whose
+    /// DDL commits as it goes; `transaction = false` ones elsewhere), blocking this operation.
     #[error(
-        "database `{database}`: revision `{revision}` is partially applied ({done} of {total} statements). \
-         Finish or undo it by hand, then run `cargo xtask migrate accept {revision}` or stamp"
+        "database `{database}`: revision `{revision}` is partially {} ({done} of {total} statements ran and were not rolled back). {}",
+        if *.downgrading { "downgraded" } else { "applied" },
+        if *.downgrading {
+            format!("Fix down.sql if needed and run `cargo xtask migrate downgrade` again to a target below `{revision}`: it resumes at statement {} after checking that statements 1-{done} are unchanged. Or redo those statements by hand and run `cargo xtask migrate stamp` to clear the progress", done + 1)
+        } else {
+            format!("Fix the migration and run `cargo xtask migrate upgrade` to a target that includes `{revision}`: it resumes at statement {} after checking that statements 1-{done} are unchanged. Or undo those statements by hand and run `cargo xtask migrate stamp` to clear the progress", done + 1)
+        }
     )]
     Partial {
         database: String,
         revision: String,
         done: i64,
         total: i64,
+        /// The interrupted run was a downgrade (the revision is still recorded as applied).
+        downgrading: bool,
     },
 
     /// The version store was written by a newer Braid.
@@ -179,6 +187,10 @@ pub struct StepFailure {
     /// Steps that had succeeded in this run but were rolled back with the failing one
     /// (`--transaction all`).
     pub rolled_back: Vec<String>,
+    /// For a migration run statement by statement outside a transaction: how many of its
+    /// statements ran (and stay applied) before the failing one; the progress is recorded so the
+    /// next run resumes there.
+    pub statements_done: Option<usize>,
 }
 
 impl std::fmt::Display for StepFailure {
@@ -199,6 +211,29 @@ impl std::fmt::Display for StepFailure {
         write!(f, ": {}.", self.message)?;
         if self.transactional {
             write!(f, " The migration was rolled back.")?;
+        } else if let Some(done) = self.statements_done {
+            let total = self.statement_total.map(|t| t.to_string()).unwrap_or("?".into());
+            let verb = match self.direction {
+                crate::report::StepDirection::Up => "upgrade",
+                crate::report::StepDirection::Down => "downgrade",
+            };
+            if done == 0 {
+                write!(f, " No statement of it had run; nothing to undo.")?;
+            } else {
+                write!(
+                    f,
+                    " It ran without a transaction: statement{} 1{} of {total} {} applied and {} not rolled back; the progress is recorded.",
+                    plural(done),
+                    if done > 1 { format!("-{done}") } else { String::new() },
+                    if done == 1 { "is" } else { "are" },
+                    if done == 1 { "was" } else { "were" },
+                )?;
+            }
+            write!(
+                f,
+                " Fix the file and run `cargo xtask migrate {verb}` again: it resumes at statement {} after checking that the statements already run are unchanged.",
+                done + 1
+            )?;
         } else {
             write!(
                 f,

@@ -14,6 +14,7 @@ pub mod dialect;
 mod error;
 pub mod multi;
 pub mod offline;
+mod progress;
 mod report;
 pub mod runner;
 pub mod store;

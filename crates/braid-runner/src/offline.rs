@@ -6,6 +6,10 @@
 //! `BEGIN;` (transactional-DDL dialects, transactional revisions only), a
 //! `-- Running upgrade <parents> -> <rev>` comment, the body, the version-row DML with literal
 //! values, `COMMIT;`. The recorded time is the server's clock when the script runs.
+//!
+//! A Rust migration's body is the statements it would execute on the target dialect, recorded
+//! without a database (see [`crate::bodies::CodeBody::render`]); one that asks the database a
+//! question (`has_table`, a query) is an error saying it needs a live database.
 
 use braid_driver::Dialect;
 use braid_graph::{Applied, Direction, Graph, Plan};
@@ -188,7 +192,12 @@ fn render_plan(
         if !rev.transactional {
             out.push_str("-- (runs without a transaction)\n");
         }
-        let body = script.text.trim_end();
+        // A code body (a Rust migration) is rendered for the dialect by recording what it
+        // would execute; its checksum is still that of its source (`script.text`).
+        let rendered = script
+            .offline_sql(dialect, step.direction)
+            .map_err(|e| body_err(&rev.id, e))?;
+        let body = rendered.trim_end();
         if !body.is_empty() {
             out.push_str(body);
             out.push_str(terminator(body));

@@ -96,6 +96,9 @@ pub struct StatusReport {
     pub edited: Vec<(String, String, String)>,
     /// Applied revisions the graph does not know.
     pub unknown: Vec<String>,
+    /// Revisions whose migration stopped part-way outside a transaction (statement progress
+    /// recorded; see `current -v`).
+    pub partial: Vec<String>,
 }
 
 /// Progress events, delivered to a callback as they happen (the CLI draws a progress bar).

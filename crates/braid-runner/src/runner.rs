@@ -13,6 +13,7 @@
 //! database that is ahead of the checkout.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use braid_driver::{Dialect, Driver, DriverError, Value};
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::bodies::{Bodies, Script, SourceBodies};
 use crate::dialect::{DEFAULT_VERSION_TABLE, StoreNames, StoreSql};
 use crate::error::{EditedRevision, RunError, StepFailure};
+use crate::progress::{self, Recorded};
 use crate::report::{
     AppliedRow, AppliedStep, CurrentReport, Event, EventSink, RunReport, StatusReport,
     StepDirection,
@@ -127,6 +129,20 @@ enum StepError {
     Body(DriverError),
     Bookkeeping(DriverError, String),
     Tx(DriverError, &'static str),
+    /// A statement of a migration run statement by statement failed; `done` ran before it.
+    Statement {
+        error: DriverError,
+        index: usize,
+        total: usize,
+        done: usize,
+        statement: String,
+    },
+    /// Resuming: a statement that already ran is not the same in the file any more.
+    Changed {
+        done: usize,
+        total: usize,
+        changed: usize,
+    },
 }
 
 impl<'a> Runner<'a> {
@@ -232,11 +248,16 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Applied ids known to the full graph, and the unknown ones (sorted).
+    /// Applied ids known to the full graph, and the unknown ones (sorted). A partially applied
+    /// revision (its upgrade stopped part-way) is not applied yet; a partially undone one still is.
     fn split_known(&self, rows: &[AppliedRow]) -> (Applied, Vec<String>) {
         let mut known = Applied::new();
         let mut unknown = Vec::new();
         for r in rows {
+            if matches!(Recorded::from_row(r.partial.as_ref()), Some(p) if p.direction == Direction::Up)
+            {
+                continue;
+            }
             if self.full.get(&r.revision).is_some() {
                 known.insert(r.revision.clone());
             } else {
@@ -286,6 +307,10 @@ impl<'a> Runner<'a> {
             let Some(rev) = self.full.get(&row.revision) else {
                 continue;
             };
+            if row.partial.is_some() {
+                // Checked statement by statement when the run resumes.
+                continue;
+            }
             let (current, file) = self
                 .bodies
                 .current_checksum(rev, dialect)
@@ -313,19 +338,45 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn check_partial(&self, rows: &[AppliedRow]) -> Result<(), RunError> {
-        match rows.iter().find(|r| r.partial.is_some()) {
-            Some(r) => {
-                let p = r.partial.as_ref().expect("checked");
-                Err(RunError::Partial {
-                    database: self.database.clone(),
-                    revision: r.revision.clone(),
-                    done: p.statements_done,
-                    total: p.statements_total.unwrap_or(-1),
-                })
-            }
-            None => Ok(()),
+    /// Rows holding the progress of a migration interrupted outside a transaction.
+    fn partial_rows(&self, rows: &[AppliedRow]) -> HashMap<String, Recorded> {
+        rows.iter()
+            .filter_map(|r| Recorded::from_row(r.partial.as_ref()).map(|p| (r.revision.clone(), p)))
+            .collect()
+    }
+
+    fn partial_error(&self, revision: &str, p: &Recorded) -> RunError {
+        RunError::Partial {
+            database: self.database.clone(),
+            revision: revision.to_string(),
+            done: p.done as i64,
+            total: p.total as i64,
+            downgrading: p.direction == Direction::Down,
         }
+    }
+
+    /// A run may go on only if it finishes every interrupted migration in the direction it was
+    /// going: an upgrade that includes a partially applied revision resumes it; anything else
+    /// (a downgrade across it, an upgrade that leaves it out) is refused with both ways out.
+    fn check_resumable(
+        &self,
+        partial: &HashMap<String, Recorded>,
+        direction: Direction,
+        plan: &Plan<'_>,
+    ) -> Result<(), RunError> {
+        let mut ids: Vec<&String> = partial.keys().collect();
+        ids.sort();
+        for id in ids {
+            let p = &partial[id];
+            let planned = plan
+                .steps
+                .iter()
+                .any(|s| s.revision.id == *id && s.direction == p.direction);
+            if p.direction != direction || !planned {
+                return Err(self.partial_error(id, p));
+            }
+        }
+        Ok(())
     }
 
     async fn migrate(
@@ -358,7 +409,7 @@ impl<'a> Runner<'a> {
         let rows = store.read_rows(driver).await?;
         let (known, unknown) = self.split_known(&rows);
         self.check_unknown(unknown)?;
-        self.check_partial(&rows)?;
+        let partial = self.partial_rows(&rows);
         let edits = self.edited(&rows, dialect)?;
         if !edits.is_empty() {
             return Err(RunError::Edited {
@@ -375,6 +426,7 @@ impl<'a> Runner<'a> {
             database: self.database.clone(),
             source,
         })?;
+        self.check_resumable(&partial, direction, &plan)?;
         let from = self.heads(&known);
         let op = match direction {
             Direction::Up => "upgrade",
@@ -398,7 +450,7 @@ impl<'a> Runner<'a> {
             plan.steps.len()
         );
         let outcome = self
-            .run_steps(driver, store, &plan, events, &mut notes, (op, &summary))
+            .run_steps(driver, store, &plan, &partial, events, &mut notes, (op, &summary))
             .await;
         let steps = match outcome {
             Ok(steps) => steps,
@@ -459,6 +511,7 @@ impl<'a> Runner<'a> {
         driver: &mut dyn Driver,
         store: &Store,
         plan: &Plan<'_>,
+        resume: &HashMap<String, Recorded>,
         events: EventSink<'_>,
         notes: &mut Vec<String>,
         (action, summary): (&str, &str),
@@ -500,6 +553,10 @@ impl<'a> Runner<'a> {
                 },
             );
             let t0 = Instant::now();
+            // Outside a transaction (MySQL's DDL commits as it goes; `transaction = false`),
+            // an SQL body runs statement by statement with recorded progress.
+            let tracked =
+                prep.script.code.is_none() && (!dialect.transactional_ddl() || !rev.transactional);
             let result: Result<(), StepError> = async {
                 if one_tx {
                     if !rev.transactional && in_tx {
@@ -518,14 +575,24 @@ impl<'a> Runner<'a> {
                             .map_err(|e| StepError::Tx(e, "BEGIN"))?;
                         in_tx = true;
                     }
-                } else if rev.transactional {
+                } else if rev.transactional && !tracked {
                     driver
                         .begin()
                         .await
                         .map_err(|e| StepError::Tx(e, "BEGIN"))?;
                     in_tx = true;
                 }
-                if !prep.script.text.trim().is_empty() {
+                if tracked {
+                    return self
+                        .run_tracked(driver, store, step, prep, resume.get(&rev.id), t0)
+                        .await;
+                }
+                if let Some(code) = &prep.script.code {
+                    // A Rust migration: runs through the same driver and transaction.
+                    code.run(&mut *driver, step.direction)
+                        .await
+                        .map_err(StepError::Body)?;
+                } else if !prep.script.text.trim().is_empty() {
                     driver
                         .execute_script(&prep.script.text)
                         .await
@@ -601,7 +668,8 @@ impl<'a> Runner<'a> {
                     );
                 }
                 Err(err) => {
-                    let was_tx = in_tx;
+                    // On MySQL a transaction does not undo DDL: only claim a rollback that is real.
+                    let was_tx = in_tx && dialect.transactional_ddl();
                     if in_tx {
                         // The rollback's own failure would only hide the real error.
                         let _ = driver.rollback().await;
@@ -668,6 +736,7 @@ impl<'a> Runner<'a> {
         kept: Vec<AppliedStep>,
         pending: Vec<AppliedStep>,
     ) -> StepFailure {
+        let mut statements_done = None;
         let (source, file, statement, index, total) = match err {
             StepError::Body(e) => {
                 let (stmt, idx, tot) = match &e.position {
@@ -686,6 +755,29 @@ impl<'a> Runner<'a> {
             StepError::Tx(e, stmt) => {
                 (e, script.origin.clone(), Some(stmt.to_string()), None, None)
             }
+            StepError::Statement {
+                error,
+                index,
+                total,
+                done,
+                statement,
+            } => {
+                statements_done = Some(done);
+                (error, script.origin.clone(), Some(statement), Some(index), Some(total))
+            }
+            StepError::Changed { done, total, changed } => {
+                statements_done = Some(done);
+                let e = DriverError::new(
+                    braid_driver::ErrorKind::Internal,
+                    format!(
+                        "cannot resume: statement {changed} already ran, but the file's statement {changed} is not \
+                         the one that ran (statements 1-{done} ran from an earlier version of the file). Only the \
+                         failed statement and those after it may change; restore statements 1-{done}, or undo them \
+                         by hand and clear the progress with `cargo xtask migrate stamp`"
+                    ),
+                );
+                (e, script.origin.clone(), None, None, Some(total))
+            }
         };
         StepFailure {
             database: self.database.clone(),
@@ -700,7 +792,126 @@ impl<'a> Runner<'a> {
             transactional,
             kept,
             rolled_back: pending.into_iter().map(|s| s.revision).collect(),
+            statements_done,
         }
+    }
+
+    /// Runs one migration statement by statement outside a transaction, recording progress
+    /// after each statement but the last (see [`crate::progress`]). A migration of one statement
+    /// costs exactly what it costs in a transaction: the statement, then its version row.
+    async fn run_tracked(
+        &self,
+        driver: &mut dyn Driver,
+        store: &Store,
+        step: &braid_graph::Step<'_>,
+        prep: &Prepared,
+        resume: Option<&Recorded>,
+        t0: Instant,
+    ) -> Result<(), StepError> {
+        let rev = step.revision;
+        let statements: Vec<String> = driver.split_script(&prep.script.text);
+        let total = statements.len();
+        let hashes: Vec<String> = statements.iter().map(|s| progress::statement_hash(s)).collect();
+        let start = match resume {
+            Some(r) => {
+                if let Some(changed) = (0..r.done).find(|&i| hashes.get(i) != r.hashes.get(i)) {
+                    return Err(StepError::Changed {
+                        done: r.done,
+                        total,
+                        changed: changed + 1,
+                    });
+                }
+                r.done
+            }
+            None => 0,
+        };
+        let checksum = prep.checksum.clone().unwrap_or_default();
+        let encoded = progress::encode(step.direction, &hashes);
+        // A downgraded revision's row exists (it is applied); an upgrade's exists once resumed.
+        let mut row_exists = resume.is_some() || step.direction == Direction::Down;
+        for (k, statement) in statements.iter().enumerate().skip(start) {
+            driver
+                .execute_script(statement)
+                .await
+                .map_err(|error| StepError::Statement {
+                    error,
+                    index: k + 1,
+                    total,
+                    done: k,
+                    statement: statement.clone(),
+                })?;
+            let done = k + 1;
+            if done == total {
+                break;
+            }
+            let (sql, params) = if row_exists {
+                (
+                    &store.sql.update_progress,
+                    vec![
+                        Value::Int(done as i64),
+                        Value::Int(total as i64),
+                        Value::Text(encoded.clone()),
+                        Value::Text(rev.id.clone()),
+                    ],
+                )
+            } else {
+                (
+                    &store.sql.insert_progress,
+                    vec![
+                        Value::Text(rev.id.clone()),
+                        Value::Text(checksum.clone()),
+                        Value::Text(now()),
+                        Value::Int(0),
+                        Value::Text(self.by.clone()),
+                        Value::Int(done as i64),
+                        Value::Int(total as i64),
+                        Value::Text(encoded.clone()),
+                    ],
+                )
+            };
+            driver
+                .execute(sql, &params)
+                .await
+                .map_err(|e| StepError::Bookkeeping(e, sql.clone()))?;
+            row_exists = true;
+        }
+        let ms = t0.elapsed().as_millis() as i64;
+        let (sql, params) = match (step.direction, row_exists) {
+            (Direction::Up, true) => (
+                &store.sql.complete_row,
+                vec![
+                    Value::Text(checksum),
+                    Value::Text(now()),
+                    Value::Int(ms),
+                    Value::Text(rev.id.clone()),
+                ],
+            ),
+            (Direction::Up, false) => (
+                &store.sql.insert_row,
+                vec![
+                    Value::Text(rev.id.clone()),
+                    Value::Text(checksum),
+                    Value::Text(now()),
+                    Value::Int(ms),
+                    Value::Text(self.by.clone()),
+                ],
+            ),
+            (Direction::Down, _) => (&store.sql.delete_row, vec![Value::Text(rev.id.clone())]),
+        };
+        let n = driver
+            .execute(sql, &params)
+            .await
+            .map_err(|e| StepError::Bookkeeping(e, sql.clone()))?;
+        if n != 1 {
+            return Err(StepError::Bookkeeping(
+                DriverError::new(
+                    braid_driver::ErrorKind::Internal,
+                    format!("expected to write one version row for `{}`, wrote {n}", rev.id),
+                ),
+                sql.clone(),
+            ));
+        }
+        Ok(())
     }
 
     /// Sets the applied set to what `stamp targets…` means, writing rows only: the checksum of
@@ -750,15 +961,23 @@ impl<'a> Runner<'a> {
                 database: self.database.clone(),
                 source,
             })?;
+        // Stamping settles interrupted migrations: their rows go, and come back complete if the
+        // stamp includes them ("I finished it by hand"), with no progress if not ("I undid it").
+        let partial = self.partial_rows(&rows);
         let removed: Vec<String> = if purge {
             rows.iter().map(|r| r.revision.clone()).collect()
         } else {
-            planning.difference(&new).cloned().collect()
+            planning
+                .difference(&new)
+                .filter(|id| !partial.contains_key(*id))
+                .cloned()
+                .collect()
         };
         // Added rows in graph order, each with its current checksum.
         let mut added = Vec::new();
         for rev in self.graph.in_order() {
-            if new.contains(&rev.id) && (purge || !planning.contains(&rev.id)) {
+            let fresh = purge || !planning.contains(&rev.id) || partial.contains_key(&rev.id);
+            if new.contains(&rev.id) && fresh {
                 let (sum, _) = self
                     .bodies
                     .current_checksum(rev, dialect)
@@ -781,6 +1000,11 @@ impl<'a> Runner<'a> {
             if purge {
                 driver.execute(&store.sql.delete_all, &[]).await?;
             } else {
+                for id in partial.keys() {
+                    driver
+                        .execute(&store.sql.delete_row, &[Value::Text(id.clone())])
+                        .await?;
+                }
                 for id in &removed {
                     driver
                         .execute(&store.sql.delete_row, &[Value::Text(id.clone())])
@@ -910,12 +1134,15 @@ impl<'a> Runner<'a> {
                 .map(|s| s.revision.id.clone())
                 .collect()
         };
+        let mut partial: Vec<String> = self.partial_rows(&rows).into_keys().collect();
+        partial.sort();
         Ok(StatusReport {
             database: self.database.clone(),
             heads_in_graph: self.graph.real_heads().len(),
             pending,
             edited,
             unknown,
+            partial,
         })
     }
 

@@ -606,14 +606,14 @@ async fn events_follow_the_steps() {
 }
 
 #[tokio::test]
-async fn failing_non_transactional_migration_leaves_its_earlier_statements_unrecorded() {
+async fn failing_non_transactional_migration_records_progress_and_resumes() {
     let mut f = Fixture::new();
     f.table("a", &[]);
     f.sql(
         "b",
         &["a"],
-        "CREATE TABLE t_b (id INTEGER);\nINSERT INTO nope VALUES (1);",
-        "DROP TABLE t_b;",
+        "CREATE TABLE t_b (id INTEGER);\nINSERT INTO nope VALUES (1);\nCREATE TABLE t_b2 (id INTEGER);",
+        "DROP TABLE t_b2;\nDROP TABLE t_b;",
     )
     .transactional = false;
     let g = f.graph();
@@ -627,9 +627,60 @@ async fn failing_non_transactional_migration_leaves_its_earlier_statements_unrec
         panic!("{err:?}")
     };
     assert!(!failure.transactional);
-    assert!(err.to_string().contains("without a transaction"), "{err}");
-    assert_eq!(rows(db.as_mut()).await, ids(&["a"]));
+    assert_eq!(failure.statement_index, Some(2));
+    assert_eq!(failure.statement_total, Some(3));
+    assert_eq!(failure.statements_done, Some(1));
+    let msg = err.to_string();
+    assert!(msg.contains("statement 2 of 3"), "{msg}");
+    assert!(msg.contains("statement 1 of 3 is applied and was not rolled back"), "{msg}");
+    assert!(msg.contains("resumes at statement 2"), "{msg}");
+    // The row records the progress; `b` is not applied yet.
+    assert_eq!(rows(db.as_mut()).await, ids(&["a", "b"]));
+    assert_eq!(
+        scalar(db.as_mut(), "SELECT statements_done FROM braid_version WHERE revision = 'b'").await,
+        Value::Int(1)
+    );
+    let current = runner.current(db.as_mut()).await.unwrap();
+    assert!(current.rows.iter().any(|r| r.revision == "b" && r.partial.is_some()));
+    let status = runner.status(db.as_mut()).await.unwrap();
+    assert_eq!(status.pending, ids(&["b"]));
+
+    // A downgrade across it is refused, with the ways out.
+    let refused = runner
+        .downgrade(db.as_mut(), "base", &no_events)
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, RunError::Partial { done: 1, total: 3, downgrading: false, .. }), "{refused:?}");
+    assert!(refused.to_string().contains("resumes at statement 2"), "{refused}");
+
+    // Editing a statement that already ran is caught before anything runs.
+    let up = f.rev_dir("b").join("up.sql");
+    std::fs::write(&up, "CREATE TABLE t_b (id BIGINT);\nCREATE TABLE t_x (id INTEGER);\nCREATE TABLE t_b2 (id INTEGER);").unwrap();
+    let g2 = f.graph();
+    let runner2 = Runner::new("app", &g2, opts()).unwrap();
+    let changed = runner2
+        .upgrade(db.as_mut(), "heads", &no_events)
+        .await
+        .unwrap_err();
+    assert!(changed.to_string().contains("cannot resume: statement 1"), "{changed}");
     assert_eq!(user_tables(db.as_mut()).await, ids(&["t_a", "t_b"]));
+
+    // Fixing the failed statement resumes there: statement 1 does not run twice.
+    std::fs::write(&up, "CREATE TABLE t_b (id INTEGER);\nCREATE TABLE t_x (id INTEGER);\nCREATE TABLE t_b2 (id INTEGER);").unwrap();
+    let g3 = f.graph();
+    let runner3 = Runner::new("app", &g3, opts()).unwrap();
+    let done = runner3
+        .upgrade(db.as_mut(), "heads", &no_events)
+        .await
+        .unwrap();
+    assert_eq!(done.steps.len(), 1);
+    assert_eq!(user_tables(db.as_mut()).await, ids(&["t_a", "t_b", "t_b2", "t_x"]));
+    assert_eq!(
+        scalar(db.as_mut(), "SELECT statements_done FROM braid_version WHERE revision = 'b'").await,
+        Value::Null
+    );
+    let status = runner3.status(db.as_mut()).await.unwrap();
+    assert!(status.pending.is_empty() && status.edited.is_empty(), "{status:?}");
 }
 
 #[tokio::test]
@@ -652,4 +703,46 @@ async fn stamp_several_heads_then_merge() {
     assert_eq!(r.steps.len(), 1);
     // Body of d ran; stamped ones did not.
     assert_eq!(user_tables(db.as_mut()).await, ids(&["t_d"]));
+}
+
+#[tokio::test]
+async fn stamp_settles_a_partially_applied_migration() {
+    let mut f = Fixture::new();
+    f.table("a", &[]);
+    f.sql(
+        "b",
+        &["a"],
+        "CREATE TABLE t_b (id INTEGER);\nINSERT INTO nope VALUES (1);",
+        "DROP TABLE t_b;",
+    )
+    .transactional = false;
+    let g = f.graph();
+    let runner = Runner::new("app", &g, opts()).unwrap();
+    let mut db = f.open("app").await;
+    runner
+        .upgrade(db.as_mut(), "heads", &no_events)
+        .await
+        .unwrap_err();
+    // "I undid it by hand": stamping below it drops the progress row.
+    let r = runner
+        .stamp(db.as_mut(), &["a"], false, &no_events)
+        .await
+        .unwrap();
+    assert_eq!(r.to, ids(&["a"]));
+    assert_eq!(rows(db.as_mut()).await, ids(&["a"]));
+    runner
+        .upgrade(db.as_mut(), "heads", &no_events)
+        .await
+        .unwrap_err();
+    // "I finished it by hand": stamping it records it complete.
+    runner
+        .stamp(db.as_mut(), &["b"], false, &no_events)
+        .await
+        .unwrap();
+    assert_eq!(rows(db.as_mut()).await, ids(&["a", "b"]));
+    assert_eq!(
+        scalar(db.as_mut(), "SELECT statements_done FROM braid_version WHERE revision = 'b'").await,
+        Value::Null
+    );
+    assert!(runner.status(db.as_mut()).await.unwrap().partial.is_empty());
 }

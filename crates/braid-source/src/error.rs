@@ -67,6 +67,31 @@ pub enum SourceError {
     #[error("{origin}: revision {id} has no SQL files, so it has no SQL to run or checksum")]
     NotSql { id: String, origin: String },
 
+    /// The revision has no Rust body but its Rust source was asked for.
+    #[error("{origin}: revision {id} is not a Rust revision")]
+    NotRust { id: String, origin: String },
+
+    /// A revision directory with both SQL files and a `rust = …` body: which one runs would be
+    /// a guess.
+    #[error(
+        "{}: revision.toml names a Rust body (rust = {rust:?}) but the directory also holds SQL \
+         files ({}); a revision is either SQL or Rust: remove the SQL files or the `rust` key",
+        dir.display(),
+        sql.join(", ")
+    )]
+    MixedBody {
+        dir: PathBuf,
+        rust: String,
+        sql: Vec<String>,
+    },
+
+    /// `rust = "…"` names a file that is not there.
+    #[error(
+        "{}: named by `rust = …` in revision.toml but missing; restore it or fix the name",
+        file.display()
+    )]
+    MissingRust { file: PathBuf },
+
     /// Writing a revision whose directory already exists; never overwrite someone's work.
     #[error(
         "{}: already exists; pick another id or message, or remove the directory if it is a \

@@ -36,6 +36,15 @@
 //!   direction needs its generic file or all three dialect files. Any other `*.sql` name is an
 //!   error with a suggestion; other files (notes, `.md`) are ignored.
 //!
+//! * **Rust bodies**: instead of SQL files, `revision.toml` may name a Rust file in the same
+//!   directory, `rust = "migration.rs"`. The file defines `pub struct Migration` implementing
+//!   sea-orm-migration's `MigrationTrait`; the migrations crate (`migrations/Cargo.toml`, package
+//!   `braid-migrations`) compiles every such file in through its build script. The revision is
+//!   loaded as `Body::Rust { name: <id>, source: <dir>/<file> }`. A directory with both SQL
+//!   files and a `rust` body is an error. [`write_rust_revision`] creates one.
+//! * **A migrations directory that is also a crate**: when the directory holds a `Cargo.toml`,
+//!   its `src/` and `target/` directories belong to the crate and are not revisions.
+//!
 //! Loading reads only `revision.toml` and the directory listing of each revision — never the SQL
 //! — so that `heads` or `history` stays fast on a long history. SQL is read by [`sql`] when a
 //! migration actually runs or is checksummed.
@@ -55,6 +64,13 @@ pub use metadata::parse_metadata;
 
 /// The metadata file every revision directory holds.
 pub const METADATA_FILE: &str = "revision.toml";
+
+/// Directories of a migrations directory that is also a crate (it holds a `Cargo.toml`) which are
+/// the crate's, not revisions.
+pub const CRATE_DIRS: [&str; 2] = ["src", "target"];
+
+/// The Rust body file name [`write_rust_revision`] uses.
+pub const RUST_FILE: &str = "migration.rs";
 
 /// Below this many revision directories, loading runs on the calling thread: starting threads
 /// costs more than it saves.
@@ -84,10 +100,20 @@ pub fn load_revisions(dir: &Path) -> Result<Vec<Revision>, SourceError> {
         Err(e) => return Err(SourceError::io(dir, e)),
     };
     let mut dirs = Vec::new();
+    // A migrations directory that is a Cargo package: its own directories are not revisions.
+    let crate_dirs: &[&str] = if dir.join("Cargo.toml").is_file() {
+        &CRATE_DIRS
+    } else {
+        &[]
+    };
     for entry in entries {
         let entry = entry.map_err(|e| SourceError::io(dir, e))?;
         let name = entry.file_name();
-        if name.as_encoded_bytes().starts_with(b".") {
+        if name.as_encoded_bytes().starts_with(b".")
+            || crate_dirs
+                .iter()
+                .any(|d| name.as_encoded_bytes() == d.as_bytes())
+        {
             continue;
         }
         let path = entry.path();
@@ -164,12 +190,30 @@ pub fn load_one(dir: &Path) -> Result<Revision, SourceError> {
         });
     }
     files.sort();
+    let file = dir.join(METADATA_FILE);
+    let text = read_small(&file).map_err(|e| SourceError::io(&file, e))?;
+    let (mut revision, rust) = metadata::parse_metadata_full(&text, &file)?;
+    if let Some(rust) = rust {
+        if !files.is_empty() {
+            return Err(SourceError::MixedBody {
+                dir: dir.to_path_buf(),
+                rust,
+                sql: files,
+            });
+        }
+        let source = dir.join(&rust);
+        if !source.is_file() {
+            return Err(SourceError::MissingRust { file: source });
+        }
+        revision.body = Body::Rust {
+            name: revision.id.clone(),
+            source,
+        };
+        return Ok(revision);
+    }
     for direction in ["up", "down"] {
         check_complete(dir, direction, &files)?;
     }
-    let file = dir.join(METADATA_FILE);
-    let text = read_small(&file).map_err(|e| SourceError::io(&file, e))?;
-    let mut revision = parse_metadata(&text, &file)?;
     revision.body = Body::Sql {
         dir: dir.to_path_buf(),
         files,
@@ -280,7 +324,8 @@ fn check_complete(dir: &Path, direction: &str, files: &[String]) -> Result<(), S
     })
 }
 
-/// A SQL script read from disk, with the file it came from for error messages.
+/// A script read from disk (SQL, or the source of a Rust revision), with the file it came from
+/// for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlScript {
     pub path: PathBuf,
@@ -352,8 +397,28 @@ pub fn checksum(text: &str) -> String {
 
 /// The checksum of what `rev` runs upgrading on `dialect`: the script whose edit after it was
 /// applied is worth a warning.
+///
+/// For a Rust revision this is the checksum of its source file (the same on every dialect).
 pub fn checksum_revision(rev: &Revision, dialect: Dialect) -> Result<String, SourceError> {
+    if let Body::Rust { .. } = &rev.body {
+        return Ok(checksum(&rust_source(rev)?.text));
+    }
     Ok(checksum(&sql(rev, Direction::Up, dialect)?.text))
+}
+
+/// Reads the source file of a Rust revision (what its checksum covers).
+pub fn rust_source(rev: &Revision) -> Result<SqlScript, SourceError> {
+    let Body::Rust { source, .. } = &rev.body else {
+        return Err(SourceError::NotRust {
+            id: rev.id.clone(),
+            origin: rev.describe_origin(),
+        });
+    };
+    let text = std::fs::read_to_string(source).map_err(|e| SourceError::io(source, e))?;
+    Ok(SqlScript {
+        path: source.clone(),
+        text,
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -391,22 +456,7 @@ pub struct Written {
 /// only a comment saying what to write). `dir` is created if missing, so the first `generate`
 /// works in a new project. Refuses if the revision directory already exists.
 pub fn write_revision(dir: &Path, new: &NewRevision) -> Result<Written, SourceError> {
-    check_new_id(&new.id)?;
-    let slug = slug(&new.message);
-    let name = if slug.is_empty() {
-        new.id.clone()
-    } else {
-        format!("{}_{slug}", new.id)
-    };
-    std::fs::create_dir_all(dir).map_err(|e| SourceError::io(dir, e))?;
-    let rev_dir = dir.join(name);
-    match std::fs::create_dir(&rev_dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(SourceError::AlreadyExists { dir: rev_dir });
-        }
-        Err(e) => return Err(SourceError::io(&rev_dir, e)),
-    }
+    let rev_dir = create_revision_dir(dir, new)?;
     let up = format!(
         "-- Upgrade for revision {id}: {message}\n\
          -- Write the SQL that applies this change. It runs on every dialect unless an\n\
@@ -422,10 +472,34 @@ pub fn write_revision(dir: &Path, new: &NewRevision) -> Result<Written, SourceEr
         message = one_line(&new.message),
     );
     let files = [
-        (METADATA_FILE, metadata::render_metadata(new)),
+        (METADATA_FILE, metadata::render_metadata(new, None)),
         ("up.sql", up),
         ("down.sql", down),
     ];
+    write_files(rev_dir, &files)
+}
+
+/// Creates `<dir>/<id>_<slug>/` (refusing an existing one), creating `dir` if missing.
+fn create_revision_dir(dir: &Path, new: &NewRevision) -> Result<PathBuf, SourceError> {
+    check_new_id(&new.id)?;
+    let slug = slug(&new.message);
+    let name = if slug.is_empty() {
+        new.id.clone()
+    } else {
+        format!("{}_{slug}", new.id)
+    };
+    std::fs::create_dir_all(dir).map_err(|e| SourceError::io(dir, e))?;
+    let rev_dir = dir.join(name);
+    match std::fs::create_dir(&rev_dir) {
+        Ok(()) => Ok(rev_dir),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(SourceError::AlreadyExists { dir: rev_dir })
+        }
+        Err(e) => Err(SourceError::io(&rev_dir, e)),
+    }
+}
+
+fn write_files(rev_dir: PathBuf, files: &[(&str, String)]) -> Result<Written, SourceError> {
     let mut written = Vec::with_capacity(files.len());
     for (file, text) in files {
         let path = rev_dir.join(file);
@@ -436,6 +510,65 @@ pub fn write_revision(dir: &Path, new: &NewRevision) -> Result<Written, SourceEr
         dir: rev_dir,
         files: written,
     })
+}
+
+/// Creates a Rust revision: `<dir>/<id>_<slug>/` with `revision.toml` (naming
+/// `rust = "migration.rs"`) and `migration.rs`, a sea-orm-migration `MigrationTrait` with empty
+/// `up`/`down` that compiles as is. The migrations crate's build script picks the new directory
+/// up on the next build (`cargo xtask …` rebuilds by itself).
+pub fn write_rust_revision(dir: &Path, new: &NewRevision) -> Result<Written, SourceError> {
+    let rev_dir = create_revision_dir(dir, new)?;
+    let files = [
+        (
+            METADATA_FILE,
+            metadata::render_metadata(new, Some(RUST_FILE)),
+        ),
+        (RUST_FILE, rust_template(new)),
+    ];
+    write_files(rev_dir, &files)
+}
+
+/// The `migration.rs` of a new Rust revision.
+pub fn rust_template(new: &NewRevision) -> String {
+    let message = one_line(&new.message).replace("*/", "* /");
+    format!(
+        r#"//! Revision {id}: {message}
+//!
+//! Written once with sea-orm-migration's `SchemaManager`, rendered by Braid for every dialect
+//! (Postgres, MySQL/MariaDB, SQLite). Braid's runner owns the transaction: do not call
+//! `manager.begin()`/`commit()`. `manager.get_database_backend()` tells the dialect when a
+//! backend needs something special. Ask the schema with `manager.table_exists(..)`,
+//! `column_exists` and `index_exists` (sea-orm-migration's `has_*` need sqlx). Offline SQL
+//! (`--sql`) records the statements instead of running them, so a migration that asks the
+//! database cannot be rendered offline.
+
+use braid_seaorm::prelude::*;
+
+pub struct Migration;
+
+impl MigrationName for Migration {{
+    fn name(&self) -> &str {{
+        "{id}"
+    }}
+}}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {{
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        // e.g. manager.create_table(Table::create().table("things").col(...).to_owned()).await?;
+        let _ = manager;
+        Ok(())
+    }}
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        // Undo exactly what `up` did, in reverse order.
+        let _ = manager;
+        Ok(())
+    }}
+}}
+"#,
+        id = new.id,
+    )
 }
 
 fn one_line(s: &str) -> String {

@@ -23,6 +23,10 @@ struct RawMetadata {
     created: jiff::Timestamp,
     #[serde(default = "default_true")]
     transaction: bool,
+    /// A Rust body: the `.rs` file (in the revision directory) that the migrations crate
+    /// compiles in. Absent for an SQL revision.
+    #[serde(default)]
+    rust: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -64,29 +68,56 @@ fn de_created<'de, D: serde::Deserializer<'de>>(d: D) -> Result<jiff::Timestamp,
 ///
 /// Never panics, whatever the input (there is a property test for that).
 pub fn parse_metadata(text: &str, file: &Path) -> Result<Revision, SourceError> {
+    parse_metadata_full(text, file).map(|(rev, _)| rev)
+}
+
+/// [`parse_metadata`], plus the `rust = "…"` body file when the revision declares one.
+pub(crate) fn parse_metadata_full(
+    text: &str,
+    file: &Path,
+) -> Result<(Revision, Option<String>), SourceError> {
     // Some Windows editors add a BOM; it is not content.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let raw: RawMetadata = toml::from_str(text).map_err(|e| SourceError::Metadata {
         file: file.to_path_buf(),
         message: e.to_string().trim_end().replace('\n', "\n  "),
     })?;
-    Ok(Revision {
-        id: raw.id,
-        parents: raw.parents,
-        depends_on: raw.depends_on,
-        branch_labels: raw.branch_labels,
-        message: raw.message,
-        created: Some(raw.created),
-        transactional: raw.transaction,
-        origin: Some(file.to_path_buf()),
-        body: Body::None,
-    })
+    if let Some(rust) = &raw.rust {
+        let plain = !rust.is_empty()
+            && !rust.contains(['/', '\\'])
+            && !rust.starts_with('.')
+            && rust.ends_with(".rs");
+        if !plain {
+            return Err(SourceError::Metadata {
+                file: file.to_path_buf(),
+                message: format!(
+                    "`rust = {rust:?}` must name a `.rs` file in this revision directory, e.g. \
+                     rust = \"migration.rs\""
+                ),
+            });
+        }
+    }
+    let rust = raw.rust.clone();
+    Ok((
+        Revision {
+            id: raw.id,
+            parents: raw.parents,
+            depends_on: raw.depends_on,
+            branch_labels: raw.branch_labels,
+            message: raw.message,
+            created: Some(raw.created),
+            transactional: raw.transaction,
+            origin: Some(file.to_path_buf()),
+            body: Body::None,
+        },
+        rust,
+    ))
 }
 
 /// Renders a `revision.toml`. Strings and arrays go through the `toml` crate so that quotes,
 /// backslashes and newlines in a message are escaped correctly; the layout and comments are
 /// ours, so the file reads well for a person.
-pub(crate) fn render_metadata(new: &crate::NewRevision) -> String {
+pub(crate) fn render_metadata(new: &crate::NewRevision, rust: Option<&str>) -> String {
     fn string(s: &str) -> String {
         toml::Value::String(s.to_string()).to_string()
     }
@@ -112,6 +143,12 @@ pub(crate) fn render_metadata(new: &crate::NewRevision) -> String {
     out.push_str(&format!("branch_labels = {}\n", array(&new.branch_labels)));
     out.push_str(&format!("message = {}\n", string(&new.message)));
     out.push_str(&format!("created = {}\n", new.created));
+    if let Some(rust) = rust {
+        out.push_str(&format!(
+            "rust = {}  # the Rust body; the migrations crate compiles it in\n",
+            string(rust)
+        ));
+    }
     out.push_str(&format!(
         "transaction = {}{}\n",
         new.transactional,

@@ -7,7 +7,7 @@ use braid_driver::Dialect;
 use braid_graph::{Body, Direction};
 use braid_source::{
     NewRevision, SourceError, checksum, checksum_revision, load, load_revisions, new_revision_id,
-    parse_metadata, slug, sql, write_revision,
+    parse_metadata, rust_source, slug, sql, write_revision, write_rust_revision,
 };
 
 fn ts(s: &str) -> jiff::Timestamp {
@@ -490,6 +490,11 @@ fn repository_migrations_load_and_have_every_script() {
     let revs = load_revisions(&dir).unwrap();
     assert!(revs.len() >= 7, "{}", revs.len());
     for rev in &revs {
+        if let Body::Rust { .. } = rev.body {
+            let source = rust_source(rev).unwrap();
+            assert!(source.text.contains("impl MigrationTrait for Migration"));
+            continue;
+        }
         for dialect in Dialect::ALL {
             for direction in [Direction::Up, Direction::Down] {
                 let script = sql(rev, direction, dialect).unwrap();
@@ -523,4 +528,156 @@ fn repository_migrations_form_the_documented_graph() {
             "core3_merge_audit_billing"
         ]
     );
+}
+
+// ---- Rust bodies ----
+
+fn rust_meta(id: &str, parents: &str) -> String {
+    format!("{}rust = \"migration.rs\"\n", meta(id, parents))
+}
+
+#[test]
+fn rust_revision_loads_as_a_rust_body_and_checksums_its_source() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    rev_dir(
+        root,
+        "a",
+        &[
+            ("revision.toml", &meta("a", "[]")),
+            ("up.sql", "SELECT 1;"),
+            ("down.sql", "SELECT 2;"),
+        ],
+    );
+    let b = rev_dir(
+        root,
+        "b",
+        &[
+            ("revision.toml", &rust_meta("b", "[\"a\"]")),
+            ("migration.rs", "// b\r\n"),
+        ],
+    );
+    rev_dir(
+        root,
+        "c",
+        &[
+            ("revision.toml", &meta("c", "[\"b\"]")),
+            ("up.sql", "SELECT 3;"),
+            ("down.sql", "SELECT 4;"),
+        ],
+    );
+    let graph = load(root).unwrap();
+    let rev = graph.lookup("b").unwrap();
+    assert_eq!(
+        rev.body,
+        Body::Rust {
+            name: "b".into(),
+            source: b.join("migration.rs")
+        }
+    );
+    // Same normalisation as SQL, same value on every dialect.
+    for dialect in Dialect::ALL {
+        assert_eq!(checksum_revision(rev, dialect).unwrap(), checksum("// b"));
+    }
+    // SQL revisions on either side of it are untouched.
+    assert!(matches!(graph.lookup("c").unwrap().body, Body::Sql { .. }));
+    let e = sql(rev, Direction::Up, Dialect::Sqlite).unwrap_err();
+    assert!(matches!(e, SourceError::NotSql { .. }), "{e}");
+}
+
+#[test]
+fn rust_and_sql_in_one_directory_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    rev_dir(
+        tmp.path(),
+        "a",
+        &[
+            ("revision.toml", &rust_meta("a", "[]")),
+            ("migration.rs", ""),
+            ("up.sql", ""),
+        ],
+    );
+    let e = load_revisions(tmp.path()).unwrap_err();
+    assert!(matches!(e, SourceError::MixedBody { .. }), "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("either SQL or Rust") && msg.contains("up.sql"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn missing_or_bad_rust_file_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    rev_dir(tmp.path(), "a", &[("revision.toml", &rust_meta("a", "[]"))]);
+    let e = load_revisions(tmp.path()).unwrap_err();
+    assert!(matches!(e, SourceError::MissingRust { .. }), "{e}");
+    assert!(e.to_string().contains("migration.rs"), "{e}");
+
+    for bad in ["../x.rs", "migration.py", "", "sub/m.rs"] {
+        let text = format!("{}rust = {bad:?}\n", meta("a", "[]"));
+        let e = parse_metadata(&text, Path::new("revision.toml")).unwrap_err();
+        assert!(
+            e.to_string().contains("must name a `.rs` file"),
+            "{bad}: {e}"
+        );
+    }
+}
+
+#[test]
+fn a_migrations_directory_that_is_a_crate_skips_src_and_target() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::write(root.join("Cargo.toml"), "[package]\n").unwrap();
+    fs::create_dir_all(root.join("src")).unwrap();
+    fs::write(root.join("src/lib.rs"), "").unwrap();
+    fs::create_dir_all(root.join("target/debug")).unwrap();
+    rev_dir(
+        root,
+        "a",
+        &[
+            ("revision.toml", &meta("a", "[]")),
+            ("up.sql", "SELECT 1;"),
+            ("down.sql", "SELECT 2;"),
+        ],
+    );
+    assert_eq!(load_revisions(root).unwrap().len(), 1);
+    // Without Cargo.toml, `src` is a revision directory like any other (and lacks its metadata).
+    fs::remove_file(root.join("Cargo.toml")).unwrap();
+    assert!(matches!(
+        load_revisions(root).unwrap_err(),
+        SourceError::MissingMetadata { .. }
+    ));
+}
+
+#[test]
+fn write_rust_revision_round_trips() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut new = new_rev("abc123", &["p1"], "Add widgets!");
+    new.branch_labels = vec!["w".into()];
+    let w = write_rust_revision(tmp.path(), &new).unwrap();
+    assert_eq!(w.dir, tmp.path().join("abc123_add_widgets"));
+    let names: Vec<_> = w
+        .files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["revision.toml", "migration.rs"]);
+    let rev = braid_source::load_one(&w.dir).unwrap();
+    assert_eq!(rev.id, "abc123");
+    assert_eq!(rev.parents, ["p1"]);
+    assert_eq!(rev.branch_labels, ["w"]);
+    assert_eq!(rev.created, Some(new.created));
+    assert!(matches!(rev.body, Body::Rust { ref name, .. } if name == "abc123"));
+    let source = fs::read_to_string(w.dir.join("migration.rs")).unwrap();
+    assert!(
+        source.contains("impl MigrationTrait for Migration"),
+        "{source}"
+    );
+    assert!(source.contains("\"abc123\""), "{source}");
+    // Refuses to overwrite.
+    assert!(matches!(
+        write_rust_revision(tmp.path(), &new).unwrap_err(),
+        SourceError::AlreadyExists { .. }
+    ));
 }

@@ -295,6 +295,13 @@ impl Driver for SqliteDriver {
         introspect::introspect(&self.conn)
     }
 
+    fn split_script(&self, sql: &str) -> Vec<String> {
+        script::split_statements(sql)
+            .into_iter()
+            .map(|s| s.trim().trim_end_matches(';').trim_end().to_string())
+            .collect()
+    }
+
     async fn close(self: Box<Self>) -> Result<(), DriverError> {
         let SqliteDriver {
             conn, mut locks, ..

@@ -76,8 +76,8 @@ fn positioned(mut err: DriverError, sql: &str, index: usize, text: &str) -> Driv
 }
 
 /// Splits `sql` into its non-empty statements (trimmed, with their `;`), using SQLite's
-/// `sqlite3_complete` to decide where a statement ends. Only used to describe a failure, never to
-/// decide what runs.
+/// `sqlite3_complete` to decide where a statement ends: to describe a failure, and for the
+/// runner's statement-level progress (`Driver::split_script`).
 pub(crate) fn split_statements(sql: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;

@@ -29,6 +29,8 @@ pub mod check_codes {
     pub const EDITED: u8 = 5;
     /// A database has a revision applied that the migrations directory does not know.
     pub const UNKNOWN: u8 = 6;
+    /// A migration stopped part-way outside a transaction (MySQL): resume it or settle it.
+    pub const PARTIAL: u8 = 7;
 }
 
 /// Opens a driver for a URL by its scheme. The drivers linked into this binary are listed here.
@@ -37,10 +39,8 @@ fn opener(url: String) -> braid_runner::Opener {
         Box::pin(async move {
             match braid_config::url_dialect(&url) {
                 Ok(Dialect::Sqlite) => braid_sqlite::open_boxed(&url).await,
-                Ok(dialect) => Err(DriverError::new(
-                    ErrorKind::Unsupported,
-                    format!("no {dialect} driver is built into this braid yet (SQLite is)"),
-                )),
+                Ok(Dialect::Postgres) => braid_postgres::open_boxed(&url).await,
+                Ok(Dialect::Mysql) => braid_mysql::open_boxed(&url).await,
                 Err(e) => Err(DriverError::new(ErrorKind::Url, e.to_string())),
             }
         })
@@ -339,14 +339,7 @@ pub fn current(
                         ));
                         if verbose {
                             for row in r.rows.iter().flatten() {
-                                text.push_str(&format!(
-                                    "  {} applied {} by {} in {} ms ({})\n",
-                                    row.revision,
-                                    row.applied_at,
-                                    row.applied_by,
-                                    row.duration_ms,
-                                    row.checksum
-                                ));
+                                text.push_str(&row_line(row));
                             }
                         }
                     }
@@ -480,6 +473,14 @@ pub fn check(
             ));
             codes.push(check_codes::EDITED);
         }
+        if !status.partial.is_empty() {
+            problems.push(format!(
+                "{}: partially applied migration(s): {} (fix and rerun `upgrade` to resume, or settle with `stamp`; `current -v` shows the progress)",
+                r.name,
+                status.partial.join(", ")
+            ));
+            codes.push(check_codes::PARTIAL);
+        }
         if !status.pending.is_empty() {
             problems.push(format!(
                 "{}: {} pending migration(s): {} (run `cargo xtask migrate upgrade heads`)",
@@ -511,6 +512,7 @@ pub fn check(
     let priority = [
         1,
         check_codes::UNKNOWN,
+        check_codes::PARTIAL,
         check_codes::EDITED,
         check_codes::MULTIPLE_HEADS,
         check_codes::PENDING,
@@ -658,4 +660,27 @@ pub fn offline(
         text
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One version-store row for `current -v`; a migration stopped part-way shows its progress.
+fn row_line(row: &braid_runner::AppliedRow) -> String {
+    match &row.partial {
+        None => format!(
+            "  {} applied {} by {} in {} ms ({})\n",
+            row.revision, row.applied_at, row.applied_by, row.duration_ms, row.checksum
+        ),
+        Some(p) => format!(
+            "  {} PARTIAL: {} of {} statements ran while {}, since {} by {}\n",
+            row.revision,
+            p.statements_done,
+            p.statements_total.map(|t| t.to_string()).unwrap_or("?".into()),
+            if p.statement_hashes.as_deref().unwrap_or("").starts_with("down:") {
+                "downgrading"
+            } else {
+                "upgrading"
+            },
+            row.applied_at,
+            row.applied_by
+        ),
+    }
 }

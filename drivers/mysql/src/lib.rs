@@ -1,0 +1,406 @@
+//! Braid's MySQL/MariaDB driver, on mysql_async.
+//!
+//! # URLs and connecting
+//!
+//! [`open`] takes `mysql://user:password@host:port/database?options` (the options are
+//! mysql_async's) or the same with `mariadb://`. Connection failures are
+//! [`ErrorKind::Connect`] (unreachable, refused, lost), [`ErrorKind::Auth`] (error 1045 access
+//! denied, 1044 no access to the database, 1130 host not allowed), [`ErrorKind::NoDatabase`]
+//! (1049 unknown database) or [`ErrorKind::Url`]; their messages show the URL only through
+//! [`redact_url`].
+//!
+//! The connection is opened with `CLIENT_FOUND_ROWS`, so [`Driver::execute`] counts the rows an
+//! `UPDATE` *matched*, as Postgres and SQLite do — without it MySQL counts only rows whose value
+//! changed, and an idempotent `UPDATE … WHERE id = ?` would report 0. It works on tokio's
+//! current-thread and multi-thread runtimes and needs no timer (lock waits happen on the
+//! server).
+//!
+//! # Statements and scripts
+//!
+//! [`Driver::execute`] and [`Driver::query`] use the binary protocol (prepared statements,
+//! cached per connection) so parameters and results cross exactly. A statement the server
+//! cannot prepare (error 1295, some administrative statements) is run through the text protocol
+//! instead when it has no parameters.
+//!
+//! [`Driver::execute_script`] splits the script with [`split_statements`] (quotes, comments,
+//! `DELIMITER`, stored-program bodies) and runs the statements one by one through the text
+//! protocol, so a failure names its statement (1-based index, total, text). MySQL commits DDL
+//! implicitly: the statements before the failing one have taken effect, even inside
+//! [`Driver::begin`].
+//!
+//! # Values
+//!
+//! Parameters: `Int` → `BIGINT`, `Float` → `DOUBLE`, `Text` → a utf8mb4 string, `Bytes` → a
+//! byte string, `Null` → `NULL`. Results:
+//!
+//! * integers (signed and unsigned) → `Int`; an unsigned value above `i64::MAX` → its decimal
+//!   `Text` (exact, unlike a wrapped or lossy number);
+//! * `FLOAT`, `DOUBLE` → `Float`;
+//! * strings: `Text` unless the column's character set is `binary` (63: `BINARY`, `VARBINARY`,
+//!   `BLOB`), then `Bytes`; `BIT`, geometry → `Bytes`;
+//! * `DECIMAL` → its exact decimal `Text`; `JSON` → `Text`;
+//! * dates and times → `Text` as the server prints them (`2024-01-31`, `2024-01-31 12:00:00`,
+//!   with fractional digits when the column has them; `TIME` as `[-]hh:mm:ss[.ffffff]`).
+//!
+//! # The migration lock
+//!
+//! [`Driver::lock`] takes a server-side named lock, `GET_LOCK(name, …)`, on a second, dedicated
+//! connection opened on first use: a named lock belongs to a session, and keeping it off the
+//! main connection means nothing the migration does there (a reconnect, `KILL QUERY`, a
+//! statement error) can drop it. The name is [`lock_name`]`(DATABASE(), key)` — `braid:` and a
+//! hash, because lock names are server-wide and at most 64 characters. It waits in slices of at
+//! most [`LOCK_SLICE`] until the timeout; on timeout the error (kind
+//! [`ErrorKind::LockTimeout`]) names the holding connection, its user, host and database
+//! (`IS_USED_LOCK` + `information_schema.PROCESSLIST`). The server releases the lock when the
+//! holding connection ends, so a crashed process never strands it. Locking a key this driver
+//! already holds succeeds at once; [`Driver::unlock`] is `RELEASE_LOCK` and is a no-op for a key
+//! not held.
+//!
+//! # Errors
+//!
+//! Server errors are [`ErrorKind::Sql`] with the MySQL error number in `code` (e.g. `1062` for a
+//! duplicate key) and the server's message followed by `[SQLSTATE xxxxx]`. A connection lost
+//! mid-session is [`ErrorKind::Connect`].
+//!
+//! # Introspection
+//!
+//! From `information_schema`, for the current database (`DATABASE()`): base tables (no views),
+//! sorted by name (bytewise); columns in declaration order with `COLUMN_TYPE` as the type (e.g.
+//! `bigint(20)`, `varchar(200)`) and the default verbatim as the server reports it (MariaDB
+//! quotes string literals: `'new'`); primary key columns from the `PRIMARY` index. Indexes are
+//! sorted by name and, as in braid-sqlite, leave out the primary key (already reported on the
+//! columns) but include unique-constraint indexes and the indexes InnoDB creates for foreign
+//! keys; an expression key part is reported as `<expression>`, and prefix lengths are not
+//! reported. Foreign keys carry their constraint name, are sorted by it, and report
+//! `ON DELETE`/`ON UPDATE` rules as the server spells them (`CASCADE`, `RESTRICT`, …).
+
+mod error;
+mod introspect;
+mod lock;
+/// The MySQL lexer, shared through braid-driver with the runner.
+pub use braid_driver::split::mysql as split;
+mod value;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use braid_driver::{
+    Dialect, Driver, DriverError, ErrorKind, Rows, Schema, ScriptPosition, Value, redact_url,
+};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Opts, OptsBuilder, Params};
+
+pub use lock::{LOCK_PREFIX, LOCK_SLICE, lock_name};
+pub use split::{Statement, split_statements};
+
+use error::{ER_UNSUPPORTED_PS, connect_err, map_err};
+
+/// A connection to one MySQL or MariaDB database. See the [crate docs](crate).
+pub struct MysqlDriver {
+    conn: Conn,
+    /// The connection holding migration locks, opened by the first [`Driver::lock`].
+    lock_conn: Option<Conn>,
+    /// Server-side names of the locks held on `lock_conn`.
+    held: HashSet<String>,
+    opts: Opts,
+    /// The URL with its password hidden, for messages.
+    shown_url: String,
+    /// `Some(true)` for MariaDB, found out from the version string on first need.
+    mariadb: Option<bool>,
+}
+
+impl std::fmt::Debug for MysqlDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MysqlDriver")
+            .field("url", &self.shown_url)
+            .field("connection_id", &self.conn.id())
+            .field("locks", &self.held)
+            .finish()
+    }
+}
+
+/// Opens a connection to the database named by `url` (`mysql://` or `mariadb://`).
+pub async fn open(url: &str) -> Result<MysqlDriver, DriverError> {
+    MysqlDriver::open(url).await
+}
+
+/// [`open`], boxed as a `dyn Driver` for code that picks the driver at run time.
+pub async fn open_boxed(url: &str) -> Result<Box<dyn Driver>, DriverError> {
+    Ok(Box::new(MysqlDriver::open(url).await?))
+}
+
+/// Parses a `mysql://` or `mariadb://` URL into mysql_async options (with `CLIENT_FOUND_ROWS`,
+/// see the crate docs). The scheme is case-insensitive.
+pub fn parse_url(url: &str) -> Result<Opts, DriverError> {
+    let trimmed = url.trim();
+    let bad = |why: String| {
+        DriverError::new(
+            ErrorKind::Url,
+            format!("invalid MySQL URL '{}': {why}", redact_url(url)),
+        )
+    };
+    let Some(sep) = trimmed.find("://") else {
+        return Err(bad("expected 'mysql://…' or 'mariadb://…'".to_string()));
+    };
+    let scheme = &trimmed[..sep];
+    if !scheme.eq_ignore_ascii_case("mysql") && !scheme.eq_ignore_ascii_case("mariadb") {
+        return Err(bad(format!(
+            "the scheme must be 'mysql' or 'mariadb', not '{scheme}'"
+        )));
+    }
+    let rewritten = format!("mysql{}", &trimmed[sep..]);
+    let opts = Opts::from_url(&rewritten).map_err(|e| bad(e.to_string()))?;
+    Ok(OptsBuilder::from_opts(opts).client_found_rows(true).into())
+}
+
+impl MysqlDriver {
+    async fn open(url: &str) -> Result<Self, DriverError> {
+        let opts = parse_url(url)?;
+        let conn = Conn::new(opts.clone())
+            .await
+            .map_err(|e| connect_err(url, e))?;
+        Ok(MysqlDriver {
+            conn,
+            lock_conn: None,
+            held: HashSet::new(),
+            opts,
+            shown_url: redact_url(url),
+            mariadb: None,
+        })
+    }
+
+    /// The underlying mysql_async connection, for callers that need MySQL-specific features.
+    pub fn connection(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+
+    async fn is_mariadb(&mut self) -> Result<bool, DriverError> {
+        if let Some(m) = self.mariadb {
+            return Ok(m);
+        }
+        let m = self
+            .version()
+            .await?
+            .to_ascii_lowercase()
+            .contains("mariadb");
+        self.mariadb = Some(m);
+        Ok(m)
+    }
+
+    async fn version(&mut self) -> Result<String, DriverError> {
+        let v: Option<String> = self
+            .conn
+            .query_first("SELECT VERSION()")
+            .await
+            .map_err(map_err)?;
+        Ok(v.unwrap_or_default())
+    }
+
+    /// Runs `sql` with `params`, preferring the binary protocol; returns the result set (if any,
+    /// the first one) and the affected row count.
+    async fn run(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        want_rows: bool,
+    ) -> Result<(Rows, u64), DriverError> {
+        let my_params = if params.is_empty() {
+            Params::Empty
+        } else {
+            Params::Positional(params.iter().map(value::to_mysql).collect())
+        };
+        match self.conn.exec_iter(sql, my_params).await {
+            Ok(result) => collect(result, want_rows).await,
+            Err(mysql_async::Error::Server(e))
+                if e.code == ER_UNSUPPORTED_PS && params.is_empty() =>
+            {
+                let result = self.conn.query_iter(sql).await.map_err(map_err)?;
+                collect(result, want_rows).await
+            }
+            Err(e) => Err(map_err(e)),
+        }
+    }
+
+    async fn lock_conn(&mut self) -> Result<&mut Conn, DriverError> {
+        if self.lock_conn.is_none() {
+            let mut conn = Conn::new(self.opts.clone())
+                .await
+                .map_err(|e| connect_err(&self.shown_url, e))?;
+            // The lock connection sits idle while the migration runs on the main one; the
+            // server's `wait_timeout` (8 h by default, often lowered) would close it and so
+            // silently drop the lock. One year is the largest value the server accepts.
+            conn.query_drop("SET SESSION wait_timeout = 31536000")
+                .await
+                .map_err(map_err)?;
+            self.lock_conn = Some(conn);
+        }
+        self.lock_conn
+            .as_mut()
+            .ok_or_else(|| DriverError::new(ErrorKind::Internal, "lock connection missing"))
+    }
+
+    async fn lock_name_for(&mut self, key: &str) -> Result<String, DriverError> {
+        let db: Option<Option<String>> = self
+            .conn
+            .query_first("SELECT DATABASE()")
+            .await
+            .map_err(map_err)?;
+        Ok(lock_name(&db.flatten().unwrap_or_default(), key))
+    }
+}
+
+/// Reads every result set of `result` (a `CALL` returns several), keeping the first one's
+/// columns and rows when `want_rows`, and summing the affected rows.
+async fn collect<P: mysql_async::prelude::Protocol>(
+    mut result: mysql_async::QueryResult<'_, 'static, P>,
+    want_rows: bool,
+) -> Result<(Rows, u64), DriverError> {
+    let mut rows = Rows::default();
+    let mut affected = 0u64;
+    let mut first = true;
+    // At least once: a statement without a result set (`INSERT`) is already "empty", and its
+    // affected row count is what the caller wants.
+    loop {
+        let columns = result.columns();
+        let set: Vec<mysql_async::Row> = result.collect().await.map_err(map_err)?;
+        affected += result.affected_rows();
+        if first
+            && want_rows
+            && let Some(columns) = columns.filter(|c| !c.is_empty())
+        {
+            rows.columns = columns.iter().map(|c| c.name_str().into_owned()).collect();
+            rows.rows = set
+                .into_iter()
+                .map(|row| {
+                    // `unwrap_raw`: every value is still in the row (none was `take`n).
+                    row.unwrap_raw()
+                        .into_iter()
+                        .zip(columns.iter())
+                        .map(|(v, c)| v.map_or(Value::Null, |v| value::from_mysql(v, c)))
+                        .collect()
+                })
+                .collect();
+            first = false;
+        }
+        if result.is_empty() {
+            break;
+        }
+    }
+    Ok((rows, affected))
+}
+
+#[async_trait::async_trait]
+impl Driver for MysqlDriver {
+    fn dialect(&self) -> Dialect {
+        Dialect::Mysql
+    }
+
+    fn name(&self) -> &str {
+        "mysql (mysql_async 0.36)"
+    }
+
+    async fn server_version(&mut self) -> Result<String, DriverError> {
+        self.version().await
+    }
+
+    async fn execute_script(&mut self, sql: &str) -> Result<(), DriverError> {
+        let statements = split_statements(sql);
+        let total = statements.len();
+        for (i, stmt) in statements.iter().enumerate() {
+            let outcome = match self.conn.query_iter(stmt.text.as_str()).await {
+                Ok(result) => result.drop_result().await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = outcome {
+                // The position is in `position` (as braid-sqlite does), not repeated in the
+                // message, so a caller printing both does not say it twice.
+                let err = map_err(e);
+                return Err(err.with_position(ScriptPosition {
+                    index: i + 1,
+                    total: Some(total),
+                    statement: stmt.text.clone(),
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DriverError> {
+        Ok(self.run(sql, params, false).await?.1)
+    }
+
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Rows, DriverError> {
+        Ok(self.run(sql, params, true).await?.0)
+    }
+
+    async fn begin(&mut self) -> Result<(), DriverError> {
+        self.conn
+            .query_drop("START TRANSACTION")
+            .await
+            .map_err(map_err)
+    }
+
+    async fn commit(&mut self) -> Result<(), DriverError> {
+        self.conn.query_drop("COMMIT").await.map_err(map_err)
+    }
+
+    async fn rollback(&mut self) -> Result<(), DriverError> {
+        self.conn.query_drop("ROLLBACK").await.map_err(map_err)
+    }
+
+    async fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), DriverError> {
+        let name = self.lock_name_for(key).await?;
+        if self.held.contains(&name) {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let conn = self.lock_conn().await?;
+        let taken = match lock::acquire(conn, &name, timeout).await {
+            Ok(taken) => taken,
+            Err(e) => {
+                // The lock connection may be broken: start afresh next time (the server has
+                // released whatever it held).
+                if e.kind == ErrorKind::Connect {
+                    self.lock_conn = None;
+                    self.held.clear();
+                }
+                return Err(e);
+            }
+        };
+        if taken {
+            self.held.insert(name);
+            Ok(())
+        } else {
+            Err(lock::timeout_error(conn, key, &name, started.elapsed()).await)
+        }
+    }
+
+    async fn unlock(&mut self, key: &str) -> Result<(), DriverError> {
+        let name = self.lock_name_for(key).await?;
+        if !self.held.remove(&name) {
+            return Ok(());
+        }
+        if let Some(conn) = self.lock_conn.as_mut() {
+            lock::release(conn, &name).await?;
+        }
+        Ok(())
+    }
+
+    async fn introspect(&mut self) -> Result<Schema, DriverError> {
+        let mariadb = self.is_mariadb().await?;
+        introspect::introspect(&mut self.conn, mariadb).await
+    }
+
+    async fn close(self: Box<Self>) -> Result<(), DriverError> {
+        let MysqlDriver {
+            conn, lock_conn, ..
+        } = *self;
+        // Disconnecting the lock connection releases its locks on the server.
+        let lock_result = match lock_conn {
+            Some(c) => c.disconnect().await.map_err(map_err),
+            None => Ok(()),
+        };
+        conn.disconnect().await.map_err(map_err)?;
+        lock_result
+    }
+}

@@ -1,0 +1,453 @@
+//! Braid's Postgres driver, on tokio-postgres.
+//!
+//! # Connecting
+//!
+//! [`open`] takes a `postgres://` or `postgresql://` URL in libpq's URL syntax (parsed by
+//! tokio-postgres: `postgres://user:password@host:port/database?option=value`). It connects
+//! without TLS (TLS is not supported yet). Two settings are added unless the URL sets them:
+//!
+//! * `application_name=braid`, so operators can tell Braid's sessions apart in
+//!   `pg_stat_activity` (and the lock timeout message can name them);
+//! * `connect_timeout=10` seconds, so an unreachable host fails instead of waiting for the OS's
+//!   TCP timeout (minutes).
+//!
+//! Connection failures are [`ErrorKind::Connect`], rejected credentials or roles
+//! [`ErrorKind::Auth`] (SQLSTATE class 28), and a missing database [`ErrorKind::NoDatabase`]
+//! (3D000). Messages show the URL only through [`braid_driver::redact_url`].
+//!
+//! The connection's I/O runs in a task spawned on the current tokio runtime (a current-thread
+//! runtime works: the task runs whenever the caller awaits), so [`open`] must be called from
+//! within a runtime; outside one it fails with [`ErrorKind::Internal`] instead of panicking.
+//!
+//! # Statements
+//!
+//! [`Driver::execute_script`] splits the script into statements (see [`split_statements`] for
+//! the rules) and runs each with the simple query protocol, one at a time: Postgres would run a
+//! multi-statement query as one implicit transaction, refuse `CREATE INDEX CONCURRENTLY` in it,
+//! and not say which statement failed. So a script behaves as on the other drivers: statements
+//! before a failing one stay applied unless the caller opened a transaction, and the error's
+//! `position` names the failing statement. [`Driver::execute`] and [`Driver::query`] use the
+//! extended protocol with `$1…` parameters; the value mapping is under [Values](#values).
+//!
+//! Server errors carry the SQLSTATE in `code` and the server's message, followed by its
+//! `DETAIL:` and `HINT:` lines when present.
+//!
+//! Transactions are plain `BEGIN`/`COMMIT`/`ROLLBACK`. Postgres answers `COMMIT` in a failed
+//! transaction by rolling back *without an error*; [`Driver::commit`] therefore sends a probe
+//! statement first, so committing a failed transaction is an error (SQLSTATE 25P02) and the
+//! caller must roll back. `BEGIN` inside a transaction and `COMMIT`/`ROLLBACK` outside one are
+//! only warnings in Postgres and succeed.
+//!
+//! # Values
+//!
+//! Parameters adapt to the type Postgres infers for them; results are decoded by column type.
+//! In short: integer types, `oid`s and `bool` (0/1) ↔ `Int`; `float4`/`float8` ↔ `Float`;
+//! `bytea` ↔ `Bytes`; text types, enums, `json`/`jsonb`, `uuid`, `numeric`, dates and
+//! timestamps → `Text` (and `Text` parameters are sent in the text format, so the server parses
+//! them into any type). Other result types are an [`ErrorKind::Unsupported`] error asking for a
+//! cast to text. The full rules are in the `value` module's docs in the source.
+//!
+//! # The migration lock
+//!
+//! [`Driver::lock`] takes a *session* advisory lock (`pg_try_advisory_lock`, polled every
+//! [`LOCK_POLL_INTERVAL`]) on a second connection of its own, opened on first use, with the key
+//! [`lock_key`]`(current_database(), key)`. The session ends with the process, so a crash never
+//! leaves a stale lock. A timeout names the holder's pid, application name, client address and
+//! connection time. Locking a key this driver already holds succeeds at once.
+//!
+//! # Introspection
+//!
+//! Tables of `current_schema()` (ordinary and partitioned), sorted by name, with columns in
+//! declaration order (`data_type` as `format_type` prints it, e.g. `character varying(200)`;
+//! `default` as `pg_get_expr` prints it, e.g. `'new'::character varying`), indexes sorted by
+//! name, and foreign keys sorted by constraint name (actions as words, e.g. `CASCADE`; a
+//! referenced table in another schema as `schema.table`). As on SQLite, indexes include those
+//! behind `UNIQUE` constraints but not the primary key's, which [`Column::primary_key`]
+//! already reports; an expression in an index is reported as `<expression>`.
+//!
+//! [`Column::primary_key`]: braid_driver::Column
+
+mod error;
+mod introspect;
+mod lock;
+mod value;
+
+use std::time::Duration;
+
+use braid_driver::{
+    Dialect, Driver, DriverError, ErrorKind, Rows, Schema, ScriptPosition, Value, redact_url,
+};
+use tokio::task::JoinHandle;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
+
+pub use lock::{LOCK_POLL_INTERVAL, lock_key};
+
+use error::{db_message, full_message, kind_for, map_err};
+use lock::Locks;
+use value::{Param, Raw, decode};
+
+/// The `application_name` Braid's sessions get unless the URL sets one.
+pub const APPLICATION_NAME: &str = "braid";
+
+/// How long connecting may take unless the URL sets `connect_timeout`.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Splits a script into statements the way [`Driver::execute_script`] does: on `;` outside
+/// strings, quoted identifiers, dollar quotes, comments and `BEGIN ATOMIC … END` function
+/// bodies. Returns each statement trimmed, without its `;` and leading comments.
+pub fn split_statements(sql: &str) -> Vec<&str> {
+    braid_driver::split::postgres::split_statements(sql)
+        .into_iter()
+        .map(|s| s.text)
+        .collect()
+}
+
+/// One connection and the task driving its I/O.
+pub(crate) struct Conn {
+    client: Client,
+    task: JoinHandle<()>,
+}
+
+impl Conn {
+    /// Drops the client (which makes the connection send `Terminate`) and waits until the
+    /// socket is closed, so the server has ended the session — and released its locks — as far
+    /// as this process can tell.
+    async fn close(self) {
+        drop(self.client);
+        let _ = self.task.await;
+    }
+}
+
+/// A connection to one Postgres database. See the [crate docs](crate).
+pub struct PostgresDriver {
+    conn: Conn,
+    /// Kept to open the lock connection with the same settings.
+    config: Config,
+    /// The URL with its password hidden, for messages.
+    shown: String,
+    locks: Locks,
+}
+
+impl std::fmt::Debug for PostgresDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresDriver")
+            .field("url", &self.shown)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Connects to the database named by `url` (`postgres://` or `postgresql://`).
+pub async fn open(url: &str) -> Result<PostgresDriver, DriverError> {
+    let shown = redact_url(url);
+    let config = parse_url(url)?;
+    let conn = connect(&config, &shown).await?;
+    Ok(PostgresDriver {
+        conn,
+        config,
+        shown,
+        locks: Locks::default(),
+    })
+}
+
+/// [`open`], boxed as a `dyn Driver` for code that picks the driver at run time.
+pub async fn open_boxed(url: &str) -> Result<Box<dyn Driver>, DriverError> {
+    Ok(Box::new(open(url).await?))
+}
+
+/// Parses a Postgres URL into tokio-postgres's configuration, adding Braid's defaults
+/// ([`APPLICATION_NAME`], [`CONNECT_TIMEOUT`]) where the URL sets nothing.
+pub fn parse_url(url: &str) -> Result<Config, DriverError> {
+    let shown = redact_url(url);
+    let lower = url.get(..13).unwrap_or(url).to_ascii_lowercase();
+    if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
+        return Err(DriverError::new(
+            ErrorKind::Url,
+            format!("'{shown}' is not a Postgres URL: expected postgres://user@host/database"),
+        ));
+    }
+    let mut config: Config = url.parse().map_err(|e: tokio_postgres::Error| {
+        let message = hide_password(&full_message(&e), url);
+        DriverError::new(
+            ErrorKind::Url,
+            format!("invalid Postgres URL '{shown}': {message}"),
+        )
+    })?;
+    if config.get_hosts().is_empty() {
+        return Err(DriverError::new(
+            ErrorKind::Url,
+            format!("Postgres URL '{shown}' names no host"),
+        ));
+    }
+    if config.get_application_name().is_none() {
+        config.application_name(APPLICATION_NAME);
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    Ok(config)
+}
+
+/// Belt and braces for messages built from a parse error of `url`: whatever the parser echoes,
+/// the password (as written in the URL) does not appear.
+fn hide_password(message: &str, url: &str) -> String {
+    let password = url
+        .split_once("://")
+        .map(|(_, rest)| &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())])
+        .and_then(|authority| authority.rsplit_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, password)| password)
+        .filter(|p| !p.is_empty());
+    match password {
+        Some(p) => message.replace(p, "***"),
+        None => message.to_string(),
+    }
+}
+
+/// Opens one connection and spawns the task that drives it.
+pub(crate) async fn connect(config: &Config, shown: &str) -> Result<Conn, DriverError> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err(DriverError::new(
+            ErrorKind::Internal,
+            "the Postgres driver must run inside a tokio runtime",
+        ));
+    }
+    let (client, connection) = config.connect(NoTls).await.map_err(|e| {
+        let (kind, code, message) = match e.as_db_error() {
+            Some(db) => (
+                kind_for(db.code()),
+                Some(db.code().code().to_string()),
+                db_message(db),
+            ),
+            None => (ErrorKind::Connect, None, full_message(&e)),
+        };
+        DriverError {
+            kind,
+            code,
+            message: format!("cannot connect to '{shown}': {message}"),
+            position: None,
+        }
+    })?;
+    let task = tokio::spawn(async move {
+        // A connection error surfaces on the next request as a closed client.
+        let _ = connection.await;
+    });
+    Ok(Conn { client, task })
+}
+
+impl PostgresDriver {
+    /// The underlying tokio-postgres client, for callers that need Postgres-specific features.
+    pub fn client(&self) -> &Client {
+        &self.conn.client
+    }
+
+    /// The URL this driver connected to, password hidden.
+    pub fn url(&self) -> &str {
+        &self.shown
+    }
+
+    async fn simple(&self, sql: &str) -> Result<Vec<SimpleQueryMessage>, DriverError> {
+        self.conn.client.simple_query(sql).await.map_err(map_err)
+    }
+}
+
+/// `COPY … FROM STDIN` / `TO STDOUT` need the copy sub-protocol, which tokio-postgres offers only
+/// through dedicated calls; sent as a plain statement it breaks the connection. Refused up
+/// front instead. (A heuristic on the statement's words: a `COPY` naming a *file* called
+/// `stdin` is refused too.)
+fn refuse_copy(sql: &str) -> Result<(), DriverError> {
+    let mut words = sql
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty());
+    let is_copy = words.next().is_some_and(|w| w.eq_ignore_ascii_case("copy"));
+    if is_copy && words.any(|w| w.eq_ignore_ascii_case("stdin") || w.eq_ignore_ascii_case("stdout"))
+    {
+        return Err(DriverError::new(
+            ErrorKind::Unsupported,
+            "COPY FROM STDIN / TO STDOUT is not supported in migrations; use INSERT, or COPY \
+             with a server-side file",
+        ));
+    }
+    Ok(())
+}
+
+fn bind(params: &[Value]) -> Vec<Param<'_>> {
+    params.iter().map(Param).collect()
+}
+
+fn refs<'a>(bound: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    bound.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+#[async_trait::async_trait]
+impl Driver for PostgresDriver {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn name(&self) -> &str {
+        "postgres (tokio-postgres 0.7)"
+    }
+
+    async fn server_version(&mut self) -> Result<String, DriverError> {
+        self.simple("SHOW server_version")
+            .await?
+            .iter()
+            .find_map(|m| match m {
+                SimpleQueryMessage::Row(r) => r.get(0).map(String::from),
+                _ => None,
+            })
+            .ok_or_else(|| DriverError::new(ErrorKind::Internal, "SHOW server_version: no row"))
+    }
+
+    async fn execute_script(&mut self, sql: &str) -> Result<(), DriverError> {
+        let statements = braid_driver::split::postgres::split_statements(sql);
+        let total = statements.len();
+        for (i, statement) in statements.iter().enumerate() {
+            let run = match refuse_copy(statement.text) {
+                Ok(()) => self
+                    .conn
+                    .client
+                    .batch_execute(statement.text)
+                    .await
+                    .map_err(map_err),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = run {
+                return Err(e.with_position(ScriptPosition {
+                    index: i + 1,
+                    total: Some(total),
+                    statement: statement.text.to_string(),
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DriverError> {
+        refuse_copy(braid_driver::split::postgres::strip_leading_comments(sql))?;
+        let bound = bind(params);
+        self.conn
+            .client
+            .execute(sql, &refs(&bound))
+            .await
+            .map_err(map_err)
+    }
+
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Rows, DriverError> {
+        refuse_copy(braid_driver::split::postgres::strip_leading_comments(sql))?;
+        let client = &self.conn.client;
+        // Prepared first so the column names are known even when no row comes back.
+        let statement = client.prepare(sql).await.map_err(map_err)?;
+        let bound = bind(params);
+        let found = client
+            .query(&statement, &refs(&bound))
+            .await
+            .map_err(map_err)?;
+        let columns = statement.columns();
+        let mut rows = Vec::with_capacity(found.len());
+        for row in &found {
+            let mut values = Vec::with_capacity(columns.len());
+            for (i, column) in columns.iter().enumerate() {
+                let raw: Raw<'_> = row.try_get(i).map_err(map_err)?;
+                values.push(decode(column.name(), column.type_(), raw.0)?);
+            }
+            rows.push(values);
+        }
+        Ok(Rows {
+            columns: columns.iter().map(|c| c.name().to_string()).collect(),
+            rows,
+        })
+    }
+
+    async fn begin(&mut self) -> Result<(), DriverError> {
+        self.simple("BEGIN").await.map(drop)
+    }
+
+    async fn commit(&mut self) -> Result<(), DriverError> {
+        // In a failed transaction the probe fails (25P02) and the rest of the query string is
+        // skipped, so `COMMIT` never silently turns into a rollback. (Sent as one query string:
+        // no extra round trip.)
+        self.simple("SELECT 1; COMMIT")
+            .await
+            .map(drop)
+            .map_err(|e| DriverError {
+                message: format!("cannot commit: {}", e.message),
+                ..e
+            })
+    }
+
+    async fn rollback(&mut self) -> Result<(), DriverError> {
+        self.simple("ROLLBACK").await.map(drop)
+    }
+
+    async fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), DriverError> {
+        self.locks
+            .lock(&self.config, &self.shown, key, timeout)
+            .await
+    }
+
+    async fn unlock(&mut self, key: &str) -> Result<(), DriverError> {
+        self.locks.unlock(key).await
+    }
+
+    async fn introspect(&mut self) -> Result<Schema, DriverError> {
+        introspect::introspect(&self.conn.client).await
+    }
+
+    async fn close(self: Box<Self>) -> Result<(), DriverError> {
+        let PostgresDriver { conn, locks, .. } = *self;
+        locks.close().await;
+        conn.close().await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>() {}
+
+    #[test]
+    fn driver_is_send() {
+        assert_send::<PostgresDriver>();
+    }
+
+    #[test]
+    fn urls() {
+        let c = parse_url("postgresql://u:p@h:5433/db?application_name=app").unwrap();
+        assert_eq!(c.get_application_name(), Some("app"));
+        assert_eq!(c.get_dbname(), Some("db"));
+        let c = parse_url("postgres://u@h/db").unwrap();
+        assert_eq!(c.get_application_name(), Some(APPLICATION_NAME));
+        assert_eq!(c.get_connect_timeout(), Some(&CONNECT_TIMEOUT));
+        for bad in ["mysql://u@h/db", "host=h user=u", "", "postgres://"] {
+            let err = parse_url(bad).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Url, "{bad}: {err}");
+        }
+        let err = parse_url("postgres://u:s3cret@h:notaport/db").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Url);
+        assert!(!err.message.contains("s3cret"), "{err}");
+    }
+
+    #[test]
+    fn hides_passwords_in_parse_errors() {
+        assert_eq!(
+            hide_password("bad s3cret here", "postgres://u:s3cret@h/db"),
+            "bad *** here"
+        );
+        assert_eq!(hide_password("as is", "postgres://u@h/db"), "as is");
+    }
+
+    #[tokio::test]
+    async fn needs_no_server_to_fail_cleanly() {
+        let err = open("postgres://u:secret@127.0.0.1:1/x").await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Connect, "{err}");
+        assert!(!err.message.contains("secret"), "{err}");
+        assert!(
+            err.message.contains("postgres://u:***@127.0.0.1:1/x"),
+            "{err}"
+        );
+    }
+}
