@@ -33,17 +33,26 @@ fn config(dir: &Path, databases: &[(&str, &str)]) -> PathBuf {
 fn json(migrations: &Path, config: &Path, args: &[&str]) -> serde_json::Value {
     let mut all = vec!["--format", "json"];
     all.extend_from_slice(args);
-    migrate_with(migrations, Some(config), &all, &[]).ok().json()
+    migrate_with(migrations, Some(config), &all, &[])
+        .ok()
+        .json()
 }
 
 /// Runs `test` with a fresh database of `T` (skipped when the server is unreachable), then drops it.
-fn with_db<T: TestTarget>(test: impl FnOnce(&mut TestDb)) {
-    block_on(async {
-        let Some(mut db) = fresh_or_skip::<T>().await else {
-            return;
-        };
-        test(&mut db);
-        db.teardown().await;
+/// Each call runs on its own thread with its own runtime, so calls nest (one test, two servers).
+fn with_db<T: TestTarget>(test: impl FnOnce(&mut TestDb) + Send) {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            block_on(async {
+                let Some(mut db) = fresh_or_skip::<T>().await else {
+                    return;
+                };
+                test(&mut db);
+                db.teardown().await;
+            })
+        })
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     });
 }
 
@@ -70,12 +79,14 @@ fn with_conn<T: Send>(url: &str, f: impl AsyncFnOnce(&mut dyn Driver) -> T + Sen
 
 /// The user tables of a database, sorted, Braid's own left out.
 fn tables(db: &TestDb) -> Vec<String> {
-    with_conn(&db.url, async |d: &mut dyn Driver| d.introspect().await.unwrap())
-        .tables
-        .into_iter()
-        .map(|t| t.name)
-        .filter(|n| !n.starts_with("braid_version"))
-        .collect()
+    with_conn(&db.url, async |d: &mut dyn Driver| {
+        d.introspect().await.unwrap()
+    })
+    .tables
+    .into_iter()
+    .map(|t| t.name)
+    .filter(|n| !n.starts_with("braid_version"))
+    .collect()
 }
 
 /// How many version rows the database holds (0 when the store does not exist yet).
@@ -96,14 +107,32 @@ fn round_trip(db: &mut TestDb) {
     assert_eq!(up["databases"][0]["status"], "ok", "{up}");
     assert_eq!(up["databases"][0]["applied"].as_array().unwrap().len(), 7);
     let t = tables(db);
-    for table in ["users", "user_preferences", "audit_log", "plans", "subscriptions"] {
-        assert!(t.contains(&table.to_string()), "{} lacks {table}: {t:?}", db.target);
+    for table in [
+        "users",
+        "user_preferences",
+        "audit_log",
+        "plans",
+        "subscriptions",
+    ] {
+        assert!(
+            t.contains(&table.to_string()),
+            "{} lacks {table}: {t:?}",
+            db.target
+        );
     }
     let down = json(&m, &cfg, &["downgrade", "base"]);
     assert_eq!(down["databases"][0]["current"], serde_json::json!([]));
-    assert_eq!(tables(db), Vec::<String>::new(), "every down undoes its up on {}", db.target);
+    assert_eq!(
+        tables(db),
+        Vec::<String>::new(),
+        "every down undoes its up on {}",
+        db.target
+    );
     let again = json(&m, &cfg, &["upgrade", "heads"]);
-    assert_eq!(again["databases"][0]["applied"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        again["databases"][0]["applied"].as_array().unwrap().len(),
+        7
+    );
     migrate_with(&m, Some(&cfg), &["check"], &[]).ok();
 }
 
@@ -123,23 +152,37 @@ fn three_backends_from_one_command() {
         with_db::<MysqlTarget>(|my| {
             let tmp = tempfile::tempdir().unwrap();
             let lite = format!("sqlite://{}", tmp.path().join("app.db").display());
-            let cfg = config(tmp.path(), &[("lite", &lite), ("pg", &pg.url), ("my", &my.url)]);
+            let cfg = config(
+                tmp.path(),
+                &[("lite", &lite), ("pg", &pg.url), ("my", &my.url)],
+            );
             let m = examples();
             let out = json(&m, &cfg, &["upgrade", "heads"]);
             let dbs = out["databases"].as_array().unwrap();
             assert_eq!(dbs.len(), 3);
             for db in dbs {
                 assert_eq!(db["status"], "ok", "{db}");
-                assert_eq!(db["current"], serde_json::json!(["core3_merge_audit_billing"]));
+                assert_eq!(
+                    db["current"],
+                    serde_json::json!(["core3_merge_audit_billing"])
+                );
                 assert_eq!(db["applied"].as_array().unwrap().len(), 7);
             }
             let human = migrate_with(&m, Some(&cfg), &["current"], &[]).ok().stdout;
             for name in ["lite", "pg", "my"] {
-                assert!(human.contains(&format!("{name}: core3_merge_audit_billing")), "{human}");
+                assert!(
+                    human.contains(&format!("{name}: core3_merge_audit_billing")),
+                    "{human}"
+                );
             }
-            let table = migrate_with(&m, Some(&cfg), &["downgrade", "base"], &[]).ok().stdout;
+            let table = migrate_with(&m, Some(&cfg), &["downgrade", "base"], &[])
+                .ok()
+                .stdout;
             for name in ["lite", "pg", "my"] {
-                assert!(table.contains(name), "the summary has a row per database:\n{table}");
+                assert!(
+                    table.contains(name),
+                    "the summary has a row per database:\n{table}"
+                );
             }
         })
     });
@@ -166,9 +209,16 @@ fn race(db: &mut TestDb) {
     let mut applied = 0;
     for child in children {
         let run: Run = child.wait_with_output().unwrap().into();
-        applied += run.ok().json()["databases"][0]["applied"].as_array().unwrap().len();
+        applied += run.ok().json()["databases"][0]["applied"]
+            .as_array()
+            .unwrap()
+            .len();
     }
-    assert_eq!(applied, 7, "{}: each revision applied exactly once", db.target);
+    assert_eq!(
+        applied, 7,
+        "{}: each revision applied exactly once",
+        db.target
+    );
     assert_eq!(version_rows(db), 7);
 }
 
@@ -186,7 +236,11 @@ fn eight_racing_processes_on_mariadb() {
 fn revision(dir: &Path, id: &str, parents: &[&str], files: &[(&str, &str)]) {
     let rev = dir.join(id);
     std::fs::create_dir_all(&rev).unwrap();
-    let parents = parents.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ");
+    let parents = parents
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     std::fs::write(
         rev.join("revision.toml"),
         format!("id = \"{id}\"\nparents = [{parents}]\nmessage = \"{id}\"\ncreated = 2026-11-26T00:00:0{}Z\n", id.len() % 10),
@@ -202,21 +256,41 @@ fn a_migration_failing_on_mysql_only_reports_progress_and_resumes() {
     with_db::<MysqlTarget>(|my| {
         let tmp = tempfile::tempdir().unwrap();
         let m = tmp.path().join("migrations");
-        revision(&m, "a", &[], &[("up.sql", "CREATE TABLE a (id INT PRIMARY KEY);"), ("down.sql", "DROP TABLE a;")]);
+        revision(
+            &m,
+            "a",
+            &[],
+            &[
+                ("up.sql", "CREATE TABLE a (id INT PRIMARY KEY);"),
+                ("down.sql", "DROP TABLE a;"),
+            ],
+        );
         let broken = "CREATE TABLE b1 (id INT);\nCREATE TABLE b2 (id INT);\nALTER TABLE nope ADD COLUMN x INT;\nCREATE TABLE b4 (id INT);\nCREATE TABLE b5 (id INT);\n";
         revision(
             &m,
             "b",
             &["a"],
             &[
-                ("up.sql", "CREATE TABLE b1 (id INT);\nCREATE TABLE b2 (id INT);\nCREATE TABLE b3 (id INT);\nCREATE TABLE b4 (id INT);\nCREATE TABLE b5 (id INT);\n"),
+                (
+                    "up.sql",
+                    "CREATE TABLE b1 (id INT);\nCREATE TABLE b2 (id INT);\nCREATE TABLE b3 (id INT);\nCREATE TABLE b4 (id INT);\nCREATE TABLE b5 (id INT);\n",
+                ),
                 ("up.mysql.sql", broken),
-                ("down.sql", "DROP TABLE b5;\nDROP TABLE b4;\nDROP TABLE b3;\nDROP TABLE b2;\nDROP TABLE b1;\n"),
+                (
+                    "down.sql",
+                    "DROP TABLE b5;\nDROP TABLE b4;\nDROP TABLE b3;\nDROP TABLE b2;\nDROP TABLE b1;\n",
+                ),
             ],
         );
         let lite = format!("sqlite://{}", tmp.path().join("app.db").display());
         let cfg = config(tmp.path(), &[("lite", &lite), ("my", &my.url)]);
-        let out = migrate_with(&m, Some(&cfg), &["--format", "json", "upgrade", "heads"], &[]).fails(1);
+        let out = migrate_with(
+            &m,
+            Some(&cfg),
+            &["--format", "json", "upgrade", "heads"],
+            &[],
+        )
+        .fails(1);
         let json = out.json();
         let dbs = json["databases"].as_array().unwrap();
         let lite_r = dbs.iter().find(|d| d["name"] == "lite").unwrap();
@@ -225,20 +299,47 @@ fn a_migration_failing_on_mysql_only_reports_progress_and_resumes() {
         assert_eq!(my_r["status"], "error");
         let error = my_r["error"].as_str().unwrap();
         assert!(error.contains("statement 3 of 5"), "{error}");
-        assert!(error.contains("statements 1-2 of 5 are applied and were not rolled back"), "{error}");
+        assert!(
+            error.contains("statements 1-2 of 5 are applied and were not rolled back"),
+            "{error}"
+        );
         assert!(error.contains("up.mysql.sql"), "names the file: {error}");
-        assert!(error.contains("ALTER TABLE nope"), "names the statement: {error}");
+        assert!(
+            error.contains("ALTER TABLE nope"),
+            "names the statement: {error}"
+        );
         assert_eq!(my_r["current"], serde_json::json!(["a"]));
 
         let checked = migrate_with(&m, Some(&cfg), &["--db", "my", "check"], &[]).fails(7);
-        assert!(checked.stdout.contains("partially applied"), "{}", checked.stdout);
-        let current = migrate_with(&m, Some(&cfg), &["--db", "my", "current", "-v"], &[]).ok().stdout;
-        assert!(current.contains("b PARTIAL: 2 of 5 statements ran while upgrading"), "{current}");
-        let refused = migrate_with(&m, Some(&cfg), &["--db", "my", "downgrade", "base"], &[]).fails(1);
-        assert!(refused.stderr.contains("partially applied"), "{}", refused.stderr);
+        assert!(
+            checked.stdout.contains("partially applied"),
+            "{}",
+            checked.stdout
+        );
+        let current = migrate_with(&m, Some(&cfg), &["--db", "my", "current", "-v"], &[])
+            .ok()
+            .stdout;
+        assert!(
+            current.contains("b PARTIAL: 2 of 5 statements ran while upgrading"),
+            "{current}"
+        );
+        let refused =
+            migrate_with(&m, Some(&cfg), &["--db", "my", "downgrade", "base"], &[]).fails(1);
+        assert!(
+            refused.stderr.contains("partially applied"),
+            "{}",
+            refused.stderr
+        );
 
         // Fix the failed statement: the upgrade resumes at it.
-        std::fs::write(m.join("b").join("up.mysql.sql"), broken.replace("ALTER TABLE nope ADD COLUMN x INT;", "CREATE TABLE b3 (id INT);")).unwrap();
+        std::fs::write(
+            m.join("b").join("up.mysql.sql"),
+            broken.replace(
+                "ALTER TABLE nope ADD COLUMN x INT;",
+                "CREATE TABLE b3 (id INT);",
+            ),
+        )
+        .unwrap();
         let done = json_ok(&m, &cfg, &["--db", "my", "upgrade", "heads"]);
         assert_eq!(done["databases"][0]["applied"].as_array().unwrap().len(), 1);
         let t = tables(my);
@@ -264,12 +365,27 @@ fn faults_name_the_database_and_hide_the_password() {
         tmp.path(),
         &[
             ("unreachable", "postgres://admin:s3cret@127.0.0.1:1/none"),
-            ("nodb", &braid_tests::postgres_url_for(&pg, "braid_no_such_database")),
-            ("badpass", &my.replacen("://root@", "://braid_nobody:s3cret@", 1)),
+            (
+                "nodb",
+                &braid_tests::postgres_url_for(&pg, "braid_no_such_database"),
+            ),
+            (
+                "badpass",
+                &my.replacen("://root@", "://braid_nobody:s3cret@", 1),
+            ),
         ],
     );
-    let out = migrate_with(&examples(), Some(&cfg), &["--format", "json", "upgrade", "heads"], &[]).fails(1);
-    assert!(!out.stdout.contains("s3cret") && !out.stderr.contains("s3cret"), "password leaked");
+    let out = migrate_with(
+        &examples(),
+        Some(&cfg),
+        &["--format", "json", "upgrade", "heads"],
+        &[],
+    )
+    .fails(1);
+    assert!(
+        !out.stdout.contains("s3cret") && !out.stderr.contains("s3cret"),
+        "password leaked"
+    );
     let json = out.json();
     for db in json["databases"].as_array().unwrap() {
         assert_eq!(db["status"], "error", "{db}");
@@ -298,13 +414,24 @@ fn faults_name_the_database_and_hide_the_password() {
 fn killed(db: &mut TestDb, sleep: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let m = tmp.path().join("migrations");
-    revision(&m, "a", &[], &[("up.sql", "CREATE TABLE k1 (id INT);"), ("down.sql", "DROP TABLE k1;")]);
+    revision(
+        &m,
+        "a",
+        &[],
+        &[
+            ("up.sql", "CREATE TABLE k1 (id INT);"),
+            ("down.sql", "DROP TABLE k1;"),
+        ],
+    );
     revision(
         &m,
         "b",
         &["a"],
         &[
-            ("up.sql", &format!("CREATE TABLE k2 (id INT);\n{sleep};\nCREATE TABLE k3 (id INT);\n")),
+            (
+                "up.sql",
+                &format!("CREATE TABLE k2 (id INT);\n{sleep};\nCREATE TABLE k3 (id INT);\n"),
+            ),
             ("down.sql", "DROP TABLE k3;\nDROP TABLE k2;\n"),
         ],
     );
@@ -325,18 +452,33 @@ fn killed(db: &mut TestDb, sleep: &str) {
         if version_rows(db) > 0 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the run never recorded `a`");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never recorded `a`"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(500));
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let status = migrate_with(&m, Some(&cfg), &["--format", "json", "current", "-v"], &[]).ok().json();
+    let status = migrate_with(&m, Some(&cfg), &["--format", "json", "current", "-v"], &[])
+        .ok()
+        .json();
     let rows = status["databases"][0]["rows"].as_array().unwrap().clone();
     let again = json(&m, &cfg, &["upgrade", "heads"]);
-    let applied: Vec<&str> = again["databases"][0]["applied"].as_array().unwrap().iter().map(|s| s["revision"].as_str().unwrap()).collect();
-    assert_eq!(applied, vec!["b"], "{}: a is not applied twice; rows after the kill: {rows:?}", db.target);
+    let applied: Vec<&str> = again["databases"][0]["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["revision"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        applied,
+        vec!["b"],
+        "{}: a is not applied twice; rows after the kill: {rows:?}",
+        db.target
+    );
     let t = tables(db);
     for table in ["k1", "k2", "k3"] {
         assert!(t.contains(&table.to_string()), "{t:?}");

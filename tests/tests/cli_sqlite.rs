@@ -234,18 +234,14 @@ fn edited_applied_migration_is_refused_until_accepted() {
     let cfg = config(tmp.path(), &[("app", sqlite_url(&db))]);
     run(&m, &cfg, &["upgrade", "core2_user_preferences"]).ok();
 
-    let up = m.join("core1_users");
-    let file = if up.join("up.sqlite.sql").exists() {
-        up.join("up.sqlite.sql")
-    } else {
-        up.join("up.sql")
-    };
+    // core1_users is a Rust migration: its checksum covers migration.rs.
+    let file = m.join("core1_users").join("migration.rs");
     let mut text = std::fs::read_to_string(&file).unwrap();
     // Whitespace-only edits do not count…
     std::fs::write(&file, text.replace('\n', "  \r\n")).unwrap();
     run(&m, &cfg, &["check"]).fails(4);
     // …a real edit does.
-    text.push_str("\n-- an edit after the fact\nCREATE INDEX users_extra ON users (id);\n");
+    text.push_str("\n// an edit after the fact\nconst _EDITED: u8 = 1;\n");
     std::fs::write(&file, &text).unwrap();
     let checked = run(&m, &cfg, &["check"]).fails(5);
     assert!(checked.stdout.contains("core1_users"), "{}", checked.stdout);

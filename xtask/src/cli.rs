@@ -66,7 +66,7 @@ pub enum Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write a new SQL revision whose parent is the single head.
+    /// Write a new revision (SQL, or Rust with --rust) whose parent is the single head.
     Generate(GenerateArgs),
     /// Write a merge revision joining several heads.
     Merge(MergeArgs),
@@ -118,6 +118,10 @@ pub struct GenerateArgs {
     /// Run this migration outside a transaction (for statements that cannot run in one).
     #[arg(long)]
     pub no_transaction: bool,
+    /// Write a Rust migration (sea-orm-migration's `SchemaManager`, one body for every backend)
+    /// instead of SQL files; it is compiled into the next `cargo xtask` run.
+    #[arg(long)]
+    pub rust: bool,
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +138,9 @@ pub struct MergeArgs {
     /// Allow merging revisions that are not heads.
     #[arg(long)]
     pub splice: bool,
+    /// Write the merge revision's body as a Rust migration instead of SQL files.
+    #[arg(long)]
+    pub rust: bool,
 }
 
 #[derive(Debug, Args)]

@@ -212,7 +212,10 @@ impl std::fmt::Display for StepFailure {
         if self.transactional {
             write!(f, " The migration was rolled back.")?;
         } else if let Some(done) = self.statements_done {
-            let total = self.statement_total.map(|t| t.to_string()).unwrap_or("?".into());
+            let total = self
+                .statement_total
+                .map(|t| t.to_string())
+                .unwrap_or("?".into());
             let verb = match self.direction {
                 crate::report::StepDirection::Up => "upgrade",
                 crate::report::StepDirection::Down => "downgrade",
@@ -224,7 +227,11 @@ impl std::fmt::Display for StepFailure {
                     f,
                     " It ran without a transaction: statement{} 1{} of {total} {} applied and {} not rolled back; the progress is recorded.",
                     plural(done),
-                    if done > 1 { format!("-{done}") } else { String::new() },
+                    if done > 1 {
+                        format!("-{done}")
+                    } else {
+                        String::new()
+                    },
                     if done == 1 { "is" } else { "are" },
                     if done == 1 { "was" } else { "were" },
                 )?;

@@ -79,7 +79,10 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let hashes = vec![statement_hash("CREATE TABLE a (id INT)"), statement_hash("DROP TABLE b")];
+        let hashes = vec![
+            statement_hash("CREATE TABLE a (id INT)"),
+            statement_hash("DROP TABLE b"),
+        ];
         let p = Progress {
             statements_done: 1,
             statements_total: Some(2),

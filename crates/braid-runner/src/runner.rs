@@ -450,7 +450,15 @@ impl<'a> Runner<'a> {
             plan.steps.len()
         );
         let outcome = self
-            .run_steps(driver, store, &plan, &partial, events, &mut notes, (op, &summary))
+            .run_steps(
+                driver,
+                store,
+                &plan,
+                &partial,
+                events,
+                &mut notes,
+                (op, &summary),
+            )
             .await;
         let steps = match outcome {
             Ok(steps) => steps,
@@ -763,9 +771,19 @@ impl<'a> Runner<'a> {
                 statement,
             } => {
                 statements_done = Some(done);
-                (error, script.origin.clone(), Some(statement), Some(index), Some(total))
+                (
+                    error,
+                    script.origin.clone(),
+                    Some(statement),
+                    Some(index),
+                    Some(total),
+                )
             }
-            StepError::Changed { done, total, changed } => {
+            StepError::Changed {
+                done,
+                total,
+                changed,
+            } => {
                 statements_done = Some(done);
                 let e = DriverError::new(
                     braid_driver::ErrorKind::Internal,
@@ -811,7 +829,10 @@ impl<'a> Runner<'a> {
         let rev = step.revision;
         let statements: Vec<String> = driver.split_script(&prep.script.text);
         let total = statements.len();
-        let hashes: Vec<String> = statements.iter().map(|s| progress::statement_hash(s)).collect();
+        let hashes: Vec<String> = statements
+            .iter()
+            .map(|s| progress::statement_hash(s))
+            .collect();
         let start = match resume {
             Some(r) => {
                 if let Some(changed) = (0..r.done).find(|&i| hashes.get(i) != r.hashes.get(i)) {
@@ -906,7 +927,10 @@ impl<'a> Runner<'a> {
             return Err(StepError::Bookkeeping(
                 DriverError::new(
                     braid_driver::ErrorKind::Internal,
-                    format!("expected to write one version row for `{}`, wrote {n}", rev.id),
+                    format!(
+                        "expected to write one version row for `{}`, wrote {n}",
+                        rev.id
+                    ),
                 ),
                 sql.clone(),
             ));

@@ -632,16 +632,28 @@ async fn failing_non_transactional_migration_records_progress_and_resumes() {
     assert_eq!(failure.statements_done, Some(1));
     let msg = err.to_string();
     assert!(msg.contains("statement 2 of 3"), "{msg}");
-    assert!(msg.contains("statement 1 of 3 is applied and was not rolled back"), "{msg}");
+    assert!(
+        msg.contains("statement 1 of 3 is applied and was not rolled back"),
+        "{msg}"
+    );
     assert!(msg.contains("resumes at statement 2"), "{msg}");
     // The row records the progress; `b` is not applied yet.
     assert_eq!(rows(db.as_mut()).await, ids(&["a", "b"]));
     assert_eq!(
-        scalar(db.as_mut(), "SELECT statements_done FROM braid_version WHERE revision = 'b'").await,
+        scalar(
+            db.as_mut(),
+            "SELECT statements_done FROM braid_version WHERE revision = 'b'"
+        )
+        .await,
         Value::Int(1)
     );
     let current = runner.current(db.as_mut()).await.unwrap();
-    assert!(current.rows.iter().any(|r| r.revision == "b" && r.partial.is_some()));
+    assert!(
+        current
+            .rows
+            .iter()
+            .any(|r| r.revision == "b" && r.partial.is_some())
+    );
     let status = runner.status(db.as_mut()).await.unwrap();
     assert_eq!(status.pending, ids(&["b"]));
 
@@ -650,8 +662,22 @@ async fn failing_non_transactional_migration_records_progress_and_resumes() {
         .downgrade(db.as_mut(), "base", &no_events)
         .await
         .unwrap_err();
-    assert!(matches!(refused, RunError::Partial { done: 1, total: 3, downgrading: false, .. }), "{refused:?}");
-    assert!(refused.to_string().contains("resumes at statement 2"), "{refused}");
+    assert!(
+        matches!(
+            refused,
+            RunError::Partial {
+                done: 1,
+                total: 3,
+                downgrading: false,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    assert!(
+        refused.to_string().contains("resumes at statement 2"),
+        "{refused}"
+    );
 
     // Editing a statement that already ran is caught before anything runs.
     let up = f.rev_dir("b").join("up.sql");
@@ -662,7 +688,10 @@ async fn failing_non_transactional_migration_records_progress_and_resumes() {
         .upgrade(db.as_mut(), "heads", &no_events)
         .await
         .unwrap_err();
-    assert!(changed.to_string().contains("cannot resume: statement 1"), "{changed}");
+    assert!(
+        changed.to_string().contains("cannot resume: statement 1"),
+        "{changed}"
+    );
     assert_eq!(user_tables(db.as_mut()).await, ids(&["t_a", "t_b"]));
 
     // Fixing the failed statement resumes there: statement 1 does not run twice.
@@ -674,13 +703,23 @@ async fn failing_non_transactional_migration_records_progress_and_resumes() {
         .await
         .unwrap();
     assert_eq!(done.steps.len(), 1);
-    assert_eq!(user_tables(db.as_mut()).await, ids(&["t_a", "t_b", "t_b2", "t_x"]));
     assert_eq!(
-        scalar(db.as_mut(), "SELECT statements_done FROM braid_version WHERE revision = 'b'").await,
+        user_tables(db.as_mut()).await,
+        ids(&["t_a", "t_b", "t_b2", "t_x"])
+    );
+    assert_eq!(
+        scalar(
+            db.as_mut(),
+            "SELECT statements_done FROM braid_version WHERE revision = 'b'"
+        )
+        .await,
         Value::Null
     );
     let status = runner3.status(db.as_mut()).await.unwrap();
-    assert!(status.pending.is_empty() && status.edited.is_empty(), "{status:?}");
+    assert!(
+        status.pending.is_empty() && status.edited.is_empty(),
+        "{status:?}"
+    );
 }
 
 #[tokio::test]
@@ -741,7 +780,11 @@ async fn stamp_settles_a_partially_applied_migration() {
         .unwrap();
     assert_eq!(rows(db.as_mut()).await, ids(&["a", "b"]));
     assert_eq!(
-        scalar(db.as_mut(), "SELECT statements_done FROM braid_version WHERE revision = 'b'").await,
+        scalar(
+            db.as_mut(),
+            "SELECT statements_done FROM braid_version WHERE revision = 'b'"
+        )
+        .await,
         Value::Null
     );
     assert!(runner.status(db.as_mut()).await.unwrap().partial.is_empty());

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use braid_config::Config;
 use braid_driver::{Dialect, DriverError, ErrorKind};
 use braid_graph::{Applied, Graph};
-use braid_runner::{DbResult, DbStatus, DbTarget, Event, OpenFuture, Operation, SourceBodies};
+use braid_runner::{DbResult, DbStatus, DbTarget, Event, OpenFuture, Operation};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -155,6 +155,8 @@ fn run_op(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let registry = braid_migrations::registry();
+    let bodies = braid_seaorm::RustBodies::new(&registry);
     let progress = out.progress_allowed().then(Progress::new);
     let events = |event: &Event| {
         if let Some(progress) = &progress {
@@ -163,7 +165,7 @@ fn run_op(
     };
     Ok(runtime.block_on(braid_runner::run_all(
         graph,
-        &SourceBodies,
+        &bodies,
         targets,
         jobs,
         global.fail_fast,
@@ -577,6 +579,8 @@ pub fn offline(
         dialect: Dialect,
         sql: String,
     }
+    let registry = braid_migrations::registry();
+    let bodies = braid_seaorm::RustBodies::new(&registry);
     let mut scripts = Vec::new();
     let forced: Option<Dialect> = match dialect {
         Some(d) => Some(
@@ -615,7 +619,7 @@ pub fn offline(
                     }
                     _ => graph,
                 };
-                let sql = braid_runner::render_offline(graph, dialect, op, &names, &SourceBodies)?;
+                let sql = braid_runner::render_offline(graph, dialect, op, &names, &bodies)?;
                 scripts.push(Script {
                     database: Some(db.name.to_string()),
                     dialect,
@@ -628,7 +632,7 @@ pub fn offline(
                 "--sql needs --dialect (postgres, mysql or sqlite) when no config names a database",
             )?;
             let names = braid_runner::StoreNames::new(braid_runner::DEFAULT_VERSION_TABLE, None)?;
-            let sql = braid_runner::render_offline(graph, dialect, op, &names, &SourceBodies)?;
+            let sql = braid_runner::render_offline(graph, dialect, op, &names, &bodies)?;
             scripts.push(Script {
                 database: None,
                 dialect,
@@ -673,8 +677,14 @@ fn row_line(row: &braid_runner::AppliedRow) -> String {
             "  {} PARTIAL: {} of {} statements ran while {}, since {} by {}\n",
             row.revision,
             p.statements_done,
-            p.statements_total.map(|t| t.to_string()).unwrap_or("?".into()),
-            if p.statement_hashes.as_deref().unwrap_or("").starts_with("down:") {
+            p.statements_total
+                .map(|t| t.to_string())
+                .unwrap_or("?".into()),
+            if p.statement_hashes
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("down:")
+            {
                 "downgrading"
             } else {
                 "upgrading"

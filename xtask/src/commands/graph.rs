@@ -359,32 +359,25 @@ fn check_labels(graph: &Graph, labels: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write(
-    dir: &Path,
-    id: String,
-    parents: Vec<String>,
-    depends_on: Vec<String>,
-    branch_labels: Vec<String>,
-    message: String,
-    transactional: bool,
-) -> anyhow::Result<Written> {
-    let new = braid_source::NewRevision {
-        id: id.clone(),
-        parents: parents.clone(),
-        depends_on,
-        branch_labels,
-        message,
-        created: jiff::Timestamp::now(),
-        transactional,
-    };
+/// Writes a new revision (created now, whole seconds so the file reads well).
+fn write(dir: &Path, new: braid_source::NewRevision, rust: bool) -> anyhow::Result<Written> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the migrations directory {}", dir.display()))?;
-    let written = braid_source::write_revision(dir, &new)?;
+    let written = if rust {
+        braid_source::write_rust_revision(dir, &new)?
+    } else {
+        braid_source::write_revision(dir, &new)?
+    };
     Ok(Written {
-        revision: id,
-        parents,
+        revision: new.id,
+        parents: new.parents,
         files: written.files.iter().map(|p| display_path(p)).collect(),
     })
+}
+
+fn now_seconds() -> jiff::Timestamp {
+    let now = jiff::Timestamp::now();
+    jiff::Timestamp::from_second(now.as_second()).unwrap_or(now)
 }
 
 /// Paths relative to the workspace root read better in messages.
@@ -447,15 +440,16 @@ pub fn generate(graph: &Graph, dir: &Path, args: &GenerateArgs, out: Output) -> 
     }
     check_labels(graph, &args.branch_labels)?;
     let id = new_id(graph, args.rev_id.as_deref())?;
-    let written = write(
-        dir,
+    let new = braid_source::NewRevision {
         id,
         parents,
         depends_on,
-        args.branch_labels.clone(),
-        args.message.clone(),
-        !args.no_transaction,
-    )?;
+        branch_labels: args.branch_labels.clone(),
+        message: args.message.clone(),
+        created: now_seconds(),
+        transactional: !args.no_transaction,
+    };
+    let written = write(dir, new, args.rust)?;
     print_written(&written, out)
 }
 
@@ -487,14 +481,15 @@ pub fn merge(graph: &Graph, dir: &Path, args: &MergeArgs, out: Output) -> anyhow
         .message
         .clone()
         .unwrap_or_else(|| format!("merge {}", parents.join(" and ")));
-    let written = write(
-        dir,
+    let new = braid_source::NewRevision {
         id,
         parents,
-        Vec::new(),
-        args.branch_labels.clone(),
+        depends_on: Vec::new(),
+        branch_labels: args.branch_labels.clone(),
         message,
-        true,
-    )?;
+        created: now_seconds(),
+        transactional: true,
+    };
+    let written = write(dir, new, args.rust)?;
     print_written(&written, out)
 }

@@ -1,2 +1,0 @@
--- Same on every dialect, so one generic file.
-DROP TABLE users;

@@ -1,6 +1,0 @@
--- SQLite: INTEGER PRIMARY KEY is the rowid, so it numbers itself.
-CREATE TABLE users (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    email VARCHAR(255) NOT NULL UNIQUE,
-    created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
-);
