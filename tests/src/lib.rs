@@ -19,6 +19,7 @@
 pub mod conformance;
 mod targets;
 mod targets_mysql;
+mod targets_plugin;
 mod targets_postgres;
 
 use std::future::Future;
@@ -31,6 +32,10 @@ use braid_driver::{Dialect, Driver, DriverError};
 
 pub use targets::SqliteTarget;
 pub use targets_mysql::{MysqlTarget, mysql_url, mysql_url_for};
+pub use targets_plugin::{
+    MysqlPluginTarget, PostgresPluginTarget, SqlitePluginTarget, plugin, plugin_connector,
+    plugin_library,
+};
 pub use targets_postgres::{PostgresTarget, postgres_url, postgres_url_for};
 
 /// A boxed, sendable future, so targets can hold async callbacks without a futures crate.
@@ -104,6 +109,13 @@ impl TestDb {
     /// the database's unique name keeps a leftover from disturbing later runs.
     pub fn with_cleanup(mut self, cleanup: Cleanup) -> Self {
         self.cleanup = Some(cleanup);
+        self
+    }
+
+    /// Replaces how further connections are opened (a plugin target reuses a static target's
+    /// database setup and swaps in its own driver and connector).
+    pub fn with_connector(mut self, connector: Connector) -> Self {
+        self.connector = connector;
         self
     }
 

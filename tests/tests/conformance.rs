@@ -4,3 +4,6 @@
 braid_tests::conformance_suite!(sqlite, braid_tests::SqliteTarget);
 braid_tests::conformance_suite!(postgres, braid_tests::PostgresTarget);
 braid_tests::conformance_suite!(mysql, braid_tests::MysqlTarget);
+braid_tests::conformance_suite!(sqlite_plugin, braid_tests::SqlitePluginTarget);
+braid_tests::conformance_suite!(postgres_plugin, braid_tests::PostgresPluginTarget);
+braid_tests::conformance_suite!(mysql_plugin, braid_tests::MysqlPluginTarget);

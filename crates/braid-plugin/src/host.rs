@@ -1,0 +1,868 @@
+//! The host side: load a plugin with libloading, validate its descriptor, and adapt its
+//! blocking C calls to the async [`Driver`] trait.
+//!
+//! Each call runs on `tokio::task::spawn_blocking`, so a slow plugin call (a network round trip,
+//! a lock wait) never stalls the host's executor. A plugin that declares
+//! [`FLAG_INLINE_CALLS`] (an embedded database, whose calls take microseconds) is called directly
+//! on the async thread instead, exactly as the static SQLite driver runs: the thread hand-off
+//! would otherwise cost more than the statement. Each connection's handle sits behind its own
+//! mutex: the ABI allows a handle to move between threads but never to be used by two at once,
+//! and the mutex also makes a call issued after a cancelled one wait for it to finish.
+//!
+//! Libraries are never unloaded: unloading a Rust cdylib is unsound in practice (thread-locals
+//! and their destructors, threads of the plugin's runtime still running its code).
+
+use std::ffi::CStr;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use braid_driver::{Dialect, Driver, DriverError, ErrorKind, Rows, Schema, Value};
+
+use crate::abi::{
+    BRAID_PLUGIN_ABI_VERSION, CloseFn, ConnHandle, DESCRIPTOR_SIZE, ENTRY_SYMBOL, EntryFn,
+    ExecuteFn, FLAG_INLINE_CALLS, FfiError, FfiRows, FfiStr, FfiString, FfiValue, FreeErrorFn,
+    FreeRowsFn, FreeStringFn, IntrospectFn, LockFn, MIN_SUPPORTED_ABI_VERSION, OpenFn,
+    PluginDescriptor, PluginHeader, QueryFn, STATUS_OK, STATUS_PANIC, STATUS_POISONED, ScriptFn,
+    SplitFn, StringFn, UnitFn, UnlockFn, dialect_from_id,
+};
+use crate::convert::{error_from_ffi, rows_from_ffi, string_from_ffi, value_to_ffi};
+
+/// Why a plugin could not be loaded. Every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("driver plugin not found: {} ({reason})", path.display())]
+    NotFound { path: PathBuf, reason: String },
+    #[error("cannot load driver plugin {}: {reason}", path.display())]
+    Load { path: PathBuf, reason: String },
+    #[error(
+        "{} is not a Braid driver plugin: it does not export `{ENTRY_SYMBOL}` ({reason})",
+        path.display()
+    )]
+    NotAPlugin { path: PathBuf, reason: String },
+    #[error(
+        "driver plugin {} was built for plugin ABI v{plugin}, which is newer than this Braid's \
+         v{host}; upgrade Braid, or rebuild the plugin against a braid-plugin release with ABI v{host}",
+        path.display()
+    )]
+    AbiTooNew {
+        path: PathBuf,
+        plugin: u32,
+        host: u32,
+    },
+    #[error(
+        "driver plugin {} was built for plugin ABI v{plugin}, but this Braid supports v{min} to \
+         v{host}; rebuild the plugin against a current braid-plugin",
+        path.display()
+    )]
+    AbiTooOld {
+        path: PathBuf,
+        plugin: u32,
+        min: u32,
+        host: u32,
+    },
+    #[error(
+        "driver plugin {} is missing the required `{slot}` function (its descriptor slot is null)",
+        path.display()
+    )]
+    MissingSlot { path: PathBuf, slot: &'static str },
+    #[error("driver plugin {} has an invalid descriptor: {reason}", path.display())]
+    InvalidDescriptor { path: PathBuf, reason: String },
+}
+
+/// The file name of plugin crate `crate_name` on this platform (`libbraid_sqlite_plugin.so`,
+/// `.dylib`, or `braid_sqlite_plugin.dll`) inside `dir`. Dashes become underscores, as cargo
+/// does for library file names.
+pub fn library_path(dir: &Path, crate_name: &str) -> PathBuf {
+    dir.join(libloading::library_filename(crate_name.replace('-', "_")))
+}
+
+/// The validated function table of a loaded plugin.
+struct VTable {
+    /// For messages: `name version (path)`.
+    label: String,
+    open: OpenFn,
+    close: CloseFn,
+    execute_script: ScriptFn,
+    execute: ExecuteFn,
+    query: QueryFn,
+    begin: UnitFn,
+    commit: UnitFn,
+    rollback: UnitFn,
+    lock: LockFn,
+    unlock: UnlockFn,
+    server_version: StringFn,
+    introspect: Option<IntrospectFn>,
+    split_script: Option<SplitFn>,
+    free_rows: FreeRowsFn,
+    free_error: FreeErrorFn,
+    free_string: FreeStringFn,
+}
+
+/// A loaded, validated driver plugin. Cheap to clone; the library stays loaded for the life of
+/// the process.
+#[derive(Clone)]
+pub struct Plugin {
+    /// The plugin's name, as it declares it (by default its package name).
+    pub name: String,
+    /// The plugin's own version.
+    pub version: String,
+    /// The plugin ABI version it was built for.
+    pub abi_version: u32,
+    /// The dialect Braid renders its SQL in for this plugin's connections.
+    pub dialect: Dialect,
+    /// The file it was loaded from.
+    pub path: PathBuf,
+    /// Whether calls run directly on the async thread ([`FLAG_INLINE_CALLS`]) rather than on
+    /// tokio's blocking pool. Declared by the plugin; may be overridden before `open`.
+    pub inline_calls: bool,
+    vtable: Arc<VTable>,
+}
+
+impl fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Plugin")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("abi_version", &self.abi_version)
+            .field("dialect", &self.dialect)
+            .field("path", &self.path)
+            .field("inline_calls", &self.inline_calls)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Loads the driver plugin at `path` and validates it: the file exists, it exports
+/// [`ENTRY_SYMBOL`], its ABI version is one this host speaks, its descriptor is complete and
+/// every required function is present. Loading the same file twice is fine (the OS loads it
+/// once).
+///
+/// Loading a library runs its initialisers: only load plugins you trust.
+pub fn load(path: &Path) -> Result<Plugin, PluginError> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            return Err(PluginError::NotFound {
+                path: path.into(),
+                reason: "not a file".into(),
+            });
+        }
+        Err(e) => {
+            return Err(PluginError::NotFound {
+                path: path.into(),
+                reason: e.to_string(),
+            });
+        }
+    }
+    // SAFETY: loading a library runs its initialisers; that a configured plugin is trusted code
+    // is the documented premise of plugins. libloading uses RTLD_LAZY | RTLD_LOCAL, so the
+    // plugin's own symbols (its copy of SQLite, tokio, …) do not clash with the host's.
+    let library = unsafe { libloading::Library::new(path) }.map_err(|e| PluginError::Load {
+        path: path.into(),
+        reason: e.to_string(),
+    })?;
+    // SAFETY: the symbol is declared by the ABI with exactly the `EntryFn` signature.
+    let entry: EntryFn = match unsafe { library.get::<EntryFn>(ENTRY_SYMBOL.as_bytes()) } {
+        Ok(symbol) => *symbol,
+        Err(e) => {
+            // libloading's message does not name the symbol; ours does.
+            return Err(PluginError::NotAPlugin {
+                path: path.into(),
+                reason: e.to_string(),
+            });
+        }
+    };
+    // Never unloaded (see the module docs), so `entry` and every pointer the plugin hands out
+    // stay valid for the life of the process.
+    std::mem::forget(library);
+
+    // SAFETY: `entry` has the ABI's signature; it returns null or a pointer to a static
+    // descriptor.
+    let ptr = unsafe { entry(BRAID_PLUGIN_ABI_VERSION) };
+    // SAFETY: `ptr` is null or points at a static descriptor starting with the frozen header.
+    let descriptor = unsafe { validate(path, ptr) }?;
+    plugin_from(path, &descriptor)
+}
+
+/// Reads the header, checks version and size, then reads the (v1 part of the) descriptor.
+///
+/// # Safety
+/// `ptr` must be null or point at a readable descriptor header, followed by `struct_size - 8`
+/// readable bytes.
+unsafe fn validate(
+    path: &Path,
+    ptr: *const PluginDescriptor,
+) -> Result<PluginDescriptor, PluginError> {
+    if ptr.is_null() {
+        return Err(PluginError::InvalidDescriptor {
+            path: path.into(),
+            reason: format!("`{ENTRY_SYMBOL}` returned a null descriptor"),
+        });
+    }
+    // SAFETY: the header is the frozen first 8 bytes of every descriptor version.
+    let header = unsafe { ptr.cast::<PluginHeader>().read_unaligned() };
+    if header.abi_version > BRAID_PLUGIN_ABI_VERSION {
+        return Err(PluginError::AbiTooNew {
+            path: path.into(),
+            plugin: header.abi_version,
+            host: BRAID_PLUGIN_ABI_VERSION,
+        });
+    }
+    if header.abi_version < MIN_SUPPORTED_ABI_VERSION {
+        return Err(PluginError::AbiTooOld {
+            path: path.into(),
+            plugin: header.abi_version,
+            min: MIN_SUPPORTED_ABI_VERSION,
+            host: BRAID_PLUGIN_ABI_VERSION,
+        });
+    }
+    if header.struct_size < DESCRIPTOR_SIZE {
+        return Err(PluginError::InvalidDescriptor {
+            path: path.into(),
+            reason: format!(
+                "its size is {} bytes, but ABI v{} needs at least {DESCRIPTOR_SIZE}",
+                header.struct_size, header.abi_version
+            ),
+        });
+    }
+    // SAFETY: the plugin declares at least `DESCRIPTOR_SIZE` bytes, i.e. a whole v1
+    // descriptor; a longer one has extra tail slots this host ignores.
+    Ok(unsafe { ptr.read() })
+}
+
+fn c_string(path: &Path, field: &str, p: *const std::ffi::c_char) -> Result<String, PluginError> {
+    if p.is_null() {
+        return Err(PluginError::InvalidDescriptor {
+            path: path.into(),
+            reason: format!("its {field} is null"),
+        });
+    }
+    // SAFETY: non-null, and per the ABI a static NUL-terminated string.
+    let s = unsafe { CStr::from_ptr(p) };
+    s.to_str()
+        .map(String::from)
+        .map_err(|e| PluginError::InvalidDescriptor {
+            path: path.into(),
+            reason: format!("its {field} is not UTF-8: {e}"),
+        })
+}
+
+fn plugin_from(path: &Path, d: &PluginDescriptor) -> Result<Plugin, PluginError> {
+    fn req<T>(path: &Path, slot: &'static str, f: Option<T>) -> Result<T, PluginError> {
+        f.ok_or_else(|| PluginError::MissingSlot {
+            path: path.into(),
+            slot,
+        })
+    }
+    let name = c_string(path, "name", d.name)?;
+    let version = c_string(path, "version", d.version)?;
+    let dialect = dialect_from_id(d.dialect).ok_or_else(|| PluginError::InvalidDescriptor {
+        path: path.into(),
+        reason: format!("unknown dialect id {}", d.dialect),
+    })?;
+    let vtable = VTable {
+        label: format!("{name} {version} ({})", path.display()),
+        open: req(path, "open", d.open)?,
+        close: req(path, "close", d.close)?,
+        execute_script: req(path, "execute_script", d.execute_script)?,
+        execute: req(path, "execute", d.execute)?,
+        query: req(path, "query", d.query)?,
+        begin: req(path, "begin", d.begin)?,
+        commit: req(path, "commit", d.commit)?,
+        rollback: req(path, "rollback", d.rollback)?,
+        lock: req(path, "lock", d.lock)?,
+        unlock: req(path, "unlock", d.unlock)?,
+        server_version: req(path, "server_version", d.server_version)?,
+        introspect: d.introspect,
+        split_script: d.split_script,
+        free_rows: req(path, "free_rows", d.free_rows)?,
+        free_error: req(path, "free_error", d.free_error)?,
+        free_string: req(path, "free_string", d.free_string)?,
+    };
+    Ok(Plugin {
+        name,
+        version,
+        abi_version: d.header.abi_version,
+        dialect,
+        path: path.into(),
+        inline_calls: d.flags & FLAG_INLINE_CALLS != 0,
+        vtable: Arc::new(vtable),
+    })
+}
+
+fn internal(msg: String) -> DriverError {
+    DriverError::new(ErrorKind::Internal, msg)
+}
+
+/// Runs `f` on a blocking thread, or right here for an inline-calls plugin; a failure to run it
+/// at all becomes an `Internal` error.
+async fn run<T: Send + 'static>(
+    inline: bool,
+    f: impl FnOnce() -> Result<T, DriverError> + Send + 'static,
+) -> Result<T, DriverError> {
+    if inline {
+        return f();
+    }
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(internal(format!("plugin call did not complete: {e}"))))
+}
+
+/// Turns a non-OK status into a [`DriverError`], releasing the plugin's error. `None` on OK.
+fn failure(vt: &VTable, status: u32, err: &mut FfiError) -> Option<DriverError> {
+    if status == STATUS_OK {
+        return None;
+    }
+    // SAFETY: on a non-OK status the plugin filled `err` (or left it EMPTY, which is valid).
+    let e = unsafe { error_from_ffi(err) };
+    // SAFETY: `err` was filled by this plugin and is released exactly once, here.
+    unsafe { (vt.free_error)(err) };
+    Some(e)
+}
+
+impl Plugin {
+    /// Opens a connection through the plugin. The driver behaves like any static one; its calls
+    /// run on tokio's blocking pool. Must be called within a tokio runtime.
+    pub async fn open(&self, url: &str) -> Result<Box<dyn Driver>, DriverError> {
+        let vt = Arc::clone(&self.vtable);
+        let url = url.to_string();
+        let (handle, name) = run(self.inline_calls, move || {
+            let mut handle: ConnHandle = std::ptr::null_mut();
+            let mut name = FfiString::EMPTY;
+            let mut err = FfiError::EMPTY;
+            // SAFETY: `url` is borrowed for the call; the out-parameters are valid and writable.
+            let status =
+                unsafe { (vt.open)(FfiStr::borrow(&url), &mut handle, &mut name, &mut err) };
+            if let Some(e) = failure(&vt, status, &mut err) {
+                return Err(e);
+            }
+            if handle.is_null() {
+                return Err(internal(format!(
+                    "plugin {} opened a null connection",
+                    vt.label
+                )));
+            }
+            // SAFETY: on OK the plugin filled `name` with a string it owns.
+            let shown = unsafe { string_from_ffi(&name, "driver name") };
+            // SAFETY: `name` was filled by this plugin and is released exactly once, here.
+            unsafe { (vt.free_string)(&mut name) };
+            Ok((
+                SendHandle(handle),
+                shown.unwrap_or_else(|e| format!("[{e}]")),
+            ))
+        })
+        .await?;
+        Ok(Box::new(PluginDriver {
+            conn: Arc::new(Mutex::new(ConnState {
+                handle: handle.0,
+                poisoned: None,
+                vtable: Arc::clone(&self.vtable),
+            })),
+            name: format!("{name} (plugin {} {})", self.name, self.version),
+            dialect: self.dialect,
+            inline: self.inline_calls,
+        }))
+    }
+}
+
+/// A connection handle being moved to the thread that uses it.
+struct SendHandle(ConnHandle);
+// SAFETY: the ABI lets a handle move between threads (never used by two at once).
+unsafe impl Send for SendHandle {}
+
+/// One connection: the plugin handle (null once closed) and whether a panic poisoned it.
+struct ConnState {
+    handle: ConnHandle,
+    poisoned: Option<String>,
+    vtable: Arc<VTable>,
+}
+
+// SAFETY: the ABI lets a handle move between threads; the `Mutex` around `ConnState` ensures it
+// is never used by two threads at once.
+unsafe impl Send for ConnState {}
+
+impl Drop for ConnState {
+    /// A driver dropped without `close` (a test that panicked, a cancelled run) still releases
+    /// its connection. This runs once the last in-flight call is done, as that call holds an
+    /// `Arc` to the state.
+    fn drop(&mut self) {
+        if self.handle.is_null() {
+            return;
+        }
+        let mut err = FfiError::EMPTY;
+        // SAFETY: the handle is live and nobody else can use it (we are being dropped); it is
+        // given up here and nulled.
+        let status = unsafe { (self.vtable.close)(self.handle, &mut err) };
+        self.handle = std::ptr::null_mut();
+        let _ = failure(&self.vtable, status, &mut err);
+    }
+}
+
+struct PluginDriver {
+    conn: Arc<Mutex<ConnState>>,
+    name: String,
+    dialect: Dialect,
+    /// Call the plugin directly instead of through `spawn_blocking`.
+    inline: bool,
+}
+
+impl PluginDriver {
+    /// Runs `f` with the connection's handle on a blocking thread. `f` makes the C call and
+    /// returns its status plus whatever it read from the out-parameters (only used on OK).
+    async fn call<T: Send + 'static>(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&VTable, ConnHandle, &mut FfiError) -> (u32, Result<T, DriverError>)
+        + Send
+        + 'static,
+    ) -> Result<T, DriverError> {
+        let conn = Arc::clone(&self.conn);
+        run(self.inline, move || {
+            let mut state = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(why) = &state.poisoned {
+                return Err(internal(format!(
+                    "connection poisoned: the plugin driver panicked during an earlier call ({why}); \
+                     `{op}` was not run; open a new connection"
+                )));
+            }
+            if state.handle.is_null() {
+                return Err(internal(format!("`{op}` on a closed plugin connection")));
+            }
+            let vt = Arc::clone(&state.vtable);
+            let mut err = FfiError::EMPTY;
+            let (status, result) = f(&vt, state.handle, &mut err);
+            if let Some(e) = failure(&vt, status, &mut err) {
+                if status == STATUS_PANIC || status == STATUS_POISONED {
+                    state.poisoned = Some(e.message.clone());
+                }
+                return Err(e);
+            }
+            result
+        })
+        .await
+    }
+
+    /// The plugin's own statement splitter, synchronously (it does no I/O); `None` if the plugin
+    /// has none, the connection is poisoned or closed, or the call failed.
+    fn plugin_split(&self, sql: &str) -> Option<Vec<String>> {
+        let mut state = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let split = state.vtable.split_script?;
+        if state.poisoned.is_some() || state.handle.is_null() {
+            return None;
+        }
+        let vt = Arc::clone(&state.vtable);
+        let mut rows = FfiRows::EMPTY;
+        let mut err = FfiError::EMPTY;
+        // SAFETY: live handle held under the mutex; `sql` is borrowed for the call; `rows` and
+        // `err` are writable.
+        let status = unsafe { split(state.handle, FfiStr::borrow(sql), &mut rows, &mut err) };
+        if let Some(e) = failure(&vt, status, &mut err) {
+            if status == STATUS_PANIC || status == STATUS_POISONED {
+                state.poisoned = Some(e.message);
+            }
+            return None;
+        }
+        let rows = Self::take_rows(&vt, &mut rows).ok()?;
+        rows.rows
+            .into_iter()
+            .map(|r| match r.as_slice() {
+                [Value::Text(s)] => Some(s.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Copies rows the plugin produced and gives them back to it.
+    fn take_rows(vt: &VTable, rows: &mut FfiRows) -> Result<Rows, DriverError> {
+        // SAFETY: called only after an OK status, when the plugin has filled `rows`.
+        let copied = unsafe { rows_from_ffi(rows) };
+        // SAFETY: `rows` was filled by this plugin and is released exactly once, here.
+        unsafe { (vt.free_rows)(rows) };
+        copied.map_err(|e| internal(format!("plugin {} returned invalid rows: {e}", vt.label)))
+    }
+}
+
+#[async_trait::async_trait]
+impl Driver for PluginDriver {
+    fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn server_version(&mut self) -> Result<String, DriverError> {
+        self.call("server_version", |vt, conn, err| {
+            let mut out = FfiString::EMPTY;
+            // SAFETY: live handle (held under the mutex); `out` and `err` are writable.
+            let status = unsafe { (vt.server_version)(conn, &mut out, err) };
+            if status != STATUS_OK {
+                return (status, Ok(String::new()));
+            }
+            // SAFETY: on OK the plugin filled `out` with a string it owns.
+            let s = unsafe { string_from_ffi(&out, "server version") };
+            // SAFETY: released exactly once, here.
+            unsafe { (vt.free_string)(&mut out) };
+            (status, s.map_err(internal))
+        })
+        .await
+    }
+
+    async fn execute_script(&mut self, sql: &str) -> Result<(), DriverError> {
+        let sql = sql.to_string();
+        self.call("execute_script", move |vt, conn, err| {
+            // SAFETY: live handle; `sql` is borrowed for the call.
+            let status = unsafe { (vt.execute_script)(conn, FfiStr::borrow(&sql), err) };
+            (status, Ok(()))
+        })
+        .await
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DriverError> {
+        let (sql, params) = (sql.to_string(), params.to_vec());
+        self.call("execute", move |vt, conn, err| {
+            let ffi: Vec<FfiValue> = params.iter().map(value_to_ffi).collect();
+            let mut affected = 0u64;
+            // SAFETY: live handle; `sql` and the values (borrowing `params`) live through the
+            // call; `affected` is writable.
+            let status = unsafe {
+                (vt.execute)(
+                    conn,
+                    FfiStr::borrow(&sql),
+                    ffi.as_ptr(),
+                    ffi.len(),
+                    &mut affected,
+                    err,
+                )
+            };
+            (status, Ok(affected))
+        })
+        .await
+    }
+
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Rows, DriverError> {
+        let (sql, params) = (sql.to_string(), params.to_vec());
+        self.call("query", move |vt, conn, err| {
+            let ffi: Vec<FfiValue> = params.iter().map(value_to_ffi).collect();
+            let mut rows = FfiRows::EMPTY;
+            // SAFETY: live handle; `sql` and the values live through the call; `rows` is
+            // writable.
+            let status = unsafe {
+                (vt.query)(
+                    conn,
+                    FfiStr::borrow(&sql),
+                    ffi.as_ptr(),
+                    ffi.len(),
+                    &mut rows,
+                    err,
+                )
+            };
+            if status != STATUS_OK {
+                return (status, Ok(Rows::default()));
+            }
+            (status, Self::take_rows(vt, &mut rows))
+        })
+        .await
+    }
+
+    async fn begin(&mut self) -> Result<(), DriverError> {
+        self.call("begin", |vt, conn, err| {
+            // SAFETY: live handle held under the mutex; `err` is writable.
+            (unsafe { (vt.begin)(conn, err) }, Ok(()))
+        })
+        .await
+    }
+
+    async fn commit(&mut self) -> Result<(), DriverError> {
+        self.call("commit", |vt, conn, err| {
+            // SAFETY: live handle held under the mutex; `err` is writable.
+            (unsafe { (vt.commit)(conn, err) }, Ok(()))
+        })
+        .await
+    }
+
+    async fn rollback(&mut self) -> Result<(), DriverError> {
+        self.call("rollback", |vt, conn, err| {
+            // SAFETY: live handle held under the mutex; `err` is writable.
+            (unsafe { (vt.rollback)(conn, err) }, Ok(()))
+        })
+        .await
+    }
+
+    async fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), DriverError> {
+        let key = key.to_string();
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self.call("lock", move |vt, conn, err| {
+            // SAFETY: live handle; `key` is borrowed for the call.
+            (
+                unsafe { (vt.lock)(conn, FfiStr::borrow(&key), ms, err) },
+                Ok(()),
+            )
+        })
+        .await
+    }
+
+    async fn unlock(&mut self, key: &str) -> Result<(), DriverError> {
+        let key = key.to_string();
+        self.call("unlock", move |vt, conn, err| {
+            // SAFETY: live handle; `key` is borrowed for the call.
+            (
+                unsafe { (vt.unlock)(conn, FfiStr::borrow(&key), err) },
+                Ok(()),
+            )
+        })
+        .await
+    }
+
+    async fn introspect(&mut self) -> Result<Schema, DriverError> {
+        self.call("introspect", |vt, conn, err| {
+            let Some(introspect) = vt.introspect else {
+                return (
+                    STATUS_OK,
+                    Err(DriverError::new(
+                        ErrorKind::Unsupported,
+                        format!("driver plugin {} does not support introspection", vt.label),
+                    )),
+                );
+            };
+            let mut rows = FfiRows::EMPTY;
+            // SAFETY: live handle; `rows` is writable.
+            let status = unsafe { introspect(conn, &mut rows, err) };
+            if status != STATUS_OK {
+                return (status, Ok(Schema::default()));
+            }
+            let schema = Self::take_rows(vt, &mut rows).and_then(|rows| {
+                crate::schema_rows::decode(&rows).map_err(|e| {
+                    internal(format!(
+                        "plugin {} returned an invalid schema: {e}",
+                        vt.label
+                    ))
+                })
+            });
+            (status, schema)
+        })
+        .await
+    }
+
+    /// The plugin's own splitter when it has one (the SQLite driver has its own), else the
+    /// dialect's lexer, as for a static driver without one.
+    fn split_script(&self, sql: &str) -> Vec<String> {
+        self.plugin_split(sql).unwrap_or_else(|| {
+            braid_driver::split_statements(sql, self.dialect)
+                .into_iter()
+                .map(|s| s.text)
+                .collect()
+        })
+    }
+
+    async fn close(self: Box<Self>) -> Result<(), DriverError> {
+        let conn = Arc::clone(&self.conn);
+        run(self.inline, move || {
+            let mut state = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            if state.handle.is_null() {
+                return Ok(());
+            }
+            let handle = std::mem::replace(&mut state.handle, std::ptr::null_mut());
+            let vt = Arc::clone(&state.vtable);
+            let mut err = FfiError::EMPTY;
+            // SAFETY: the handle is live and given up here (nulled above, so never used again).
+            let status = unsafe { (vt.close)(handle, &mut err) };
+            match failure(&vt, status, &mut err) {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        })
+        .await
+    }
+}
+
+/// In-process tests: the descriptor is made by [`crate::export`] in this same binary, so the
+/// whole export → C ABI → host path runs without building or loading a library. (Loading real
+/// libraries is tested in `tests/tests/plugin.rs`.)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::StaticDescriptor;
+    use crate::export::{Export, OpenFuture, descriptor, entry};
+
+    /// SQLite, except that `execute("PANIC")` panics.
+    struct Panicky(braid_sqlite::SqliteDriver);
+
+    #[async_trait::async_trait]
+    impl Driver for Panicky {
+        fn dialect(&self) -> Dialect {
+            Dialect::Sqlite
+        }
+        fn name(&self) -> &str {
+            "panicky"
+        }
+        async fn server_version(&mut self) -> Result<String, DriverError> {
+            self.0.server_version().await
+        }
+        async fn execute_script(&mut self, sql: &str) -> Result<(), DriverError> {
+            self.0.execute_script(sql).await
+        }
+        async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DriverError> {
+            assert_ne!(sql, "PANIC", "asked to panic");
+            self.0.execute(sql, params).await
+        }
+        async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Rows, DriverError> {
+            self.0.query(sql, params).await
+        }
+        async fn begin(&mut self) -> Result<(), DriverError> {
+            self.0.begin().await
+        }
+        async fn commit(&mut self) -> Result<(), DriverError> {
+            self.0.commit().await
+        }
+        async fn rollback(&mut self) -> Result<(), DriverError> {
+            self.0.rollback().await
+        }
+        async fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), DriverError> {
+            self.0.lock(key, timeout).await
+        }
+        async fn unlock(&mut self, key: &str) -> Result<(), DriverError> {
+            self.0.unlock(key).await
+        }
+        async fn introspect(&mut self) -> Result<Schema, DriverError> {
+            self.0.introspect().await
+        }
+        async fn close(self: Box<Self>) -> Result<(), DriverError> {
+            Box::new(self.0).close().await
+        }
+    }
+
+    struct TestExport;
+    impl Export for TestExport {
+        fn open(url: String) -> OpenFuture {
+            Box::pin(async move {
+                Ok(Box::new(Panicky(braid_sqlite::open(&url).await?)) as Box<dyn Driver>)
+            })
+        }
+    }
+
+    fn fresh() -> PluginDescriptor {
+        descriptor::<TestExport>(c"test-plugin", c"1.2.3", Dialect::Sqlite, 0)
+    }
+
+    /// Validates `d` as `load` would, after the entry point returned it.
+    fn check(d: PluginDescriptor) -> Result<Plugin, PluginError> {
+        let d: &'static StaticDescriptor = Box::leak(Box::new(StaticDescriptor(d)));
+        let ptr = entry(BRAID_PLUGIN_ABI_VERSION, d);
+        let path = Path::new("/plugins/libtest.so");
+        // SAFETY: `ptr` points at a whole, leaked (so 'static) descriptor.
+        let d = unsafe { validate(path, ptr) }?;
+        plugin_from(path, &d)
+    }
+
+    #[test]
+    fn descriptor_is_validated() {
+        let p = check(fresh()).unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.version.as_str()),
+            ("test-plugin", "1.2.3")
+        );
+        assert_eq!(
+            (p.abi_version, p.dialect, p.inline_calls),
+            (1, Dialect::Sqlite, false)
+        );
+
+        let mut d = fresh();
+        d.header.abi_version = 2;
+        let e = check(d).unwrap_err().to_string();
+        assert!(
+            e.contains("/plugins/libtest.so was built for plugin ABI v2"),
+            "{e}"
+        );
+        assert!(e.contains("this Braid's v1"), "{e}");
+
+        let mut d = fresh();
+        d.header.struct_size = 8;
+        let e = check(d).unwrap_err().to_string();
+        assert!(e.contains("its size is 8 bytes"), "{e}");
+
+        let mut d = fresh();
+        d.unlock = None;
+        let e = check(d).unwrap_err().to_string();
+        assert!(e.contains("missing the required `unlock` function"), "{e}");
+
+        let mut d = fresh();
+        d.dialect = 9;
+        let e = check(d).unwrap_err().to_string();
+        assert!(e.contains("unknown dialect id 9"), "{e}");
+
+        // Optional slots may be absent; a bigger (newer, same-version) descriptor is fine.
+        let mut d = fresh();
+        d.introspect = None;
+        d.split_script = None;
+        d.header.struct_size += 64;
+        d.flags = FLAG_INLINE_CALLS | 0x8000;
+        assert!(check(d).unwrap().inline_calls);
+    }
+
+    #[tokio::test]
+    async fn calls_cross_and_panics_poison_one_connection() {
+        // Through the blocking pool only: in this test the "plugin" shares the host's tokio, so
+        // its `block_on` on the host's async thread would be refused. (A real cdylib has its own
+        // tokio; inline calls are tested with the SQLite plugin in `tests/tests/plugin.rs`.)
+        {
+            let plugin = check(fresh()).unwrap();
+            let mut a = plugin.open("sqlite://:memory:").await.unwrap();
+            assert_eq!(a.name(), "panicky (plugin test-plugin 1.2.3)");
+            a.execute_script("CREATE TABLE t (x INTEGER)")
+                .await
+                .unwrap();
+            let n = a
+                .execute(
+                    "INSERT INTO t VALUES (?), (?)",
+                    &[Value::Int(1), Value::Int(2)],
+                )
+                .await
+                .unwrap();
+            assert_eq!(n, 2);
+            let rows = a.query("SELECT x FROM t ORDER BY x", &[]).await.unwrap();
+            assert_eq!(rows.rows, [[Value::Int(1)], [Value::Int(2)]]);
+            assert_eq!(a.introspect().await.unwrap().tables[0].name, "t");
+            assert_eq!(a.split_script("SELECT 1; SELECT 2").len(), 2);
+
+            let e = a.execute("PANIC", &[]).await.unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Internal);
+            assert!(e.message.contains("asked to panic"), "{e}");
+            assert!(e.message.contains("host.rs"), "says where: {e}");
+            let e = a.begin().await.unwrap_err();
+            assert!(e.message.contains("poisoned"), "{e}");
+            // The fallback splitter still answers on a poisoned connection.
+            assert_eq!(a.split_script("SELECT 1; SELECT 2").len(), 2);
+
+            let mut b = plugin.open("sqlite://:memory:").await.unwrap();
+            assert_eq!(
+                b.query("SELECT 1", &[]).await.unwrap().rows,
+                [[Value::Int(1)]]
+            );
+            b.close().await.unwrap();
+            a.close().await.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn missing_introspect_is_unsupported() {
+        let mut d = fresh();
+        d.introspect = None;
+        let mut a = check(d).unwrap().open("sqlite://:memory:").await.unwrap();
+        let e = a.introspect().await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Unsupported);
+        assert!(e.message.contains("does not support introspection"), "{e}");
+        a.close().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn open_errors_cross_with_their_kind() {
+        let plugin = check(fresh()).unwrap();
+        let Err(e) = plugin.open("postgres://x/y").await else {
+            panic!("opened a postgres URL with SQLite");
+        };
+        assert_eq!(e.kind, ErrorKind::Url, "{e}");
+    }
+}
