@@ -44,10 +44,14 @@ pub enum BenchCommand {
     #[command(hide = true)]
     Floor {
         dir: PathBuf,
-        db: PathBuf,
+        /// `sqlite://…`, `postgres://…` or `mysql://…`.
+        url: String,
         #[arg(long)]
         single_transaction: bool,
     },
+    /// Only Postgres and MariaDB against their floors (servers from BRAID_TEST_POSTGRES_URL /
+    /// BRAID_TEST_MYSQL_URL, defaults as in the tests).
+    Servers,
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -58,10 +62,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
         Some(BenchCommand::Floor {
             dir,
-            db,
+            url,
             single_transaction,
         }) => {
-            floor(dir, db, *single_transaction)?;
+            floor(dir, url, *single_transaction)?;
             return Ok(ExitCode::SUCCESS);
         }
         _ => {}
@@ -91,6 +95,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if matches!(args.what, None | Some(BenchCommand::Sqlite)) {
         report.push_str(&bench_sqlite(&bin, &work, &migrations, &args)?);
+    }
+    if matches!(args.what, None | Some(BenchCommand::Servers)) {
+        report.push_str(&bench_servers(&bin, &work, &migrations, &args)?);
     }
     println!("\n{report}");
     Ok(ExitCode::SUCCESS)
@@ -142,10 +149,11 @@ fn release_binary() -> anyhow::Result<PathBuf> {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
-        if msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "xtask" {
-            if let Some(exe) = msg["executable"].as_str() {
-                return Ok(PathBuf::from(exe));
-            }
+        if msg["reason"] == "compiler-artifact"
+            && msg["target"]["name"] == "xtask"
+            && let Some(exe) = msg["executable"].as_str()
+        {
+            return Ok(PathBuf::from(exe));
         }
     }
     bail!("cargo did not report the xtask executable")
@@ -320,11 +328,11 @@ fn bench_sqlite(
         format!(
             "{bin_q} bench floor {} {}{}",
             shell_quote(migrations),
-            shell_quote(&db),
+            shell_quote(Path::new(&format!("sqlite://{}", db.display()))),
             if single { " --single-transaction" } else { "" }
         )
     };
-    let runs = args.runs.min(5).max(2);
+    let runs = args.runs.clamp(2, 5);
     let per = hyperfine(
         work,
         "sqlite-per-migration",
@@ -450,39 +458,171 @@ fn write_synth(
     Ok(())
 }
 
-/// The floor Braid is measured against: what a hand-written loop would do — read each up.sql in
-/// order, run it and insert the version row, commit. No lock, no checksum check, no events.
-fn floor(dir: &Path, db: &Path, single_transaction: bool) -> anyhow::Result<()> {
-    let graph = braid_source::load(dir)?;
-    let conn = rusqlite::Connection::open(db)?;
-    conn.execute_batch(
-        "PRAGMA foreign_keys = ON;
-         CREATE TABLE IF NOT EXISTS braid_version (revision TEXT PRIMARY KEY, checksum TEXT NOT NULL,
-           applied_at TEXT NOT NULL, duration_ms INTEGER NOT NULL, applied_by TEXT NOT NULL);",
-    )?;
-    if single_transaction {
-        conn.execute_batch("BEGIN")?;
+/// Postgres and MariaDB: a fresh database per run (dropped and created by `--prepare` with the
+/// servers' own clients), Braid per migration against the plain client loop.
+fn bench_servers(
+    bin: &Path,
+    work: &Path,
+    migrations: &Path,
+    args: &BenchArgs,
+) -> anyhow::Result<String> {
+    let pg = std::env::var("BRAID_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let my = std::env::var("BRAID_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+    let db = "braid_bench";
+    let with_db = |url: &str| match url.rfind('/') {
+        Some(i) => format!("{}/{db}", &url[..i]),
+        None => url.to_string(),
+    };
+    let backends = [
+        (
+            "Postgres",
+            with_db(&pg),
+            format!(
+                "psql -q -h 127.0.0.1 -U postgres -d postgres -c 'DROP DATABASE IF EXISTS {db} WITH (FORCE)' -c 'CREATE DATABASE {db}'"
+            ),
+        ),
+        (
+            "MariaDB",
+            with_db(&my),
+            format!(
+                "mysql -h 127.0.0.1 -u root -e 'DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}'"
+            ),
+        ),
+    ];
+    let bin_q = shell_quote(bin);
+    let mut report = String::new();
+    for (name, url, prepare) in backends {
+        let config = work.join(format!("bench-{name}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "[default]\nmigrations = {:?}\n[default.databases.bench]\nurl = {url:?}\n",
+                migrations.display().to_string()
+            ),
+        )?;
+        let results = hyperfine(
+            work,
+            &format!("{name}-per-migration"),
+            args.runs.clamp(2, 3),
+            Some(&prepare),
+            &[
+                (
+                    &format!("floor: {name} client, commit per migration"),
+                    format!("{bin_q} bench floor {} '{url}'", shell_quote(migrations)),
+                ),
+                (
+                    "braid --transaction per-migration",
+                    format!(
+                        "{bin_q} migrate --config {} upgrade heads",
+                        shell_quote(&config)
+                    ),
+                ),
+            ],
+        )?;
+        report.push_str(&table(
+            &format!("{name}: upgrade a fresh database through {} revisions, one transaction per migration", args.count),
+            &results,
+            0,
+        ));
     }
-    for rev in graph.in_order() {
-        let braid_graph::Body::Sql { dir, .. } = &rev.body else {
-            continue;
-        };
-        let sql = std::fs::read_to_string(dir.join("up.sql"))?;
-        let started = std::time::Instant::now();
-        if !single_transaction {
+    Ok(report)
+}
+
+/// The floor Braid is measured against: what a hand-written loop would do — read each up.sql in
+/// order, run it and insert the version row, with a commit per migration (or one for all). No
+/// lock, no checksum, no validation, no events. On MySQL every DDL statement commits by itself,
+/// so the loop runs the statement and then the row, each committing, as Braid must.
+fn floor(dir: &Path, url: &str, single_transaction: bool) -> anyhow::Result<()> {
+    let graph = braid_source::load(dir)?;
+    let scripts: Vec<(String, String)> = graph
+        .in_order()
+        .filter_map(|rev| match &rev.body {
+            braid_graph::Body::Sql { dir, .. } => Some((rev.id.clone(), dir.join("up.sql"))),
+            _ => None,
+        })
+        .map(|(id, path)| Ok((id, std::fs::read_to_string(path)?)))
+        .collect::<std::io::Result<_>>()?;
+    let insert = |p: &str| {
+        format!(
+            "INSERT INTO braid_version (revision, checksum, applied_at, duration_ms, applied_by) VALUES ({p}1, {p}2, {p}3, {p}4, {p}5)"
+        )
+    };
+    let create = "CREATE TABLE IF NOT EXISTS braid_version (revision VARCHAR(64) PRIMARY KEY, checksum VARCHAR(80) NOT NULL, \
+                  applied_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL, applied_by VARCHAR(255) NOT NULL)";
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let conn = rusqlite::Connection::open(path)?;
+        conn.execute_batch(&format!("PRAGMA foreign_keys = ON; {create};"))?;
+        let insert = insert("?");
+        if single_transaction {
             conn.execute_batch("BEGIN")?;
         }
-        conn.execute_batch(&sql)?;
-        conn.execute(
-            "INSERT INTO braid_version (revision, checksum, applied_at, duration_ms, applied_by) VALUES (?1, ?2, ?3, ?4, ?5)",
-            rusqlite::params![rev.id, "", jiff::Timestamp::now().to_string(), started.elapsed().as_millis() as i64, "bench"],
-        )?;
-        if !single_transaction {
+        for (id, sql) in &scripts {
+            let started = std::time::Instant::now();
+            if !single_transaction {
+                conn.execute_batch("BEGIN")?;
+            }
+            conn.execute_batch(sql)?;
+            conn.execute(
+                &insert,
+                rusqlite::params![
+                    id,
+                    "",
+                    jiff::Timestamp::now().to_string(),
+                    started.elapsed().as_millis() as i64,
+                    "bench"
+                ],
+            )?;
+            if !single_transaction {
+                conn.execute_batch("COMMIT")?;
+            }
+        }
+        if single_transaction {
             conn.execute_batch("COMMIT")?;
         }
+        return Ok(());
     }
-    if single_transaction {
-        conn.execute_batch("COMMIT")?;
-    }
-    Ok(())
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        if url.starts_with("postgres") {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+            tokio::spawn(connection);
+            client.batch_execute(create).await?;
+            let insert = client.prepare(&insert("$")).await?;
+            for (id, sql) in &scripts {
+                let started = std::time::Instant::now();
+                client.batch_execute("BEGIN").await?;
+                client.batch_execute(sql).await?;
+                let ms = started.elapsed().as_millis() as i64;
+                let at = jiff::Timestamp::now().to_string();
+                client
+                    .execute(&insert, &[id, &"", &at, &ms, &"bench"])
+                    .await?;
+                client.batch_execute("COMMIT").await?;
+            }
+        } else {
+            use mysql_async::prelude::Queryable;
+            let mut conn = mysql_async::Conn::new(mysql_async::Opts::from_url(url)?).await?;
+            conn.query_drop(create).await?;
+            let insert = insert("?")
+                .replace("?1", "?")
+                .replace("?2", "?")
+                .replace("?3", "?")
+                .replace("?4", "?")
+                .replace("?5", "?");
+            for (id, sql) in &scripts {
+                let started = std::time::Instant::now();
+                conn.query_drop(sql.as_str()).await?;
+                let ms = started.elapsed().as_millis() as i64;
+                let at = jiff::Timestamp::now().to_string();
+                conn.exec_drop(insert.as_str(), (id.as_str(), "", at, ms, "bench"))
+                    .await?;
+            }
+            conn.disconnect().await?;
+        }
+        anyhow::Ok(())
+    })
 }

@@ -90,6 +90,8 @@ pub enum Command {
     Accept(AcceptArgs),
     /// CI gate: fail on several heads, pending migrations or edited applied migrations.
     Check,
+    /// List the built-in drivers and the plugin drivers the config names, with their versions.
+    Drivers,
 }
 
 #[derive(Debug, Args)]

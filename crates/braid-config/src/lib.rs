@@ -51,7 +51,13 @@ pub const PROFILE_ENV: &str = "BRAID_PROFILE";
 pub const ENV_PREFIX: &str = "BRAID_";
 
 /// Top-level keys, the only ones read from the environment.
-const CONFIG_KEYS: &[&str] = &["migrations", "lock_timeout_secs", "jobs", "databases"];
+const CONFIG_KEYS: &[&str] = &[
+    "migrations",
+    "lock_timeout_secs",
+    "jobs",
+    "databases",
+    "plugins",
+];
 
 /// The configuration of one project for one profile.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -70,6 +76,9 @@ pub struct Config {
     /// Databases by name.
     #[serde(default)]
     pub databases: BTreeMap<String, DatabaseConfig>,
+    /// Driver plugins by name: shared libraries a database can name as its `driver`.
+    #[serde(default)]
+    pub plugins: BTreeMap<String, PathBuf>,
     /// The profile this configuration was read for.
     #[serde(skip)]
     pub profile: String,
@@ -107,7 +116,31 @@ pub struct DatabaseConfig {
     /// Branch labels whose revisions this database receives; `None` = every branch.
     #[serde(default)]
     pub branches: Option<Vec<String>>,
+    /// Which driver opens it: by default the built-in one for the URL's scheme.
+    #[serde(default)]
+    pub driver: Option<DriverChoice>,
 }
+
+/// A database's `driver`: `driver = "name"` (a built-in driver — `sqlite`, `postgres`, `mysql` —
+/// or a plugin named in `[plugins]`), or `driver = { plugin = "path/to/libbraid_x.so" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum DriverChoice {
+    Named(String),
+    Plugin { plugin: PathBuf },
+}
+
+/// How a database is opened, once the config's names are resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DriverSource {
+    /// A driver linked into the binary.
+    BuiltIn(Dialect),
+    /// A plugin library; its dialect comes from the library itself.
+    Plugin { name: Option<String>, path: PathBuf },
+}
+
+/// The built-in drivers' names, as `driver = "…"` accepts them.
+pub const BUILT_IN_DRIVERS: [&str; 3] = ["sqlite", "postgres", "mysql"];
 
 impl fmt::Debug for DatabaseConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -116,6 +149,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("version_table", &self.version_table)
             .field("schema", &self.schema)
             .field("branches", &self.branches)
+            .field("driver", &self.driver)
             .finish()
     }
 }
@@ -128,6 +162,7 @@ impl DatabaseConfig {
             version_table: default_version_table(),
             schema: None,
             branches: None,
+            driver: None,
         }
     }
 
@@ -232,6 +267,16 @@ pub enum ConfigError {
     },
 
     #[error(
+        "no driver named `{name}`: use a built-in driver or a plugin from [plugins] ({}), or \
+         `driver = {{ plugin = \"path/to/library\" }}`",
+        available.join(", ")
+    )]
+    UnknownDriver {
+        name: String,
+        available: Vec<String>,
+    },
+
+    #[error(
         "no database named `{name}`; configured: {}",
         if available.is_empty() { "none".to_string() } else { available.join(", ") }
     )]
@@ -305,9 +350,43 @@ impl Config {
             if let Some(schema) = &db.schema {
                 check_identifier("schema", schema).map_err(wrap)?;
             }
-            db.dialect().map_err(wrap)?;
+            // A plugin speaks whatever URL its backend uses; a built-in driver needs its scheme.
+            if let DriverSource::BuiltIn(_) = self.driver_source(db).map_err(wrap)? {
+                db.dialect().map_err(wrap)?;
+            }
         }
         Ok(())
+    }
+
+    /// How `db` is opened: its `driver` setting resolved against the built-in drivers and
+    /// `[plugins]`, or the built-in driver for its URL's scheme.
+    pub fn driver_source(&self, db: &DatabaseConfig) -> Result<DriverSource, ConfigError> {
+        match &db.driver {
+            None => Ok(DriverSource::BuiltIn(db.dialect()?)),
+            Some(DriverChoice::Plugin { plugin }) => Ok(DriverSource::Plugin {
+                name: None,
+                path: plugin.clone(),
+            }),
+            Some(DriverChoice::Named(name)) => {
+                if let Some(path) = self.plugins.get(name) {
+                    return Ok(DriverSource::Plugin {
+                        name: Some(name.clone()),
+                        path: path.clone(),
+                    });
+                }
+                match name.parse::<Dialect>() {
+                    Ok(dialect) => Ok(DriverSource::BuiltIn(dialect)),
+                    Err(_) => Err(ConfigError::UnknownDriver {
+                        name: name.clone(),
+                        available: BUILT_IN_DRIVERS
+                            .iter()
+                            .map(|s| s.to_string())
+                            .chain(self.plugins.keys().cloned())
+                            .collect(),
+                    }),
+                }
+            }
+        }
     }
 
     /// Databases in name order.

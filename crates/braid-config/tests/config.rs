@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use braid_config::{Config, ConfigError, DatabaseConfig, redact_all, url_dialect};
+use braid_config::{Config, ConfigError, DatabaseConfig, DriverSource, redact_all, url_dialect};
 use braid_driver::Dialect;
 use figment::Jail;
 
@@ -299,6 +299,7 @@ fn url_schemes() {
         lock_timeout_secs: 1,
         jobs: 1,
         databases: Default::default(),
+        plugins: Default::default(),
         profile: "default".into(),
         file: "f".into(),
     }
@@ -331,6 +332,65 @@ fn repository_config_loads_without_a_server() {
         assert_eq!(dbs[0].name, "app");
         assert_eq!(dbs[0].config.url, "sqlite://.braid/app.db");
         assert_eq!(c.migrations, PathBuf::from("migrations"));
+        Ok(())
+    });
+}
+
+#[test]
+fn drivers_resolve_to_built_ins_and_plugins() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file(
+            "braid.toml",
+            r#"
+[default.plugins]
+cockroach = "plugins/libbraid_cockroach.so"
+
+[default.databases.app]
+url = "sqlite://app.db"
+
+[default.databases.crdb]
+url = "cockroach://root@h:26257/db"
+driver = "cockroach"
+
+[default.databases.inline]
+url = "anything://x"
+driver = { plugin = "lib/libbraid_x.so" }
+
+[default.databases.pg]
+url = "postgres://h/db"
+driver = "postgres"
+"#,
+        )?;
+        let config = Config::load(std::path::Path::new("braid.toml"), None).unwrap();
+        let source = |name: &str| config.driver_source(&config.databases[name]).unwrap();
+        assert_eq!(source("app"), DriverSource::BuiltIn(Dialect::Sqlite));
+        assert_eq!(source("pg"), DriverSource::BuiltIn(Dialect::Postgres));
+        assert_eq!(
+            source("crdb"),
+            DriverSource::Plugin {
+                name: Some("cockroach".into()),
+                path: "plugins/libbraid_cockroach.so".into()
+            }
+        );
+        assert_eq!(
+            source("inline"),
+            DriverSource::Plugin {
+                name: None,
+                path: "lib/libbraid_x.so".into()
+            }
+        );
+
+        jail.create_file(
+            "bad.toml",
+            "[default.databases.x]\nurl = \"sqlite://x.db\"\ndriver = \"oracle\"\n",
+        )?;
+        let err = Config::load(std::path::Path::new("bad.toml"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("oracle") && err.contains("sqlite, postgres, mysql"),
+            "{err}"
+        );
         Ok(())
     });
 }

@@ -514,6 +514,8 @@ impl<'a> Runner<'a> {
             .collect()
     }
 
+    // The plan, its resume points and the run's bookkeeping travel together only here.
+    #[allow(clippy::too_many_arguments)]
     async fn run_steps(
         &self,
         driver: &mut dyn Driver,

@@ -127,6 +127,23 @@ pub struct PostgresDriver {
     /// The URL with its password hidden, for messages.
     shown: String,
     locks: Locks,
+    /// Statements prepared by `execute`, by SQL text. The runner sends the same bookkeeping
+    /// statement once per migration; preparing it each time would cost a round trip per
+    /// migration. A statement without result rows keeps working across schema changes (the
+    /// server re-plans it); an entry is dropped when using it fails.
+    prepared: std::collections::HashMap<String, tokio_postgres::Statement>,
+}
+
+impl PostgresDriver {
+    /// The prepared statement for `sql`, from the cache or the server.
+    async fn prepared(&mut self, sql: &str) -> Result<tokio_postgres::Statement, DriverError> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.conn.client.prepare(sql).await.map_err(map_err)?;
+        self.prepared.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
 }
 
 impl std::fmt::Debug for PostgresDriver {
@@ -147,6 +164,7 @@ pub async fn open(url: &str) -> Result<PostgresDriver, DriverError> {
         config,
         shown,
         locks: Locks::default(),
+        prepared: std::collections::HashMap::new(),
     })
 }
 
@@ -326,18 +344,22 @@ impl Driver for PostgresDriver {
 
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DriverError> {
         refuse_copy(braid_driver::split::postgres::strip_leading_comments(sql))?;
+        let statement = self.prepared(sql).await?;
         let bound = bind(params);
-        self.conn
-            .client
-            .execute(sql, &refs(&bound))
-            .await
-            .map_err(map_err)
+        let result = self.conn.client.execute(&statement, &refs(&bound)).await;
+        if result.is_err() {
+            // Never retried (a failed statement aborts the transaction); prepared afresh next time.
+            self.prepared.remove(sql);
+        }
+        result.map_err(map_err)
     }
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Rows, DriverError> {
         refuse_copy(braid_driver::split::postgres::strip_leading_comments(sql))?;
-        let client = &self.conn.client;
         // Prepared first so the column names are known even when no row comes back.
+        // Not cached: a query's result type can change with the schema, and a stale one fails
+        // ("cached plan must not change result type"). Queries are rare on the hot path anyway.
+        let client = &self.conn.client;
         let statement = client.prepare(sql).await.map_err(map_err)?;
         let bound = bind(params);
         let found = client

@@ -30,10 +30,11 @@ pub fn xtask_bin() -> &'static Path {
             let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
                 continue;
             };
-            if msg["reason"] == "compiler-artifact" && msg["target"]["name"] == "xtask" {
-                if let Some(exe) = msg["executable"].as_str() {
-                    return PathBuf::from(exe);
-                }
+            if msg["reason"] == "compiler-artifact"
+                && msg["target"]["name"] == "xtask"
+                && let Some(exe) = msg["executable"].as_str()
+            {
+                return PathBuf::from(exe);
             }
         }
         panic!("cargo did not report the xtask executable");

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use anyhow::{Context, bail};
-use braid_config::Config;
+use braid_config::{Config, DriverSource};
 use braid_driver::{Dialect, DriverError, ErrorKind};
 use braid_graph::{Applied, Graph};
 use braid_runner::{DbResult, DbStatus, DbTarget, Event, OpenFuture, Operation};
@@ -33,18 +33,136 @@ pub mod check_codes {
     pub const PARTIAL: u8 = 7;
 }
 
-/// Opens a driver for a URL by its scheme. The drivers linked into this binary are listed here.
-fn opener(url: String) -> braid_runner::Opener {
+/// Opens a database with its driver: one linked into this binary, or a plugin library loaded
+/// when the database's turn comes (so a broken plugin fails that database only).
+fn opener(url: String, source: Result<DriverSource, String>) -> braid_runner::Opener {
     Box::new(move || -> OpenFuture {
         Box::pin(async move {
-            match braid_config::url_dialect(&url) {
-                Ok(Dialect::Sqlite) => braid_sqlite::open_boxed(&url).await,
-                Ok(Dialect::Postgres) => braid_postgres::open_boxed(&url).await,
-                Ok(Dialect::Mysql) => braid_mysql::open_boxed(&url).await,
-                Err(e) => Err(DriverError::new(ErrorKind::Url, e.to_string())),
+            match source {
+                Ok(DriverSource::BuiltIn(Dialect::Sqlite)) => braid_sqlite::open_boxed(&url).await,
+                Ok(DriverSource::BuiltIn(Dialect::Postgres)) => {
+                    braid_postgres::open_boxed(&url).await
+                }
+                Ok(DriverSource::BuiltIn(Dialect::Mysql)) => braid_mysql::open_boxed(&url).await,
+                Ok(DriverSource::Plugin { path, .. }) => match braid_plugin::load(&path) {
+                    Ok(plugin) => plugin.open(&url).await,
+                    Err(e) => Err(DriverError::new(ErrorKind::Unsupported, e.to_string())),
+                },
+                Err(e) => Err(DriverError::new(ErrorKind::Url, e)),
             }
         })
     })
+}
+
+/// The dialect Braid renders for a database: its built-in driver's, or its plugin's (loaded to
+/// ask it).
+fn dialect_of(config: &Config, db: &braid_config::DatabaseConfig) -> anyhow::Result<Dialect> {
+    Ok(match config.driver_source(db)? {
+        DriverSource::BuiltIn(dialect) => dialect,
+        DriverSource::Plugin { path, .. } => braid_plugin::load(&path)?.dialect,
+    })
+}
+
+/// `drivers`: the built-in drivers and every plugin the config names, loaded and checked.
+pub fn drivers(config: Option<&Config>, out: Output) -> anyhow::Result<ExitCode> {
+    #[derive(Serialize)]
+    struct DriverRow {
+        name: String,
+        kind: &'static str,
+        version: String,
+        abi_version: Option<u32>,
+        dialect: Option<Dialect>,
+        path: Option<String>,
+        error: Option<String>,
+    }
+    let mut rows: Vec<DriverRow> = [
+        (Dialect::Sqlite, "sqlite (rusqlite, bundled SQLite)"),
+        (Dialect::Postgres, "postgres (tokio-postgres)"),
+        (Dialect::Mysql, "mysql (mysql_async; MySQL and MariaDB)"),
+    ]
+    .into_iter()
+    .map(|(dialect, name)| DriverRow {
+        name: name.to_string(),
+        kind: "built-in",
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        abi_version: None,
+        dialect: Some(dialect),
+        path: None,
+        error: None,
+    })
+    .collect();
+    let mut libraries: Vec<(String, std::path::PathBuf)> = Vec::new();
+    if let Some(config) = config {
+        libraries.extend(config.plugins.iter().map(|(n, p)| (n.clone(), p.clone())));
+        for db in config.databases() {
+            if let Some(braid_config::DriverChoice::Plugin { plugin }) = &db.config.driver {
+                libraries.push((format!("(database {})", db.name), plugin.clone()));
+            }
+        }
+    }
+    for (label, path) in libraries {
+        rows.push(match braid_plugin::load(&path) {
+            Ok(plugin) => DriverRow {
+                name: format!("{} [{label}]", plugin.name),
+                kind: "plugin",
+                version: plugin.version.clone(),
+                abi_version: Some(plugin.abi_version),
+                dialect: Some(plugin.dialect),
+                path: Some(path.display().to_string()),
+                error: None,
+            },
+            Err(e) => DriverRow {
+                name: label,
+                kind: "plugin",
+                version: String::new(),
+                abi_version: None,
+                dialect: None,
+                path: Some(path.display().to_string()),
+                error: Some(e.to_string()),
+            },
+        });
+    }
+    #[derive(Serialize)]
+    struct Drivers<'a> {
+        abi_version: u32,
+        drivers: &'a [DriverRow],
+    }
+    out.emit(
+        &Drivers {
+            abi_version: braid_plugin::abi::BRAID_PLUGIN_ABI_VERSION,
+            drivers: &rows,
+        },
+        || {
+            let mut table = Table::new();
+            table.load_preset(UTF8_FULL_CONDENSED);
+            table.set_header(["driver", "kind", "version", "ABI", "dialect", "library"]);
+            for r in &rows {
+                table.add_row([
+                    r.name.clone(),
+                    r.kind.to_string(),
+                    r.error
+                        .clone()
+                        .map(|e| format!("error: {e}"))
+                        .unwrap_or(r.version.clone()),
+                    r.abi_version.map(|v| v.to_string()).unwrap_or_default(),
+                    r.dialect.map(|d| d.to_string()).unwrap_or_default(),
+                    r.path.clone().unwrap_or_default(),
+                ]);
+            }
+            format!(
+                "{table}\nThis braid loads plugins of ABI version {}.\n",
+                braid_plugin::abi::BRAID_PLUGIN_ABI_VERSION
+            )
+        },
+    )?;
+    if rows.iter().any(|r| r.error.is_some()) {
+        return Err(Exit {
+            code: 1,
+            message: "a plugin library could not be loaded (see the table)".into(),
+        }
+        .into());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The selected databases as runner targets.
@@ -67,7 +185,10 @@ fn targets(
             let mut target = DbTarget::new(
                 db.name,
                 db.config.url.clone(),
-                opener(db.config.url.clone()),
+                opener(
+                    db.config.url.clone(),
+                    config.driver_source(db.config).map_err(|e| e.to_string()),
+                ),
             );
             target.version_table = db.config.version_table.clone();
             target.schema = db.config.schema.clone();
@@ -459,38 +580,39 @@ pub fn check(
             codes.push(1);
             continue;
         };
-        if !status.unknown.is_empty() {
-            problems.push(format!(
-                "{}: applied revisions not in the migrations directory: {} (was a different branch checked out?)",
-                r.name,
-                status.unknown.join(", ")
-            ));
-            codes.push(check_codes::UNKNOWN);
-        }
-        if !status.edited.is_empty() {
-            problems.push(format!(
-                "{}: applied migrations edited since they ran: {} (restore them, or `cargo xtask migrate accept REV`)",
-                r.name,
-                status.edited.iter().map(|(rev, _, _)| rev.as_str()).collect::<Vec<_>>().join(", ")
-            ));
-            codes.push(check_codes::EDITED);
-        }
-        if !status.partial.is_empty() {
-            problems.push(format!(
-                "{}: partially applied migration(s): {} (fix and rerun `upgrade` to resume, or settle with `stamp`; `current -v` shows the progress)",
-                r.name,
-                status.partial.join(", ")
-            ));
-            codes.push(check_codes::PARTIAL);
-        }
-        if !status.pending.is_empty() {
-            problems.push(format!(
-                "{}: {} pending migration(s): {} (run `cargo xtask migrate upgrade heads`)",
-                r.name,
-                status.pending.len(),
-                status.pending.join(", ")
-            ));
-            codes.push(check_codes::PENDING);
+        let edited: Vec<String> = status
+            .edited
+            .iter()
+            .map(|(rev, _, _)| rev.clone())
+            .collect();
+        let pending = format!(
+            "{} pending migration(s): {{}} (run `cargo xtask migrate upgrade heads`)",
+            status.pending.len()
+        );
+        let findings = [
+            (
+                &status.unknown,
+                check_codes::UNKNOWN,
+                "applied revisions not in the migrations directory: {} (was a different branch checked out?)",
+            ),
+            (
+                &edited,
+                check_codes::EDITED,
+                "applied migrations edited since they ran: {} (restore them, or `cargo xtask migrate accept REV`)",
+            ),
+            (
+                &status.partial,
+                check_codes::PARTIAL,
+                "partially applied migration(s): {} (fix and rerun `upgrade` to resume, or settle with `stamp`; `current -v` shows the progress)",
+            ),
+            (&status.pending, check_codes::PENDING, pending.as_str()),
+        ];
+        for (revisions, code, message) in findings {
+            if !revisions.is_empty() {
+                let listed = message.replace("{}", &revisions.join(", "));
+                problems.push(format!("{}: {listed}", r.name));
+                codes.push(code);
+            }
         }
     }
     out.emit(
@@ -605,7 +727,7 @@ pub fn offline(
             for db in selected {
                 let dialect = match forced {
                     Some(d) => d,
-                    None => db.config.dialect()?,
+                    None => dialect_of(config, db.config)?,
                 };
                 let names = braid_runner::StoreNames::new(
                     &db.config.version_table,

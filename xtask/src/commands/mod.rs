@@ -34,50 +34,10 @@ pub fn run(mut migrate: Migrate) -> anyhow::Result<ExitCode> {
             graph::history(&graph, args, applied.as_ref(), out)?
         }
         Command::Upgrade(args) => {
-            let graph = load(&dir)?;
-            if args.run.sql {
-                let (from, to) = braid_runner::parse_range(&args.target);
-                let op = braid_runner::OfflineOp::Upgrade { from, to };
-                return offline(&migrate, &graph, args.run.dialect.as_deref(), &op, out);
-            }
-            let config = load_config(&migrate)?;
-            return db::upgrade_or_downgrade(
-                &graph,
-                &config,
-                &migrate.global,
-                &args.target,
-                true,
-                args.run.transaction,
-                out,
-            );
+            return move_to(&migrate, &dir, &args.target, &args.run, true, out);
         }
         Command::Downgrade(args) => {
-            let graph = load(&dir)?;
-            if args.run.sql {
-                let (from, to) = braid_runner::parse_range(&args.target);
-                if from.is_none() {
-                    return Err(crate::Exit {
-                        code: 2,
-                        message: format!(
-                            "downgrade --sql needs a range FROM:TO (nothing is read from a database), e.g. `downgrade heads:{} --sql`",
-                            args.target
-                        ),
-                    }
-                    .into());
-                }
-                let op = braid_runner::OfflineOp::Downgrade { from, to };
-                return offline(&migrate, &graph, args.run.dialect.as_deref(), &op, out);
-            }
-            let config = load_config(&migrate)?;
-            return db::upgrade_or_downgrade(
-                &graph,
-                &config,
-                &migrate.global,
-                &args.target,
-                false,
-                args.run.transaction,
-                out,
-            );
+            return move_to(&migrate, &dir, &args.target, &args.run, false, out);
         }
         Command::Stamp(args) => {
             let graph = load(&dir)?;
@@ -126,12 +86,59 @@ pub fn run(mut migrate: Migrate) -> anyhow::Result<ExitCode> {
             let config = load_config(&migrate)?;
             return db::accept(&load(&dir)?, &config, &migrate.global, &args.revision, out);
         }
+        Command::Drivers => {
+            // The built-ins need no config; plugins come from it when there is one.
+            let config = match &migrate.global.config {
+                None if !std::path::Path::new(braid_config::DEFAULT_CONFIG_FILE).exists() => None,
+                _ => Some(load_config(&migrate)?),
+            };
+            return db::drivers(config.as_ref(), out);
+        }
         Command::Check => {
             let config = load_config(&migrate)?;
             return db::check(&load(&dir)?, &config, &migrate.global, out);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `upgrade` / `downgrade`: on every database, or as offline SQL with `--sql`.
+fn move_to(
+    migrate: &Migrate,
+    dir: &std::path::Path,
+    target: &str,
+    run: &crate::cli::RunOptions,
+    up: bool,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
+    let graph = load(dir)?;
+    if run.sql {
+        let (from, to) = braid_runner::parse_range(target);
+        let op = if up {
+            braid_runner::OfflineOp::Upgrade { from, to }
+        } else if from.is_none() {
+            return Err(crate::Exit {
+                code: 2,
+                message: format!(
+                    "downgrade --sql needs a range FROM:TO (nothing is read from a database), e.g. `downgrade heads:{target} --sql`"
+                ),
+            }
+            .into());
+        } else {
+            braid_runner::OfflineOp::Downgrade { from, to }
+        };
+        return offline(migrate, &graph, run.dialect.as_deref(), &op, out);
+    }
+    let config = load_config(migrate)?;
+    db::upgrade_or_downgrade(
+        &graph,
+        &config,
+        &migrate.global,
+        target,
+        up,
+        run.transaction,
+        out,
+    )
 }
 
 /// `--sql` works without a config when `--dialect` is given.
