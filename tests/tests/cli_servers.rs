@@ -494,3 +494,77 @@ fn killed_run_on_postgres_rolls_back_and_releases_the_lock() {
 fn killed_run_on_mariadb_resumes_from_its_progress() {
     with_db::<MysqlTarget>(|db| killed(db, "SELECT SLEEP(3)"));
 }
+
+#[test]
+fn postgres_version_table_in_a_schema_and_an_index_built_concurrently() {
+    with_db::<PostgresTarget>(|db| {
+        with_conn(&db.url, async |d: &mut dyn Driver| {
+            d.execute_script("CREATE SCHEMA braid_meta").await.unwrap()
+        });
+        let tmp = tempfile::tempdir().unwrap();
+        let m = tmp.path().join("migrations");
+        revision(
+            &m,
+            "a",
+            &[],
+            &[
+                (
+                    "up.sql",
+                    "CREATE TABLE items (id INT PRIMARY KEY, name TEXT);",
+                ),
+                ("down.sql", "DROP TABLE items;"),
+            ],
+        );
+        revision(
+            &m,
+            "b",
+            &["a"],
+            &[
+                (
+                    "up.sql",
+                    "CREATE INDEX CONCURRENTLY items_name ON items (name);",
+                ),
+                ("down.sql", "DROP INDEX CONCURRENTLY items_name;"),
+            ],
+        );
+        // CREATE INDEX CONCURRENTLY cannot run in a transaction: the revision opts out.
+        let toml = m.join("b").join("revision.toml");
+        let text = std::fs::read_to_string(&toml).unwrap();
+        std::fs::write(&toml, format!("{text}transaction = false\n")).unwrap();
+        let cfg = tmp.path().join("braid.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "[default.databases.pg]\nurl = \"{}\"\nschema = \"braid_meta\"\nversion_table = \"schema_history\"\n",
+                db.url
+            ),
+        )
+        .unwrap();
+        let up = json(&m, &cfg, &["upgrade", "heads"]);
+        assert_eq!(up["databases"][0]["status"], "ok", "{up}");
+        let (in_schema, index) = with_conn(&db.url, async |d: &mut dyn Driver| {
+            let rows = d
+                .query(
+                    "SELECT revision FROM braid_meta.schema_history ORDER BY revision",
+                    &[],
+                )
+                .await
+                .unwrap();
+            let index = d
+                .query(
+                    "SELECT indexname FROM pg_indexes WHERE indexname = 'items_name'",
+                    &[],
+                )
+                .await
+                .unwrap();
+            (rows.rows.len(), index.rows.len())
+        });
+        assert_eq!(
+            in_schema, 2,
+            "the version rows live in the configured schema"
+        );
+        assert_eq!(index, 1);
+        let down = json(&m, &cfg, &["downgrade", "base"]);
+        assert_eq!(down["databases"][0]["status"], "ok", "{down}");
+    });
+}
