@@ -18,9 +18,8 @@
 
 pub mod conformance;
 mod targets;
-mod targets_mysql;
 mod targets_plugin;
-mod targets_postgres;
+mod targets_server;
 
 use std::future::Future;
 use std::io::Write;
@@ -31,12 +30,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use braid_driver::{Dialect, Driver, DriverError};
 
 pub use targets::SqliteTarget;
-pub use targets_mysql::{MysqlTarget, mysql_url, mysql_url_for};
 pub use targets_plugin::{
     MysqlPluginTarget, PostgresPluginTarget, SqlitePluginTarget, plugin, plugin_connector,
     plugin_library,
 };
-pub use targets_postgres::{PostgresTarget, postgres_url, postgres_url_for};
+pub use targets_server::{
+    MysqlTarget, PostgresTarget, mysql_url, postgres_url, url_for as server_url_for,
+};
 
 /// A boxed, sendable future, so targets can hold async callbacks without a futures crate.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

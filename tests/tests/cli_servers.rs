@@ -367,7 +367,7 @@ fn faults_name_the_database_and_hide_the_password() {
             ("unreachable", "postgres://admin:s3cret@127.0.0.1:1/none"),
             (
                 "nodb",
-                &braid_tests::postgres_url_for(&pg, "braid_no_such_database"),
+                &braid_tests::server_url_for(&pg, "braid_no_such_database"),
             ),
             (
                 "badpass",
