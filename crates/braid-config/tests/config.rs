@@ -338,8 +338,8 @@ fn repository_config_loads_without_a_server() {
 
 #[test]
 fn drivers_resolve_to_built_ins_and_plugins() {
-    figment::Jail::expect_with(|jail| {
-        jail.create_file(
+    jail(|j| {
+        j.create_file(
             "braid.toml",
             r#"
 [default.plugins]
@@ -360,8 +360,9 @@ driver = { plugin = "lib/libbraid_x.so" }
 url = "postgres://h/db"
 driver = "postgres"
 "#,
-        )?;
-        let config = Config::load(std::path::Path::new("braid.toml"), None).unwrap();
+        )
+        .map_err(|e| e.to_string())?;
+        let config = load("braid.toml", None).map_err(|e| e.to_string())?;
         let source = |name: &str| config.driver_source(&config.databases[name]).unwrap();
         assert_eq!(source("app"), DriverSource::BuiltIn(Dialect::Sqlite));
         assert_eq!(source("pg"), DriverSource::BuiltIn(Dialect::Postgres));
@@ -380,16 +381,15 @@ driver = "postgres"
             }
         );
 
-        jail.create_file(
+        j.create_file(
             "bad.toml",
             "[default.databases.x]\nurl = \"sqlite://x.db\"\ndriver = \"oracle\"\n",
-        )?;
-        let err = Config::load(std::path::Path::new("bad.toml"), None)
-            .unwrap_err()
-            .to_string();
+        )
+        .map_err(|e| e.to_string())?;
+        let e = err("bad.toml", None);
         assert!(
-            err.contains("oracle") && err.contains("sqlite, postgres, mysql"),
-            "{err}"
+            e.contains("oracle") && e.contains("sqlite, postgres, mysql"),
+            "{e}"
         );
         Ok(())
     });
