@@ -2,20 +2,24 @@
 //! database does not stop the others unless `fail_fast` (then those not yet started are
 //! reported as skipped).
 //!
-//! The futures are polled together in the caller's task rather than spawned, so they can borrow
-//! the graph, the bodies and the event callback (spawned tasks would need `'static` data). The
-//! work is I/O-bound (drivers do their blocking work off the runtime), so one task is enough.
+//! Each database runs on a worker thread of its own with a current-thread tokio runtime (at most
+//! `jobs` workers), not as futures polled together in one task: the SQLite driver and inline
+//! plugins run their calls on the calling thread, so polling them together would run the
+//! databases one after the other. Scoped threads let the work borrow the graph, the bodies and
+//! the event callback; every connection (and a Postgres connection's background task) lives and
+//! dies on its worker's runtime. `run_all` therefore blocks: call it from outside async code, or
+//! from a task that may block.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::Poll;
 use std::time::Duration;
 
 use braid_driver::{Driver, DriverError, redact_url};
 use braid_graph::Graph;
 use serde::Serialize;
-use tokio::sync::Semaphore;
 
 use crate::RunError;
 use crate::bodies::Bodies;
@@ -159,9 +163,10 @@ impl DbResult {
     }
 }
 
-/// Runs `op` on every database, at most `jobs` at a time. Results come back in input order.
+/// Runs `op` on every database, at most `jobs` at a time, and blocks until all are done.
+/// Results come back in input order.
 #[allow(clippy::too_many_arguments)]
-pub async fn run_all(
+pub fn run_all(
     graph: &Graph,
     bodies: &dyn Bodies,
     databases: Vec<DbTarget>,
@@ -170,28 +175,68 @@ pub async fn run_all(
     op: &Operation,
     events: EventSink<'_>,
 ) -> Vec<DbResult> {
-    let semaphore = Semaphore::new(jobs.max(1));
+    let count = databases.len();
+    let queue: Mutex<VecDeque<(usize, DbTarget)>> =
+        Mutex::new(databases.into_iter().enumerate().collect());
+    let results: Mutex<Vec<Option<DbResult>>> = Mutex::new((0..count).map(|_| None).collect());
     let failed = AtomicBool::new(false);
-    let mut futures: Vec<Pin<Box<dyn Future<Output = DbResult> + Send + '_>>> = Vec::new();
-    for db in databases {
-        let semaphore = &semaphore;
-        let failed = &failed;
-        futures.push(Box::pin(async move {
-            // The semaphore is never closed, so acquire cannot fail; treat failure as skip.
-            let Ok(_permit) = semaphore.acquire().await else {
-                return skipped(db.name);
-            };
-            if fail_fast && failed.load(Ordering::SeqCst) {
-                return skipped(db.name);
-            }
-            let result = run_one(graph, bodies, db, op, events).await;
-            if result.status == DbStatus::Error {
-                failed.store(true, Ordering::SeqCst);
-            }
-            result
-        }));
-    }
-    join_all(futures).await
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, count.max(1)) {
+            scope.spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                loop {
+                    let Some((index, db)) = queue.lock().ok().and_then(|mut q| q.pop_front())
+                    else {
+                        break;
+                    };
+                    let result = if fail_fast && failed.load(Ordering::SeqCst) {
+                        skipped(db.name)
+                    } else {
+                        let name = db.name.clone();
+                        match &runtime {
+                            // A panic in a driver fails its database, not the whole run.
+                            Ok(rt) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                rt.block_on(run_one(graph, bodies, db, op, events))
+                            }))
+                            .unwrap_or_else(|panic| DbResult {
+                                error: Some(format!(
+                                    "database `{name}`: internal error (a panic in the driver or a migration): {}",
+                                    panic_message(&panic)
+                                )),
+                                ..DbResult::empty(name, DbStatus::Error)
+                            }),
+                            Err(e) => DbResult {
+                                error: Some(format!("cannot start an async runtime: {e}")),
+                                ..DbResult::empty(name, DbStatus::Error)
+                            },
+                        }
+                    };
+                    if result.status == DbStatus::Error {
+                        failed.store(true, Ordering::SeqCst);
+                    }
+                    if let Ok(mut slots) = results.lock() {
+                        slots[index] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
 }
 
 fn skipped(name: String) -> DbResult {
@@ -211,30 +256,6 @@ fn unchanged(database: String, heads: Vec<String>) -> crate::RunReport {
         duration_ms: 0,
         notes: Vec::new(),
     }
-}
-
-/// Polls every future until all are done; results in input order.
-async fn join_all<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + Send + '_>>>) -> Vec<T> {
-    let mut results: Vec<Option<T>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (fut, slot) in futures.iter_mut().zip(results.iter_mut()) {
-            if slot.is_some() {
-                continue;
-            }
-            match fut.as_mut().poll(cx) {
-                Poll::Ready(v) => *slot = Some(v),
-                Poll::Pending => pending = true,
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    results.into_iter().flatten().collect()
 }
 
 fn error_result(

@@ -43,8 +43,7 @@ async fn one_broken_url_does_not_stop_the_good_database() {
             target: "heads".into(),
         },
         &sink,
-    )
-    .await;
+    );
     assert_eq!(results.len(), 2);
     assert_eq!(results[0].name, "broken");
     assert_eq!(results[0].status, DbStatus::Error);
@@ -109,8 +108,7 @@ async fn fail_fast_skips_databases_not_yet_started() {
             target: "heads".into(),
         },
         &no_events,
-    )
-    .await;
+    );
     let statuses: Vec<DbStatus> = results.iter().map(|r| r.status).collect();
     assert_eq!(
         statuses,
@@ -140,8 +138,7 @@ async fn many_databases_with_bounded_jobs_and_a_failing_migration() {
             target: "heads".into(),
         },
         &no_events,
-    )
-    .await;
+    );
     for r in &results {
         assert_eq!(r.status, DbStatus::Error);
         // Kept steps and where the database stopped are reported.
@@ -164,8 +161,7 @@ async fn many_databases_with_bounded_jobs_and_a_failing_migration() {
         false,
         &Operation::Current,
         &no_events,
-    )
-    .await;
+    );
     assert!(
         results
             .iter()

@@ -272,10 +272,6 @@ fn run_op(
 ) -> anyhow::Result<Vec<DbResult>> {
     let targets = targets(config, global, transaction)?;
     let jobs = global.jobs.unwrap_or(config.jobs);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     let registry = braid_migrations::registry();
     let bodies = braid_seaorm::RustBodies::new(&registry);
     let progress = out.progress_allowed().then(Progress::new);
@@ -284,7 +280,7 @@ fn run_op(
             progress.on_event(event);
         }
     };
-    Ok(runtime.block_on(braid_runner::run_all(
+    Ok(braid_runner::run_all(
         graph,
         &bodies,
         targets,
@@ -292,7 +288,7 @@ fn run_op(
         global.fail_fast,
         op,
         &events,
-    )))
+    ))
 }
 
 #[derive(Serialize)]
