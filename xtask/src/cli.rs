@@ -198,7 +198,7 @@ pub struct RunOptions {
     #[arg(long)]
     pub sql: bool,
     /// With --sql: the dialect(s) to render [default: each configured database's].
-    #[arg(long, value_name = "DIALECT")]
+    #[arg(long, value_name = "DIALECT", requires = "sql")]
     pub dialect: Option<String>,
 }
 
@@ -230,7 +230,9 @@ pub struct CurrentArgs {
 #[derive(Debug, Args)]
 pub struct StampArgs {
     /// The revisions to record (several allowed, e.g. one per branch), or `base`.
-    #[arg(required = true, allow_hyphen_values = true)]
+    // Negative numbers (`-1`) are targets; anything else with a dash is an option, also after
+    // the targets (`stamp heads --sql`).
+    #[arg(required = true, allow_negative_numbers = true)]
     pub targets: Vec<String>,
     /// Empty the version store first.
     #[arg(long)]
@@ -239,7 +241,7 @@ pub struct StampArgs {
     #[arg(long)]
     pub sql: bool,
     /// With --sql: the dialect to render [default: each configured database's].
-    #[arg(long, value_name = "DIALECT")]
+    #[arg(long, value_name = "DIALECT", requires = "sql")]
     pub dialect: Option<String>,
 }
 

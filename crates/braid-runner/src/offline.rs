@@ -233,7 +233,8 @@ fn terminator(body: &str) -> &'static str {
     match last_code {
         None => "",
         Some(l) if l.ends_with(';') => "",
-        Some(_) if ends_in_comment => "\n;",
+        // `SELECT 1 -- note`: a `;` appended on that line would be part of the comment.
+        Some(l) if ends_in_comment || l.contains("--") => "\n;",
         Some(_) => ";",
     }
 }
@@ -241,6 +242,11 @@ fn terminator(body: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::terminator;
+
+    #[test]
+    fn trailing_comment_on_the_last_code_line() {
+        assert_eq!(terminator("SELECT 1 -- note"), "\n;");
+    }
 
     #[test]
     fn bodies_are_terminated_once() {

@@ -124,6 +124,23 @@ struct Prepared {
     checksum: Option<String>,
 }
 
+/// Whether a script runs its own `BEGIN`/`COMMIT` (e.g. SQLite's table-rebuild recipe, which
+/// must run outside Braid's transaction because of its `PRAGMA foreign_keys`).
+fn manages_transactions(statements: &[String]) -> bool {
+    statements.iter().any(|s| {
+        let first = s
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(';')
+            .to_ascii_uppercase();
+        matches!(
+            first.as_str(),
+            "BEGIN" | "START" | "COMMIT" | "ROLLBACK" | "END"
+        ) && !s.to_ascii_uppercase().contains("BEGIN ATOMIC")
+    })
+}
+
 /// Where a step failed.
 enum StepError {
     Body(DriverError),
@@ -565,9 +582,22 @@ impl<'a> Runner<'a> {
             let t0 = Instant::now();
             // Outside a transaction (MySQL's DDL commits as it goes; `transaction = false`),
             // an SQL body runs statement by statement with recorded progress.
-            let tracked =
-                prep.script.code.is_none() && (!dialect.transactional_ddl() || !rev.transactional);
+            // A revision with recorded progress always resumes statement by statement, even if
+            // its metadata now says otherwise.
+            let resuming = resume.contains_key(&rev.id);
+            let tracked = prep.script.code.is_none()
+                && (!dialect.transactional_ddl() || !rev.transactional || resuming);
             let result: Result<(), StepError> = async {
+                if resuming && prep.script.code.is_some() {
+                    return Err(StepError::Body(DriverError::new(
+                        braid_driver::ErrorKind::Unsupported,
+                        format!(
+                            "revision `{}` has statement progress recorded from an SQL body, but its \
+                             body is now Rust: settle it first with `cargo xtask migrate stamp`",
+                            rev.id
+                        ),
+                    )));
+                }
                 if one_tx {
                     if !rev.transactional && in_tx {
                         // A migration that must run outside a transaction: commit what we have.
@@ -853,16 +883,32 @@ impl<'a> Runner<'a> {
         // A downgraded revision's row exists (it is applied); an upgrade's exists once resumed.
         let mut row_exists = resume.is_some() || step.direction == Direction::Down;
         for (k, statement) in statements.iter().enumerate().skip(start) {
-            driver
-                .execute_script(statement)
-                .await
-                .map_err(|error| StepError::Statement {
+            if let Err(error) = driver.execute_script(statement).await {
+                let done = if manages_transactions(&statements) {
+                    // The script opened its own transaction: undo what is still open in it (our
+                    // progress updates included), then report what was really committed.
+                    let _ = driver.rollback().await;
+                    store
+                        .read_rows(driver)
+                        .await
+                        .ok()
+                        .and_then(|rows| {
+                            rows.into_iter()
+                                .find(|r| r.revision == rev.id)
+                                .and_then(|r| Recorded::from_row(r.partial.as_ref()))
+                        })
+                        .map_or(0, |p| p.done)
+                } else {
+                    k
+                };
+                return Err(StepError::Statement {
                     error,
                     index: k + 1,
                     total,
-                    done: k,
+                    done,
                     statement: statement.clone(),
-                })?;
+                });
+            }
             let done = k + 1;
             if done == total {
                 break;
@@ -958,6 +1004,37 @@ impl<'a> Runner<'a> {
         self.unlock(driver, &store, result).await
     }
 
+    /// The revisions a stamp is about: the lineage (ancestors, itself, descendants) of every
+    /// target. `None` when a target names no revision (`base`): the stamp is about everything.
+    fn stamp_scope(
+        &self,
+        applied: &Applied,
+        targets: &[&str],
+    ) -> Result<Option<std::collections::BTreeSet<String>>, RunError> {
+        let mut scope = std::collections::BTreeSet::new();
+        for target in targets {
+            let revs = self
+                .graph
+                .resolve(applied, target)
+                .map_err(|source| RunError::Plan {
+                    database: self.database.clone(),
+                    source,
+                })?;
+            if revs.is_empty() {
+                return Ok(None);
+            }
+            for rev in revs {
+                scope.extend(
+                    self.graph
+                        .lineage_of(&rev.id)
+                        .into_iter()
+                        .map(|r| r.id.clone()),
+                );
+            }
+        }
+        Ok(Some(scope))
+    }
+
     async fn stamp_locked(
         &self,
         driver: &mut dyn Driver,
@@ -987,15 +1064,26 @@ impl<'a> Runner<'a> {
                 database: self.database.clone(),
                 source,
             })?;
-        // Stamping settles interrupted migrations: their rows go, and come back complete if the
-        // stamp includes them ("I finished it by hand"), with no progress if not ("I undid it").
-        let partial = self.partial_rows(&rows);
+        // Stamping settles an interrupted migration only when the stamp is about it: when a
+        // target is the revision, needs it, or lies below it. Its row then goes, and comes back
+        // complete if the stamp includes it ("I finished it by hand") — with no progress if not
+        // ("I undid it"). A stamp elsewhere in the graph leaves its progress alone.
+        let mut partial = self.partial_rows(&rows);
+        if !purge {
+            let touched = self.stamp_scope(&planning, targets)?;
+            partial.retain(|id, _| touched.as_ref().is_none_or(|t| t.contains(id)));
+        }
+        let untouched: Vec<String> = self
+            .partial_rows(&rows)
+            .into_keys()
+            .filter(|id| !partial.contains_key(id))
+            .collect();
         let removed: Vec<String> = if purge {
             rows.iter().map(|r| r.revision.clone()).collect()
         } else {
             planning
                 .difference(&new)
-                .filter(|id| !partial.contains_key(*id))
+                .filter(|id| !partial.contains_key(*id) && !untouched.contains(id))
                 .cloned()
                 .collect()
         };
@@ -1003,7 +1091,7 @@ impl<'a> Runner<'a> {
         let mut added = Vec::new();
         for rev in self.graph.in_order() {
             let fresh = purge || !planning.contains(&rev.id) || partial.contains_key(&rev.id);
-            if new.contains(&rev.id) && fresh {
+            if new.contains(&rev.id) && fresh && !untouched.contains(&rev.id) {
                 let (sum, _) = self
                     .bodies
                     .current_checksum(rev, dialect)

@@ -789,3 +789,79 @@ async fn stamp_settles_a_partially_applied_migration() {
     );
     assert!(runner.status(db.as_mut()).await.unwrap().partial.is_empty());
 }
+
+#[tokio::test]
+async fn a_stamp_elsewhere_leaves_partial_progress_alone() {
+    let mut f = Fixture::new();
+    f.table("a", &[]);
+    f.sql(
+        "b",
+        &["a"],
+        "CREATE TABLE t_b (id INTEGER);\nINSERT INTO nope VALUES (1);",
+        "DROP TABLE t_b;",
+    )
+    .transactional = false;
+    f.table("c", &[]);
+    let g = f.graph();
+    let runner = Runner::new("app", &g, opts()).unwrap();
+    let mut db = f.open("app").await;
+    runner
+        .upgrade(db.as_mut(), "b", &no_events)
+        .await
+        .unwrap_err();
+    runner
+        .stamp(db.as_mut(), &["c"], false, &no_events)
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(
+            db.as_mut(),
+            "SELECT statements_done FROM braid_version WHERE revision = 'b'"
+        )
+        .await,
+        Value::Int(1),
+        "an unrelated stamp keeps b's progress"
+    );
+    assert_eq!(
+        runner.status(db.as_mut()).await.unwrap().partial,
+        ids(&["b"])
+    );
+}
+
+#[tokio::test]
+async fn a_script_with_its_own_transaction_is_reported_as_committed() {
+    // SQLite's table-rebuild recipe runs outside Braid's transaction and opens its own.
+    let mut f = Fixture::new();
+    f.sql(
+        "a",
+        &[],
+        "CREATE TABLE t_a (id INTEGER);\nBEGIN;\nCREATE TABLE t_x (id INTEGER);\nINSERT INTO nope VALUES (1);\nCOMMIT;",
+        "DROP TABLE t_a;",
+    )
+    .transactional = false;
+    f.table("b", &[]);
+    let g = f.graph();
+    let runner = Runner::new("app", &g, opts()).unwrap();
+    let mut db = f.open("app").await;
+    let err = runner
+        .upgrade(db.as_mut(), "a", &no_events)
+        .await
+        .unwrap_err();
+    let RunError::Step(failure) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(failure.statement_index, Some(4));
+    assert_eq!(
+        failure.statements_done,
+        Some(1),
+        "only statement 1 was committed: {err}"
+    );
+    assert_eq!(
+        user_tables(db.as_mut()).await,
+        ids(&["t_a"]),
+        "the script's own transaction was rolled back"
+    );
+    // The connection is not left inside the script's transaction.
+    db.begin().await.unwrap();
+    db.rollback().await.unwrap();
+}

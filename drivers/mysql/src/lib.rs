@@ -81,7 +81,7 @@ mod lock;
 pub use braid_driver::split::mysql as split;
 mod value;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use braid_driver::{
@@ -100,8 +100,9 @@ pub struct MysqlDriver {
     conn: Conn,
     /// The connection holding migration locks, opened by the first [`Driver::lock`].
     lock_conn: Option<Conn>,
-    /// Server-side names of the locks held on `lock_conn`.
-    held: HashSet<String>,
+    /// The locks held on `lock_conn`: the caller's key → the server-side name computed when it
+    /// was taken (a migration's `USE other_db` must not change which lock `unlock` releases).
+    held: HashMap<String, String>,
     opts: Opts,
     /// The URL with its password hidden, for messages.
     shown_url: String,
@@ -162,7 +163,7 @@ impl MysqlDriver {
         Ok(MysqlDriver {
             conn,
             lock_conn: None,
-            held: HashSet::new(),
+            held: HashMap::new(),
             opts,
             shown_url: redact_url(url),
             mariadb: None,
@@ -349,10 +350,10 @@ impl Driver for MysqlDriver {
     }
 
     async fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), DriverError> {
-        let name = self.lock_name_for(key).await?;
-        if self.held.contains(&name) {
+        if self.held.contains_key(key) {
             return Ok(());
         }
+        let name = self.lock_name_for(key).await?;
         let started = Instant::now();
         let conn = self.lock_conn().await?;
         let taken = match lock::acquire(conn, &name, timeout).await {
@@ -368,7 +369,7 @@ impl Driver for MysqlDriver {
             }
         };
         if taken {
-            self.held.insert(name);
+            self.held.insert(key.to_string(), name);
             Ok(())
         } else {
             Err(lock::timeout_error(conn, key, &name, started.elapsed()).await)
@@ -376,10 +377,9 @@ impl Driver for MysqlDriver {
     }
 
     async fn unlock(&mut self, key: &str) -> Result<(), DriverError> {
-        let name = self.lock_name_for(key).await?;
-        if !self.held.remove(&name) {
+        let Some(name) = self.held.remove(key) else {
             return Ok(());
-        }
+        };
         if let Some(conn) = self.lock_conn.as_mut() {
             lock::release(conn, &name).await?;
         }

@@ -323,14 +323,20 @@ impl<'a> Splitter<'a> {
                 self.advance(next_end);
             }
         } else if is("LOOP") || is("WHILE") {
-            if was_start {
+            // A body may also *be* the block, with no BEGIN: `… FOR EACH ROW WHILE … END WHILE`.
+            if was_start || self.depth == 0 {
                 self.depth += 1;
             }
             self.at_stmt_start = is("LOOP");
         } else if is("IF") || is("REPEAT") {
             // `IF(a, b, c)` and `REPEAT(s, n)` are functions; `IF cond THEN` and `REPEAT … UNTIL`
-            // are blocks, and only appear where a statement starts.
-            if was_start && !self.is_function_call(end) {
+            // are blocks, and only appear where a statement starts — or as the whole body
+            // (`FOR EACH ROW IF … END IF`), but not in `CREATE PROCEDURE IF NOT EXISTS`.
+            let if_not_exists = is("IF")
+                && self
+                    .peek_word(end)
+                    .is_some_and(|(next, _)| next.eq_ignore_ascii_case(b"NOT"));
+            if (was_start || self.depth == 0) && !if_not_exists && !self.is_function_call(end) {
                 self.depth += 1;
             }
             self.at_stmt_start = is("REPEAT");
@@ -564,6 +570,20 @@ mod tests {
             texts(sql),
             ["/*!40101 SET NAMES utf8mb4 */", "/*M!100100 SET x = 1 */"]
         );
+    }
+
+    #[test]
+    fn bodies_that_are_a_single_block() {
+        let got = texts(
+            "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW IF NEW.a > 0 THEN SET NEW.b = 1; END IF;\n\
+             CREATE PROCEDURE p() WHILE 1 = 0 DO SELECT 1; END WHILE;\n\
+             CREATE PROCEDURE IF NOT EXISTS q() SELECT 1;\n\
+             SELECT 2;",
+        );
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert!(got[0].ends_with("END IF"), "{got:?}");
+        assert!(got[1].ends_with("END WHILE"), "{got:?}");
+        assert_eq!(got[3], "SELECT 2");
     }
 
     #[test]

@@ -62,7 +62,9 @@ pub fn split_statements(sql: &str) -> Vec<Piece<'_>> {
                 parens = parens.saturating_sub(1);
                 i += 1;
             }
-            b';' if state.depth == 0 => {
+            // Like psql: a `;` inside parentheses does not end the statement (a multi-action
+            // rule: `DO ALSO (INSERT …; INSERT …)`).
+            b';' if state.depth == 0 && parens == 0 => {
                 push(&mut out, &sql[start..i]);
                 i += 1;
                 start = i;
@@ -227,6 +229,14 @@ mod tests {
 
     fn texts(sql: &str) -> Vec<&str> {
         split_statements(sql).into_iter().map(|s| s.text).collect()
+    }
+
+    #[test]
+    fn semicolons_inside_parentheses_stay() {
+        let sql = "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2));\nSELECT 1;";
+        let got: Vec<&str> = split_statements(sql).into_iter().map(|p| p.text).collect();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].ends_with("VALUES (2))"), "{got:?}");
     }
 
     #[test]
