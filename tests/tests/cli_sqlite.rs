@@ -393,3 +393,101 @@ fn offline_sql_needs_no_database() {
     run(&m, &cfg, &["downgrade", "--sql", "base"]).fails(2);
     run(&m, &cfg, &["stamp", "--sql", "--purge", "heads"]).fails(2);
 }
+
+#[test]
+fn review_regressions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let one = tmp.path().join("one.db");
+    let two = tmp.path().join("two.db");
+    let cfg = config(
+        tmp.path(),
+        &[("one", sqlite_url(&one)), ("two", sqlite_url(&two))],
+    );
+    let m = examples();
+
+    // Reading commands do not create a missing SQLite file.
+    let current = run(&m, &cfg, &["current"]).fails(1);
+    assert!(
+        current.stdout.contains("does not exist"),
+        "{}",
+        current.stdout
+    );
+    assert!(!one.exists() && !two.exists());
+
+    // Options may follow stamp's targets; --sql stays offline.
+    let sql = run(
+        &m,
+        &cfg,
+        &["stamp", "heads", "--sql", "--dialect", "sqlite"],
+    )
+    .ok()
+    .stdout;
+    assert!(sql.contains("INSERT INTO"), "{sql}");
+    assert!(!one.exists());
+    // --dialect only makes sense offline.
+    run(&m, &cfg, &["upgrade", "--dialect", "mysql"]).fails(2);
+
+    // history -i names the databases a revision is applied on.
+    run(&m, &cfg, &["--db", "one", "upgrade", "heads"]).ok();
+    run(&m, &cfg, &["--db", "two", "upgrade", "core1_users"]).ok();
+    let text = run(&m, &cfg, &["history", "-i"]).ok().stdout;
+    assert!(text.contains("core1_users (applied: one, two)"), "{text}");
+    assert!(
+        text.contains("core2_user_preferences (applied: one)"),
+        "{text}"
+    );
+    let json = json(&m, &cfg, &["history", "-i"]);
+    let core2 = json["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["revision"] == "core2_user_preferences")
+        .unwrap()
+        .clone();
+    assert_eq!(core2["applied_in"], serde_json::json!(["one"]));
+    assert_eq!(core2["is_applied"], false);
+
+    // A stamp says what it recorded, not that it ran anything.
+    let stamped = run(
+        &m,
+        &cfg,
+        &["--db", "two", "stamp", "core2_user_preferences"],
+    )
+    .ok()
+    .stdout;
+    assert!(
+        stamped.contains("two: stamp recorded core2_user_preferences"),
+        "{stamped}"
+    );
+
+    // Errors before any database is reached are one JSON object in JSON mode.
+    let missing = migrate_with(
+        &tmp.path().join("nope"),
+        Some(&cfg),
+        &["--format", "json", "heads"],
+        &[],
+    )
+    .fails(1);
+    assert!(
+        missing.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist")
+    );
+
+    // A password in the query string is hidden too.
+    let leaky = config(
+        tmp.path(),
+        &[(
+            "pg",
+            "postgres://u@127.0.0.1:1/x?password=SECRETPW".to_string(),
+        )],
+    );
+    let out = run(&m, &leaky, &["--format", "json", "current"]).fails(1);
+    assert!(
+        !out.stdout.contains("SECRETPW") && !out.stderr.contains("SECRETPW"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+}

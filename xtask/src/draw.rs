@@ -30,6 +30,11 @@ pub fn render(nodes: &[Node<'_>]) -> Vec<String> {
             .map(|(i, _)| i)
             .collect();
         if positions.is_empty() {
+            // A head no lane leads to. When every earlier line has ended at a base, this is a
+            // separate history: a blank line keeps it from reading as the parent of the last one.
+            if lanes.is_empty() && !lines.is_empty() {
+                lines.push(String::new());
+            }
             lanes.push(node.id);
             positions.push(lanes.len() - 1);
         }
@@ -136,6 +141,12 @@ mod tests {
             })
             .collect();
         render(&nodes).join("\n")
+    }
+
+    #[test]
+    fn separate_histories_are_set_apart() {
+        let got = draw(&[("b", &["a"]), ("a", &[]), ("y", &["x"]), ("x", &[])]);
+        assert_eq!(got, "* b\n* a\n\n* y\n* x");
     }
 
     #[test]

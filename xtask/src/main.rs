@@ -32,6 +32,7 @@ impl std::error::Error for Exit {}
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    let json = matches!(&cli.task, cli::Task::Migrate(m) if m.global.format == cli::Format::Json);
     let result = match cli.task {
         cli::Task::Migrate(migrate) => commands::run(migrate),
         cli::Task::Bench(args) => bench::run(args),
@@ -39,15 +40,30 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
+            // An `Exit` comes after the command printed its result (a summary, `check`'s
+            // findings): only its message is left to say.
             if let Some(exit) = err.downcast_ref::<Exit>() {
                 if !exit.message.is_empty() {
                     eprintln!("error: {}", exit.message);
                 }
                 return ExitCode::from(exit.code);
             }
-            eprintln!("error: {err}");
+            // Anything else stopped the command before it printed: say why, on stderr, and in
+            // JSON mode also as the one object on stdout that scripts parse.
+            let mut message = err.to_string();
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let cause = cause.to_string();
+                // thiserror messages often embed their source already.
+                if !message.contains(&cause) {
+                    message.push_str(&format!("\n  caused by: {cause}"));
+                }
+            }
+            eprintln!("error: {message}");
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "error": message, "exit_code": 1 })
+                );
             }
             ExitCode::from(1)
         }

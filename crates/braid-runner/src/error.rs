@@ -38,7 +38,7 @@ pub enum RunError {
 
     /// The database has revisions the graph does not know.
     #[error(
-        "database `{database}` has revision{} {} applied, which {} not in migrations/ — was a different \
+        "database `{database}` has revision{} {} applied, which {} not in the migrations directory — was a different \
          branch checked out? Pull or check out the branch that added {}",
         plural(revisions.len()),
         list(revisions),
@@ -211,7 +211,8 @@ impl std::fmt::Display for StepFailure {
         write!(f, ": {}.", self.message)?;
         if self.transactional {
             write!(f, " The migration was rolled back.")?;
-        } else if let Some(done) = self.statements_done {
+        } else if let (Some(done), Some(_)) = (self.statements_done, &self.statement) {
+            // (A refused resume has no failing statement: its message says it all.)
             let total = self
                 .statement_total
                 .map(|t| t.to_string())
@@ -241,7 +242,7 @@ impl std::fmt::Display for StepFailure {
                 " Fix the file and run `cargo xtask migrate {verb}` again: it resumes at statement {} after checking that the statements already run are unchanged.",
                 done + 1
             )?;
-        } else {
+        } else if self.statements_done.is_none() {
             write!(
                 f,
                 " The migration runs without a transaction: statements before the failing one stay \

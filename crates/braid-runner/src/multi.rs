@@ -339,13 +339,33 @@ async fn run_one(
             ..result
         },
         Err(e) => {
-            // What is applied now, so the user sees where the database stopped.
-            let current = runner
-                .current(driver.as_mut())
-                .await
-                .map(|c| c.heads)
-                .unwrap_or_default();
+            // What is applied now, so the user sees where the database stopped; and where it
+            // started: now, minus what this run applied, plus what it undid.
+            let (current, from) = match runner.current(driver.as_mut()).await {
+                Ok(c) => {
+                    let mut before: braid_graph::Applied = c
+                        .rows
+                        .iter()
+                        .filter(|r| r.partial.is_none())
+                        .map(|r| r.revision.clone())
+                        .collect();
+                    for step in e.kept_steps() {
+                        match step.direction {
+                            crate::StepDirection::Up => before.remove(&step.revision),
+                            crate::StepDirection::Down => before.insert(step.revision.clone()),
+                        };
+                    }
+                    let from = graph
+                        .applied_heads(&before)
+                        .into_iter()
+                        .map(|r| r.id.clone())
+                        .collect();
+                    (c.heads, from)
+                }
+                Err(_) => (Vec::new(), Vec::new()),
+            };
             DbResult {
+                from,
                 ms: started.elapsed().as_millis() as u64,
                 ..error_result(db.name, current, e.kept_steps().to_vec(), &e)
             }

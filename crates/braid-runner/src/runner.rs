@@ -522,6 +522,28 @@ impl<'a> Runner<'a> {
                     .bodies
                     .script(step.revision, step.direction, dialect)
                     .map_err(|e| self.body_error(step.revision, e))?;
+                // An empty body is almost always the untouched template of `generate`; recording
+                // it would make the real SQL written later count as an edit of an applied
+                // migration. A merge revision may be empty: joining heads is all it does.
+                if script.code.is_none()
+                    && !step.revision.is_merge()
+                    && braid_driver::split_statements(&script.text, dialect).is_empty()
+                {
+                    let which = match step.direction {
+                        Direction::Up => "upgrade",
+                        Direction::Down => "downgrade",
+                    };
+                    return Err(self.body_error(
+                        step.revision,
+                        crate::bodies::BodyError {
+                            message: format!(
+                                "its {which} script ({}) has no statements: write the migration \
+                                 first (a deliberate no-op can say `SELECT 1;`)",
+                                script.origin
+                            ),
+                        },
+                    ));
+                }
                 let checksum = match step.direction {
                     Direction::Up => Some(self.bodies.checksum(step.revision, &script)),
                     Direction::Down => None,
@@ -1299,6 +1321,16 @@ impl<'a> Runner<'a> {
             .bodies
             .current_checksum(rev, dialect)
             .map_err(|e| self.body_error(rev, e))?;
+        if new == row.checksum {
+            // Nothing to accept: no write, no log entry; the report shows old == new.
+            return Ok(AcceptReport {
+                database: self.database.clone(),
+                revision: rev.id.clone(),
+                file,
+                old: row.checksum.clone(),
+                new,
+            });
+        }
         let err = |e| RunError::driver(&self.database, "accepting the new checksum", e);
         driver.begin().await.map_err(err)?;
         let written: Result<(), RunError> = async {

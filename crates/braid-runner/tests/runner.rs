@@ -404,7 +404,7 @@ async fn database_ahead_of_the_graph_is_refused() {
         let msg = err.to_string();
         for needle in [
             "database `app` has revisions `b`, `zz` applied",
-            "not in migrations/",
+            "not in the migrations directory",
             "different branch",
         ] {
             assert!(msg.contains(needle), "{needle:?} not in {msg}");
@@ -864,4 +864,27 @@ async fn a_script_with_its_own_transaction_is_reported_as_committed() {
     // The connection is not left inside the script's transaction.
     db.begin().await.unwrap();
     db.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_empty_migration_is_refused_but_an_empty_merge_is_not() {
+    let mut f = Fixture::new();
+    f.table("a", &[]);
+    f.table("b", &[]);
+    f.sql("m", &["a", "b"], "-- joins a and b\n", "");
+    f.sql("c", &["m"], "-- TODO: write the migration\n", "-- TODO\n");
+    let g = f.graph();
+    let runner = Runner::new("app", &g, opts()).unwrap();
+    let mut db = f.open("app").await;
+    runner.upgrade(db.as_mut(), "m", &no_events).await.unwrap();
+    let err = runner
+        .upgrade(db.as_mut(), "c", &no_events)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("has no statements"), "{err}");
+    assert_eq!(
+        rows(db.as_mut()).await,
+        ids(&["a", "b", "m"]),
+        "nothing ran"
+    );
 }

@@ -97,6 +97,25 @@ pub async fn open_boxed(url: &str) -> Result<Box<dyn Driver>, DriverError> {
     Ok(Box::new(SqliteDriver::open(url)?))
 }
 
+/// Like [`open_boxed`], but a database file that does not exist is an error of kind
+/// [`ErrorKind::NoDatabase`] instead of being created: for commands that only read (`current`,
+/// `check`), which must not leave an empty file behind a mistyped path.
+pub async fn open_existing_boxed(url: &str) -> Result<Box<dyn Driver>, DriverError> {
+    if let Location::File(path) = parse_url(url)?
+        && !path.exists()
+    {
+        return Err(DriverError::new(
+            ErrorKind::NoDatabase,
+            format!(
+                "SQLite database file {} does not exist (nothing has been applied to it; \
+                 `cargo xtask migrate upgrade` creates it)",
+                path.display()
+            ),
+        ));
+    }
+    open_boxed(url).await
+}
+
 impl SqliteDriver {
     /// The synchronous form of [`open`].
     pub fn open(url: &str) -> Result<Self, DriverError> {

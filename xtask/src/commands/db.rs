@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use braid_config::{Config, DriverSource};
 use braid_driver::{Dialect, DriverError, ErrorKind};
 use braid_graph::{Applied, Graph};
@@ -35,10 +35,18 @@ pub mod check_codes {
 
 /// Opens a database with its driver: one linked into this binary, or a plugin library loaded
 /// when the database's turn comes (so a broken plugin fails that database only).
-fn opener(url: String, source: Result<DriverSource, String>) -> braid_runner::Opener {
+/// With `read_only`, a missing SQLite file is reported rather than created.
+fn opener(
+    url: String,
+    source: Result<DriverSource, String>,
+    read_only: bool,
+) -> braid_runner::Opener {
     Box::new(move || -> OpenFuture {
         Box::pin(async move {
             match source {
+                Ok(DriverSource::BuiltIn(Dialect::Sqlite)) if read_only => {
+                    braid_sqlite::open_existing_boxed(&url).await
+                }
                 Ok(DriverSource::BuiltIn(Dialect::Sqlite)) => braid_sqlite::open_boxed(&url).await,
                 Ok(DriverSource::BuiltIn(Dialect::Postgres)) => {
                     braid_postgres::open_boxed(&url).await
@@ -170,6 +178,7 @@ fn targets(
     config: &Config,
     global: &Global,
     transaction: TransactionMode,
+    read_only: bool,
 ) -> anyhow::Result<Vec<DbTarget>> {
     let mut selected = Vec::new();
     if global.databases.is_empty() {
@@ -188,6 +197,7 @@ fn targets(
                 opener(
                     db.config.url.clone(),
                     config.driver_source(db.config).map_err(|e| e.to_string()),
+                    read_only,
                 ),
             );
             target.version_table = db.config.version_table.clone();
@@ -270,14 +280,39 @@ fn run_op(
     op: &Operation,
     out: Output,
 ) -> anyhow::Result<Vec<DbResult>> {
-    let targets = targets(config, global, transaction)?;
+    let read_only = matches!(op, Operation::Current | Operation::Status);
+    let targets = targets(config, global, transaction, read_only)?;
     let jobs = global.jobs.unwrap_or(config.jobs);
     let registry = braid_migrations::registry();
     let bodies = braid_seaorm::RustBodies::new(&registry);
     let progress = out.progress_allowed().then(Progress::new);
+    // Piped human output gets each step as it finishes, so a long run shows its progress in a
+    // CI log and an interrupted one shows how far it got.
+    let stream = streams_steps(out, op);
     let events = |event: &Event| {
         if let Some(progress) = &progress {
             progress.on_event(event);
+        }
+        if let (
+            true,
+            Event::StepFinished {
+                database,
+                revision,
+                direction,
+                duration,
+                ..
+            },
+        ) = (stream, event)
+        {
+            let step = braid_runner::AppliedStep {
+                revision: revision.clone(),
+                direction: *direction,
+                ms: duration.as_millis() as u64,
+            };
+            let mut stdout = std::io::stdout().lock();
+            let _ =
+                std::io::Write::write_all(&mut stdout, step_line(database, "", &step).as_bytes());
+            let _ = std::io::Write::flush(&mut stdout);
         }
     };
     Ok(braid_runner::run_all(
@@ -289,6 +324,14 @@ fn run_op(
         op,
         &events,
     ))
+}
+
+/// Whether `run_op` prints step lines as they happen: human output, not on a terminal, for the
+/// operations that run migrations.
+fn streams_steps(out: Output, op: &Operation) -> bool {
+    !out.is_json()
+        && !out.progress_allowed()
+        && matches!(op, Operation::Upgrade { .. } | Operation::Downgrade { .. })
 }
 
 #[derive(Serialize)]
@@ -305,8 +348,15 @@ fn heads_text(heads: &[String]) -> String {
 }
 
 /// The end of every database command: one row per database (human) or the JSON contract, and a
-/// non-zero exit if any database failed.
-fn summarise(results: &[DbResult], out: Output, verb: &str) -> anyhow::Result<ExitCode> {
+/// non-zero exit if any database failed. Step lines were already printed as they happened when
+/// output is not a terminal (see [`StepLines`]); on a terminal the progress bars stood in for
+/// them and they are printed here.
+fn summarise(
+    results: &[DbResult],
+    out: Output,
+    verb: &str,
+    streamed: bool,
+) -> anyhow::Result<ExitCode> {
     out.emit(&Databases { databases: results }, || {
         let mut table = Table::new();
         table.load_preset(UTF8_FULL_CONDENSED);
@@ -327,11 +377,10 @@ fn summarise(results: &[DbResult], out: Output, verb: &str) -> anyhow::Result<Ex
         }
         let mut text = String::new();
         for r in results {
-            for step in &r.applied {
-                text.push_str(&format!(
-                    "{}: {} {} ({} ms)\n",
-                    r.name, step.direction, step.revision, step.ms
-                ));
+            if !streamed {
+                for step in &r.applied {
+                    text.push_str(&step_line(&r.name, verb, step));
+                }
             }
             for note in &r.notes {
                 text.push_str(&format!("{}: note: {note}\n", r.name));
@@ -342,9 +391,13 @@ fn summarise(results: &[DbResult], out: Output, verb: &str) -> anyhow::Result<Ex
     })?;
     let failed: Vec<&DbResult> = results
         .iter()
-        .filter(|r| r.status != DbStatus::Ok)
+        .filter(|r| r.status == DbStatus::Error)
         .collect();
-    if failed.is_empty() {
+    let skipped = results
+        .iter()
+        .filter(|r| r.status == DbStatus::Skipped)
+        .count();
+    if failed.is_empty() && skipped == 0 {
         return Ok(ExitCode::SUCCESS);
     }
     if !out.is_json() {
@@ -354,20 +407,37 @@ fn summarise(results: &[DbResult], out: Output, verb: &str) -> anyhow::Result<Ex
             }
         }
     }
-    Err(Exit {
-        code: 1,
-        message: format!(
-            "{} of {} database(s) failed: {}",
-            failed.len(),
-            results.len(),
-            failed
-                .iter()
-                .map(|r| r.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+    let mut message = format!(
+        "{} of {} database(s) failed: {}",
+        failed.len(),
+        results.len(),
+        failed
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if skipped > 0 {
+        message.push_str(&format!("; {skipped} not started (--fail-fast)"));
     }
-    .into())
+    Err(Exit { code: 1, message }.into())
+}
+
+/// One line per step: `app: upgrade abc123 (12 ms)`; a stamp runs nothing, so it says what it
+/// recorded or removed.
+fn step_line(database: &str, verb: &str, step: &braid_runner::AppliedStep) -> String {
+    if verb == "stamp" {
+        let what = match step.direction {
+            braid_runner::StepDirection::Up => "recorded",
+            braid_runner::StepDirection::Down => "removed",
+        };
+        format!("{database}: stamp {what} {}\n", step.revision)
+    } else {
+        format!(
+            "{database}: {} {} ({} ms)\n",
+            step.direction, step.revision, step.ms
+        )
+    }
 }
 
 pub fn upgrade_or_downgrade(
@@ -389,7 +459,12 @@ pub fn upgrade_or_downgrade(
         }
     };
     let results = run_op(graph, config, global, transaction, &op, out)?;
-    summarise(&results, out, if up { "upgrade" } else { "downgrade" })
+    summarise(
+        &results,
+        out,
+        if up { "upgrade" } else { "downgrade" },
+        streams_steps(out, &op),
+    )
 }
 
 pub fn stamp(
@@ -412,7 +487,7 @@ pub fn stamp(
         &op,
         out,
     )?;
-    summarise(&results, out, "stamp")
+    summarise(&results, out, "stamp", false)
 }
 
 pub fn current(
@@ -518,6 +593,10 @@ pub fn accept(
             let mut text = String::new();
             for r in &results {
                 match (&r.accepted, &r.error) {
+                    (Some(a), _) if a.old == a.new => text.push_str(&format!(
+                        "{}: {} is unchanged since it ran ({}); nothing to accept\n",
+                        r.name, a.revision, a.file
+                    )),
                     (Some(a), _) => text.push_str(&format!(
                         "{}: accepted the edit of {} ({}): {} -> {}\n",
                         r.name, a.revision, a.file, a.old, a.new
@@ -649,12 +728,14 @@ pub fn check(
 
 /// The applied set of each selected database, for `history -i`: applied heads and their
 /// ancestors (the store holds every applied revision, and heads imply their ancestors).
+/// Each selected database's applied set, for `history -i`. A database that cannot be read is
+/// reported on stderr and left out; the history is still printed (and the exit code says so).
 pub fn applied_sets(
     graph: &Graph,
     config: &Config,
     global: &Global,
     out: Output,
-) -> anyhow::Result<Applied> {
+) -> anyhow::Result<(Vec<(String, Applied)>, bool)> {
     let results = run_op(
         graph,
         config,
@@ -663,23 +744,30 @@ pub fn applied_sets(
         &Operation::Current,
         out,
     )?;
-    let mut union = Applied::new();
+    let mut sets = Vec::new();
+    let mut all_read = true;
     for r in &results {
         if r.status != DbStatus::Ok {
-            bail!(
-                "{}: {}",
+            eprintln!(
+                "warning: {}: not marked: {}",
                 r.name,
                 r.error
                     .as_deref()
                     .unwrap_or("cannot read the version store")
             );
+            all_read = false;
+            continue;
         }
-        for head in &r.current {
-            union.insert(head.clone());
-            union.extend(graph.ancestors(head).into_iter().map(|a| a.id.clone()));
-        }
+        let applied: Applied = r
+            .rows
+            .iter()
+            .flatten()
+            .filter(|row| row.partial.is_none())
+            .map(|row| row.revision.clone())
+            .collect();
+        sets.push((r.name.clone(), applied));
     }
-    Ok(union)
+    Ok((sets, all_read))
 }
 
 /// `--sql`: the script for each selected database's dialect (or `--dialect`), no connection.

@@ -25,8 +25,12 @@ pub struct RevisionJson<'a> {
     pub is_merge_point: bool,
     pub transactional: bool,
     pub path: Option<String>,
+    /// With `history -i`: applied on every selected database…
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_applied: Option<bool>,
+    /// …and the databases it is applied on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied_in: Option<Vec<String>>,
 }
 
 pub fn revision_json<'a>(graph: &'a Graph, rev: &'a Revision) -> RevisionJson<'a> {
@@ -43,11 +47,14 @@ pub fn revision_json<'a>(graph: &'a Graph, rev: &'a Revision) -> RevisionJson<'a
         transactional: rev.transactional,
         path: rev.origin.as_ref().map(|p| p.display().to_string()),
         is_applied: None,
+        applied_in: None,
     }
 }
 
 /// The markers Alembic prints after a revision: `(label) (head) (branchpoint) (mergepoint)`.
-pub fn markers(graph: &Graph, rev: &Revision, applied: Option<bool>) -> String {
+/// `applied` is the `history -i` marker's text (`applied`, or `applied: app, pg` with several
+/// databases); empty when the revision is applied nowhere.
+pub fn markers(graph: &Graph, rev: &Revision, applied: Option<&str>) -> String {
     let mut out = String::new();
     let labels = graph.labels_of(&rev.id);
     if !labels.is_empty() {
@@ -56,8 +63,8 @@ pub fn markers(graph: &Graph, rev: &Revision, applied: Option<bool>) -> String {
     if graph.is_head(&rev.id) {
         out.push_str(" (head)");
     }
-    if applied == Some(true) {
-        out.push_str(" (applied)");
+    if let Some(mark) = applied.filter(|m| !m.is_empty()) {
+        out.push_str(&format!(" ({mark})"));
     }
     if graph.is_branch_point(&rev.id) {
         out.push_str(" (branchpoint)");
@@ -69,7 +76,7 @@ pub fn markers(graph: &Graph, rev: &Revision, applied: Option<bool>) -> String {
 }
 
 /// One history line: `parents (deps) -> id (markers), message`.
-pub fn history_line(graph: &Graph, rev: &Revision, applied: Option<bool>) -> String {
+pub fn history_line(graph: &Graph, rev: &Revision, applied: Option<&str>) -> String {
     let parents = if rev.parents.is_empty() {
         "<base>".to_string()
     } else {
@@ -88,7 +95,7 @@ pub fn history_line(graph: &Graph, rev: &Revision, applied: Option<bool>) -> Str
     )
 }
 
-pub fn verbose_block(graph: &Graph, rev: &Revision, applied: Option<bool>) -> String {
+pub fn verbose_block(graph: &Graph, rev: &Revision, applied: Option<&str>) -> String {
     let mut out = format!("Rev: {}{}\n", rev.id, markers(graph, rev, applied));
     match rev.parents.len() {
         0 => out.push_str("Parent: <base>\n"),
@@ -155,7 +162,8 @@ pub fn heads(graph: &Graph, args: &HeadsArgs, out: Output) -> anyhow::Result<()>
                     markers(graph, head.revision, None)
                 );
                 if head.effective {
-                    line.push_str(" (effective head)");
+                    // Depended on, so not a target of `heads`: Alembic's "effective head".
+                    line = line.replace(" (head)", " (effective head)");
                 }
                 text.push_str(&line);
                 text.push('\n');
@@ -214,26 +222,54 @@ pub fn show(graph: &Graph, args: &ShowArgs, out: Output) -> anyhow::Result<()> {
     })
 }
 
-/// `history`; `applied` is the union of the databases' applied sets when `-i` was given.
+/// `history`; with `-i`, `applied` holds each selected database's applied set (`current` in a
+/// range means their union).
 pub fn history(
     graph: &Graph,
     args: &HistoryArgs,
-    applied: Option<&braid_graph::Applied>,
+    applied: Option<&[(String, braid_graph::Applied)]>,
     out: Output,
 ) -> anyhow::Result<()> {
     #[derive(Serialize)]
     struct History<'a> {
         revisions: Vec<RevisionJson<'a>>,
     }
-    let empty = braid_graph::Applied::new();
-    let revs = graph.history(args.range.as_deref(), applied.unwrap_or(&empty))?;
-    let is_applied = |rev: &Revision| applied.map(|set| set.contains(&rev.id));
+    let union: braid_graph::Applied = applied
+        .into_iter()
+        .flatten()
+        .flat_map(|(_, set)| set.iter().cloned())
+        .collect();
+    let revs = graph.history(args.range.as_deref(), &union)?;
+    let applied_in = |rev: &Revision| -> Option<Vec<String>> {
+        applied.map(|dbs| {
+            dbs.iter()
+                .filter(|(_, set)| set.contains(&rev.id))
+                .map(|(name, _)| name.clone())
+                .collect()
+        })
+    };
+    let marks: Vec<Option<String>> = revs
+        .iter()
+        .map(|rev| {
+            applied_in(rev).map(
+                |names| match (names.len(), applied.map_or(0, |d| d.len())) {
+                    (0, _) => String::new(),
+                    (_, 1) => "applied".to_string(),
+                    _ => format!("applied: {}", names.join(", ")),
+                },
+            )
+        })
+        .collect();
+    let is_applied = |i: usize| marks[i].as_deref();
     let json = History {
         revisions: revs
             .iter()
             .map(|rev| {
                 let mut json = revision_json(graph, rev);
-                json.is_applied = is_applied(rev);
+                if let (Some(names), Some(dbs)) = (applied_in(rev), applied) {
+                    json.is_applied = Some(names.len() == dbs.len());
+                    json.applied_in = Some(names);
+                }
                 json
             })
             .collect(),
@@ -242,13 +278,14 @@ pub fn history(
         if args.graph {
             let nodes: Vec<draw::Node<'_>> = revs
                 .iter()
-                .map(|rev| draw::Node {
+                .enumerate()
+                .map(|(i, rev)| draw::Node {
                     id: &rev.id,
                     parents: &rev.parents,
                     text: format!(
                         "{}{}{} {}",
                         rev.id,
-                        markers(graph, rev, is_applied(rev)),
+                        markers(graph, rev, is_applied(i)),
                         if rev.depends_on.is_empty() {
                             String::new()
                         } else {
@@ -263,13 +300,14 @@ pub fn history(
             text
         } else if args.verbose {
             revs.iter()
-                .map(|rev| verbose_block(graph, rev, is_applied(rev)))
+                .enumerate()
+                .map(|(i, rev)| verbose_block(graph, rev, is_applied(i)))
                 .collect::<Vec<_>>()
                 .join("\n")
         } else {
             let mut text = String::new();
-            for rev in &revs {
-                text.push_str(&history_line(graph, rev, is_applied(rev)));
+            for (i, rev) in revs.iter().enumerate() {
+                text.push_str(&history_line(graph, rev, is_applied(i)));
                 text.push('\n');
             }
             text
@@ -391,6 +429,9 @@ fn display_path(path: &Path) -> String {
 }
 
 pub fn generate(graph: &Graph, dir: &Path, args: &GenerateArgs, out: Output) -> anyhow::Result<()> {
+    if args.message.trim().is_empty() {
+        bail!("the message (-m) is empty: say what the revision does; it also names its directory");
+    }
     let parents: Vec<String> = if let Some(head) = &args.head {
         if head == "base" {
             Vec::new()

@@ -25,13 +25,20 @@ pub fn run(mut migrate: Migrate) -> anyhow::Result<ExitCode> {
         Command::Show(args) => graph::show(&load(&dir)?, args, out)?,
         Command::History(args) => {
             let graph = load(&dir)?;
-            let applied = if args.indicate_current {
-                let config = load_config(&migrate)?;
-                Some(db::applied_sets(&graph, &config, &migrate.global, out)?)
-            } else {
-                None
-            };
-            graph::history(&graph, args, applied.as_ref(), out)?
+            if !args.indicate_current {
+                graph::history(&graph, args, None, out)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let config = load_config(&migrate)?;
+            let (sets, all_read) = db::applied_sets(&graph, &config, &migrate.global, out)?;
+            graph::history(&graph, args, Some(&sets), out)?;
+            if !all_read {
+                return Err(crate::Exit {
+                    code: 1,
+                    message: "some databases could not be read (see the warnings above)".into(),
+                }
+                .into());
+            }
         }
         Command::Upgrade(args) => {
             return move_to(&migrate, &dir, &args.target, &args.run, true, out);
