@@ -154,6 +154,15 @@ enum StepError {
         done: usize,
         statement: String,
     },
+    /// A statement ran, but writing its progress (or the final row) failed: the store is
+    /// behind by one statement.
+    Unrecorded {
+        error: DriverError,
+        sql: String,
+        ran: usize,
+        recorded: usize,
+        total: usize,
+    },
     /// Resuming: a statement that already ran is not the same in the file any more.
     Changed {
         done: usize,
@@ -833,6 +842,32 @@ impl<'a> Runner<'a> {
                     Some(total),
                 )
             }
+            StepError::Unrecorded {
+                error,
+                sql,
+                ran,
+                recorded,
+                total,
+            } => {
+                statements_done = Some(recorded);
+                let e = DriverError {
+                    message: format!(
+                        "statement {ran} of {total} ran, but recording it in the version table \
+                         failed ({}); the recorded progress says {recorded}, so a resume runs \
+                         statement {} again: check whether it took effect first",
+                        error.message,
+                        recorded + 1
+                    ),
+                    ..error
+                };
+                (
+                    e,
+                    format!("version table `{}`", self.names.table()),
+                    Some(sql),
+                    None,
+                    Some(total),
+                )
+            }
             StepError::Changed {
                 done,
                 total,
@@ -963,7 +998,13 @@ impl<'a> Runner<'a> {
             driver
                 .execute(sql, &params)
                 .await
-                .map_err(|e| StepError::Bookkeeping(e, sql.clone()))?;
+                .map_err(|error| StepError::Unrecorded {
+                    error,
+                    sql: sql.clone(),
+                    ran: done,
+                    recorded: if row_exists { done - 1 } else { 0 },
+                    total,
+                })?;
             row_exists = true;
         }
         let ms = t0.elapsed().as_millis() as i64;
@@ -989,10 +1030,21 @@ impl<'a> Runner<'a> {
             ),
             (Direction::Down, _) => (&store.sql.delete_row, vec![Value::Text(rev.id.clone())]),
         };
+        let recorded = if row_exists {
+            total.saturating_sub(1)
+        } else {
+            0
+        };
         let n = driver
             .execute(sql, &params)
             .await
-            .map_err(|e| StepError::Bookkeeping(e, sql.clone()))?;
+            .map_err(|error| StepError::Unrecorded {
+                error,
+                sql: sql.clone(),
+                ran: total,
+                recorded,
+                total,
+            })?;
         if n != 1 {
             return Err(StepError::Bookkeeping(
                 DriverError::new(
