@@ -23,10 +23,15 @@ fn graph() -> &'static Graph {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(input) = std::str::from_utf8(data) else { return };
+    let Ok(input) = std::str::from_utf8(data) else {
+        return;
+    };
     let _ = Target::parse(input);
     let g = graph();
-    for applied in [Applied::new(), ["a1", "b2", "c3"].iter().map(|s| s.to_string()).collect()] {
+    for applied in [
+        Applied::new(),
+        ["a1", "b2", "c3"].iter().map(|s| s.to_string()).collect(),
+    ] {
         let _ = g.resolve(&applied, input);
         let _ = g.plan_upgrade(&applied, input);
         let _ = g.plan_downgrade(&applied, input);
