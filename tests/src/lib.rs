@@ -16,6 +16,7 @@
 //! A target whose server is unreachable makes its tests pass with a visible `SKIPPED` line on
 //! stderr, unless `BRAID_REQUIRE_SERVERS=1`, in which case they fail (for CI with servers).
 
+mod cargo;
 pub mod conformance;
 mod targets;
 mod targets_plugin;
@@ -29,6 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use braid_driver::{Dialect, Driver, DriverError};
 
+pub use cargo::{cargo_build, cargo_cdylib, cargo_executable, workspace_root};
 pub use targets::SqliteTarget;
 pub use targets_plugin::{
     MysqlPluginTarget, PostgresPluginTarget, SqlitePluginTarget, plugin, plugin_connector,

@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use braid_driver::Dialect;
@@ -18,12 +17,6 @@ use braid_plugin::Plugin;
 use crate::{Connector, TestDb, TestTarget, Unavailable, unique_name};
 
 /// The workspace root (the directory holding the root `Cargo.toml`).
-fn workspace_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-}
-
 /// The path of plugin crate `package`'s shared library, built on first use (once per test
 /// binary and package).
 ///
@@ -41,60 +34,10 @@ pub fn plugin_library(package: &str) -> PathBuf {
     }
     let path = match std::env::var_os("BRAID_TEST_PLUGIN_DIR") {
         Some(dir) => braid_plugin::library_path(Path::new(&dir), package),
-        None => cargo_build_cdylib(package),
+        None => crate::cargo_cdylib(package),
     };
     built.insert(package.to_string(), path.clone());
     path
-}
-
-fn cargo_build_cdylib(package: &str) -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace_root())
-        .args(["build", "-p", package, "--message-format=json"])
-        .arg("--manifest-path")
-        .arg(workspace_root().join("Cargo.toml"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if !cfg!(debug_assertions) {
-        cmd.arg("--release");
-    }
-    if std::env::var_os("CI").is_some() {
-        cmd.arg("--locked");
-    }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cargo to build plugin {package}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        panic!(
-            "building plugin {package} failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            stdout
-                .lines()
-                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-                .filter_map(|m| m["message"]["rendered"].as_str().map(String::from))
-                .collect::<String>()
-        );
-    }
-    let lib_name = package.replace('-', "_");
-    stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == lib_name.as_str())
-        .flat_map(|m| {
-            m["filenames"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|f| f.as_str().map(PathBuf::from))
-                .collect::<Vec<_>>()
-        })
-        .find(|f| f.to_string_lossy().ends_with(std::env::consts::DLL_SUFFIX))
-        .unwrap_or_else(|| {
-            panic!("cargo built {package} but reported no shared library (is it a cdylib?)")
-        })
 }
 
 /// Plugin crate `package`, built and loaded once per test binary.

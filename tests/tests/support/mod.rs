@@ -5,40 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-/// The xtask binary, built once per test binary. Cargo gives no `CARGO_BIN_EXE_*` for another
-/// package's binary, so ask cargo itself (its JSON messages name the artifact) rather than
-/// guessing paths inside `target/`.
+/// The xtask binary, built once per test binary.
 pub fn xtask_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--quiet", "-p", "xtask", "--message-format=json"]);
-        if std::env::var_os("CI").is_some() {
-            cmd.arg("--locked");
-        }
-        let out = cmd
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("cannot run cargo to build xtask");
-        assert!(
-            out.status.success(),
-            "building xtask failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
-                continue;
-            };
-            if msg["reason"] == "compiler-artifact"
-                && msg["target"]["name"] == "xtask"
-                && let Some(exe) = msg["executable"].as_str()
-            {
-                return PathBuf::from(exe);
-            }
-        }
-        panic!("cargo did not report the xtask executable");
-    })
+    BIN.get_or_init(|| braid_tests::cargo_executable("xtask"))
 }
 
 /// The result of one command.

@@ -522,15 +522,7 @@ pub fn current(
                                 format!("{h}{marker}")
                             })
                             .collect();
-                        text.push_str(&format!(
-                            "{}: {}\n",
-                            r.name,
-                            if heads.is_empty() {
-                                "<base>".into()
-                            } else {
-                                heads.join(", ")
-                            }
-                        ));
+                        text.push_str(&format!("{}: {}\n", r.name, heads_text(&heads)));
                         if verbose {
                             for row in r.rows.iter().flatten() {
                                 text.push_str(&row_line(row));
