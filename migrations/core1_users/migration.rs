@@ -4,7 +4,7 @@
 //! `AUTO_INCREMENT` on MySQL/MariaDB and `INTEGER PRIMARY KEY AUTOINCREMENT` on SQLite, and
 //! `created_at` as `timestamp with time zone` on Postgres and `timestamp` on MySQL.
 
-use braid_seaorm::prelude::*;
+use braid::prelude::*;
 
 pub struct Migration;
 

@@ -5,7 +5,7 @@
 //! name unless an index already exists, so there the index is declared inside `CREATE TABLE`;
 //! Postgres and SQLite get a separate `CREATE INDEX`.
 
-use braid_seaorm::prelude::*;
+use braid::prelude::*;
 
 pub struct Migration;
 

@@ -40,6 +40,16 @@ pub use targets_server::{
     MysqlTarget, PostgresTarget, mysql_url, postgres_url, url_for as server_url_for,
 };
 
+/// The repository's migrations directory (`migrations/`), the worked example.
+pub fn repo_migrations() -> std::path::PathBuf {
+    workspace_root().join("migrations")
+}
+
+/// The repository's Rust revisions, compiled into the tests by `build.rs`.
+pub fn repo_rust_revisions() -> braid::RustRevisions {
+    braid::rust_revisions!()
+}
+
 /// A boxed, sendable future, so targets can hold async callbacks without a futures crate.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

@@ -16,7 +16,11 @@ use braid_seaorm::{Registry, RustBodies};
 use braid_tests::{MysqlTarget, PostgresTarget, SqliteTarget, TestDb, TestTarget, fresh_or_skip};
 
 fn repo_migrations() -> PathBuf {
-    PathBuf::from(braid_migrations::MIGRATIONS_DIR)
+    braid_tests::repo_migrations()
+}
+
+fn repo_registry() -> Registry {
+    braid_tests::repo_rust_revisions().registry().clone()
 }
 
 fn repo_graph() -> Graph {
@@ -44,7 +48,7 @@ async fn user_tables(driver: &mut dyn Driver) -> Vec<String> {
 /// overrides, a merge): up to each Rust revision, then heads, down to base, up again.
 async fn examples_round_trip(db: &mut TestDb) {
     let graph = repo_graph();
-    let registry = braid_migrations::registry();
+    let registry = repo_registry();
     let rust: Vec<&str> = graph
         .in_order()
         .filter(|r| matches!(r.body, Body::Rust { .. }))
@@ -172,7 +176,7 @@ async fn examples_round_trip_on_mariadb() {
 /// Every example Rust migration's statements, per dialect and direction, as snapshots.
 #[test]
 fn offline_sql_of_each_rust_migration_per_dialect() {
-    let registry = braid_migrations::registry();
+    let registry = repo_registry();
     let mut count = 0;
     for id in registry.ids() {
         let migration = registry.get(id).unwrap();
@@ -197,7 +201,7 @@ fn offline_sql_of_each_rust_migration_per_dialect() {
 #[test]
 fn offline_upgrade_script_renders_rust_bodies() {
     let graph = repo_graph();
-    let registry = braid_migrations::registry();
+    let registry = repo_registry();
     let bodies = RustBodies::new(&registry);
     let names = StoreNames::new(DEFAULT_VERSION_TABLE, None).unwrap();
     let rev = graph.lookup("core1_users").unwrap();
@@ -592,7 +596,7 @@ fn a_rust_revision_missing_from_the_build_or_edited_says_rebuild() {
 #[test]
 fn rust_scripts_checksum_their_source() {
     let graph = repo_graph();
-    let registry = braid_migrations::registry();
+    let registry = repo_registry();
     let bodies = RustBodies::new(&registry);
     for rev in graph.in_order() {
         let script = bodies

@@ -103,6 +103,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// This workspace: the benchmarks build its binaries.
+fn workspace_root() -> anyhow::Result<PathBuf> {
+    Ok(braid::find_root(&std::env::current_dir()?))
+}
+
 fn tempdir() -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("braid-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -143,7 +148,7 @@ fn release_binary() -> anyhow::Result<PathBuf> {
     let out = run_checked(
         Command::new(cargo)
             .args(["build", "--release", "-p", "xtask", "--message-format=json"])
-            .current_dir(crate::project::workspace_root()),
+            .current_dir(workspace_root()?),
     )?;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
@@ -583,7 +588,7 @@ fn floor(dir: &Path, url: &str, single_transaction: bool) -> anyhow::Result<()> 
     let scripts: Vec<(String, String)> = graph
         .in_order()
         .filter_map(|rev| match &rev.body {
-            braid_graph::Body::Sql { dir, .. } => Some((rev.id.clone(), dir.join("up.sql"))),
+            braid::Body::Sql { dir, .. } => Some((rev.id.clone(), dir.join("up.sql"))),
             _ => None,
         })
         .map(|(id, path)| Ok((id, std::fs::read_to_string(path)?)))

@@ -26,7 +26,16 @@
 //! version_table = "braid_version" # optional
 //! schema = "public"               # optional
 //! branches = ["audit"]            # optional: branch labels this database receives; all if absent
+//! migrations = "services/billing/migrations"  # optional: this database's own migration set
 //! ```
+//!
+//! # Paths
+//!
+//! Every relative path in the config — `migrations` (top level and per database), relative
+//! SQLite URLs (`sqlite://.braid/app.db`) and plugin libraries — means "relative to the project
+//! root", never to the directory a command happens to run in. [`Config::resolve_paths`] makes
+//! them absolute once the root is known (the facade finds it: the Cargo workspace around the
+//! current directory, or `--root`), so a library caller needs no `chdir`.
 //!
 //! Unknown keys are errors naming the file, so a typo never silently falls back to a default.
 //! Passwords never reach a message: every URL shown goes through [`braid_driver::redact_url`].
@@ -119,6 +128,11 @@ pub struct DatabaseConfig {
     /// Which driver opens it: by default the built-in one for the URL's scheme.
     #[serde(default)]
     pub driver: Option<DriverChoice>,
+    /// This database's own migrations directory (its own graph, a "migration set"); `None` =
+    /// the config's top-level `migrations`. Lets one monorepo config drive services that each
+    /// keep their migrations next to their code.
+    #[serde(default)]
+    pub migrations: Option<PathBuf>,
 }
 
 /// A database's `driver`: `driver = "name"` (a built-in driver — `sqlite`, `postgres`, `mysql` —
@@ -150,6 +164,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("schema", &self.schema)
             .field("branches", &self.branches)
             .field("driver", &self.driver)
+            .field("migrations", &self.migrations)
             .finish()
     }
 }
@@ -163,6 +178,7 @@ impl DatabaseConfig {
             schema: None,
             branches: None,
             driver: None,
+            migrations: None,
         }
     }
 
@@ -415,14 +431,52 @@ impl Config {
         Duration::from_secs(self.lock_timeout_secs)
     }
 
-    /// Makes `migrations` absolute against `root` (the project root). SQLite URLs are left
-    /// alone: the driver resolves them against the working directory, which the CLI sets to
-    /// the root.
+    /// Makes every relative path absolute against `root` (the project root): the migrations
+    /// directories, relative SQLite URLs and plugin libraries. Absolute paths, in-memory SQLite
+    /// and server URLs are left alone.
     pub fn resolve_paths(&mut self, root: &Path) {
-        if self.migrations.is_relative() {
-            self.migrations = root.join(&self.migrations);
+        let absolute = |path: &mut PathBuf| {
+            if path.is_relative() {
+                *path = root.join(&*path);
+            }
+        };
+        absolute(&mut self.migrations);
+        self.plugins.values_mut().for_each(absolute);
+        for db in self.databases.values_mut() {
+            if let Some(dir) = &mut db.migrations {
+                absolute(dir);
+            }
+            if let Some(DriverChoice::Plugin { plugin }) = &mut db.driver {
+                absolute(plugin);
+            }
+            if let Some(url) = absolute_sqlite_url(&db.url, root) {
+                db.url = url;
+            }
         }
     }
+
+    /// The migrations directory of `db`: its own, else the config's.
+    pub fn migrations_of<'a>(&'a self, db: &'a DatabaseConfig) -> &'a Path {
+        db.migrations.as_deref().unwrap_or(&self.migrations)
+    }
+}
+
+/// `sqlite://rel/app.db` (or `sqlite:rel/app.db`) as `sqlite:///<root>/rel/app.db`; `None` for
+/// anything that is not a relative SQLite file URL (absolute paths, `:memory:`, other schemes).
+pub fn absolute_sqlite_url(url: &str, root: &Path) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once(':')?;
+    if !scheme.eq_ignore_ascii_case("sqlite") {
+        return None;
+    }
+    let path = rest.strip_prefix("//").unwrap_or(rest);
+    if path.is_empty()
+        || path == ":memory:"
+        || Path::new(path).is_absolute()
+        || path.starts_with('/')
+    {
+        return None;
+    }
+    Some(format!("sqlite://{}", root.join(path).display()))
 }
 
 /// The profiles the file defines (its top-level tables), sorted. Also where a missing file or

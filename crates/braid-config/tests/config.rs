@@ -270,10 +270,56 @@ fn resolve_paths_makes_migrations_absolute() {
         c.migrations = PathBuf::from("/elsewhere");
         c.resolve_paths(Path::new("/project"));
         assert_eq!(c.migrations, PathBuf::from("/elsewhere"));
-        // SQLite URLs are kept as written.
+        // A relative SQLite file is relative to the root too; absolute and in-memory ones stay.
         assert_eq!(
             c.database("app").unwrap().config.url,
-            "sqlite://.braid/app.db"
+            "sqlite:///project/.braid/app.db"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn per_database_migrations_and_every_relative_path_follow_the_root() {
+    jail(|j| {
+        j.create_file(
+            "braid.toml",
+            r#"
+[default]
+migrations = "migrations"
+[default.plugins]
+crdb = "target/libcrdb.so"
+[default.databases.app]
+url = "sqlite:data/app.db"
+[default.databases.billing]
+url = "sqlite:///var/billing.db"
+migrations = "services/billing/migrations"
+driver = { plugin = "plugins/libx.so" }
+[default.databases.mem]
+url = "sqlite::memory:"
+[default.databases.pg]
+url = "postgres://u@h/db"
+"#,
+        )
+        .unwrap();
+        let mut c = load("braid.toml", None).unwrap();
+        c.resolve_paths(Path::new("/root"));
+        let db = |n: &str| c.database(n).unwrap().config.clone();
+        assert_eq!(db("app").url, "sqlite:///root/data/app.db");
+        assert_eq!(db("billing").url, "sqlite:///var/billing.db");
+        assert_eq!(db("mem").url, "sqlite::memory:");
+        assert_eq!(db("pg").url, "postgres://u@h/db");
+        assert_eq!(
+            c.migrations_of(&db("billing")),
+            Path::new("/root/services/billing/migrations")
+        );
+        assert_eq!(c.migrations_of(&db("app")), Path::new("/root/migrations"));
+        assert_eq!(c.plugins["crdb"], PathBuf::from("/root/target/libcrdb.so"));
+        assert_eq!(
+            db("billing").driver,
+            Some(braid_config::DriverChoice::Plugin {
+                plugin: PathBuf::from("/root/plugins/libx.so")
+            })
         );
         Ok(())
     });

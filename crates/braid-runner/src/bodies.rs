@@ -158,7 +158,7 @@ impl Bodies for SourceBodies {
             Body::Rust { name, source } => Err(BodyError {
                 message: format!(
                     "revision `{}` is a Rust migration (`{name}`, {}); this build cannot run Rust \
-                     migrations (build it with the migrations crate, whose `RustBodies` runs them)",
+                     migrations (a binary runs them when it compiles them in: see braid-build)",
                     rev.id,
                     source.display()
                 ),
@@ -174,5 +174,26 @@ impl Bodies for SourceBodies {
 
     fn checksum(&self, _rev: &Revision, script: &Script) -> String {
         braid_source::checksum(&script.text)
+    }
+
+    /// For a Rust revision, the checksum of its source file on disk — no need to have it
+    /// compiled in: `check`, `status`, `accept` and `stamp` compare files, and an edited
+    /// applied migration is reported as edited (not as "rebuild") by any binary.
+    fn current_checksum(
+        &self,
+        rev: &Revision,
+        dialect: Dialect,
+    ) -> Result<(String, String), BodyError> {
+        if let Body::Rust { .. } = &rev.body {
+            let on_disk = braid_source::rust_source(rev).map_err(|e| BodyError {
+                message: e.to_string(),
+            })?;
+            return Ok((
+                braid_source::checksum(&on_disk.text),
+                on_disk.path.display().to_string(),
+            ));
+        }
+        let script = self.script(rev, Direction::Up, dialect)?;
+        Ok((self.checksum(rev, &script), script.origin))
     }
 }

@@ -63,9 +63,9 @@ pub enum RunError {
         "database `{database}`: revision `{revision}` is partially {} ({done} of {total} statements ran and were not rolled back). {}",
         if *.downgrading { "downgraded" } else { "applied" },
         if *.downgrading {
-            format!("Fix down.sql if needed and run `cargo xtask migrate downgrade` again to a target below `{revision}`: it resumes at statement {} after checking that statements 1-{done} are unchanged. Or redo those statements by hand and run `cargo xtask migrate stamp` to clear the progress", done + 1)
+            format!("Fix down.sql if needed and run `braid downgrade` again to a target below `{revision}`: it resumes at statement {} after checking that statements 1-{done} are unchanged. Or redo those statements by hand and run `braid stamp` to clear the progress", done + 1)
         } else {
-            format!("Fix the migration and run `cargo xtask migrate upgrade` to a target that includes `{revision}`: it resumes at statement {} after checking that statements 1-{done} are unchanged. Or undo those statements by hand and run `cargo xtask migrate stamp` to clear the progress", done + 1)
+            format!("Fix the migration and run `braid upgrade` to a target that includes `{revision}`: it resumes at statement {} after checking that statements 1-{done} are unchanged. Or undo those statements by hand and run `braid stamp` to clear the progress", done + 1)
         }
     )]
     Partial {
@@ -239,7 +239,7 @@ impl std::fmt::Display for StepFailure {
             }
             write!(
                 f,
-                " Fix the file and run `cargo xtask migrate {verb}` again: it resumes at statement {} after checking that the statements already run are unchanged.",
+                " Fix the file and run `braid {verb}` again: it resumes at statement {} after checking that the statements already run are unchanged.",
                 done + 1
             )?;
         } else if self.statements_done.is_none() {
@@ -296,12 +296,12 @@ fn edited_message(edits: &[EditedRevision]) -> String {
     }
     if let [only] = edits {
         out.push_str(&format!(
-            ". Restore the file, or run `cargo xtask migrate accept {}` if the edit is intended.",
+            ". Restore the file, or run `braid accept {}` if the edit is intended.",
             only.revision
         ));
     } else {
         out.push_str(
-            ". Restore the files, or run `cargo xtask migrate accept REV` for each if the edits are intended.",
+            ". Restore the files, or run `braid accept REV` for each if the edits are intended.",
         );
     }
     out

@@ -32,9 +32,14 @@ pub type OpenFuture = Pin<Box<dyn Future<Output = Result<Box<dyn Driver>, Driver
 /// Opens a database's connection when its turn comes (so at most `jobs` are open at once).
 pub type Opener = Box<dyn FnOnce() -> OpenFuture + Send>;
 
-/// One database of a multi-database run.
-pub struct DbTarget {
+/// One database of a multi-database run, with the migration set it receives: databases of one
+/// run may use different migration directories (one graph each).
+pub struct DbTarget<'a> {
     pub name: String,
+    /// The graph this database is migrated along.
+    pub graph: &'a Graph,
+    /// Where its migration bodies come from.
+    pub bodies: &'a dyn Bodies,
     /// The URL, shown only redacted.
     pub url: String,
     pub open: Opener,
@@ -46,12 +51,20 @@ pub struct DbTarget {
     pub lock_timeout: Duration,
 }
 
-impl DbTarget {
+impl<'a> DbTarget<'a> {
     /// A target with the default store, every branch and per-migration transactions.
-    pub fn new(name: impl Into<String>, url: impl Into<String>, open: Opener) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        graph: &'a Graph,
+        bodies: &'a dyn Bodies,
+        url: impl Into<String>,
+        open: Opener,
+    ) -> Self {
         let d = RunOptions::default();
         DbTarget {
             name: name.into(),
+            graph,
+            bodies,
             url: url.into(),
             open,
             version_table: d.version_table,
@@ -73,7 +86,7 @@ impl DbTarget {
     }
 }
 
-impl std::fmt::Debug for DbTarget {
+impl std::fmt::Debug for DbTarget<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DbTarget")
             .field("name", &self.name)
@@ -165,11 +178,8 @@ impl DbResult {
 
 /// Runs `op` on every database, at most `jobs` at a time, and blocks until all are done.
 /// Results come back in input order.
-#[allow(clippy::too_many_arguments)]
 pub fn run_all(
-    graph: &Graph,
-    bodies: &dyn Bodies,
-    databases: Vec<DbTarget>,
+    databases: Vec<DbTarget<'_>>,
     jobs: usize,
     fail_fast: bool,
     op: &Operation,
@@ -198,7 +208,7 @@ pub fn run_all(
                         match &runtime {
                             // A panic in a driver fails its database, not the whole run.
                             Ok(rt) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                rt.block_on(run_one(graph, bodies, db, op, events))
+                                rt.block_on(run_one(db, op, events))
                             }))
                             .unwrap_or_else(|panic| DbResult {
                                 error: Some(format!(
@@ -272,17 +282,12 @@ fn error_result(
     }
 }
 
-async fn run_one(
-    graph: &Graph,
-    bodies: &dyn Bodies,
-    db: DbTarget,
-    op: &Operation,
-    events: EventSink<'_>,
-) -> DbResult {
+async fn run_one(db: DbTarget<'_>, op: &Operation, events: EventSink<'_>) -> DbResult {
     let started = std::time::Instant::now();
     let options = db.options();
+    let graph = db.graph;
     let runner = match Runner::new(db.name.clone(), graph, options) {
-        Ok(r) => r.with_bodies(bodies),
+        Ok(r) => r.with_bodies(db.bodies),
         Err(e) => return error_result(db.name, Vec::new(), Vec::new(), &e),
     };
     let mut driver = match (db.open)().await {

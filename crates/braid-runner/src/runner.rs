@@ -219,13 +219,75 @@ impl<'a> Runner<'a> {
     }
 
     /// Upgrades to `target` (`heads`, an id, a label, `label@head`, `+2`, …).
+    ///
+    /// A database already at `target` costs one read of the version table and no lock (see
+    /// [`Runner::nothing_to_do`]); anything else takes the lock and reads again under it, so two
+    /// runners starting together apply each revision once: one migrates, the other waits for
+    /// the lock and then finds nothing to do.
     pub async fn upgrade(
         &self,
         driver: &mut dyn Driver,
         target: &str,
         events: EventSink<'_>,
     ) -> Result<RunReport, RunError> {
+        if let Some(report) = self.nothing_to_do(driver, target, events).await {
+            return Ok(report);
+        }
         self.migrate(driver, Direction::Up, target, events).await
+    }
+
+    /// The up-to-date check an application pays at every start: one read of the version
+    /// table, no lock, nothing created. `Some` only when an upgrade to `target` would apply
+    /// nothing and find nothing to refuse (no unknown, partial or edited revision). Any doubt —
+    /// no store yet, a failed read, a bad target, something to apply — is `None`, and the
+    /// locked path decides and reports.
+    async fn nothing_to_do(
+        &self,
+        driver: &mut dyn Driver,
+        target: &str,
+        events: EventSink<'_>,
+    ) -> Option<RunReport> {
+        let started = Instant::now();
+        let dialect = driver.dialect();
+        let rows = self.store(dialect).read_rows(driver).await.ok()?;
+        let (known, unknown) = self.split_known(&rows);
+        if !unknown.is_empty() || rows.iter().any(|r| r.partial.is_some()) {
+            return None;
+        }
+        let plan = self
+            .graph
+            .plan_upgrade(&self.for_planning(&known), target)
+            .ok()?;
+        if !plan.steps.is_empty() || !self.edited(&rows, dialect).ok()?.is_empty() {
+            return None;
+        }
+        let heads = self.heads(&known);
+        let database = self.database.clone();
+        self.emit(
+            events,
+            Event::Started {
+                database: database.clone(),
+                operation: "upgrade".to_string(),
+                total_steps: 0,
+            },
+        );
+        let duration = started.elapsed();
+        self.emit(
+            events,
+            Event::Finished {
+                database: database.clone(),
+                steps: 0,
+                duration,
+            },
+        );
+        Some(RunReport {
+            database,
+            from: heads.clone(),
+            to: heads,
+            steps: Vec::new(),
+            duration_ms: duration.as_millis() as u64,
+            notes: Vec::new(),
+        })
     }
 
     /// Downgrades to `target` (`base`, an id, `label@base`, `-1`, …).
@@ -624,7 +686,7 @@ impl<'a> Runner<'a> {
                         braid_driver::ErrorKind::Unsupported,
                         format!(
                             "revision `{}` has statement progress recorded from an SQL body, but its \
-                             body is now Rust: settle it first with `cargo xtask migrate stamp`",
+                             body is now Rust: settle it first with `braid stamp`",
                             rev.id
                         ),
                     )));
@@ -880,7 +942,7 @@ impl<'a> Runner<'a> {
                         "cannot resume: statement {changed} already ran, but the file's statement {changed} is not \
                          the one that ran (statements 1-{done} ran from an earlier version of the file). Only the \
                          failed statement and those after it may change; restore statements 1-{done}, or undo them \
-                         by hand and clear the progress with `cargo xtask migrate stamp`"
+                         by hand and clear the progress with `braid stamp`"
                     ),
                 );
                 (e, script.origin.clone(), None, None, Some(total))

@@ -28,14 +28,12 @@ async fn one_broken_url_does_not_stop_the_good_database() {
     let good = f.url("good");
     let bad = "mysql://root:hunter2@nowhere/app".to_string();
     let dbs = vec![
-        DbTarget::new("broken", bad.clone(), opener(&bad)),
-        DbTarget::new("good", good.clone(), opener(&good)),
+        DbTarget::new("broken", &g, &SourceBodies, bad.clone(), opener(&bad)),
+        DbTarget::new("good", &g, &SourceBodies, good.clone(), opener(&good)),
     ];
     let events = Mutex::new(Vec::new());
     let sink = |e: &Event| events.lock().unwrap().push(e.clone());
     let results = run_all(
-        &g,
-        &SourceBodies,
         dbs,
         2,
         false,
@@ -94,13 +92,11 @@ async fn fail_fast_skips_databases_not_yet_started() {
     let bad = "sqlite://".to_string();
     let (one, two) = (f.url("one"), f.url("two"));
     let dbs = vec![
-        DbTarget::new("bad", bad.clone(), opener(&bad)),
-        DbTarget::new("one", one.clone(), opener(&one)),
-        DbTarget::new("two", two.clone(), opener(&two)),
+        DbTarget::new("bad", &g, &SourceBodies, bad.clone(), opener(&bad)),
+        DbTarget::new("one", &g, &SourceBodies, one.clone(), opener(&one)),
+        DbTarget::new("two", &g, &SourceBodies, two.clone(), opener(&two)),
     ];
     let results = run_all(
-        &g,
-        &SourceBodies,
         dbs,
         1,
         true,
@@ -126,11 +122,15 @@ async fn many_databases_with_bounded_jobs_and_a_failing_migration() {
     let mut dbs = Vec::new();
     for i in 0..4 {
         let url = f.url(&format!("db{i}"));
-        dbs.push(DbTarget::new(format!("db{i}"), url.clone(), opener(&url)));
+        dbs.push(DbTarget::new(
+            format!("db{i}"),
+            &g,
+            &SourceBodies,
+            url.clone(),
+            opener(&url),
+        ));
     }
     let results = run_all(
-        &g,
-        &SourceBodies,
         dbs,
         2,
         false,
@@ -151,17 +151,15 @@ async fn many_databases_with_bounded_jobs_and_a_failing_migration() {
     let mut dbs = Vec::new();
     for i in 0..4 {
         let url = f.url(&format!("db{i}"));
-        dbs.push(DbTarget::new(format!("db{i}"), url.clone(), opener(&url)));
+        dbs.push(DbTarget::new(
+            format!("db{i}"),
+            &g,
+            &SourceBodies,
+            url.clone(),
+            opener(&url),
+        ));
     }
-    let results = run_all(
-        &g,
-        &SourceBodies,
-        dbs,
-        3,
-        false,
-        &Operation::Current,
-        &no_events,
-    );
+    let results = run_all(dbs, 3, false, &Operation::Current, &no_events);
     assert!(
         results
             .iter()

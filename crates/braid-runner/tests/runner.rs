@@ -325,7 +325,7 @@ async fn edited_migration_is_refused_until_accepted() {
         "`a`",
         "up.sql",
         "Restore the file",
-        "migrate accept a",
+        "`braid accept a`",
         &edits[0].stored,
         &edits[0].current,
     ] {

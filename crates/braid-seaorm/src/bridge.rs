@@ -215,7 +215,7 @@ pub(crate) fn explain(e: &DbErr) -> String {
             ) =>
         {
             format!(
-                "{e}: sea-orm-migration's `{ctx}` needs sqlx; use braid_seaorm's \
+                "{e}: sea-orm-migration's `{ctx}` needs sqlx; use braid::prelude's \
                  SchemaManagerExt (`manager.table_exists(..)`, `column_exists`, `index_exists`)"
             )
         }

@@ -19,11 +19,14 @@ struct Entry {
     migration: Arc<dyn MigrationTrait>,
 }
 
-/// Rust migrations by revision id. The migrations crate's build script generates the function
-/// that fills it (`braid_migrations::registry()`); tests can build one by hand.
+/// Rust migrations by revision id. A build script generates the code that fills it
+/// (`braid_build::rust_revisions`, then `braid::rust_revisions!()`); tests can build one by hand.
+///
+/// One id may have several entries: a monorepo's migration sets are separate graphs, and two of
+/// them may use the same id. A revision runs the entry whose source is the file on disk.
 #[derive(Clone, Default)]
 pub struct Registry {
-    entries: BTreeMap<String, Entry>,
+    entries: BTreeMap<String, Vec<Entry>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -46,29 +49,38 @@ impl Registry {
         source: &'static str,
         migration: Box<dyn MigrationTrait>,
     ) -> &mut Self {
-        self.entries.insert(
-            id.to_string(),
-            Entry {
-                path,
-                source,
-                migration: Arc::from(migration),
-            },
-        );
+        self.entries.entry(id.to_string()).or_default().push(Entry {
+            path,
+            source,
+            migration: Arc::from(migration),
+        });
         self
     }
 
-    /// The migration registered for revision `id`.
+    /// The migration registered for revision `id` (the first, if several sets share the id).
     pub fn get(&self, id: &str) -> Option<Arc<dyn MigrationTrait>> {
-        self.entries.get(id).map(|e| e.migration.clone())
+        self.entries
+            .get(id)
+            .and_then(|e| e.first())
+            .map(|e| e.migration.clone())
     }
 
-    /// Registered revision ids, sorted.
+    /// The source text (at build time) of the migration registered for `id`.
+    pub fn source(&self, id: &str) -> Option<&'static str> {
+        self.entries
+            .get(id)
+            .and_then(|e| e.first())
+            .map(|e| e.source)
+    }
+
+    /// Registered revision ids, sorted, each once.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.entries.keys().map(String::as_str)
     }
 
+    /// How many migrations are registered.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.values().map(Vec::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -153,24 +165,30 @@ impl Bodies for RustBodies<'_> {
         };
         let err = |message: String| BodyError { message };
         let on_disk = braid_source::rust_source(rev).map_err(|e| err(e.to_string()))?;
-        let Some(entry) = self.registry.entries.get(name) else {
+        let entries = self.registry.entries.get(name).map(Vec::as_slice);
+        let Some(built) = entries.and_then(|e| e.first()) else {
             return Err(err(format!(
                 "{}: revision `{}` is a Rust migration that this binary was built without; \
-                 rebuild (the migrations crate compiles every `rust = …` revision in; \
-                 `cargo xtask …` rebuilds by itself)",
+                 compile its migrations directory in (`braid_build::rust_revisions` in the \
+                 build script) and rebuild — `cargo xtask …` rebuilds by itself",
                 source.display(),
                 rev.id
             )));
         };
-        if braid_source::checksum(entry.source) != braid_source::checksum(&on_disk.text) {
+        let on_disk_sum = braid_source::checksum(&on_disk.text);
+        let Some(entry) = entries
+            .into_iter()
+            .flatten()
+            .find(|e| braid_source::checksum(e.source) == on_disk_sum)
+        else {
             return Err(err(format!(
                 "{}: revision `{}` changed since this binary was built (it was built from {}); \
                  rebuild so the migration that runs is the one on disk",
                 source.display(),
                 rev.id,
-                entry.path
+                built.path
             )));
-        }
+        };
         Ok(Script::code(
             on_disk.path.display().to_string(),
             on_disk.text,
@@ -182,24 +200,13 @@ impl Bodies for RustBodies<'_> {
         self.fallback.checksum(rev, script)
     }
 
-    /// For a Rust revision, the checksum of its source file on disk, without needing it compiled
-    /// in: `check`, `status`, `accept` and `stamp` compare files, and an edited applied migration
-    /// is reported as edited (not as "rebuild") even by a binary built before the edit.
+    /// The source file's checksum for a Rust revision (no need to have it compiled in), as
+    /// [`SourceBodies`] computes it.
     fn current_checksum(
         &self,
         rev: &Revision,
         dialect: Dialect,
     ) -> Result<(String, String), BodyError> {
-        if let Body::Rust { .. } = &rev.body {
-            let on_disk = braid_source::rust_source(rev).map_err(|e| BodyError {
-                message: e.to_string(),
-            })?;
-            return Ok((
-                braid_source::checksum(&on_disk.text),
-                on_disk.path.display().to_string(),
-            ));
-        }
-        let script = self.script(rev, Direction::Up, dialect)?;
-        Ok((self.checksum(rev, &script), script.origin))
+        self.fallback.current_checksum(rev, dialect)
     }
 }

@@ -12,7 +12,7 @@ pub enum SourceError {
     /// setting.
     #[error(
         "migrations directory {} does not exist: create the first revision with \
-         `cargo xtask migrate generate -m \"…\"` or set `migrations` in the config",
+         `braid generate -m \"…\"` or set `migrations` in the config",
         dir.display()
     )]
     MissingDir { dir: PathBuf },
@@ -20,7 +20,7 @@ pub enum SourceError {
     /// The migrations directory holds no revision directory.
     #[error(
         "migrations directory {} contains no revision: create the first one with \
-         `cargo xtask migrate generate -m \"…\"`",
+         `braid generate -m \"…\"`",
         dir.display()
     )]
     Empty { dir: PathBuf },

@@ -542,7 +542,7 @@ pub fn rust_template(new: &NewRevision) -> String {
 //! (`--sql`) records the statements instead of running them, so a migration that asks the
 //! database cannot be rendered offline.
 
-use braid_seaorm::prelude::*;
+use braid::prelude::*;
 
 pub struct Migration;
 

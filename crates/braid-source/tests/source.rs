@@ -164,7 +164,7 @@ fn missing_directory_says_how_to_start() {
     let tmp = tempfile::tempdir().unwrap();
     let e = err_of(&tmp.path().join("nope"));
     assert!(e.contains("nope") && e.contains("does not exist"), "{e}");
-    assert!(e.contains("cargo xtask migrate generate -m"), "{e}");
+    assert!(e.contains("braid generate -m"), "{e}");
 }
 
 #[test]
@@ -174,7 +174,7 @@ fn empty_directory_says_how_to_start() {
     fs::create_dir(tmp.path().join(".git")).unwrap();
     let e = err_of(tmp.path());
     assert!(e.contains("contains no revision"), "{e}");
-    assert!(e.contains("cargo xtask migrate generate -m"), "{e}");
+    assert!(e.contains("braid generate -m"), "{e}");
 }
 
 #[test]

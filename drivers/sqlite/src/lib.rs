@@ -108,7 +108,7 @@ pub async fn open_existing_boxed(url: &str) -> Result<Box<dyn Driver>, DriverErr
             ErrorKind::NoDatabase,
             format!(
                 "SQLite database file {} does not exist (nothing has been applied to it; \
-                 `cargo xtask migrate upgrade` creates it)",
+                 `braid upgrade` creates it)",
                 path.display()
             ),
         ));

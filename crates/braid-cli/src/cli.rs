@@ -1,31 +1,39 @@
-//! The command line, as clap derive types. Nothing here does work; `main` dispatches.
+//! The command line, as clap derive types. Nothing here does work; [`crate::run`] dispatches.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
+/// The standalone `braid` binary: the same commands as `cargo xtask migrate`.
 #[derive(Debug, Parser)]
 #[command(
-    name = "cargo xtask",
-    bin_name = "cargo xtask",
-    about = "Braid's workspace tasks: database migrations and benchmarks",
+    name = "braid",
+    about = "Database migrations over a version graph (Alembic's model), for every configured database",
     version
 )]
-pub struct Cli {
+pub struct Standalone {
+    #[command(flatten)]
+    pub args: Args,
+}
+
+/// `cargo xtask migrate …` in a workspace whose xtask is only Braid's.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version)]
+pub struct Xtask {
     #[command(subcommand)]
-    pub task: Task,
+    pub task: XtaskTask,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Task {
+pub enum XtaskTask {
     /// Database migrations over a version graph (Alembic's model), for every configured database.
-    Migrate(Migrate),
-    /// Benchmarks of whole commands (hyperfine) against the graph and SQLite floors.
-    Bench(crate::bench::BenchArgs),
+    Migrate(Args),
 }
 
-#[derive(Debug, Args)]
-pub struct Migrate {
+/// The whole command line: global options and one command. Embed it in your own clap parser
+/// (`Migrate(braid_cli::Args)`) and hand it to [`crate::run`].
+#[derive(Debug, clap::Args)]
+pub struct Args {
     #[command(flatten)]
     pub global: Global,
     #[command(subcommand)]
@@ -33,21 +41,26 @@ pub struct Migrate {
 }
 
 /// Options every `migrate` command takes.
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
 pub struct Global {
+    /// The project root [default: $BRAID_ROOT, else the Cargo workspace around the current
+    /// directory, else the current directory]. Relative paths in the config are relative to it.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub root: Option<PathBuf>,
     /// Output format: human-readable text, or one JSON object on stdout for scripts and CI.
     #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
     pub format: Format,
     /// The migrations directory [default: the config's `migrations`, else migrations/].
     #[arg(long, value_name = "DIR", global = true)]
     pub migrations: Option<PathBuf>,
-    /// The config file [default: config/braid.toml at the workspace root].
+    /// The config file [default: config/braid.toml under the project root].
     #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
     /// The config profile [default: $BRAID_PROFILE, else `default`].
     #[arg(long, value_name = "NAME", global = true)]
     pub profile: Option<String>,
-    /// Act on this database only (repeatable) [default: every configured database].
+    /// Act on this database only (repeatable) [default: every configured database]. Graph
+    /// commands use its migration set.
     #[arg(long = "db", value_name = "NAME", global = true)]
     pub databases: Vec<String>,
     /// How many databases to migrate at once [default: the config's `jobs`].
@@ -92,9 +105,44 @@ pub enum Command {
     Check,
     /// List the built-in drivers and the plugin drivers the config names, with their versions.
     Drivers,
+    /// Wire Braid into a Cargo workspace: an xtask with `migrate`, the `cargo xtask` alias, a
+    /// config with an embedded SQLite database, a migrations directory. Never overwrites a file.
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, …) on stdout.
+    Completions(CompletionsArgs),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// A directory in the workspace [default: the current directory].
+    pub dir: Option<PathBuf>,
+    /// The built-in drivers to compile in (sqlite is the default database's).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "sqlite",
+        value_name = "BACKEND,…"
+    )]
+    pub backends: Vec<String>,
+    /// Rust revisions (sea-orm-migration's `SchemaManager`): the `rust` feature and a build
+    /// script that compiles them in.
+    #[arg(long)]
+    pub rust: bool,
+    /// Depend on the Braid checkout at PATH [default: the one this braid was built from, if
+    /// it still exists].
+    #[arg(long, value_name = "PATH", conflicts_with = "braid_version")]
+    pub braid_path: Option<PathBuf>,
+    /// Depend on Braid VERSION from crates.io.
+    #[arg(long, value_name = "VERSION")]
+    pub braid_version: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct GenerateArgs {
     /// What the revision does; also names its directory.
     #[arg(short, long)]
@@ -121,12 +169,13 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub no_transaction: bool,
     /// Write a Rust migration (sea-orm-migration's `SchemaManager`, one body for every backend)
-    /// instead of SQL files; it is compiled into the next `cargo xtask` run.
+    /// instead of SQL files; it is compiled into the next `cargo xtask` run (the standalone
+    /// binary writes it but cannot run it).
     #[arg(long)]
     pub rust: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
 pub struct MergeArgs {
     /// The revisions to join, or `heads` for every head.
     #[arg(required = true, value_name = "REV")]
@@ -145,7 +194,7 @@ pub struct MergeArgs {
     pub rust: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
 pub struct HeadsArgs {
     /// Show each head's message, labels and file.
     #[arg(short, long)]
@@ -155,13 +204,13 @@ pub struct HeadsArgs {
     pub resolve_dependencies: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
 pub struct ShowArgs {
     /// A revision: id, unique prefix, label or any target naming one revision.
     pub revision: String,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
     /// A range `[start]:[end]` (empty start = base, empty end = heads).
     #[arg(
@@ -189,7 +238,7 @@ pub enum TransactionMode {
     All,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
 pub struct RunOptions {
     /// Transactions: one per migration, or the whole plan in one.
     #[arg(long, value_enum, default_value_t = TransactionMode::PerMigration)]
@@ -202,7 +251,7 @@ pub struct RunOptions {
     pub dialect: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
 pub struct UpgradeArgs {
     /// Where to go: head, heads, a revision, label@head, +N, …
     #[arg(default_value = "head", allow_hyphen_values = true)]
@@ -211,7 +260,7 @@ pub struct UpgradeArgs {
     pub run: RunOptions,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
 pub struct DowngradeArgs {
     /// Where to go: base, a revision, label@base, label@-1, -N, …
     #[arg(allow_hyphen_values = true)]
@@ -220,14 +269,14 @@ pub struct DowngradeArgs {
     pub run: RunOptions,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
 pub struct CurrentArgs {
     /// Also show when and by whom each applied revision ran.
     #[arg(short, long)]
     pub verbose: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
 pub struct StampArgs {
     /// The revisions to record (several allowed, e.g. one per branch), or `base`.
     // Negative numbers (`-1`) are targets; anything else with a dash is an option, also after
@@ -245,7 +294,7 @@ pub struct StampArgs {
     pub dialect: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
 pub struct AcceptArgs {
     /// The applied revision whose file was edited on purpose.
     pub revision: String,

@@ -1,12 +1,16 @@
 //! The commands that need no database: they read (and for generate/merge, write) the
 //! migrations directory only.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::process::ExitCode;
 
-use anyhow::{Context, bail};
-use braid_graph::{Graph, Revision};
+use braid::{
+    BodyKind, GenerateRequest, Graph, MergeRequest, ParentChoice, Project, Revision, RunSettings,
+    Written,
+};
 use serde::Serialize;
 
+use super::{Failure, Outcome, Set};
 use crate::cli::{GenerateArgs, HeadsArgs, HistoryArgs, MergeArgs, ShowArgs};
 use crate::draw;
 use crate::output::Output;
@@ -121,7 +125,8 @@ pub fn verbose_block(graph: &Graph, rev: &Revision, applied: Option<&str>) -> St
     out
 }
 
-pub fn heads(graph: &Graph, args: &HeadsArgs, out: Output) -> anyhow::Result<()> {
+pub fn heads(set: &Set, args: &HeadsArgs, out: Output<'_>) -> Outcome {
+    let graph = &set.graph;
     #[derive(Serialize)]
     struct HeadJson<'a> {
         revision: &'a str,
@@ -170,10 +175,12 @@ pub fn heads(graph: &Graph, args: &HeadsArgs, out: Output) -> anyhow::Result<()>
             }
         }
         text
-    })
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
-pub fn branches(graph: &Graph, out: Output) -> anyhow::Result<()> {
+pub fn branches(set: &Set, out: Output<'_>) -> Outcome {
+    let graph = &set.graph;
     #[derive(Serialize)]
     struct Point<'a> {
         revision: &'a str,
@@ -212,34 +219,73 @@ pub fn branches(graph: &Graph, out: Output) -> anyhow::Result<()> {
             }
         }
         text
-    })
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
-pub fn show(graph: &Graph, args: &ShowArgs, out: Output) -> anyhow::Result<()> {
-    let rev = graph.lookup(&args.revision)?;
+pub fn show(set: &Set, args: &ShowArgs, out: Output<'_>) -> Outcome {
+    let graph = &set.graph;
+    let rev = graph.lookup(&args.revision).map_err(braid::Error::from)?;
     out.emit(&revision_json(graph, rev), || {
         verbose_block(graph, rev, None)
-    })
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
-/// `history`; with `-i`, `applied` holds each selected database's applied set (`current` in a
-/// range means their union).
+/// `history`; with `-i`, each database of the set is read and what it applied is marked
+/// (`current` in a range means their union). A database that cannot be read is reported and
+/// left out; the history is still printed, and the exit code says so.
 pub fn history(
+    project: &Project,
+    settings: &RunSettings,
+    args: &HistoryArgs,
+    out: Output<'_>,
+) -> Outcome {
+    let set = super::set(project, &settings.databases)?;
+    let sets = match args.indicate_current {
+        true => Some(project.applied_sets(settings, &set.dir, &braid_runner_no_events)?),
+        false => None,
+    };
+    if let Some(sets) = &sets {
+        for (name, error) in &sets.unreadable {
+            eprintln!("warning: {name}: not marked: {}", out.say(error));
+        }
+    }
+    print_history(
+        &set.graph,
+        args,
+        sets.as_ref().map(|s| s.read.as_slice()),
+        out,
+    )?;
+    match sets {
+        Some(sets) if !sets.unreadable.is_empty() => Err(Failure::Exit {
+            code: 1,
+            message: "some databases could not be read (see the warnings above)".into(),
+        }),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn braid_runner_no_events(_: &braid::Event) {}
+
+fn print_history(
     graph: &Graph,
     args: &HistoryArgs,
-    applied: Option<&[(String, braid_graph::Applied)]>,
-    out: Output,
-) -> anyhow::Result<()> {
+    applied: Option<&[(String, braid::Applied)]>,
+    out: Output<'_>,
+) -> Result<(), Failure> {
     #[derive(Serialize)]
     struct History<'a> {
         revisions: Vec<RevisionJson<'a>>,
     }
-    let union: braid_graph::Applied = applied
+    let union: braid::Applied = applied
         .into_iter()
         .flatten()
         .flat_map(|(_, set)| set.iter().cloned())
         .collect();
-    let revs = graph.history(args.range.as_deref(), &union)?;
+    let revs = graph
+        .history(args.range.as_deref(), &union)
+        .map_err(braid::Error::from)?;
     let applied_in = |rev: &Revision| -> Option<Vec<String>> {
         applied.map(|dbs| {
             dbs.iter()
@@ -312,18 +358,28 @@ pub fn history(
             }
             text
         }
-    })
+    })?;
+    Ok(())
 }
 
-#[derive(Debug, Serialize)]
-struct Written {
-    revision: String,
-    parents: Vec<String>,
-    files: Vec<String>,
-}
-
-fn print_written(written: &Written, out: Output) -> anyhow::Result<()> {
-    out.emit(written, || {
+/// Prints what `generate` or `merge` wrote: `{"revision", "parents", "files"}` in JSON.
+fn print_written(project: &Project, written: &Written, out: Output<'_>) -> Outcome {
+    #[derive(Serialize)]
+    struct Json<'a> {
+        revision: &'a str,
+        parents: &'a [String],
+        files: Vec<String>,
+    }
+    let json = Json {
+        revision: &written.revision,
+        parents: &written.parents,
+        files: written
+            .files
+            .iter()
+            .map(|f| display_path(project.root(), f))
+            .collect(),
+    };
+    out.emit(&json, || {
         let mut text = format!(
             "Generated revision {} (parents: {})\n",
             written.revision,
@@ -333,204 +389,71 @@ fn print_written(written: &Written, out: Output) -> anyhow::Result<()> {
                 written.parents.join(", ")
             }
         );
-        for file in &written.files {
+        for file in &json.files {
             text.push_str(&format!("  {file}\n"));
         }
-        text
-    })
-}
-
-/// Resolves a parent reference: any target naming exactly one revision.
-fn resolve_parent<'g>(graph: &'g Graph, reference: &str) -> anyhow::Result<&'g Revision> {
-    let resolved = graph.resolve(&braid_graph::Applied::new(), reference)?;
-    match resolved.as_slice() {
-        [one] => Ok(one),
-        [] => bail!("'{reference}' names no revision; name the parent revision explicitly"),
-        many => bail!(
-            "'{reference}' names several revisions ({}); name one parent, or use --parent once per parent",
-            many.iter()
-                .map(|r| r.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-fn require_head(graph: &Graph, rev: &Revision, splice: bool) -> anyhow::Result<()> {
-    if !splice && !graph.is_head(&rev.id) {
-        bail!(
-            "revision {} is not a head; pass --splice to start a new branch from it",
-            rev.id
-        );
-    }
-    Ok(())
-}
-
-/// Checks a new revision id (or makes one) against the graph.
-fn new_id(graph: &Graph, requested: Option<&str>) -> anyhow::Result<String> {
-    let id = match requested {
-        Some(id) => id.to_string(),
-        None => braid_source::new_revision_id(),
-    };
-    braid_graph::validate_id(&id)
-        .map_err(|reason| anyhow::anyhow!("invalid --rev-id '{id}': {reason}"))?;
-    if graph.get(&id).is_some() {
-        bail!("revision id '{id}' is already used; choose another --rev-id");
-    }
-    Ok(id)
-}
-
-fn check_labels(graph: &Graph, labels: &[String]) -> anyhow::Result<()> {
-    for label in labels {
-        braid_graph::validate_id(label)
-            .map_err(|reason| anyhow::anyhow!("invalid --branch-label '{label}': {reason}"))?;
-        if let Some(owner) = graph.label_owner(label) {
-            bail!(
-                "branch label '{label}' is already used by revision {}",
-                owner.id
+        if written.body == BodyKind::Rust && project.rust().is_empty() {
+            text.push_str(
+                "note: this binary runs no Rust revisions; a workspace's `cargo xtask migrate` \
+                 compiles them in (see braid-build)\n",
             );
         }
-        if graph.get(label).is_some() {
-            bail!("branch label '{label}' is the id of a revision; choose another label");
-        }
-    }
-    Ok(())
+        text
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
-/// Writes a new revision (created now, whole seconds so the file reads well).
-fn write(dir: &Path, new: braid_source::NewRevision, rust: bool) -> anyhow::Result<Written> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the migrations directory {}", dir.display()))?;
-    let written = if rust {
-        braid_source::write_rust_revision(dir, &new)?
-    } else {
-        braid_source::write_revision(dir, &new)?
-    };
-    Ok(Written {
-        revision: new.id,
-        parents: new.parents,
-        files: written.files.iter().map(|p| display_path(p)).collect(),
-    })
-}
-
-fn now_seconds() -> jiff::Timestamp {
-    let now = jiff::Timestamp::now();
-    jiff::Timestamp::from_second(now.as_second()).unwrap_or(now)
-}
-
-/// Paths relative to the workspace root read better in messages.
-fn display_path(path: &Path) -> String {
-    let root = crate::project::workspace_root();
-    path.strip_prefix(&root)
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| path.to_path_buf())
+/// Paths under the project root read better relative to it.
+fn display_path(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
         .display()
         .to_string()
 }
 
-pub fn generate(graph: &Graph, dir: &Path, args: &GenerateArgs, out: Output) -> anyhow::Result<()> {
-    if args.message.trim().is_empty() {
-        bail!("the message (-m) is empty: say what the revision does; it also names its directory");
-    }
-    let parents: Vec<String> = if let Some(head) = &args.head {
-        if head == "base" {
-            Vec::new()
-        } else {
-            let rev = resolve_parent(graph, head)?;
-            require_head(graph, rev, args.splice)?;
-            vec![rev.id.clone()]
-        }
-    } else if !args.parents.is_empty() {
-        let mut parents = Vec::new();
-        for reference in &args.parents {
-            let rev = resolve_parent(graph, reference)?;
-            require_head(graph, rev, args.splice)?;
-            if !parents.contains(&rev.id) {
-                parents.push(rev.id.clone());
-            }
-        }
-        parents
-    } else {
-        let heads = graph.heads();
-        match heads.as_slice() {
-            [] => Vec::new(),
-            [one] => vec![one.revision.id.clone()],
-            many => bail!(
-                "several heads are present ({}); pass --head REV to choose the parent (e.g. --head {}@head), \
-                 or join them first with `cargo xtask migrate merge heads`",
-                many.iter()
-                    .map(|h| h.revision.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                graph
-                    .labels_of(&many[0].revision.id)
-                    .first()
-                    .copied()
-                    .unwrap_or(many[0].revision.id.as_str())
-            ),
-        }
-    };
-    let mut depends_on = Vec::new();
-    for reference in &args.depends_on {
-        // A label stays a label (it follows the branch); anything else becomes the exact id.
-        if graph.label_owner(reference).is_some() {
-            depends_on.push(reference.clone());
-        } else {
-            depends_on.push(graph.lookup(reference)?.id.clone());
-        }
-    }
-    check_labels(graph, &args.branch_labels)?;
-    let id = new_id(graph, args.rev_id.as_deref())?;
-    let new = braid_source::NewRevision {
-        id,
-        parents,
-        depends_on,
-        branch_labels: args.branch_labels.clone(),
-        message: args.message.clone(),
-        created: now_seconds(),
-        transactional: !args.no_transaction,
-    };
-    let written = write(dir, new, args.rust)?;
-    print_written(&written, out)
+fn body(rust: bool) -> BodyKind {
+    if rust { BodyKind::Rust } else { BodyKind::Sql }
 }
 
-pub fn merge(graph: &Graph, dir: &Path, args: &MergeArgs, out: Output) -> anyhow::Result<()> {
-    let mut parents: Vec<String> = Vec::new();
-    for reference in &args.revisions {
-        let revs: Vec<&Revision> = if reference == "heads" {
-            graph.real_heads()
-        } else {
-            vec![resolve_parent(graph, reference)?]
-        };
-        for rev in revs {
-            require_head(graph, rev, args.splice)?;
-            if !parents.contains(&rev.id) {
-                parents.push(rev.id.clone());
-            }
-        }
-    }
-    if parents.len() < 2 {
-        bail!(
-            "a merge needs at least two different revisions; got {} ({})",
-            parents.len(),
-            parents.join(", ")
-        );
-    }
-    check_labels(graph, &args.branch_labels)?;
-    let id = new_id(graph, args.rev_id.as_deref())?;
-    let message = args
-        .message
-        .clone()
-        .unwrap_or_else(|| format!("merge {}", parents.join(" and ")));
-    let new = braid_source::NewRevision {
-        id,
-        parents,
-        depends_on: Vec::new(),
-        branch_labels: args.branch_labels.clone(),
-        message,
-        created: now_seconds(),
-        transactional: true,
+pub fn generate(
+    project: &Project,
+    databases: &[String],
+    args: &GenerateArgs,
+    out: Output<'_>,
+) -> Outcome {
+    let parents = match (&args.head, args.parents.as_slice()) {
+        (Some(head), _) => ParentChoice::Head(head.clone()),
+        (None, []) => ParentChoice::SingleHead,
+        (None, parents) => ParentChoice::Parents(parents.to_vec()),
     };
-    let written = write(dir, new, args.rust)?;
-    print_written(&written, out)
+    let request = GenerateRequest {
+        message: args.message.clone(),
+        rev_id: args.rev_id.clone(),
+        parents,
+        splice: args.splice,
+        branch_labels: args.branch_labels.clone(),
+        depends_on: args.depends_on.clone(),
+        transactional: !args.no_transaction,
+        body: body(args.rust),
+    };
+    let written = project.generate(databases, &request)?;
+    print_written(project, &written, out)
+}
+
+pub fn merge(
+    project: &Project,
+    databases: &[String],
+    args: &MergeArgs,
+    out: Output<'_>,
+) -> Outcome {
+    let request = MergeRequest {
+        revisions: args.revisions.clone(),
+        message: args.message.clone(),
+        rev_id: args.rev_id.clone(),
+        branch_labels: args.branch_labels.clone(),
+        splice: args.splice,
+        body: body(args.rust),
+    };
+    let written = project.merge(databases, &request)?;
+    print_written(project, &written, out)
 }

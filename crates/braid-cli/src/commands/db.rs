@@ -1,0 +1,566 @@
+//! The commands that act on databases: upgrade, downgrade, stamp, current, accept, check,
+//! drivers, and offline SQL. The project runs them on every selected database; this module
+//! draws progress and prints one summary.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use braid::{
+    DbResult, DbStatus, Dialect, Event, FindingKind, OfflineCommand, Operation, Project,
+    RunSettings,
+};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use super::{Failure, Outcome};
+use crate::output::Output;
+
+/// Exit codes of `check`, one per problem, so CI can tell them apart.
+pub mod check_codes {
+    /// The graph has more than one head: merge them (`merge heads`).
+    pub const MULTIPLE_HEADS: u8 = 3;
+    /// A database has migrations to apply.
+    pub const PENDING: u8 = 4;
+    /// An applied migration's file changed since it ran.
+    pub const EDITED: u8 = 5;
+    /// A database has a revision applied that the migrations directory does not know.
+    pub const UNKNOWN: u8 = 6;
+    /// A migration stopped part-way outside a transaction (MySQL): resume it or settle it.
+    pub const PARTIAL: u8 = 7;
+}
+
+fn check_code(kind: FindingKind) -> u8 {
+    match kind {
+        FindingKind::Failed => 1,
+        FindingKind::Unknown => check_codes::UNKNOWN,
+        FindingKind::Partial => check_codes::PARTIAL,
+        FindingKind::Edited => check_codes::EDITED,
+        FindingKind::MultipleHeads => check_codes::MULTIPLE_HEADS,
+        FindingKind::Pending => check_codes::PENDING,
+    }
+}
+
+/// `drivers`: the built-in drivers of this binary and every plugin the config names.
+pub fn drivers(project: &Project, out: Output<'_>) -> Outcome {
+    let rows = project.drivers();
+    #[derive(Serialize)]
+    struct Drivers<'a> {
+        abi_version: Option<u32>,
+        drivers: &'a [braid::DriverInfo],
+    }
+    let abi = braid::drivers::plugin_abi_version();
+    out.emit(
+        &Drivers {
+            abi_version: abi,
+            drivers: &rows,
+        },
+        || {
+            let mut table = Table::new();
+            table.load_preset(UTF8_FULL_CONDENSED);
+            table.set_header(["driver", "kind", "version", "ABI", "dialect", "library"]);
+            for r in &rows {
+                table.add_row([
+                    r.name.clone(),
+                    r.kind.to_string(),
+                    r.error
+                        .clone()
+                        .map(|e| format!("error: {e}"))
+                        .unwrap_or(r.version.clone()),
+                    r.abi_version.map(|v| v.to_string()).unwrap_or_default(),
+                    r.dialect.map(|d| d.to_string()).unwrap_or_default(),
+                    r.path.clone().unwrap_or_default(),
+                ]);
+            }
+            match abi {
+                Some(v) => format!("{table}\nThis braid loads plugins of ABI version {v}.\n"),
+                None => format!("{table}\nThis braid was built without plugin support.\n"),
+            }
+        },
+    )?;
+    if rows.iter().any(|r| r.error.is_some()) {
+        return Err(Failure::Exit {
+            code: 1,
+            message: "a plugin library could not be loaded (see the table)".into(),
+        });
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Draws one progress bar per database on a terminal; nothing otherwise.
+struct Progress {
+    multi: MultiProgress,
+    bars: Mutex<HashMap<String, ProgressBar>>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Progress {
+            multi: MultiProgress::new(),
+            bars: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn on_event(&self, event: &Event) {
+        let Ok(mut bars) = self.bars.lock() else {
+            return;
+        };
+        match event {
+            Event::Started {
+                database,
+                operation,
+                total_steps,
+            } if *total_steps > 0 => {
+                let bar = self.multi.add(ProgressBar::new(*total_steps as u64));
+                bar.set_style(
+                    ProgressStyle::with_template("{prefix:>12} {bar:30} {pos}/{len} {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                bar.set_prefix(database.clone());
+                bar.set_message(operation.clone());
+                bars.insert(database.clone(), bar);
+            }
+            Event::StepStarted {
+                database,
+                revision,
+                direction,
+                ..
+            } => {
+                if let Some(bar) = bars.get(database) {
+                    bar.set_message(format!("{direction} {revision}"));
+                }
+            }
+            Event::StepFinished { database, .. } => {
+                if let Some(bar) = bars.get(database) {
+                    bar.inc(1);
+                }
+            }
+            Event::Finished { database, .. } | Event::StepFailed { database, .. } => {
+                if let Some(bar) = bars.remove(database) {
+                    bar.finish_and_clear();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Runs `op` on the selected databases with progress bars on a terminal and, when human
+/// output is piped, one line per step as it finishes (so a long run shows its progress in a CI
+/// log and an interrupted one shows how far it got).
+fn run_op(
+    project: &Project,
+    settings: &RunSettings,
+    op: &Operation,
+    out: Output<'_>,
+) -> Result<Vec<DbResult>, Failure> {
+    let progress = out.progress_allowed().then(Progress::new);
+    let stream = streams_steps(out, op);
+    let events = |event: &Event| {
+        if let Some(progress) = &progress {
+            progress.on_event(event);
+        }
+        if let (
+            true,
+            Event::StepFinished {
+                database,
+                revision,
+                direction,
+                duration,
+                ..
+            },
+        ) = (stream, event)
+        {
+            let step = braid::AppliedStep {
+                revision: revision.clone(),
+                direction: *direction,
+                ms: duration.as_millis() as u64,
+            };
+            let mut stdout = std::io::stdout().lock();
+            let _ =
+                std::io::Write::write_all(&mut stdout, step_line(database, "", &step).as_bytes());
+            let _ = std::io::Write::flush(&mut stdout);
+        }
+    };
+    Ok(project.run(settings, op, &events)?)
+}
+
+/// Whether `run_op` prints step lines as they happen: human output, not on a terminal, for the
+/// operations that run migrations.
+fn streams_steps(out: Output<'_>, op: &Operation) -> bool {
+    !out.is_json()
+        && !out.progress_allowed()
+        && matches!(op, Operation::Upgrade { .. } | Operation::Downgrade { .. })
+}
+
+/// The JSON of every database command: `{"databases": [...]}`, errors in this front end's
+/// words.
+#[derive(Serialize)]
+struct Databases {
+    databases: Vec<DbResult>,
+}
+
+fn databases_json(results: &[DbResult], out: Output<'_>) -> Databases {
+    Databases {
+        databases: results
+            .iter()
+            .map(|r| DbResult {
+                error: r.error.as_deref().map(|e| out.say(e)),
+                ..r.clone()
+            })
+            .collect(),
+    }
+}
+
+fn heads_text(heads: &[String]) -> String {
+    if heads.is_empty() {
+        "<base>".to_string()
+    } else {
+        heads.join(", ")
+    }
+}
+
+/// The end of every database command: one row per database (human) or the JSON contract, and a
+/// non-zero exit if any database failed. Step lines were already printed as they happened when
+/// output is not a terminal (see [`StepLines`]); on a terminal the progress bars stood in for
+/// them and they are printed here.
+fn summarise(results: &[DbResult], out: Output<'_>, verb: &str, streamed: bool) -> Outcome {
+    out.emit(&databases_json(results, out), || {
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED);
+        table.set_header(["database", "status", "from", "to", "steps", "time"]);
+        for r in results {
+            table.add_row([
+                r.name.clone(),
+                match r.status {
+                    DbStatus::Ok => "ok".to_string(),
+                    DbStatus::Error => "error".to_string(),
+                    DbStatus::Skipped => "skipped".to_string(),
+                },
+                heads_text(&r.from),
+                heads_text(&r.current),
+                r.applied.len().to_string(),
+                format!("{:.2} s", r.ms as f64 / 1000.0),
+            ]);
+        }
+        let mut text = String::new();
+        for r in results {
+            if !streamed {
+                for step in &r.applied {
+                    text.push_str(&step_line(&r.name, verb, step));
+                }
+            }
+            for note in &r.notes {
+                text.push_str(&format!("{}: note: {note}\n", r.name));
+            }
+        }
+        text.push_str(&format!("{table}\n"));
+        text
+    })?;
+    let failed: Vec<&DbResult> = results
+        .iter()
+        .filter(|r| r.status == DbStatus::Error)
+        .collect();
+    let skipped = results
+        .iter()
+        .filter(|r| r.status == DbStatus::Skipped)
+        .count();
+    if failed.is_empty() && skipped == 0 {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !out.is_json() {
+        for r in &failed {
+            if let Some(error) = &r.error {
+                eprintln!("error: {}: {verb} failed: {}", r.name, out.say(error));
+            }
+        }
+    }
+    let mut message = format!(
+        "{} of {} database(s) failed: {}",
+        failed.len(),
+        results.len(),
+        failed
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if skipped > 0 {
+        message.push_str(&format!("; {skipped} not started (--fail-fast)"));
+    }
+    Err(Failure::Exit { code: 1, message })
+}
+
+/// One line per step: `app: upgrade abc123 (12 ms)`; a stamp runs nothing, so it says what it
+/// recorded or removed.
+fn step_line(database: &str, verb: &str, step: &braid::AppliedStep) -> String {
+    if verb == "stamp" {
+        let what = match step.direction {
+            braid::StepDirection::Up => "recorded",
+            braid::StepDirection::Down => "removed",
+        };
+        format!("{database}: stamp {what} {}\n", step.revision)
+    } else {
+        format!(
+            "{database}: {} {} ({} ms)\n",
+            step.direction, step.revision, step.ms
+        )
+    }
+}
+
+pub fn move_to(
+    project: &Project,
+    settings: &RunSettings,
+    target: &str,
+    up: bool,
+    out: Output<'_>,
+) -> Outcome {
+    let target = target.to_string();
+    let op = if up {
+        Operation::Upgrade { target }
+    } else {
+        Operation::Downgrade { target }
+    };
+    let results = run_op(project, settings, &op, out)?;
+    summarise(
+        &results,
+        out,
+        if up { "upgrade" } else { "downgrade" },
+        streams_steps(out, &op),
+    )
+}
+
+pub fn stamp(
+    project: &Project,
+    settings: &RunSettings,
+    targets: &[String],
+    purge: bool,
+    out: Output<'_>,
+) -> Outcome {
+    let op = Operation::Stamp {
+        targets: targets.to_vec(),
+        purge,
+    };
+    let results = run_op(project, settings, &op, out)?;
+    summarise(&results, out, "stamp", false)
+}
+
+pub fn current(
+    project: &Project,
+    settings: &RunSettings,
+    verbose: bool,
+    out: Output<'_>,
+) -> Outcome {
+    let results = run_op(project, settings, &Operation::Current, out)?;
+    // Each database's set, to mark the applied heads that are heads of the graph.
+    let mut graphs: HashMap<std::path::PathBuf, braid::Graph> = HashMap::new();
+    for r in &results {
+        let dir = project.set_dir(std::slice::from_ref(&r.name))?;
+        if !graphs.contains_key(&dir) {
+            let graph = project.graph(&dir)?;
+            graphs.insert(dir.clone(), graph);
+        }
+    }
+    out.emit(&databases_json(&results, out), || {
+        let mut text = String::new();
+        for r in &results {
+            match r.status {
+                DbStatus::Ok => {
+                    let dir = project.set_dir(std::slice::from_ref(&r.name)).ok();
+                    let graph = dir.and_then(|d| graphs.get(&d));
+                    let heads: Vec<String> = r
+                        .current
+                        .iter()
+                        .map(|h| match graph.is_some_and(|g| g.is_head(h)) {
+                            true => format!("{h} (head)"),
+                            false => h.clone(),
+                        })
+                        .collect();
+                    text.push_str(&format!("{}: {}\n", r.name, heads_text(&heads)));
+                    if verbose {
+                        for row in r.rows.iter().flatten() {
+                            text.push_str(&row_line(row));
+                        }
+                    }
+                }
+                _ => text.push_str(&format!(
+                    "{}: error: {}\n",
+                    r.name,
+                    r.error.as_deref().unwrap_or("?")
+                )),
+            }
+        }
+        text
+    })?;
+    exit_for_failures(&results)
+}
+
+fn exit_for_failures(results: &[DbResult]) -> Outcome {
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|r| r.status != DbStatus::Ok)
+        .map(|r| r.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(Failure::Exit {
+            code: 1,
+            message: format!("failed on: {}", failed.join(", ")),
+        })
+    }
+}
+
+pub fn accept(
+    project: &Project,
+    settings: &RunSettings,
+    revision: &str,
+    out: Output<'_>,
+) -> Outcome {
+    let op = Operation::Accept {
+        revision: revision.to_string(),
+    };
+    let results = run_op(project, settings, &op, out)?;
+    out.emit(&databases_json(&results, out), || {
+        let mut text = String::new();
+        for r in &results {
+            match (&r.accepted, &r.error) {
+                (Some(a), _) if a.old == a.new => text.push_str(&format!(
+                    "{}: {} is unchanged since it ran ({}); nothing to accept\n",
+                    r.name, a.revision, a.file
+                )),
+                (Some(a), _) => text.push_str(&format!(
+                    "{}: accepted the edit of {} ({}): {} -> {}\n",
+                    r.name, a.revision, a.file, a.old, a.new
+                )),
+                (None, Some(e)) => text.push_str(&format!("{}: error: {e}\n", r.name)),
+                (None, None) => {}
+            }
+        }
+        text
+    })?;
+    exit_for_failures(&results)
+}
+
+/// `check`: distinct exit codes for several heads, pending, edited, unknown and partial
+/// revisions (see [`check_codes`]); when several apply, the most severe (the library's order).
+pub fn check(project: &Project, settings: &RunSettings, out: Output<'_>) -> Outcome {
+    #[derive(Serialize)]
+    struct Check<'a> {
+        heads: &'a [String],
+        problems: Vec<String>,
+        databases: Vec<DbResult>,
+    }
+    let report = project.check(settings, &|_: &Event| {})?;
+    let problems: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| out.say(&f.to_string()))
+        .collect();
+    let databases = databases_json(&report.databases, out).databases;
+    out.emit(
+        &Check {
+            heads: &report.heads,
+            problems: problems.clone(),
+            databases,
+        },
+        || {
+            if problems.is_empty() {
+                format!(
+                    "ok: {} ({}), {} database(s) up to date, no edited migrations\n",
+                    if report.heads.len() == 1 {
+                        "one head"
+                    } else {
+                        "heads"
+                    },
+                    if report.heads.is_empty() {
+                        "<empty>".to_string()
+                    } else {
+                        report.heads.join(", ")
+                    },
+                    report.databases.len()
+                )
+            } else {
+                problems.iter().map(|p| format!("{p}\n")).collect()
+            }
+        },
+    )?;
+    match report.worst() {
+        None => Ok(ExitCode::SUCCESS),
+        Some(kind) => Err(Failure::Exit {
+            code: check_code(kind),
+            message: String::new(),
+        }),
+    }
+}
+
+/// `--sql`: the script for each selected database's dialect (or `--dialect`), no connection.
+pub fn offline(
+    project: &Project,
+    command: &OfflineCommand,
+    dialect: Option<&str>,
+    databases: &[String],
+    out: Output<'_>,
+) -> Outcome {
+    let dialect: Option<Dialect> = match dialect {
+        Some(d) => Some(
+            d.parse()
+                .map_err(|e: String| braid::Error::from(braid::OfflineError::Dialect(e)))?,
+        ),
+        None => None,
+    };
+    let scripts = project.offline(command, dialect, databases)?;
+    #[derive(Serialize)]
+    struct Scripts<'a> {
+        scripts: &'a [braid::OfflineScript],
+    }
+    let several = scripts.len() > 1;
+    out.emit(&Scripts { scripts: &scripts }, || {
+        let mut text = String::new();
+        for s in &scripts {
+            if several {
+                text.push_str(&format!(
+                    "-- database: {} ({})\n",
+                    s.database.as_deref().unwrap_or("-"),
+                    s.dialect
+                ));
+            }
+            text.push_str(&s.sql);
+            if !s.sql.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+        text
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One version-store row for `current -v`; a migration stopped part-way shows its progress.
+fn row_line(row: &braid::AppliedRow) -> String {
+    match &row.partial {
+        None => format!(
+            "  {} applied {} by {} in {} ms ({})\n",
+            row.revision, row.applied_at, row.applied_by, row.duration_ms, row.checksum
+        ),
+        Some(p) => format!(
+            "  {} PARTIAL: {} of {} statements ran while {}, since {} by {}\n",
+            row.revision,
+            p.statements_done,
+            p.statements_total
+                .map(|t| t.to_string())
+                .unwrap_or("?".into()),
+            if p.statement_hashes
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("down:")
+            {
+                "downgrading"
+            } else {
+                "upgrading"
+            },
+            row.applied_at,
+            row.applied_by
+        ),
+    }
+}

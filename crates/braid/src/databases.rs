@@ -1,0 +1,444 @@
+//! The commands that act on databases — upgrade, downgrade, stamp, current, accept, check,
+//! `history -i` — and offline SQL. Each selected database runs along its own migration set,
+//! concurrently, through [`braid_runner::run_all`]; what `check` reports and in which order of
+//! severity is decided here.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use braid_config::DriverSource;
+use braid_driver::{Dialect, DriverError, ErrorKind};
+use braid_graph::Applied;
+use braid_runner::{
+    DbResult, DbStatus, DbTarget, EventSink, OfflineOp, OpenFuture, Opener, Operation, StoreNames,
+    TransactionMode,
+};
+use serde::Serialize;
+
+use crate::drivers::Access;
+use crate::{Error, OfflineError, Project};
+
+/// Which databases a command drives, and how.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunSettings {
+    /// Database names; empty for every configured database.
+    pub databases: Vec<String>,
+    /// How many at once; the config's `jobs` when `None`.
+    pub jobs: Option<usize>,
+    /// Stop starting databases after the first failure.
+    pub fail_fast: bool,
+    /// Transactions of upgrade and downgrade.
+    pub transaction: TransactionMode,
+}
+
+/// What `check` found, one problem each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Finding {
+    /// The database could not be checked.
+    Failed { database: String, error: String },
+    /// Applied revisions the migrations directory does not know.
+    Unknown {
+        database: String,
+        revisions: Vec<String>,
+    },
+    /// Migrations stopped part-way outside a transaction.
+    Partial {
+        database: String,
+        revisions: Vec<String>,
+    },
+    /// Applied migrations edited since they ran.
+    Edited {
+        database: String,
+        revisions: Vec<String>,
+    },
+    /// A migration set with more than one head.
+    MultipleHeads { set: PathBuf, heads: Vec<String> },
+    /// Migrations to apply.
+    Pending {
+        database: String,
+        revisions: Vec<String>,
+    },
+}
+
+/// The kinds of [`Finding`], most severe first: when several are found, a front end reports
+/// the first (its exit code) and prints them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    Failed,
+    Unknown,
+    Partial,
+    Edited,
+    MultipleHeads,
+    Pending,
+}
+
+impl Finding {
+    pub fn kind(&self) -> FindingKind {
+        match self {
+            Finding::Failed { .. } => FindingKind::Failed,
+            Finding::Unknown { .. } => FindingKind::Unknown,
+            Finding::Partial { .. } => FindingKind::Partial,
+            Finding::Edited { .. } => FindingKind::Edited,
+            Finding::MultipleHeads { .. } => FindingKind::MultipleHeads,
+            Finding::Pending { .. } => FindingKind::Pending,
+        }
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::Failed { database, error } => write!(f, "{database}: {error}"),
+            Finding::Unknown {
+                database,
+                revisions,
+            } => write!(
+                f,
+                "{database}: applied revisions not in the migrations directory: {} (was a \
+                 different branch checked out?)",
+                revisions.join(", ")
+            ),
+            Finding::Partial {
+                database,
+                revisions,
+            } => write!(
+                f,
+                "{database}: partially applied migration(s): {} (fix and rerun `braid upgrade` \
+                 to resume, or settle with `braid stamp`; `braid current -v` shows the progress)",
+                revisions.join(", ")
+            ),
+            Finding::Edited {
+                database,
+                revisions,
+            } => write!(
+                f,
+                "{database}: applied migrations edited since they ran: {} (restore them, or \
+                 `braid accept REV`)",
+                revisions.join(", ")
+            ),
+            Finding::MultipleHeads { set, heads } => write!(
+                f,
+                "the graph of {} has {} heads ({}); join them with `braid merge heads`",
+                set.display(),
+                heads.len(),
+                heads.join(", ")
+            ),
+            Finding::Pending {
+                database,
+                revisions,
+            } => write!(
+                f,
+                "{database}: {} pending migration(s): {} (run `braid upgrade heads`)",
+                revisions.len(),
+                revisions.join(", ")
+            ),
+        }
+    }
+}
+
+/// What `check` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    /// The real heads of every set checked.
+    pub heads: Vec<String>,
+    pub findings: Vec<Finding>,
+    pub databases: Vec<DbResult>,
+}
+
+impl CheckReport {
+    /// The most severe kind found; `None` when everything is in order.
+    pub fn worst(&self) -> Option<FindingKind> {
+        self.findings.iter().map(Finding::kind).min()
+    }
+}
+
+/// Each database's applied set, for `history -i`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppliedSets {
+    /// `(database, applied revisions)`, in config order.
+    pub read: Vec<(String, Applied)>,
+    /// `(database, error)` for those that could not be read.
+    pub unreadable: Vec<(String, String)>,
+}
+
+/// An offline command: what `upgrade`/`downgrade`/`stamp` would run, rendered as SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfflineCommand {
+    /// `[FROM:]TO`; FROM defaults to base.
+    Upgrade { target: String },
+    /// `FROM:TO` (a range is required: nothing is read from a database).
+    Downgrade { target: String },
+    /// `[FROM:]TO…`, every FROM the same.
+    Stamp { targets: Vec<String>, purge: bool },
+}
+
+/// One offline script.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OfflineScript {
+    /// The database it is for; `None` when rendered for a dialect alone.
+    pub database: Option<String>,
+    pub dialect: Dialect,
+    pub sql: String,
+}
+
+impl Project {
+    /// Runs `op` on the selected databases, each along its own set, and returns their results
+    /// in config order. A database that fails does not stop the others (unless `fail_fast`).
+    pub fn run(
+        &self,
+        settings: &RunSettings,
+        op: &Operation,
+        events: EventSink<'_>,
+    ) -> Result<Vec<DbResult>, Error> {
+        let config = self.config()?;
+        let selected = self.selected(&settings.databases)?;
+        let graphs = self.graphs_for(&selected)?;
+        let bodies = self.rust().bodies();
+        let access = match op {
+            Operation::Current | Operation::Status => Access::ReadOnly,
+            _ => Access::ReadWrite,
+        };
+        let targets = selected
+            .iter()
+            .map(|db| {
+                let graph = &graphs[&self.dir_of(db)];
+                let url = db.config.url.clone();
+                let source = config
+                    .driver_source(db.config)
+                    .map_err(|e| DriverError::new(ErrorKind::Url, e.to_string()));
+                let mut target = DbTarget::new(
+                    db.name,
+                    graph,
+                    &bodies,
+                    url.clone(),
+                    opener(url, source, access),
+                );
+                target.version_table = db.config.version_table.clone();
+                target.schema = db.config.schema.clone();
+                target.branches = db.config.branches.clone().unwrap_or_default();
+                target.lock_timeout = config.lock_timeout();
+                target.transaction = settings.transaction;
+                target
+            })
+            .collect();
+        let jobs = settings.jobs.unwrap_or(config.jobs);
+        Ok(braid_runner::run_all(
+            targets,
+            jobs,
+            settings.fail_fast,
+            op,
+            events,
+        ))
+    }
+
+    /// `check`: every selected database's status and the heads of their sets, as findings.
+    pub fn check(
+        &self,
+        settings: &RunSettings,
+        events: EventSink<'_>,
+    ) -> Result<CheckReport, Error> {
+        let selected = self.selected(&settings.databases)?;
+        let graphs = self.graphs_for(&selected)?;
+        let mut heads = Vec::new();
+        let mut findings = Vec::new();
+        for (dir, graph) in &graphs {
+            let set_heads: Vec<String> = graph.real_heads().iter().map(|r| r.id.clone()).collect();
+            if set_heads.len() > 1 {
+                findings.push(Finding::MultipleHeads {
+                    set: dir.clone(),
+                    heads: set_heads.clone(),
+                });
+            }
+            heads.extend(set_heads);
+        }
+        let databases = self.run(settings, &Operation::Status, events)?;
+        for r in &databases {
+            let Some(status) = &r.check else {
+                findings.push(Finding::Failed {
+                    database: r.name.clone(),
+                    error: r
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| "could not be checked".into()),
+                });
+                continue;
+            };
+            let database = || r.name.clone();
+            let edited: Vec<String> = status
+                .edited
+                .iter()
+                .map(|(rev, _, _)| rev.clone())
+                .collect();
+            for (revisions, finding) in [
+                (
+                    &status.unknown,
+                    Finding::Unknown {
+                        database: database(),
+                        revisions: status.unknown.clone(),
+                    },
+                ),
+                (
+                    &status.partial,
+                    Finding::Partial {
+                        database: database(),
+                        revisions: status.partial.clone(),
+                    },
+                ),
+                (
+                    &edited,
+                    Finding::Edited {
+                        database: database(),
+                        revisions: edited.clone(),
+                    },
+                ),
+                (
+                    &status.pending,
+                    Finding::Pending {
+                        database: database(),
+                        revisions: status.pending.clone(),
+                    },
+                ),
+            ] {
+                if !revisions.is_empty() {
+                    findings.push(finding);
+                }
+            }
+        }
+        Ok(CheckReport {
+            heads,
+            findings,
+            databases,
+        })
+    }
+
+    /// What each database using the set `dir` has applied (or the databases named), for
+    /// `history -i`. A database that cannot be read is listed apart, not fatal.
+    pub fn applied_sets(
+        &self,
+        settings: &RunSettings,
+        dir: &std::path::Path,
+        events: EventSink<'_>,
+    ) -> Result<AppliedSets, Error> {
+        let mut settings = settings.clone();
+        if settings.databases.is_empty() {
+            settings.databases = self
+                .selected(&[])?
+                .iter()
+                .filter(|db| self.dir_of(db) == dir)
+                .map(|db| db.name.to_string())
+                .collect();
+        }
+        let mut sets = AppliedSets::default();
+        if settings.databases.is_empty() {
+            return Ok(sets);
+        }
+        for r in self.run(&settings, &Operation::Current, events)? {
+            if r.status != DbStatus::Ok {
+                let error = r
+                    .error
+                    .unwrap_or_else(|| "cannot read the version store".into());
+                sets.unreadable.push((r.name, error));
+                continue;
+            }
+            let applied: Applied = r
+                .rows
+                .iter()
+                .flatten()
+                .filter(|row| row.partial.is_none())
+                .map(|row| row.revision.clone())
+                .collect();
+            sets.read.push((r.name, applied));
+        }
+        Ok(sets)
+    }
+
+    /// The SQL `command` would run, per selected database (its dialect, store and branches),
+    /// or for `dialect` alone when no config names a database. Connects to nothing.
+    pub fn offline(
+        &self,
+        command: &OfflineCommand,
+        dialect: Option<Dialect>,
+        databases: &[String],
+    ) -> Result<Vec<OfflineScript>, Error> {
+        let targets: Vec<String> = match command {
+            OfflineCommand::Upgrade { target } | OfflineCommand::Downgrade { target } => {
+                vec![target.clone()]
+            }
+            OfflineCommand::Stamp { targets, .. } => targets.clone(),
+        };
+        let mut from = None;
+        let mut to: Vec<&str> = Vec::new();
+        for target in &targets {
+            let (f, t) = braid_runner::parse_range(target);
+            if let Some(f) = f {
+                if from.is_some_and(|prev| prev != f) {
+                    return Err(OfflineError::SeveralStarts.into());
+                }
+                from = Some(f);
+            }
+            to.push(t);
+        }
+        let op = match command {
+            OfflineCommand::Upgrade { .. } => OfflineOp::Upgrade { from, to: to[0] },
+            OfflineCommand::Downgrade { target } if from.is_none() => {
+                return Err(OfflineError::DowngradeNeedsRange {
+                    target: target.clone(),
+                }
+                .into());
+            }
+            OfflineCommand::Downgrade { .. } => OfflineOp::Downgrade { from, to: to[0] },
+            OfflineCommand::Stamp { purge: true, .. } => return Err(OfflineError::Purge.into()),
+            OfflineCommand::Stamp { .. } => OfflineOp::Stamp { from, to: &to },
+        };
+        let bodies = self.rust().bodies();
+        let per_database = self.config_if_any().filter(|config| {
+            dialect.is_none() || !databases.is_empty() || config.databases.len() == 1
+        });
+        let Some(config) = per_database else {
+            let dialect = dialect.ok_or(OfflineError::NoDialect)?;
+            let graph = self.graph(&self.set_dir(databases)?)?;
+            let names = StoreNames::new(braid_runner::DEFAULT_VERSION_TABLE, None)?;
+            let sql = braid_runner::render_offline(&graph, dialect, &op, &names, &bodies)?;
+            return Ok(vec![OfflineScript {
+                database: None,
+                dialect,
+                sql,
+            }]);
+        };
+        let selected = self.selected(databases)?;
+        let graphs = self.graphs_for(&selected)?;
+        let mut scripts = Vec::new();
+        for db in selected {
+            let dialect = match dialect {
+                Some(d) => d,
+                None => crate::drivers::dialect_of(config, db.config)?,
+            };
+            let names = StoreNames::new(&db.config.version_table, db.config.schema.as_deref())?;
+            let full = &graphs[&self.dir_of(&db)];
+            let restricted;
+            let graph = match &db.config.branches {
+                Some(labels) if !labels.is_empty() => {
+                    restricted = braid_runner::restrict(full, labels)?;
+                    &restricted
+                }
+                _ => full,
+            };
+            scripts.push(OfflineScript {
+                database: Some(db.name.to_string()),
+                dialect,
+                sql: braid_runner::render_offline(graph, dialect, &op, &names, &bodies)?,
+            });
+        }
+        Ok(scripts)
+    }
+}
+
+/// Opens a database with its driver when its turn comes (so at most `jobs` are open at once,
+/// and a broken plugin fails its database only).
+fn opener(url: String, source: Result<DriverSource, DriverError>, access: Access) -> Opener {
+    Box::new(move || -> OpenFuture {
+        Box::pin(async move { crate::drivers::open(&source?, &url, access).await })
+    })
+}

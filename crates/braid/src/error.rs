@@ -1,0 +1,113 @@
+//! The facade's error: one enum over every layer's typed error, plus the rules that live here.
+//!
+//! Messages that suggest a command write it as `` `braid <command>` `` (the standalone binary);
+//! a front end with another invocation (`cargo xtask migrate`) names its own when it prints
+//! them — see [`crate::COMMAND`].
+
+use std::path::PathBuf;
+
+use braid_config::ConfigError;
+use braid_driver::DriverError;
+use braid_graph::{GraphError, PlanError};
+use braid_runner::RunError;
+use braid_source::SourceError;
+
+/// Anything a facade call can fail with. Each variant keeps the typed error of the layer that
+/// raised it, so a front end can choose an exit code without reading messages.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error(transparent)]
+    Authoring(#[from] crate::authoring::AuthoringError),
+    #[error(transparent)]
+    Init(#[from] crate::init::InitError),
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+
+    /// A file-system error, with the path it happened on.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A command that needs databases, in a project with no config file.
+    #[error(
+        "no config file at {}: database commands need one (`braid init` writes one with an \
+         embedded SQLite database), or pass --config PATH",
+        file.display()
+    )]
+    NoConfig { file: PathBuf },
+
+    /// A graph command in a project whose databases use several migration sets.
+    #[error(
+        "this project has {} migration sets; choose one with --db NAME: {}",
+        sets.len(),
+        sets.iter()
+            .map(|s| format!("{} ({})", s.dir.display(), s.databases.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    )]
+    SeveralSets { sets: Vec<crate::SetInfo> },
+
+    /// Several `--db` for a graph command, naming different sets.
+    #[error(
+        "the databases named ({}) use different migration sets; name one database (or databases \
+         sharing one set) for this command",
+        databases.join(", ")
+    )]
+    MixedSets { databases: Vec<String> },
+
+    /// Offline SQL asked for something that cannot be rendered without a database.
+    #[error("{0}")]
+    Offline(OfflineError),
+
+    /// A driver plugin could not be loaded.
+    #[cfg(feature = "plugins")]
+    #[error(transparent)]
+    Plugin(#[from] braid_plugin::PluginError),
+
+    /// The config names a plugin, but this binary cannot load plugins.
+    #[error(
+        "driver plugin {}: this binary was built without plugin support (braid's `plugins` \
+         feature)",
+        path.display()
+    )]
+    NoPlugins { path: PathBuf },
+}
+
+/// Why an offline script cannot be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OfflineError {
+    #[error(
+        "offline SQL needs a dialect (postgres, mysql or sqlite) when no config names a database"
+    )]
+    NoDialect,
+    #[error("stamp with offline SQL takes one starting point: every FROM: prefix must be the same")]
+    SeveralStarts,
+    #[error(
+        "downgrade with offline SQL needs a range FROM:TO (nothing is read from a database), \
+         e.g. `braid downgrade heads:{target} --sql`"
+    )]
+    DowngradeNeedsRange { target: String },
+    #[error("--purge cannot be used with offline SQL: offline there is no table to empty")]
+    Purge,
+    #[error("unknown dialect: {0}")]
+    Dialect(String),
+}
+
+impl From<OfflineError> for Error {
+    fn from(e: OfflineError) -> Self {
+        Error::Offline(e)
+    }
+}
