@@ -16,6 +16,12 @@ pub fn workspace_root() -> &'static Path {
 /// `CI`) and returns cargo's `compiler-artifact` messages for that package's targets. Panics with
 /// cargo's diagnostics if the build fails.
 pub fn cargo_build(package: &str) -> Vec<serde_json::Value> {
+    cargo_build_targets(package, &[package])
+}
+
+/// [`cargo_build`], keeping the artifacts of the targets named `targets` (e.g. a binary whose
+/// name is not the package's).
+pub fn cargo_build_targets(package: &str, targets: &[&str]) -> Vec<serde_json::Value> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace_root())
@@ -47,24 +53,53 @@ pub fn cargo_build(package: &str) -> Vec<serde_json::Value> {
                 .collect::<String>()
         );
     }
-    let target = package.replace('-', "_");
     messages
         .into_iter()
         .filter(|m| {
             m["reason"] == "compiler-artifact"
                 && m["target"]["name"]
                     .as_str()
-                    .is_some_and(|n| n == package || n == target)
+                    .is_some_and(|n| targets.iter().any(|t| *t == n || t.replace('-', "_") == n))
         })
         .collect()
 }
 
-/// The executable of binary package `package`.
-pub fn cargo_executable(package: &str) -> PathBuf {
-    cargo_build(package)
+/// The executable `bin` of package `package`.
+pub fn cargo_binary(package: &str, bin: &str) -> PathBuf {
+    cargo_build_targets(package, &[bin])
         .iter()
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .unwrap_or_else(|| panic!("cargo built {package} but reported no executable"))
+        .unwrap_or_else(|| panic!("cargo built {package} but reported no executable {bin}"))
+}
+
+/// This workspace's target directory, as cargo resolves it (`CARGO_TARGET_DIR`, config, or
+/// `target/`): other workspaces built by the tests share it, so Braid's crates' dependencies
+/// are compiled once.
+pub fn target_dir() -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .output()
+        .expect("cannot run cargo metadata");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
+    PathBuf::from(
+        meta["target_directory"]
+            .as_str()
+            .expect("cargo metadata names the target directory"),
+    )
+}
+
+/// The executable of binary package `package`.
+pub fn cargo_executable(package: &str) -> PathBuf {
+    cargo_binary(package, package)
 }
 
 /// The shared library of cdylib package `package`.

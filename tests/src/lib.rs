@@ -30,7 +30,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use braid_driver::{Dialect, Driver, DriverError};
 
-pub use cargo::{cargo_build, cargo_cdylib, cargo_executable, workspace_root};
+pub use cargo::{
+    cargo_binary, cargo_build, cargo_build_targets, cargo_cdylib, cargo_executable, target_dir,
+    workspace_root,
+};
 pub use targets::SqliteTarget;
 pub use targets_plugin::{
     MysqlPluginTarget, PostgresPluginTarget, SqlitePluginTarget, plugin, plugin_connector,
@@ -45,9 +48,21 @@ pub fn repo_migrations() -> std::path::PathBuf {
     workspace_root().join("migrations")
 }
 
-/// The repository's Rust revisions, compiled into the tests by `build.rs`.
+/// The Rust revisions of the repository's migrations and of the `billing` fixture set,
+/// compiled into the tests by `build.rs`.
 pub fn repo_rust_revisions() -> braid::RustRevisions {
     braid::rust_revisions!()
+}
+
+/// The repository's migrations, embedded into the tests by `build.rs` as an application
+/// embeds its own.
+pub fn repo_embedded() -> braid::EmbeddedMigrations {
+    braid::embedded_migrations!()
+}
+
+/// The second migration set of the multi-set tests.
+pub fn billing_migrations() -> std::path::PathBuf {
+    workspace_root().join("tests/fixtures/sets/billing")
 }
 
 /// A boxed, sendable future, so targets can hold async callbacks without a futures crate.

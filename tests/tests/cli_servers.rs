@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use braid_driver::Driver;
-use braid_tests::{MysqlTarget, PostgresTarget, TestDb, TestTarget, block_on, fresh_or_skip};
-use support::{Run, migrate_with, xtask_bin};
+use braid_tests::{MysqlTarget, PostgresTarget, TestDb};
+use support::{Run, migrate_with, with_conn, with_db, xtask_bin};
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations")
@@ -36,45 +36,6 @@ fn json(migrations: &Path, config: &Path, args: &[&str]) -> serde_json::Value {
     migrate_with(migrations, Some(config), &all, &[])
         .ok()
         .json()
-}
-
-/// Runs `test` with a fresh database of `T` (skipped when the server is unreachable), then drops it.
-/// Each call runs on its own thread with its own runtime, so calls nest (one test, two servers).
-fn with_db<T: TestTarget>(test: impl FnOnce(&mut TestDb) + Send) {
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            block_on(async {
-                let Some(mut db) = fresh_or_skip::<T>().await else {
-                    return;
-                };
-                test(&mut db);
-                db.teardown().await;
-            })
-        })
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    });
-}
-
-/// Opens its own connection to `url` on its own runtime and thread: the test's driver lives on
-/// the runtime that is blocked running this synchronous test body, so it cannot be awaited here.
-fn with_conn<T: Send>(url: &str, f: impl AsyncFnOnce(&mut dyn Driver) -> T + Send) -> T {
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            block_on(async {
-                let mut driver: Box<dyn Driver> = match url.split(':').next() {
-                    Some("postgres") => Box::new(braid_postgres::open(url).await.unwrap()),
-                    Some("mysql") => Box::new(braid_mysql::open(url).await.unwrap()),
-                    _ => Box::new(braid_sqlite::open(url).await.unwrap()),
-                };
-                let out = f(driver.as_mut()).await;
-                driver.close().await.unwrap();
-                out
-            })
-        })
-        .join()
-        .unwrap()
-    })
 }
 
 /// The user tables of a database, sorted, Braid's own left out.

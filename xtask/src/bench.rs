@@ -52,6 +52,11 @@ pub enum BenchCommand {
     /// Only Postgres and MariaDB against their floors (servers from BRAID_TEST_POSTGRES_URL /
     /// BRAID_TEST_MYSQL_URL, defaults as in the tests).
     Servers,
+    /// Build times of the adopter example (examples/adopter): a clean debug build with the
+    /// smallest feature set (Postgres, SQL only) and with everything, each in a target
+    /// directory of its own, and the incremental rebuild after adding a Rust revision. Not part
+    /// of the default run: it takes minutes.
+    Adopter,
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
@@ -70,8 +75,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
         _ => {}
     }
+    if let Some(BenchCommand::Adopter) = &args.what {
+        println!("\n{}", bench_adopter(&args)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     which("hyperfine").context("hyperfine is needed: apt-get install hyperfine")?;
-    let bin = release_binary()?;
+    let bin = release_binary("xtask", "xtask")?;
     let tmp;
     let work = match &args.work_dir {
         Some(dir) => dir.clone(),
@@ -141,13 +150,13 @@ fn run_checked(cmd: &mut Command) -> anyhow::Result<std::process::Output> {
     Ok(out)
 }
 
-/// Builds the release binary and asks cargo where it is.
-fn release_binary() -> anyhow::Result<PathBuf> {
+/// Builds binary `bin` of `package` in release mode and asks cargo where it is.
+fn release_binary(package: &str, bin: &str) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("building the release binary…");
+    eprintln!("building the release binary {bin}…");
     let out = run_checked(
         Command::new(cargo)
-            .args(["build", "--release", "-p", "xtask", "--message-format=json"])
+            .args(["build", "--release", "-p", package, "--message-format=json"])
             .current_dir(workspace_root()?),
     )?;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
@@ -155,13 +164,13 @@ fn release_binary() -> anyhow::Result<PathBuf> {
             continue;
         };
         if msg["reason"] == "compiler-artifact"
-            && msg["target"]["name"] == "xtask"
+            && msg["target"]["name"] == bin
             && let Some(exe) = msg["executable"].as_str()
         {
             return Ok(PathBuf::from(exe));
         }
     }
-    bail!("cargo did not report the xtask executable")
+    bail!("cargo did not report the {bin} executable")
 }
 
 /// Runs hyperfine over named commands and returns each command's mean and stddev in seconds.
@@ -274,12 +283,20 @@ fn bench_heads(
     migrations: &Path,
     args: &BenchArgs,
 ) -> anyhow::Result<String> {
-    let braid = format!(
+    let xtask = format!(
         "{} migrate --migrations {} heads",
         shell_quote(bin),
         shell_quote(migrations)
     );
-    let mut commands = vec![("braid heads", braid)];
+    let standalone = format!(
+        "{} --migrations {} heads",
+        shell_quote(&release_binary("braid-cli", "braid")?),
+        shell_quote(migrations)
+    );
+    let mut commands = vec![
+        ("cargo xtask migrate heads (the xtask binary)", xtask),
+        ("braid heads (standalone)", standalone),
+    ];
     let alembic_dir = work.join("alembic");
     let have_alembic = Command::new("python3")
         .args(["-c", "import alembic"])
@@ -674,4 +691,85 @@ fn floor(dir: &Path, url: &str, single_transaction: bool) -> anyhow::Result<()> 
         }
         anyhow::Ok(())
     })
+}
+
+/// Clean debug builds of the adopter example with the smallest and the full feature set, and
+/// the incremental build that follows `generate --rust` in the full one.
+fn bench_adopter(args: &BenchArgs) -> anyhow::Result<String> {
+    let root = workspace_root()?;
+    let work = match &args.work_dir {
+        Some(dir) => dir.clone(),
+        None => tempdir()?,
+    };
+    let crates = root.join("crates").display().to_string();
+    let copy = |name: &str, features: &str, rust: bool| -> anyhow::Result<PathBuf> {
+        let dest = work.join(name);
+        let _ = std::fs::remove_dir_all(&dest);
+        run_checked(
+            Command::new("cp")
+                .arg("-r")
+                .arg(root.join("examples/adopter"))
+                .arg(&dest),
+        )?;
+        for manifest in ["app/Cargo.toml", "xtask/Cargo.toml"] {
+            let path = dest.join(manifest);
+            let text = std::fs::read_to_string(&path)?
+                .replace("../../../crates", &crates)
+                .replace(
+                    "features = [\"sqlite\", \"postgres\", \"mysql\", \"rust\"]",
+                    features,
+                );
+            std::fs::write(&path, text)?;
+        }
+        if !rust {
+            std::fs::remove_dir_all(dest.join("migrations/8b2e4f6a1c30_create_orders"))?;
+            std::fs::write(dest.join("xtask/build.rs"), "fn main() {}\n")?;
+            let main = dest.join("xtask/src/main.rs");
+            let text = std::fs::read_to_string(&main)?
+                .replace("braid::rust_revisions!()", "braid::RustRevisions::new()");
+            std::fs::write(&main, text)?;
+        }
+        Ok(dest)
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let timed = |dir: &Path, args: &[&str]| -> anyhow::Result<f64> {
+        let started = std::time::Instant::now();
+        run_checked(
+            Command::new(&cargo)
+                .args(args)
+                .current_dir(dir)
+                .env("CARGO_TARGET_DIR", dir.join("target")),
+        )?;
+        Ok(started.elapsed().as_secs_f64())
+    };
+    let small = copy("adopter-small", "features = [\"postgres\"]", false)?;
+    let full = copy(
+        "adopter-full",
+        "features = [\"sqlite\", \"postgres\", \"mysql\", \"plugins\", \"rust\"]",
+        true,
+    )?;
+    eprintln!("clean build, smallest feature set…");
+    let small_secs = timed(&small, &["build", "--workspace"])?;
+    eprintln!("clean build, every feature…");
+    let full_secs = timed(&full, &["build", "--workspace"])?;
+    timed(&full, &["xtask", "migrate", "upgrade"])?;
+    timed(
+        &full,
+        &["xtask", "migrate", "generate", "--rust", "-m", "one more"],
+    )?;
+    eprintln!("incremental build after generate --rust…");
+    let incremental = timed(&full, &["xtask", "migrate", "upgrade"])?;
+    let unchanged = timed(&full, &["xtask", "migrate", "upgrade"])?;
+    let mut out = String::from("### The adopter example's builds (debug, on this machine)\n\n");
+    let _ = writeln!(
+        out,
+        "| build | time |\n|---|---:|\n\
+         | clean, smallest feature set (Postgres, SQL only) | {small_secs:.1} s |\n\
+         | clean, every feature (three drivers, plugins, Rust revisions) | {full_secs:.1} s |\n\
+         | ratio smallest / full | {:.2} |\n\
+         | `generate --rust`, then `cargo xtask migrate upgrade` (rebuild + run) | {incremental:.1} s |\n\
+         | `cargo xtask migrate upgrade` with nothing to rebuild | {unchanged:.2} s |",
+        small_secs / full_secs
+    );
+    Ok(out)
 }

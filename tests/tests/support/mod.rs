@@ -1,9 +1,13 @@
-//! Running the real `cargo xtask` binary from the end-to-end tests.
+//! Running the real `cargo xtask` binary from the end-to-end tests, and opening databases from
+//! their synchronous bodies.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+
+use braid_driver::Driver;
+use braid_tests::{TestDb, TestTarget, block_on, fresh_or_skip};
 
 /// The xtask binary, built once per test binary.
 pub fn xtask_bin() -> &'static Path {
@@ -59,6 +63,25 @@ impl From<Output> for Run {
     }
 }
 
+/// The standalone `braid` binary, built once per test binary.
+pub fn braid_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| braid_tests::cargo_binary("braid-cli", "braid"))
+}
+
+/// `bin <args…>` run in `cwd`, isolated from the caller's BRAID_* environment, with `env` set.
+pub fn run_in(bin: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(cwd).args(args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("BRAID_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("cannot run the binary").into()
+}
+
 /// `cargo xtask migrate --migrations <dir> <args…>`, isolated from the workspace's own config
 /// and from the caller's BRAID_* environment.
 pub fn migrate(dir: &Path, args: &[&str]) -> Run {
@@ -79,4 +102,85 @@ pub fn migrate_with(dir: &Path, config: Option<&Path>, args: &[&str], env: &[(&s
     }
     cmd.envs(env.iter().copied());
     cmd.output().expect("cannot run xtask").into()
+}
+
+/// Runs `test` with a fresh database of `T` (skipped when the server is unreachable), then drops it.
+/// Each call runs on its own thread with its own runtime, so calls nest (one test, two servers).
+pub fn with_db<T: TestTarget>(test: impl FnOnce(&mut TestDb) + Send) {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            block_on(async {
+                let Some(mut db) = fresh_or_skip::<T>().await else {
+                    return;
+                };
+                test(&mut db);
+                db.teardown().await;
+            })
+        })
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    });
+}
+
+/// Opens its own connection to `url` on its own runtime and thread: the test's driver lives on
+/// the runtime that is blocked running this synchronous test body, so it cannot be awaited here.
+pub fn with_conn<T: Send>(url: &str, f: impl AsyncFnOnce(&mut dyn Driver) -> T + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            block_on(async {
+                let mut driver: Box<dyn Driver> = match url.split(':').next() {
+                    Some("postgres") => Box::new(braid_postgres::open(url).await.unwrap()),
+                    Some("mysql") => Box::new(braid_mysql::open(url).await.unwrap()),
+                    _ => Box::new(braid_sqlite::open(url).await.unwrap()),
+                };
+                let out = f(driver.as_mut()).await;
+                driver.close().await.unwrap();
+                out
+            })
+        })
+        .join()
+        .unwrap()
+    })
+}
+
+/// Takes Braid's migration lock of the default version store on its own connection and
+/// thread; sending on the returned channel releases it.
+pub fn hold_lock(url: &str) -> std::sync::mpsc::Sender<()> {
+    let (taken_tx, taken_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        block_on(async {
+            let mut driver = braid::drivers::open_url(&url).await.unwrap();
+            let key = braid_runner::StoreNames::default().lock_key();
+            driver
+                .lock(&key, std::time::Duration::from_secs(10))
+                .await
+                .unwrap();
+            taken_tx.send(()).unwrap();
+            let _ = release_rx.recv();
+            driver.unlock(&key).await.unwrap();
+            driver.close().await.unwrap();
+        })
+    });
+    taken_rx.recv().expect("the lock was taken");
+    release_tx
+}
+
+/// Copies the tree at `from` to `to`, leaving out build output (`target/`) and local
+/// databases (`.braid/`).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let name = entry.file_name();
+        if name == "target" || name == ".braid" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if src.is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
 }
