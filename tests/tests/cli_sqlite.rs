@@ -39,14 +39,7 @@ fn json(migrations: &Path, config: &Path, args: &[&str]) -> serde_json::Value {
 }
 
 fn tables(db: &Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'braid_version%' ORDER BY name")
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    support::sqlite_tables(db)
 }
 
 fn version_rows(db: &Path) -> Vec<String> {
@@ -247,8 +240,11 @@ fn edited_applied_migration_is_refused_until_accepted() {
     assert!(checked.stdout.contains("core1_users"), "{}", checked.stdout);
     let refused = run(&m, &cfg, &["upgrade", "heads"]).fails(1);
     assert!(refused.stderr.contains("core1_users"), "{}", refused.stderr);
+    // …in this front end's words.
     assert!(
-        refused.stderr.contains("accept"),
+        refused
+            .stderr
+            .contains("run `cargo xtask migrate accept core1_users`"),
         "says how to accept: {}",
         refused.stderr
     );

@@ -35,28 +35,26 @@ migrations = "services/billing/migrations"
 }
 
 fn tables(root: &Path, file: &str) -> Vec<String> {
-    let conn = rusqlite::Connection::open(root.join(".braid").join(file)).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'braid%' AND name NOT LIKE 'sqlite%' ORDER BY name")
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    support::sqlite_tables(&root.join(".braid").join(file))
+}
+
+/// The project at `root`, with the Rust revisions of both sets compiled in.
+fn open(root: &Path) -> Project {
+    Project::open(
+        ProjectOptions {
+            root: Some(root.to_path_buf()),
+            ..ProjectOptions::default()
+        },
+        braid_tests::repo_rust_revisions(),
+    )
+    .unwrap()
 }
 
 #[test]
 fn each_database_follows_its_own_set_with_rust_revisions_in_both() {
     let tmp = tempfile::tempdir().unwrap();
     let root = monorepo(tmp.path(), &braid_tests::billing_migrations());
-    let project = Project::open(
-        ProjectOptions {
-            root: Some(root.clone()),
-            ..ProjectOptions::default()
-        },
-        braid_tests::repo_rust_revisions(),
-    )
-    .unwrap();
+    let project = open(&root);
     let sets = project.sets();
     assert_eq!(sets.len(), 2);
     assert_eq!(sets[1].dir, root.join("services/billing/migrations"));
@@ -145,6 +143,16 @@ fn graph_commands_choose_a_set_and_database_commands_drive_every_set() {
         "core3_merge_audit_billing (audit, billing) (head) (mergepoint)\n"
     );
 
+    // A revision of one set, with no database named, is refused rather than failing the
+    // databases of the other set.
+    let refused = xtask(&["upgrade", "b1"]).fails(1);
+    assert!(
+        refused.stderr.contains("set of billing only") && refused.stderr.contains("--db"),
+        "{}",
+        refused.stderr
+    );
+    xtask(&["--db", "billing", "upgrade", "b1"]).ok();
+
     let up = xtask(&["--format", "json", "upgrade", "heads"]).ok().json();
     assert_eq!(
         up["databases"][0]["current"][0],
@@ -198,4 +206,34 @@ fn graph_commands_choose_a_set_and_database_commands_drive_every_set() {
 
     let marked = xtask(&["--db", "billing", "history", "-i"]).ok();
     assert!(marked.stdout.contains("b1 (applied)"), "{}", marked.stdout);
+}
+
+/// A migration set that does not load fails its own databases only.
+#[test]
+fn a_set_that_does_not_load_fails_only_its_databases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = monorepo(tmp.path(), &braid_tests::billing_migrations());
+    let config = root.join("config/braid.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "\n[default.databases.reports]\nurl = \"sqlite://.braid/reports.db\"\nmigrations = \"services/reports/migrations\"\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let project = open(&root);
+    let upgrade = Operation::Upgrade {
+        target: "heads".into(),
+    };
+    let results = project
+        .run(&RunSettings::default(), &upgrade, &|_| {})
+        .unwrap();
+    let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["app", "billing", "reports"], "config order");
+    assert_eq!(results[0].status, braid::DbStatus::Ok);
+    assert_eq!(results[1].status, braid::DbStatus::Ok);
+    assert_eq!(results[2].status, braid::DbStatus::Error);
+    let error = results[2].error.as_deref().unwrap();
+    assert!(
+        error.contains("`reports`") && error.contains("does not exist"),
+        "{error}"
+    );
 }

@@ -1,6 +1,7 @@
 //! Human or JSON output. JSON is one object on stdout per command; human text goes to stdout
-//! too, progress and errors to stderr. Every message from the library passes through
-//! [`Output::say`], which names this front end's own invocation in suggested commands.
+//! too, progress and errors to stderr. Messages from the library (errors, notes, findings) pass
+//! through [`Output::say`], which names this front end's own invocation in suggested commands;
+//! the user's own text (revision messages, SQL) is printed as it is.
 
 use std::io::{IsTerminal, Write};
 
@@ -33,7 +34,7 @@ impl Output<'_> {
                 writeln!(stdout)?;
             }
             Format::Human => {
-                let text = self.say(&human());
+                let text = human();
                 stdout.write_all(text.as_bytes())?;
                 if !text.is_empty() && !text.ends_with('\n') {
                     writeln!(stdout)?;

@@ -34,8 +34,10 @@
 //! Every relative path in the config — `migrations` (top level and per database), relative
 //! SQLite URLs (`sqlite://.braid/app.db`) and plugin libraries — means "relative to the project
 //! root", never to the directory a command happens to run in. [`Config::resolve_paths`] makes
-//! them absolute once the root is known (the facade finds it: the Cargo workspace around the
-//! current directory, or `--root`), so a library caller needs no `chdir`.
+//! the paths absolute once the root is known (the facade finds it: the Cargo workspace around
+//! the current directory, or `--root`), so a library caller needs no `chdir`. URLs stay as
+//! written: the facade opens a relative SQLite file against the root (the SQLite driver owns
+//! its URL syntax).
 //!
 //! Unknown keys are errors naming the file, so a typo never silently falls back to a default.
 //! Passwords never reach a message: every URL shown goes through [`braid_driver::redact_url`].
@@ -432,8 +434,7 @@ impl Config {
     }
 
     /// Makes every relative path absolute against `root` (the project root): the migrations
-    /// directories, relative SQLite URLs and plugin libraries. Absolute paths, in-memory SQLite
-    /// and server URLs are left alone.
+    /// directories and plugin libraries. URLs are left as written (see the module docs).
     pub fn resolve_paths(&mut self, root: &Path) {
         let absolute = |path: &mut PathBuf| {
             if path.is_relative() {
@@ -449,9 +450,6 @@ impl Config {
             if let Some(DriverChoice::Plugin { plugin }) = &mut db.driver {
                 absolute(plugin);
             }
-            if let Some(url) = absolute_sqlite_url(&db.url, root) {
-                db.url = url;
-            }
         }
     }
 
@@ -459,24 +457,6 @@ impl Config {
     pub fn migrations_of<'a>(&'a self, db: &'a DatabaseConfig) -> &'a Path {
         db.migrations.as_deref().unwrap_or(&self.migrations)
     }
-}
-
-/// `sqlite://rel/app.db` (or `sqlite:rel/app.db`) as `sqlite:///<root>/rel/app.db`; `None` for
-/// anything that is not a relative SQLite file URL (absolute paths, `:memory:`, other schemes).
-pub fn absolute_sqlite_url(url: &str, root: &Path) -> Option<String> {
-    let (scheme, rest) = url.trim().split_once(':')?;
-    if !scheme.eq_ignore_ascii_case("sqlite") {
-        return None;
-    }
-    let path = rest.strip_prefix("//").unwrap_or(rest);
-    if path.is_empty()
-        || path == ":memory:"
-        || Path::new(path).is_absolute()
-        || path.starts_with('/')
-    {
-        return None;
-    }
-    Some(format!("sqlite://{}", root.join(path).display()))
 }
 
 /// The profiles the file defines (its top-level tables), sorted. Also where a missing file or

@@ -270,17 +270,17 @@ fn resolve_paths_makes_migrations_absolute() {
         c.migrations = PathBuf::from("/elsewhere");
         c.resolve_paths(Path::new("/project"));
         assert_eq!(c.migrations, PathBuf::from("/elsewhere"));
-        // A relative SQLite file is relative to the root too; absolute and in-memory ones stay.
+        // URLs stay as written: the facade opens relative SQLite files against the root.
         assert_eq!(
             c.database("app").unwrap().config.url,
-            "sqlite:///project/.braid/app.db"
+            "sqlite://.braid/app.db"
         );
         Ok(())
     });
 }
 
 #[test]
-fn per_database_migrations_and_every_relative_path_follow_the_root() {
+fn per_database_migrations_and_relative_paths_follow_the_root() {
     jail(|j| {
         j.create_file(
             "braid.toml",
@@ -305,10 +305,7 @@ url = "postgres://u@h/db"
         let mut c = load("braid.toml", None).unwrap();
         c.resolve_paths(Path::new("/root"));
         let db = |n: &str| c.database(n).unwrap().config.clone();
-        assert_eq!(db("app").url, "sqlite:///root/data/app.db");
-        assert_eq!(db("billing").url, "sqlite:///var/billing.db");
-        assert_eq!(db("mem").url, "sqlite::memory:");
-        assert_eq!(db("pg").url, "postgres://u@h/db");
+        assert_eq!(db("app").url, "sqlite:data/app.db");
         assert_eq!(
             c.migrations_of(&db("billing")),
             Path::new("/root/services/billing/migrations")

@@ -155,6 +155,9 @@ pub struct StoreSql {
     pub select_schema_version: String,
     pub insert_schema_version: String,
     pub select_rows: String,
+    /// [`StoreSql::select_rows`] with the store's schema version as a ninth column on every
+    /// row: the up-to-date check reads rows and version in one round trip.
+    pub select_rows_with_version: String,
     /// Params: revision, checksum, applied_at, duration_ms, applied_by.
     pub insert_row: String,
     /// Params: revision.
@@ -265,6 +268,14 @@ impl StoreSql {
             select_rows: format!(
                 "SELECT {} FROM {table_q} ORDER BY {}, {}",
                 cols.join(", "),
+                q("applied_at"),
+                q("revision")
+            ),
+            select_rows_with_version: format!(
+                "SELECT {}, (SELECT {} FROM {meta_q} WHERE {} = 'schema_version') FROM {table_q} ORDER BY {}, {}",
+                cols.join(", "),
+                q("value"),
+                q("key"),
                 q("applied_at"),
                 q("revision")
             ),

@@ -159,6 +159,14 @@ pub struct DbResult {
 }
 
 impl DbResult {
+    /// A database that could not be run at all (e.g. its migration set does not load).
+    pub fn failed(name: impl Into<String>, error: impl Into<String>) -> Self {
+        DbResult {
+            error: Some(error.into()),
+            ..DbResult::empty(name.into(), DbStatus::Error)
+        }
+    }
+
     fn empty(name: String, status: DbStatus) -> Self {
         DbResult {
             name,

@@ -237,10 +237,11 @@ impl<'a> Runner<'a> {
     }
 
     /// The up-to-date check an application pays at every start: one read of the version
-    /// table, no lock, nothing created. `Some` only when an upgrade to `target` would apply
-    /// nothing and find nothing to refuse (no unknown, partial or edited revision). Any doubt —
-    /// no store yet, a failed read, a bad target, something to apply — is `None`, and the
-    /// locked path decides and reports.
+    /// table (with the store's schema version), no lock, nothing created. `Some` only when an
+    /// upgrade to `target` would apply nothing and find nothing to refuse (a store of this
+    /// Braid's schema version; no unknown, partial or edited revision). Any doubt — no store
+    /// yet, another schema version, a failed read, a bad target, something to apply — is
+    /// `None`, and the locked path decides and reports.
     async fn nothing_to_do(
         &self,
         driver: &mut dyn Driver,
@@ -249,7 +250,7 @@ impl<'a> Runner<'a> {
     ) -> Option<RunReport> {
         let started = Instant::now();
         let dialect = driver.dialect();
-        let rows = self.store(dialect).read_rows(driver).await.ok()?;
+        let rows = self.store(dialect).read_current_rows(driver).await?;
         let (known, unknown) = self.split_known(&rows);
         if !unknown.is_empty() || rows.iter().any(|r| r.partial.is_some()) {
             return None;

@@ -6,7 +6,7 @@
 use braid_driver::{Driver, DriverError, Value};
 
 use crate::RunError;
-use crate::dialect::{STORE_SCHEMA_VERSION, StoreSql};
+use crate::dialect::{ROW_COLUMNS, STORE_SCHEMA_VERSION, StoreSql};
 use crate::report::{AppliedRow, Progress};
 
 /// The version store of one database, with its statements rendered once.
@@ -126,25 +126,23 @@ impl Store {
             .query(&self.sql.select_rows, &[])
             .await
             .map_err(|e| self.err("reading the version store", e))?;
-        let mut out = Vec::with_capacity(rows.rows.len());
-        for r in rows.rows {
-            let text = |i: usize| r.get(i).map(text_of).unwrap_or_default();
-            let int = |i: usize| r.get(i).and_then(int_of);
-            let partial = int(5).map(|done| Progress {
-                statements_done: done,
-                statements_total: int(6),
-                statement_hashes: r.get(7).and_then(|v| v.as_str().map(str::to_string)),
-            });
-            out.push(AppliedRow {
-                revision: text(0),
-                checksum: text(1),
-                applied_at: text(2),
-                duration_ms: int(3).unwrap_or(0),
-                applied_by: text(4),
-                partial,
-            });
-        }
-        Ok(out)
+        Ok(parse_rows(rows.rows))
+    }
+
+    /// Every row in one round trip, if the store exists, has rows and is of exactly the schema
+    /// version this Braid writes; `None` otherwise (no store, a missing or other schema version,
+    /// any error), for the caller to take the path that checks and reports.
+    pub async fn read_current_rows(&self, driver: &mut dyn Driver) -> Option<Vec<AppliedRow>> {
+        let rows = driver
+            .query(&self.sql.select_rows_with_version, &[])
+            .await
+            .ok()?;
+        let current = !rows.rows.is_empty()
+            && rows
+                .rows
+                .iter()
+                .all(|r| r.get(ROW_COLUMNS.len()).and_then(int_of) == Some(STORE_SCHEMA_VERSION));
+        current.then(|| parse_rows(rows.rows))
     }
 
     /// Appends an audit entry. Not on the per-step hot path.
@@ -171,6 +169,29 @@ impl Store {
             .map_err(|e| self.err("writing the version store's log", e))?;
         Ok(())
     }
+}
+
+/// Version-table rows, in [`ROW_COLUMNS`] order, as [`AppliedRow`]s.
+fn parse_rows(rows: Vec<Vec<Value>>) -> Vec<AppliedRow> {
+    rows.into_iter()
+        .map(|r| {
+            let text = |i: usize| r.get(i).map(text_of).unwrap_or_default();
+            let int = |i: usize| r.get(i).and_then(int_of);
+            let partial = int(5).map(|done| Progress {
+                statements_done: done,
+                statements_total: int(6),
+                statement_hashes: r.get(7).and_then(|v| v.as_str().map(str::to_string)),
+            });
+            AppliedRow {
+                revision: text(0),
+                checksum: text(1),
+                applied_at: text(2),
+                duration_ms: int(3).unwrap_or(0),
+                applied_by: text(4),
+                partial,
+            }
+        })
+        .collect()
 }
 
 /// Now, UTC, RFC 3339 with milliseconds (fixed width, so the text sorts in time order).

@@ -888,3 +888,72 @@ async fn an_empty_migration_is_refused_but_an_empty_merge_is_not() {
         "nothing ran"
     );
 }
+
+/// A database with nothing to apply is read once, without the lock — but never let through
+/// when the locked path would refuse it: an edited migration, an unknown revision, a store of
+/// another schema version, a migration stopped part-way.
+#[tokio::test]
+async fn an_up_to_date_database_is_still_validated() {
+    let mut f = Fixture::new();
+    f.table("a", &[]);
+    f.table("b", &["a"]);
+    let g = f.graph();
+    let runner = Runner::new("app", &g, opts()).unwrap();
+    let mut db = f.open("app").await;
+    runner
+        .upgrade(db.as_mut(), "heads", &no_events)
+        .await
+        .unwrap();
+    let up_to_date = runner
+        .upgrade(db.as_mut(), "heads", &no_events)
+        .await
+        .unwrap();
+    assert!(up_to_date.steps.is_empty());
+
+    let original = std::fs::read_to_string(f.rev_dir("a").join("up.sql")).unwrap();
+    f.write_up(
+        "a",
+        "CREATE TABLE t_a (id INTEGER PRIMARY KEY, edited TEXT);",
+    );
+    let err = runner
+        .upgrade(db.as_mut(), "heads", &no_events)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RunError::Edited { .. }), "{err}");
+    f.write_up("a", &original);
+
+    let exec = async |db: &mut Box<dyn braid_driver::Driver>, sql: &str| {
+        db.execute(sql, &[]).await.unwrap();
+    };
+    exec(&mut db, "INSERT INTO braid_version (revision, checksum, applied_at, duration_ms, applied_by) VALUES ('zz', 'x', '2026-01-01', 0, 't')").await;
+    let err = runner
+        .upgrade(db.as_mut(), "heads", &no_events)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RunError::UnknownRevisions { .. }), "{err}");
+    exec(&mut db, "DELETE FROM braid_version WHERE revision = 'zz'").await;
+
+    exec(
+        &mut db,
+        "UPDATE braid_version_meta SET value = '2' WHERE key = 'schema_version'",
+    )
+    .await;
+    let err = runner
+        .upgrade(db.as_mut(), "heads", &no_events)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RunError::NewerStore { .. }), "{err}");
+    exec(
+        &mut db,
+        "UPDATE braid_version_meta SET value = '1' WHERE key = 'schema_version'",
+    )
+    .await;
+
+    // `b`'s downgrade stopped after its first statement: still applied, not finished.
+    exec(&mut db, "UPDATE braid_version SET statements_done = 1, statements_total = 2, statement_hashes = 'down:0000000000000000' WHERE revision = 'b'").await;
+    let err = runner
+        .upgrade(db.as_mut(), "heads", &no_events)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RunError::Partial { .. }), "{err}");
+}

@@ -170,7 +170,8 @@ impl Bodies for RustBodies<'_> {
             return Err(err(format!(
                 "{}: revision `{}` is a Rust migration that this binary was built without; \
                  compile its migrations directory in (`braid_build::rust_revisions` in the \
-                 build script) and rebuild — `cargo xtask …` rebuilds by itself",
+                 build script) and rebuild; a binary run with `cargo run`, as an xtask is, \
+                 rebuilds by itself",
                 source.display(),
                 rev.id
             )));

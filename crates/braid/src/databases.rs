@@ -6,7 +6,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use braid_config::DriverSource;
+use braid_config::{Database, DriverSource};
 use braid_driver::{Dialect, DriverError, ErrorKind};
 use braid_graph::Applied;
 use braid_runner::{
@@ -16,6 +16,7 @@ use braid_runner::{
 use serde::Serialize;
 
 use crate::drivers::Access;
+use crate::project::Sets;
 use crate::{Error, OfflineError, Project};
 
 /// Which databases a command drives, and how.
@@ -52,8 +53,11 @@ pub enum Finding {
         database: String,
         revisions: Vec<String>,
     },
-    /// A migration set with more than one head.
-    MultipleHeads { set: PathBuf, heads: Vec<String> },
+    /// A migration set with more than one head (`set` names it when the project has several).
+    MultipleHeads {
+        set: Option<PathBuf>,
+        heads: Vec<String>,
+    },
     /// Migrations to apply.
     Pending {
         database: String,
@@ -120,8 +124,10 @@ impl fmt::Display for Finding {
             ),
             Finding::MultipleHeads { set, heads } => write!(
                 f,
-                "the graph of {} has {} heads ({}); join them with `braid merge heads`",
-                set.display(),
+                "the graph{} has {} heads ({}); join them with `braid merge heads`",
+                set.as_ref()
+                    .map(|s| format!(" of {}", s.display()))
+                    .unwrap_or_default(),
                 heads.len(),
                 heads.join(", ")
             ),
@@ -185,52 +191,79 @@ pub struct OfflineScript {
 
 impl Project {
     /// Runs `op` on the selected databases, each along its own set, and returns their results
-    /// in config order. A database that fails does not stop the others (unless `fail_fast`).
+    /// in config order. A database that fails does not stop the others (unless `fail_fast`),
+    /// nor does a migration set that does not load: its databases fail with the reason.
     pub fn run(
         &self,
         settings: &RunSettings,
         op: &Operation,
         events: EventSink<'_>,
     ) -> Result<Vec<DbResult>, Error> {
-        let config = self.config()?;
         let selected = self.selected(&settings.databases)?;
-        let graphs = self.graphs_for(&selected)?;
+        let sets = self.load_sets(&selected);
+        if settings.databases.is_empty() {
+            target_in_every_set(op, &selected, &sets, |db| self.dir_of(db))?;
+        }
+        self.run_on(settings, &selected, &sets, op, events)
+    }
+
+    fn run_on(
+        &self,
+        settings: &RunSettings,
+        selected: &[Database<'_>],
+        sets: &Sets,
+        op: &Operation,
+        events: EventSink<'_>,
+    ) -> Result<Vec<DbResult>, Error> {
+        let config = self.config()?;
         let bodies = self.rust().bodies();
         let access = match op {
             Operation::Current | Operation::Status => Access::ReadOnly,
             _ => Access::ReadWrite,
         };
-        let targets = selected
-            .iter()
-            .map(|db| {
-                let graph = &graphs[&self.dir_of(db)];
-                let url = db.config.url.clone();
-                let source = config
-                    .driver_source(db.config)
-                    .map_err(|e| DriverError::new(ErrorKind::Url, e.to_string()));
-                let mut target = DbTarget::new(
-                    db.name,
-                    graph,
-                    &bodies,
-                    url.clone(),
-                    opener(url, source, access),
-                );
-                target.version_table = db.config.version_table.clone();
-                target.schema = db.config.schema.clone();
-                target.branches = db.config.branches.clone().unwrap_or_default();
-                target.lock_timeout = config.lock_timeout();
-                target.transaction = settings.transaction;
-                target
-            })
-            .collect();
+        let mut unloaded = Vec::new();
+        let mut targets = Vec::new();
+        for (index, db) in selected.iter().enumerate() {
+            let dir = self.dir_of(db);
+            let graph = match sets.get(&dir) {
+                Some(Ok(graph)) => graph,
+                Some(Err(e)) => {
+                    let error = format!(
+                        "database `{}`: migration set {}: {e}",
+                        db.name,
+                        dir.display()
+                    );
+                    unloaded.push((index, DbResult::failed(db.name, error)));
+                    continue;
+                }
+                // load_sets loaded the set of every selected database.
+                None => continue,
+            };
+            let url = db.config.url.clone();
+            let source = config
+                .driver_source(db.config)
+                .map_err(|e| DriverError::new(ErrorKind::Url, e.to_string()));
+            let base = self.root().to_path_buf();
+            let mut target = DbTarget::new(
+                db.name,
+                graph,
+                &bodies,
+                url.clone(),
+                opener(url, source, access, base),
+            );
+            target.version_table = db.config.version_table.clone();
+            target.schema = db.config.schema.clone();
+            target.branches = db.config.branches.clone().unwrap_or_default();
+            target.lock_timeout = config.lock_timeout();
+            target.transaction = settings.transaction;
+            targets.push(target);
+        }
         let jobs = settings.jobs.unwrap_or(config.jobs);
-        Ok(braid_runner::run_all(
-            targets,
-            jobs,
-            settings.fail_fast,
-            op,
-            events,
-        ))
+        let mut results = braid_runner::run_all(targets, jobs, settings.fail_fast, op, events);
+        for (index, result) in unloaded {
+            results.insert(index, result);
+        }
+        Ok(results)
     }
 
     /// `check`: every selected database's status and the heads of their sets, as findings.
@@ -240,20 +273,22 @@ impl Project {
         events: EventSink<'_>,
     ) -> Result<CheckReport, Error> {
         let selected = self.selected(&settings.databases)?;
-        let graphs = self.graphs_for(&selected)?;
+        let sets = self.load_sets(&selected);
+        let several = sets.len() > 1;
         let mut heads = Vec::new();
         let mut findings = Vec::new();
-        for (dir, graph) in &graphs {
+        for (dir, graph) in &sets {
+            let Ok(graph) = graph else { continue };
             let set_heads: Vec<String> = graph.real_heads().iter().map(|r| r.id.clone()).collect();
             if set_heads.len() > 1 {
                 findings.push(Finding::MultipleHeads {
-                    set: dir.clone(),
+                    set: several.then(|| dir.clone()),
                     heads: set_heads.clone(),
                 });
             }
             heads.extend(set_heads);
         }
-        let databases = self.run(settings, &Operation::Status, events)?;
+        let databases = self.run_on(settings, &selected, &sets, &Operation::Status, events)?;
         for r in &databases {
             let Some(status) = &r.check else {
                 findings.push(Finding::Failed {
@@ -280,17 +315,17 @@ impl Project {
                     },
                 ),
                 (
-                    &status.partial,
-                    Finding::Partial {
-                        database: database(),
-                        revisions: status.partial.clone(),
-                    },
-                ),
-                (
                     &edited,
                     Finding::Edited {
                         database: database(),
                         revisions: edited.clone(),
+                    },
+                ),
+                (
+                    &status.partial,
+                    Finding::Partial {
+                        database: database(),
+                        revisions: status.partial.clone(),
                     },
                 ),
                 (
@@ -408,7 +443,11 @@ impl Project {
             }]);
         };
         let selected = self.selected(databases)?;
-        let graphs = self.graphs_for(&selected)?;
+        let sets: std::collections::BTreeMap<PathBuf, braid_graph::Graph> = self
+            .load_sets(&selected)
+            .into_iter()
+            .map(|(dir, graph)| graph.map(|graph| (dir, graph)))
+            .collect::<Result<_, _>>()?;
         let mut scripts = Vec::new();
         for db in selected {
             let dialect = match dialect {
@@ -416,7 +455,10 @@ impl Project {
                 None => crate::drivers::dialect_of(config, db.config)?,
             };
             let names = StoreNames::new(&db.config.version_table, db.config.schema.as_deref())?;
-            let full = &graphs[&self.dir_of(&db)];
+            // load_sets loaded the set of every selected database.
+            let Some(full) = sets.get(&self.dir_of(&db)) else {
+                continue;
+            };
             let restricted;
             let graph = match &db.config.branches {
                 Some(labels) if !labels.is_empty() => {
@@ -436,9 +478,60 @@ impl Project {
 }
 
 /// Opens a database with its driver when its turn comes (so at most `jobs` are open at once,
-/// and a broken plugin fails its database only).
-fn opener(url: String, source: Result<DriverSource, DriverError>, access: Access) -> Opener {
+/// and a broken plugin fails its database only). A relative SQLite path is relative to `base`,
+/// the project root.
+fn opener(
+    url: String,
+    source: Result<DriverSource, DriverError>,
+    access: Access,
+    base: PathBuf,
+) -> Opener {
     Box::new(move || -> OpenFuture {
-        Box::pin(async move { crate::drivers::open(&source?, &url, access).await })
+        Box::pin(async move { crate::drivers::open(&source?, &url, access, &base).await })
+    })
+}
+
+/// A target naming revisions (an id, a label, `label@head`) that only some migration sets have,
+/// with no `--db` to say which databases it is for, is refused rather than failing every
+/// database of the other sets. Keywords (`heads`, `-1`, `base`) mean something in every set.
+fn target_in_every_set<'a>(
+    op: &Operation,
+    selected: &[Database<'a>],
+    sets: &Sets,
+    dir_of: impl Fn(&Database<'a>) -> PathBuf,
+) -> Result<(), Error> {
+    let targets: Vec<&str> = match op {
+        Operation::Upgrade { target } | Operation::Downgrade { target } => vec![target],
+        Operation::Stamp { targets, .. } => targets.iter().map(String::as_str).collect(),
+        Operation::Accept { revision } => vec![revision],
+        Operation::Current | Operation::Status => return Ok(()),
+    };
+    if sets.len() < 2 {
+        return Ok(());
+    }
+    let references: Vec<String> = targets
+        .iter()
+        .filter_map(|t| braid_graph::Target::parse(t).ok())
+        .flat_map(|t| [t.branch, t.symbol])
+        .flatten()
+        .filter(|r| !braid_graph::RESERVED.contains(&r.as_str()))
+        .collect();
+    if references.is_empty() {
+        return Ok(());
+    }
+    let knows = |db: &Database<'a>| match sets.get(&dir_of(db)) {
+        Some(Ok(graph)) => references.iter().all(|r| graph.lookup(r).is_ok()),
+        _ => false,
+    };
+    let (known, unknown): (Vec<&Database<'a>>, Vec<&Database<'a>>) =
+        selected.iter().partition(|db| knows(db));
+    if known.is_empty() || unknown.is_empty() {
+        return Ok(());
+    }
+    let names = |dbs: &[&Database<'_>]| dbs.iter().map(|db| db.name.to_string()).collect();
+    Err(Error::TargetInSomeSets {
+        target: targets.join(" "),
+        known: names(&known),
+        unknown: names(&unknown),
     })
 }

@@ -139,16 +139,18 @@ pub enum Access {
     ReadOnly,
 }
 
-/// Opens `url` with the driver `source` names. A built-in driver this binary was compiled
-/// without, or a plugin in a binary without plugin support, is an error saying which feature
-/// to enable.
+/// Opens `url` with the driver `source` names; a relative SQLite path is relative to `base`
+/// (the project root). A built-in driver this binary was compiled without, or a plugin in a
+/// binary without plugin support, is an error saying which feature to enable. A plugin gets
+/// the URL as written.
 pub async fn open(
     source: &DriverSource,
     url: &str,
     access: Access,
+    base: &Path,
 ) -> Result<Box<dyn Driver>, DriverError> {
     match source {
-        DriverSource::BuiltIn(dialect) => open_built_in(*dialect, url, access).await,
+        DriverSource::BuiltIn(dialect) => open_built_in(*dialect, url, access, base).await,
         DriverSource::Plugin { path, .. } => match load_plugin(path) {
             #[cfg(feature = "plugins")]
             Ok(plugin) => plugin.open(url).await,
@@ -159,11 +161,12 @@ pub async fn open(
     }
 }
 
-/// Opens `url` with the built-in driver its scheme names (`sqlite:`, `postgres:`, `mysql:`).
+/// Opens `url` with the built-in driver its scheme names (`sqlite:`, `postgres:`, `mysql:`); a
+/// relative SQLite path is relative to the current directory.
 pub async fn open_url(url: &str) -> Result<Box<dyn Driver>, DriverError> {
     let dialect = braid_config::url_dialect(url)
         .map_err(|e| DriverError::new(ErrorKind::Url, e.to_string()))?;
-    open_built_in(dialect, url, Access::ReadWrite).await
+    open_built_in(dialect, url, Access::ReadWrite, Path::new("")).await
 }
 
 #[allow(unused_variables)]
@@ -171,13 +174,13 @@ async fn open_built_in(
     dialect: Dialect,
     url: &str,
     access: Access,
+    base: &Path,
 ) -> Result<Box<dyn Driver>, DriverError> {
     match dialect {
         #[cfg(feature = "sqlite")]
-        Dialect::Sqlite => match access {
-            Access::ReadOnly => braid_sqlite::open_existing_boxed(url).await,
-            Access::ReadWrite => braid_sqlite::open_boxed(url).await,
-        },
+        Dialect::Sqlite => {
+            braid_sqlite::open_boxed_in(url, base, access == Access::ReadWrite).await
+        }
         #[cfg(feature = "postgres")]
         Dialect::Postgres => braid_postgres::open_boxed(url).await,
         #[cfg(feature = "mysql")]

@@ -70,31 +70,41 @@ pub struct EmbeddedFile {
 }
 
 /// A migrations directory compiled into the binary: its graph and bodies.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EmbeddedMigrations {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+/// Names the directory and the revisions, never their SQL (which may hold secrets).
+impl std::fmt::Debug for EmbeddedMigrations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedMigrations")
+            .field("dir", &self.inner.dir)
+            .field("revisions", &self.inner.by_id.len())
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     dir: &'static str,
-    graph: Graph,
+    /// The graph, or why it does not build: braid-build validated it with its own version of
+    /// the rules, so a `braid` with other rules reports the difference instead of panicking.
+    graph: Result<Graph, braid_graph::GraphError>,
     by_id: HashMap<&'static str, &'static EmbeddedRevision>,
     #[cfg_attr(not(feature = "rust"), allow(dead_code))]
     rust: RustRevisions,
 }
 
 impl EmbeddedMigrations {
-    /// Called by the code `braid_build::embed` generates. The directory was validated at build
-    /// time, so the graph builds.
+    /// Called by the code `braid_build::embed` generates (which validated the graph at build
+    /// time).
     #[doc(hidden)]
     pub fn new(
         dir: &'static str,
         revisions: &'static [EmbeddedRevision],
         rust: RustRevisions,
     ) -> Self {
-        let graph = Graph::build(revisions.iter().map(revision).collect())
-            .expect("braid-build validated this graph at build time");
+        let graph = Graph::build(revisions.iter().map(revision).collect());
         EmbeddedMigrations {
             inner: Arc::new(Inner {
                 dir,
@@ -106,8 +116,11 @@ impl EmbeddedMigrations {
     }
 
     /// The graph of the embedded revisions.
-    pub fn graph(&self) -> &Graph {
-        &self.inner.graph
+    pub fn graph(&self) -> Result<&Graph, Error> {
+        self.inner
+            .graph
+            .as_ref()
+            .map_err(|e| Error::Graph(e.clone()))
     }
 
     /// The migrations directory they were compiled from.
@@ -167,8 +180,8 @@ impl Bodies for Inner {
         }
     }
 
-    fn checksum(&self, _rev: &Revision, script: &Script) -> String {
-        braid_source::checksum(&script.text)
+    fn checksum(&self, rev: &Revision, script: &Script) -> String {
+        braid_runner::SourceBodies.checksum(rev, script)
     }
 
     /// Computed at build time: validating an up-to-date database hashes nothing.
@@ -401,7 +414,7 @@ impl Migrator {
     fn runner(&self, url: &str) -> Result<Runner<'_>, Error> {
         let name = self.name.clone().unwrap_or_else(|| database_name(url));
         Ok(
-            Runner::new(name, self.migrations.graph(), self.options.clone())?
+            Runner::new(name, self.migrations.graph()?, self.options.clone())?
                 .with_bodies(&*self.migrations.inner),
         )
     }
@@ -424,18 +437,22 @@ async fn close<T>(driver: Box<dyn Driver>, result: Result<T, Error>) -> Result<T
 }
 
 /// The database part of a URL (`app` for `postgres://h/app` or `sqlite://data/app.db`), for
-/// messages; never the credentials.
+/// messages. Read from the redacted URL, and only from the path after the authority, so no part
+/// of the credentials can end up in a name.
 fn database_name(url: &str) -> String {
-    let path = url.split(['?', '#']).next().unwrap_or(url);
-    let last = path
-        .rsplit(['/', ':'])
-        .find(|s| !s.is_empty())
-        .unwrap_or("database");
+    let url = braid_driver::redact_url(url);
+    let path = match url.split_once("://") {
+        Some((_, rest)) => rest.split_once('/').map_or("", |(_, path)| path),
+        None => url.split_once(':').map_or("", |(_, path)| path),
+    };
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let last = path.rsplit('/').find(|s| !s.is_empty()).unwrap_or("");
     let stem = Path::new(last)
         .file_stem()
         .and_then(|s| s.to_str())
-        .unwrap_or(last);
-    if stem.contains('@') || stem.is_empty() {
+        .unwrap_or("")
+        .trim_matches(':');
+    if stem.is_empty() {
         "database".to_string()
     } else {
         stem.to_string()
@@ -463,7 +480,13 @@ mod tests {
             ("sqlite://data/app.db", "app"),
             ("sqlite:///abs/x.sqlite", "x"),
             ("sqlite::memory:", "memory"),
+            ("sqlite:data/app.db", "app"),
             ("postgres://u:pw@h", "database"),
+            // Nothing of a password, whatever its characters.
+            ("postgres://app:s3cret.pw@db", "database"),
+            ("mysql://root:hunter2.x@mysql", "database"),
+            ("postgres://u:pa/ss.wd@h/app", "app"),
+            ("postgres://u:p#a?ss@h", "database"),
         ] {
             assert_eq!(super::database_name(url), name, "{url}");
         }

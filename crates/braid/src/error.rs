@@ -68,6 +68,19 @@ pub enum Error {
     )]
     MixedSets { databases: Vec<String> },
 
+    /// A target naming revisions only some migration sets have, with no database named.
+    #[error(
+        "`{target}` names revisions of the migration set of {} only, not of {}: name the \
+         databases it is for with --db",
+        known.join(", "),
+        unknown.join(", ")
+    )]
+    TargetInSomeSets {
+        target: String,
+        known: Vec<String>,
+        unknown: Vec<String>,
+    },
+
     /// Offline SQL asked for something that cannot be rendered without a database.
     #[error("{0}")]
     Offline(OfflineError),

@@ -102,6 +102,12 @@ pub fn init(options: &InitOptions) -> Result<InitReport, InitError> {
     if !root.join("Cargo.toml").is_file() {
         return Err(InitError::NoWorkspace(dir));
     }
+    // Read what may be edited before writing anything: a file that cannot be edited stops
+    // `init` before it changed the workspace.
+    parse(&root.join("Cargo.toml"))?;
+    if root.join(CARGO_CONFIG).exists() {
+        parse(&root.join(CARGO_CONFIG))?;
+    }
     let mut report = InitReport {
         root: root.clone(),
         ..InitReport::default()
@@ -178,6 +184,7 @@ impl Dependencies {
 }
 
 const ALIAS: &str = "xtask = \"run --quiet --package xtask --\"";
+const CARGO_CONFIG: &str = ".cargo/config.toml";
 
 /// Creates the xtask crate and registers it, or — for an xtask that exists — lists what to add.
 fn xtask(
@@ -195,7 +202,9 @@ fn xtask(
     if crate_dir.exists() {
         let manifest = read(&crate_dir.join("Cargo.toml"))?.unwrap_or_default();
         if manifest.contains("braid-cli") {
-            return Ok(()); // Wired already.
+            // Wired already (by an earlier run): finish what that run may not have.
+            add_member(root, report)?;
+            return add_alias(root, report);
         }
         report.manual.push(format!(
             "xtask/Cargo.toml, under [dependencies]:\n  {}\n  {}",
@@ -251,17 +260,17 @@ fn add_member(root: &Path, report: &mut InitReport) -> Result<(), InitError> {
     let workspace = doc
         .entry("workspace")
         .or_insert_with(toml_edit::table)
-        .as_table_mut();
+        .as_table_like_mut();
     let Some(workspace) = workspace else {
         return Err(InitError::Toml {
             path,
             message: "`workspace` is not a table".into(),
         });
     };
-    let members = workspace
-        .entry("members")
-        .or_insert_with(|| toml_edit::value(toml_edit::Array::new()))
-        .as_array_mut();
+    if workspace.get("members").is_none() {
+        workspace.insert("members", toml_edit::value(toml_edit::Array::new()));
+    }
+    let members = workspace.get_mut("members").and_then(|m| m.as_array_mut());
     let Some(members) = members else {
         return Err(InitError::Toml {
             path,
@@ -297,7 +306,7 @@ fn glob_matches(pattern: &str, name: &str) -> bool {
 }
 
 fn has_alias(root: &Path) -> Result<bool, InitError> {
-    let path = root.join(".cargo/config.toml");
+    let path = root.join(CARGO_CONFIG);
     if !path.exists() {
         return Ok(false);
     }
@@ -309,7 +318,7 @@ fn has_alias(root: &Path) -> Result<bool, InitError> {
 
 /// The `cargo xtask` alias in `.cargo/config.toml`, unless one is there.
 fn add_alias(root: &Path, report: &mut InitReport) -> Result<(), InitError> {
-    let path = root.join(".cargo/config.toml");
+    let path = root.join(CARGO_CONFIG);
     if !path.exists() {
         return create(&path, &format!("[alias]\n{ALIAS}\n"), report);
     }
@@ -318,7 +327,7 @@ fn add_alias(root: &Path, report: &mut InitReport) -> Result<(), InitError> {
     }
     let mut doc = parse(&path)?;
     let alias = doc.entry("alias").or_insert_with(toml_edit::table);
-    let Some(alias) = alias.as_table_mut() else {
+    let Some(alias) = alias.as_table_like_mut() else {
         return Err(InitError::Toml {
             path,
             message: "`alias` is not a table".into(),
@@ -511,6 +520,42 @@ mod tests {
         assert!(manual.contains("rust_revisions"), "{manual}");
         assert!(manual.contains("[alias]"), "{manual}");
         assert!(!root.join(".cargo/config.toml").exists());
+    }
+
+    #[test]
+    fn an_inline_alias_table_gets_the_alias_and_a_bad_manifest_changes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"app\"]\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join(".cargo")).unwrap();
+        std::fs::write(
+            root.join(".cargo/config.toml"),
+            "alias = { b = \"build\" }\n",
+        )
+        .unwrap();
+        init(&options(root)).unwrap();
+        let config = std::fs::read_to_string(root.join(".cargo/config.toml")).unwrap();
+        assert!(
+            config.contains("b = \"build\"") && config.contains("xtask = \"run"),
+            "{config}"
+        );
+        let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains("members = [\"app\", \"xtask\"]"),
+            "{manifest}"
+        );
+
+        let broken = tempfile::tempdir().unwrap();
+        std::fs::write(broken.path().join("Cargo.toml"), "[workspace\n").unwrap();
+        assert!(matches!(
+            init(&options(broken.path())),
+            Err(InitError::Toml { .. })
+        ));
+        assert!(!broken.path().join("xtask").exists(), "nothing written");
     }
 
     #[test]

@@ -11,6 +11,9 @@ use serde::Serialize;
 
 use crate::{Error, RustRevisions};
 
+/// Each migration set's graph, or why it did not load, by directory.
+pub(crate) type Sets = BTreeMap<PathBuf, Result<Graph, Error>>;
+
 /// How to find a project. Every field is optional: by default the root is the Cargo workspace
 /// around the current directory (or `$BRAID_ROOT`), the config `config/braid.toml` under it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -202,20 +205,18 @@ impl Project {
             .collect::<Result<_, _>>()?)
     }
 
-    /// The graph of every set the `databases` use, each loaded once.
-    pub(crate) fn graphs_for(
-        &self,
-        databases: &[Database<'_>],
-    ) -> Result<BTreeMap<PathBuf, Graph>, Error> {
-        let mut graphs = BTreeMap::new();
+    /// The graph of every set the `databases` use, each loaded once. A set that does not
+    /// load fails its own databases, not the others'.
+    pub(crate) fn load_sets(&self, databases: &[Database<'_>]) -> Sets {
+        let mut sets = BTreeMap::new();
         for db in databases {
             let dir = self.dir_of(db);
-            if let std::collections::btree_map::Entry::Vacant(slot) = graphs.entry(dir) {
-                let graph = self.graph(slot.key())?;
+            if let std::collections::btree_map::Entry::Vacant(slot) = sets.entry(dir) {
+                let graph = self.graph(slot.key());
                 slot.insert(graph);
             }
         }
-        Ok(graphs)
+        sets
     }
 
     /// Writes a new revision in the set of `databases` (see [`Project::set_dir`]).

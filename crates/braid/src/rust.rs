@@ -125,10 +125,10 @@ fn no_rust(id: &str, source: &std::path::Path) -> BodyError {
     BodyError {
         message: format!(
             "revision `{id}` is a Rust migration ({}); this binary was built without Rust \
-             migrations and cannot compile them. Run it through your workspace's \
-             `cargo xtask migrate` (braid-cli with braid's `rust` feature and \
-             `braid_build::rust_revisions` in its build script), or embed the migrations in \
-             your application (`braid_build::embed` + `braid::Migrator`)",
+             migrations and cannot compile them. Run it through your workspace's xtask \
+             (`braid_cli::xtask` with braid's `rust` feature and `braid_build::rust_revisions` \
+             in its build script), or embed the migrations in your application \
+             (`braid_build::embed` + `braid::Migrator`)",
             source.display()
         ),
     }

@@ -94,26 +94,42 @@ pub async fn open(url: &str) -> Result<SqliteDriver, DriverError> {
 
 /// [`open`], boxed as a `dyn Driver` for code that picks the driver at run time.
 pub async fn open_boxed(url: &str) -> Result<Box<dyn Driver>, DriverError> {
-    Ok(Box::new(SqliteDriver::open(url)?))
+    open_boxed_in(url, Path::new(""), true).await
 }
 
 /// Like [`open_boxed`], but a database file that does not exist is an error of kind
 /// [`ErrorKind::NoDatabase`] instead of being created: for commands that only read (`current`,
 /// `check`), which must not leave an empty file behind a mistyped path.
 pub async fn open_existing_boxed(url: &str) -> Result<Box<dyn Driver>, DriverError> {
-    if let Location::File(path) = parse_url(url)?
-        && !path.exists()
-    {
-        return Err(DriverError::new(
-            ErrorKind::NoDatabase,
-            format!(
-                "SQLite database file {} does not exist (nothing has been applied to it; \
-                 `braid upgrade` creates it)",
-                path.display()
-            ),
-        ));
-    }
-    open_boxed(url).await
+    open_boxed_in(url, Path::new(""), false).await
+}
+
+/// Opens the database `url` names, a relative path being relative to `base` (a project's
+/// root) instead of the current directory; `create = false` is [`open_existing_boxed`]'s rule.
+/// The URL itself is never rebuilt, so a `base` with any characters in it is fine.
+pub async fn open_boxed_in(
+    url: &str,
+    base: &Path,
+    create: bool,
+) -> Result<Box<dyn Driver>, DriverError> {
+    let driver = match parse_url(url)? {
+        Location::Memory => SqliteDriver::open(url)?,
+        Location::File(path) => {
+            let path = base.join(path);
+            if !create && !path.exists() {
+                return Err(DriverError::new(
+                    ErrorKind::NoDatabase,
+                    format!(
+                        "SQLite database file {} does not exist (nothing has been applied to it; \
+                         `braid upgrade` creates it)",
+                        path.display()
+                    ),
+                ));
+            }
+            SqliteDriver::open_path(&path)?
+        }
+    };
+    Ok(Box::new(driver))
 }
 
 impl SqliteDriver {

@@ -184,3 +184,15 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The user tables of the SQLite file `db`, sorted: SQLite's and Braid's own left out.
+pub fn sqlite_tables(db: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'braid_version%' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}

@@ -252,7 +252,7 @@ fn summarise(results: &[DbResult], out: Output<'_>, verb: &str, streamed: bool) 
                 }
             }
             for note in &r.notes {
-                text.push_str(&format!("{}: note: {note}\n", r.name));
+                text.push_str(&format!("{}: note: {}\n", r.name, out.say(note)));
             }
         }
         text.push_str(&format!("{table}\n"));
@@ -387,7 +387,7 @@ pub fn current(
                 _ => text.push_str(&format!(
                     "{}: error: {}\n",
                     r.name,
-                    r.error.as_deref().unwrap_or("?")
+                    out.say(r.error.as_deref().unwrap_or("?"))
                 )),
             }
         }
@@ -434,7 +434,7 @@ pub fn accept(
                     "{}: accepted the edit of {} ({}): {} -> {}\n",
                     r.name, a.revision, a.file, a.old, a.new
                 )),
-                (None, Some(e)) => text.push_str(&format!("{}: error: {e}\n", r.name)),
+                (None, Some(e)) => text.push_str(&format!("{}: error: {}\n", r.name, out.say(e))),
                 (None, None) => {}
             }
         }

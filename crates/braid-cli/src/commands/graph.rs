@@ -392,10 +392,10 @@ fn print_written(project: &Project, written: &Written, out: Output<'_>) -> Outco
         for file in &json.files {
             text.push_str(&format!("  {file}\n"));
         }
-        if written.body == BodyKind::Rust && project.rust().is_empty() {
+        if written.body == BodyKind::Rust && !braid::features().contains(&"rust") {
             text.push_str(
-                "note: this binary runs no Rust revisions; a workspace's `cargo xtask migrate` \
-                 compiles them in (see braid-build)\n",
+                "note: this binary cannot run Rust revisions; a workspace's xtask built with \
+                 braid's `rust` feature compiles them in (see braid-build)\n",
             );
         }
         text
