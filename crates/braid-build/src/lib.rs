@@ -17,9 +17,9 @@
 //! }
 //! ```
 //!
-//! Paths are relative to the crate's `Cargo.toml` (`CARGO_MANIFEST_DIR`), as in
-//! `include_str!`'s neighbours `sqlx::migrate!("./migrations")` and refinery's
-//! `embed_migrations!`. Each directory is passed to Cargo with `rerun-if-changed`, which makes
+//! Paths are relative to the crate's `Cargo.toml` (`CARGO_MANIFEST_DIR`), as with
+//! `sqlx::migrate!("./migrations")` and refinery's `embed_migrations!`; in a workspace whose
+//! migrations sit at the root, that is `"../migrations"`. Each directory is passed to Cargo with `rerun-if-changed`, which makes
 //! Cargo rerun the script when anything under it changes — so `generate --rust` followed by the
 //! next `cargo xtask …` runs the new revision without a manual rebuild.
 //!

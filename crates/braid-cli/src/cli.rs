@@ -101,7 +101,8 @@ pub enum Command {
     Stamp(StampArgs),
     /// Accept an intended edit of an applied migration: store its new checksum.
     Accept(AcceptArgs),
-    /// CI gate: fail on several heads, pending migrations or edited applied migrations.
+    /// CI gate: fail on several heads, pending, edited, unknown or part-applied migrations
+    /// (exit codes 3-7).
     Check,
     /// List the built-in drivers and the plugin drivers the config names, with their versions.
     Drivers,

@@ -52,7 +52,8 @@ pub struct RunReport {
     pub notes: Vec<String>,
 }
 
-/// Statement-level progress of a migration that stopped part-way (MySQL, next issue).
+/// Statement-level progress of a migration that stopped part-way outside a transaction (every
+/// migration on MySQL, `transaction = false` ones elsewhere).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Progress {
     pub statements_done: i64,

@@ -15,8 +15,10 @@
 //!
 //! A Rust revision is a directory under `migrations/` like an SQL one, whose `revision.toml` says
 //! `rust = "migration.rs"`; `migration.rs` defines `pub struct Migration` implementing
-//! [`MigrationTrait`] (see `braid_source::rust_template`). The `braid-migrations` crate's build
-//! script compiles every such file in and generates its `registry()`.
+//! [`MigrationTrait`] (see `braid_source::rust_template`). The binary that runs it compiles every
+//! such file in from its build script (`braid_build::rust_revisions` for an xtask,
+//! `braid_build::embed` for an application); the generated code registers each one in a
+//! [`Registry`] through `braid::RustRevisions`.
 //!
 //! # Transactions stay Braid's
 //!

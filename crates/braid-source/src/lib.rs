@@ -38,8 +38,9 @@
 //!
 //! * **Rust bodies**: instead of SQL files, `revision.toml` may name a Rust file in the same
 //!   directory, `rust = "migration.rs"`. The file defines `pub struct Migration` implementing
-//!   sea-orm-migration's `MigrationTrait`; the migrations crate (`migrations/Cargo.toml`, package
-//!   `braid-migrations`) compiles every such file in through its build script. The revision is
+//!   sea-orm-migration's `MigrationTrait` (importing `braid::prelude::*`); the binary that runs it
+//!   compiles every such file in from its build script (`braid_build::rust_revisions` for an
+//!   xtask, `braid_build::embed` for an application). The revision is
 //!   loaded as `Body::Rust { name: <id>, source: <dir>/<file> }`. A directory with both SQL
 //!   files and a `rust` body is an error. [`write_rust_revision`] creates one.
 //! * **A migrations directory that is also a crate**: when the directory holds a `Cargo.toml`,

@@ -189,8 +189,7 @@ async fn open_built_in(
         other => Err(DriverError::new(
             ErrorKind::Unsupported,
             format!(
-                "this binary was built without the {other} driver: enable braid's `{}` feature \
-                 (or name a plugin driver for this database)",
+                "this binary was built without the {other} driver: enable braid's `{}` feature",
                 feature_of(other)
             ),
         )),

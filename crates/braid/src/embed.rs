@@ -1,6 +1,7 @@
 //! Migrations embedded in an application, and the migrator it runs at start-up.
 //!
-//! `braid_build::embed("migrations")` in the build script compiles the directory in — every
+//! `braid_build::embed("../migrations")` in the build script (the path relative to the crate's
+//! `Cargo.toml`) compiles the directory in — every
 //! SQL file, every Rust revision, and every checksum, computed at build time — and
 //! [`embedded_migrations!`](crate::embedded_migrations) takes it:
 //!

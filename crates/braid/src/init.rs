@@ -24,7 +24,7 @@ use serde::Serialize;
 /// Where the Braid crates a new xtask depends on come from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum BraidSource {
-    /// The checkout this binary was built from when it still exists, else this version.
+    /// The checkout this binary was built from (it must still exist).
     #[default]
     Auto,
     /// Path dependencies on a Braid checkout.
@@ -76,6 +76,11 @@ pub enum InitError {
     Toml { path: PathBuf, message: String },
     #[error("the default database is SQLite: --backends must include sqlite (got {0})")]
     NoSqlite(String),
+    #[error(
+        "the Braid checkout this binary was built from is gone: pass --braid-path DIR (a Braid \
+         checkout) or --braid-version V (from a registry that has Braid's crates)"
+    )]
+    NoCheckout,
 }
 
 /// The Braid checkout this binary was built from (`<checkout>/crates/braid`), if it is still
@@ -112,7 +117,7 @@ pub fn init(options: &InitOptions) -> Result<InitReport, InitError> {
         root: root.clone(),
         ..InitReport::default()
     };
-    let deps = Dependencies::new(options);
+    let deps = Dependencies::new(options)?;
     xtask(&root, options, &deps, &mut report)?;
     create(
         &root.join("config/braid.toml"),
@@ -136,12 +141,9 @@ struct Dependencies {
 }
 
 impl Dependencies {
-    fn new(options: &InitOptions) -> Self {
+    fn new(options: &InitOptions) -> Result<Self, InitError> {
         let source = match &options.braid {
-            BraidSource::Auto => match built_from() {
-                Some(checkout) => BraidSource::Path(checkout),
-                None => BraidSource::Version(env!("CARGO_PKG_VERSION").to_string()),
-            },
+            BraidSource::Auto => BraidSource::Path(built_from().ok_or(InitError::NoCheckout)?),
             other => other.clone(),
         };
         let mut features: Vec<&str> = options
@@ -169,7 +171,7 @@ impl Dependencies {
             BraidSource::Version(v) => format!("version = {v:?}"),
             BraidSource::Auto => unreachable!("resolved above"),
         };
-        Dependencies {
+        Ok(Dependencies {
             braid: format!(
                 "braid = {{ {}, default-features = false, features = [{features}] }}",
                 at("braid")
@@ -179,7 +181,7 @@ impl Dependencies {
                 at("braid-cli")
             ),
             build: format!("braid-build = {{ {} }}", at("braid-build")),
-        }
+        })
     }
 }
 
@@ -363,10 +365,11 @@ fn gitignore(root: &Path, report: &mut InitReport) -> Result<(), InitError> {
 
 fn config_file(options: &InitOptions) -> String {
     let mut text = String::from(
-        "# Braid's configuration, read by `cargo xtask migrate …` from the workspace root.\n\
+        "# Braid's configuration, found at the project root (the Cargo workspace around the current\n\
+         # directory, or --root); relative paths in it are relative to that root.\n\
          # Top-level tables are profiles: [default] is always read, `--profile NAME` layers\n\
          # another over it. BRAID_<KEY> environment variables override both, with `__` between\n\
-         # nested keys (BRAID_DATABASES__APP__URL=…). Relative paths are relative to the root.\n\n\
+         # nested keys (BRAID_DATABASES__APP__URL=…).\n\n\
          [default]\nmigrations = \"migrations\"\nlock_timeout_secs = 60\njobs = 4\n\n\
          # The default needs no server: an SQLite file under .braid/ (git-ignored).\n\
          [default.databases.app]\nurl = \"sqlite://.braid/app.db\"\n",

@@ -17,7 +17,7 @@
 //! ```no_run
 //! # async fn start() -> Result<(), braid::Error> {
 //! # let migrations: braid::EmbeddedMigrations = unimplemented!();
-//! // build.rs: braid_build::embed("migrations");
+//! // build.rs: braid_build::embed("../migrations"); (relative to the crate's Cargo.toml)
 //! // let migrations = braid::embedded_migrations!();
 //! let report = braid::Migrator::new(migrations)
 //!     .upgrade("postgres://app@db.internal/app")
