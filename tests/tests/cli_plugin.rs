@@ -97,3 +97,53 @@ fn a_plugin_driver_named_in_the_config_runs_the_examples() {
             .is_some_and(|e| e.contains("libmissing.so"))
     }));
 }
+
+#[test]
+fn a_plugin_returning_garbage_fails_only_its_own_database() {
+    // The fixture in a mode whose every `query` returns a row count of 2^40: before the host
+    // checked counts, reserving that many rows aborted the whole process, every database with it.
+    let fixture = braid_tests::plugin_library("braid-plugin-fixture");
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("braid.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[default.databases.garbage]\nurl = \"sqlite://{}\"\ndriver = {{ plugin = {fixture:?} }}\n\n\
+             [default.databases.fine]\nurl = \"sqlite://{}\"\n",
+            tmp.path().join("garbage.db").display(),
+            tmp.path().join("fine.db").display(),
+        ),
+    )
+    .unwrap();
+    let up = migrate_with(
+        &examples(),
+        Some(&cfg),
+        &["--format", "json", "upgrade", "heads"],
+        &[("BRAID_FIXTURE_MODE", "rows_huge_row_count")],
+    )
+    .fails(1);
+    let json = up.json();
+    let by_name = |n: &str| {
+        json["databases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == n)
+            .unwrap_or_else(|| panic!("no {n} in {json}"))
+            .clone()
+    };
+    let fine = by_name("fine");
+    assert_eq!(fine["status"], "ok", "{fine}\n{}", up.stderr);
+    assert_eq!(fine["applied"].as_array().unwrap().len(), 7, "{fine}");
+    let garbage = by_name("garbage");
+    assert_eq!(garbage["status"], "error", "{garbage}");
+    let error = garbage["error"].to_string();
+    for part in [
+        "plugin braid-plugin-fixture 0.1.0",
+        "braid_plugin_fixture",
+        "broke the plugin ABI in the rows it returned from `query`",
+        "row_count is 1099511627776, over the limit of 16777216 rows",
+    ] {
+        assert!(error.contains(part), "{part}: {garbage}");
+    }
+}

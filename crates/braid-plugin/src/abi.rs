@@ -23,6 +23,12 @@
 //!   once. Calls block until done.
 //! * **Tags are integers, never Rust enums**: a value the host does not know is reported as an
 //!   error instead of being undefined behaviour.
+//! * **Limits.** The host distrusts what a plugin returns: it checks every count and length
+//!   against the `MAX_*` limits below, and every (pointer, count) pair for null, alignment and
+//!   address-space overflow, *before* it allocates anything or forms a slice; a violation fails
+//!   that call with an `Internal` error naming the plugin, never the process. (What it cannot
+//!   check is that a non-null pointer really points at as much memory as claimed: a plugin that
+//!   lies within the limits is still undefined behaviour, which is why plugins must be trusted.)
 //!
 //! # Versioning
 //!
@@ -91,6 +97,35 @@ pub const KIND_LOCK_TIMEOUT: u32 = 5;
 pub const KIND_UNSUPPORTED: u32 = 6;
 pub const KIND_IO: u32 = 7;
 pub const KIND_INTERNAL: u32 = 8;
+
+/// The most columns the host accepts in one result set. No SQL engine returns more (PostgreSQL
+/// stops at 1 664 result columns, MySQL at 4 096 per table, SQLite at 32 767).
+pub const MAX_COLUMNS: usize = 1 << 16;
+
+/// The most rows the host accepts in one result set (16 Mi). What a migration tool reads is
+/// small — version-store rows (one per applied revision), introspection (one per table, column,
+/// index and key: about a million for a schema of 100 000 columns), a script's statements — so
+/// this only bounds a data migration that queries through the driver, which should page.
+pub const MAX_ROWS: usize = 1 << 24;
+
+/// The most values (`row_count * column_count`) the host accepts in one result set (16 Mi):
+/// 512 MiB once copied into Braid's values. The product is computed with overflow checking.
+pub const MAX_VALUES: usize = 1 << 24;
+
+/// The longest single string or byte value the host accepts from a plugin (256 MiB): a text or
+/// bytes value, a column name, a driver name, a server version, an error's message, code or
+/// statement. Above MySQL's default `max_allowed_packet` (64 MiB); PostgreSQL's 1 GB field
+/// limit is not reachable through a plugin.
+pub const MAX_VALUE_LEN: usize = 256 << 20;
+
+/// The most bytes of text and binary data (values and column names together) the host accepts
+/// in one result set (1 GiB). Never allocated up front: it only bounds what is copied, value by
+/// value, each one checked against [`MAX_VALUE_LEN`] first.
+pub const MAX_RESULT_LEN: usize = 1 << 30;
+
+/// The longest descriptor `name` or `version` (static C strings, which carry no length): the host
+/// looks for the terminating NUL in at most this many bytes.
+pub const MAX_DESCRIPTOR_STRING_LEN: usize = 1024;
 
 /// The frozen first two fields of every descriptor, whatever its version.
 #[repr(C)]
@@ -173,7 +208,8 @@ impl FfiStr {
         }
     }
 
-    /// The bytes this points at.
+    /// The bytes this points at. Trusts `self` (a null pointer reads as empty whatever `len`);
+    /// to read what the other side sent, use the checked readers of [`crate::convert`].
     ///
     /// # Safety
     /// `ptr` must be null with `len == 0`, or point at `len` readable bytes that live for `'a`.
@@ -217,7 +253,10 @@ impl FfiError {
 }
 
 /// `open(url, out_conn, out_name, err)`: connects; on success fills the handle and the driver's
-/// display name (released with `free_string`).
+/// display name (released with `free_string`). The host passes a null handle and an empty name;
+/// whatever the plugin writes there belongs to the host **whatever the status**: a non-null
+/// handle is released with `close` and a non-null name with `free_string`, also when the call
+/// failed or returned a null handle. A failing plugin should leave both untouched.
 pub type OpenFn = unsafe extern "C" fn(
     url: FfiStr,
     out_conn: *mut ConnHandle,

@@ -11,8 +11,14 @@
 //!
 //! Libraries are never unloaded: unloading a Rust cdylib is unsound in practice (thread-locals
 //! and their destructors, threads of the plugin's runtime still running its code).
+//!
+//! The host distrusts what a plugin hands back: the descriptor is copied out with unaligned
+//! reads, its C strings are scanned for their NUL within a bound, and every count, length and
+//! pointer of rows, strings and errors is checked against the ABI's `MAX_*` limits before
+//! anything is allocated or read ([`crate::convert`]). A violation fails that one call with an
+//! `Internal` error naming the plugin and what was wrong. Whatever a plugin hands out is handed
+//! back to its `free_*` (or `close`) on every path, failures included.
 
-use std::ffi::CStr;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -23,17 +29,24 @@ use braid_driver::{Dialect, Driver, DriverError, ErrorKind, Rows, Schema, Value}
 use crate::abi::{
     BRAID_PLUGIN_ABI_VERSION, CloseFn, ConnHandle, DESCRIPTOR_SIZE, ENTRY_SYMBOL, EntryFn,
     ExecuteFn, FLAG_INLINE_CALLS, FfiError, FfiRows, FfiStr, FfiString, FfiValue, FreeErrorFn,
-    FreeRowsFn, FreeStringFn, IntrospectFn, LockFn, MIN_SUPPORTED_ABI_VERSION, OpenFn,
-    PluginDescriptor, PluginHeader, QueryFn, STATUS_OK, STATUS_PANIC, STATUS_POISONED, ScriptFn,
-    SplitFn, StringFn, UnitFn, UnlockFn, dialect_from_id,
+    FreeRowsFn, FreeStringFn, IntrospectFn, LockFn, MAX_DESCRIPTOR_STRING_LEN,
+    MIN_SUPPORTED_ABI_VERSION, OpenFn, PluginDescriptor, PluginHeader, QueryFn, STATUS_OK,
+    STATUS_PANIC, STATUS_POISONED, ScriptFn, SplitFn, StringFn, UnitFn, UnlockFn, dialect_from_id,
 };
-use crate::convert::{error_from_ffi, rows_from_ffi, string_from_ffi, value_to_ffi};
+use crate::convert::{checked_error_from_ffi, rows_from_ffi, string_from_ffi, value_to_ffi};
 
 /// Why a plugin could not be loaded. Every message names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
     #[error("driver plugin not found: {} ({reason})", path.display())]
     NotFound { path: PathBuf, reason: String },
+    #[error(
+        "driver plugin path {} has no directory component: the system would search its library \
+         paths for it instead of opening that file; give a path, e.g. ./{}",
+        path.display(),
+        path.display()
+    )]
+    NoDirectory { path: PathBuf },
     #[error("cannot load driver plugin {}: {reason}", path.display())]
     Load { path: PathBuf, reason: String },
     #[error(
@@ -138,8 +151,17 @@ impl fmt::Debug for Plugin {
 /// every required function is present. Loading the same file twice is fine (the OS loads it
 /// once).
 ///
+/// `path` must have a directory component (`./libfoo.so`, not `libfoo.so`): given a bare file
+/// name, the system's loader would search its library paths (`LD_LIBRARY_PATH`, the system
+/// directories, …) rather than open the file the caller means, so a bare name is refused with
+/// [`PluginError::NoDirectory`]. (A config's relative plugin paths are made absolute against
+/// the project root, so they always have one.)
+///
 /// Loading a library runs its initialisers: only load plugins you trust.
 pub fn load(path: &Path) -> Result<Plugin, PluginError> {
+    if path.parent().is_none_or(|dir| dir.as_os_str().is_empty()) {
+        return Err(PluginError::NoDirectory { path: path.into() });
+    }
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() => {}
         Ok(_) => {
@@ -185,7 +207,9 @@ pub fn load(path: &Path) -> Result<Plugin, PluginError> {
     plugin_from(path, &descriptor)
 }
 
-/// Reads the header, checks version and size, then reads the (v1 part of the) descriptor.
+/// Reads the header, checks version and size, then reads the (v1 part of the) descriptor. Both
+/// reads are unaligned: the ABI promises nothing about the descriptor's alignment, and a
+/// reference to it is never formed (the descriptor is copied out).
 ///
 /// # Safety
 /// `ptr` must be null or point at a readable descriptor header, followed by `struct_size - 8`
@@ -227,25 +251,44 @@ unsafe fn validate(
         });
     }
     // SAFETY: the plugin declares at least `DESCRIPTOR_SIZE` bytes, i.e. a whole v1
-    // descriptor; a longer one has extra tail slots this host ignores.
-    Ok(unsafe { ptr.read() })
+    // descriptor; a longer one has extra tail slots this host ignores. Read unaligned, as the
+    // header was: nothing says the plugin's descriptor is aligned.
+    Ok(unsafe { ptr.read_unaligned() })
 }
 
+/// Reads a descriptor string (static, NUL-terminated), looking for the NUL within
+/// [`MAX_DESCRIPTOR_STRING_LEN`] bytes rather than wherever it may be.
 fn c_string(path: &Path, field: &str, p: *const std::ffi::c_char) -> Result<String, PluginError> {
+    let invalid = |reason: String| PluginError::InvalidDescriptor {
+        path: path.into(),
+        reason: format!("its {field} {reason}"),
+    };
     if p.is_null() {
-        return Err(PluginError::InvalidDescriptor {
-            path: path.into(),
-            reason: format!("its {field} is null"),
-        });
+        return Err(invalid("is null".into()));
     }
-    // SAFETY: non-null, and per the ABI a static NUL-terminated string.
-    let s = unsafe { CStr::from_ptr(p) };
-    s.to_str()
+    let p = p.cast::<u8>();
+    let mut len = 0;
+    loop {
+        if len == MAX_DESCRIPTOR_STRING_LEN {
+            return Err(invalid(format!(
+                "has no terminating NUL in its first {MAX_DESCRIPTOR_STRING_LEN} bytes"
+            )));
+        }
+        if p.addr().checked_add(len).is_none() {
+            return Err(invalid("runs past the end of the address space".into()));
+        }
+        // SAFETY: non-null and, per the ABI, a static NUL-terminated string: every byte up to
+        // the NUL is readable, and the scan stops at the NUL.
+        if unsafe { p.add(len).read() } == 0 {
+            break;
+        }
+        len += 1;
+    }
+    // SAFETY: the `len` bytes before the NUL were just read; they are static.
+    let bytes = unsafe { std::slice::from_raw_parts(p, len) };
+    std::str::from_utf8(bytes)
         .map(String::from)
-        .map_err(|e| PluginError::InvalidDescriptor {
-            path: path.into(),
-            reason: format!("its {field} is not UTF-8: {e}"),
-        })
+        .map_err(|e| invalid(format!("is not UTF-8: {e}")))
 }
 
 fn plugin_from(path: &Path, d: &PluginDescriptor) -> Result<Plugin, PluginError> {
@@ -310,15 +353,36 @@ async fn run<T: Send + 'static>(
 }
 
 /// Turns a non-OK status into a [`DriverError`], releasing the plugin's error. `None` on OK.
+/// An error that breaks the ABI (a string that cannot be read, an unknown kind) becomes an
+/// `Internal` error naming the plugin, what it reported and what was wrong.
 fn failure(vt: &VTable, status: u32, err: &mut FfiError) -> Option<DriverError> {
     if status == STATUS_OK {
         return None;
     }
-    // SAFETY: on a non-OK status the plugin filled `err` (or left it EMPTY, which is valid).
-    let e = unsafe { error_from_ffi(err) };
+    // SAFETY: on a non-OK status the plugin filled `err` (or left it EMPTY, which is valid);
+    // its counts and pointers are checked before they are read.
+    let (mut e, problems) = unsafe { checked_error_from_ffi(err) };
     // SAFETY: `err` was filled by this plugin and is released exactly once, here.
     unsafe { (vt.free_error)(err) };
+    if !problems.is_empty() {
+        e.message = format!(
+            "plugin {} broke the plugin ABI in the error it returned: {}; the error it reported \
+             (kind {:?}): {}",
+            vt.label,
+            problems.join("; "),
+            e.kind,
+            e.message
+        );
+        e.kind = ErrorKind::Internal;
+    }
     Some(e)
+}
+
+fn invalid_from(vt: &VTable, op: &str, what: &str, why: &str) -> DriverError {
+    internal(format!(
+        "plugin {} broke the plugin ABI in the {what} it returned from `{op}`: {why}",
+        vt.label
+    ))
 }
 
 impl Plugin {
@@ -334,7 +398,19 @@ impl Plugin {
             // SAFETY: `url` is borrowed for the call; the out-parameters are valid and writable.
             let status =
                 unsafe { (vt.open)(FfiStr::borrow(&url), &mut handle, &mut name, &mut err) };
+            // Whatever the plugin wrote to the out-parameters is ours to release, whatever the
+            // status (see `abi::OpenFn`): the name, then (on failure) the handle.
+            // SAFETY: the plugin filled `name` with a string it owns (or left it empty); its
+            // length and pointer are checked before it is read.
+            let shown = unsafe { string_from_ffi(&name, "the string") };
+            if !name.ptr.is_null() {
+                // SAFETY: `name` was filled by this plugin and is released exactly once, here.
+                unsafe { (vt.free_string)(&mut name) };
+            }
             if let Some(e) = failure(&vt, status, &mut err) {
+                if !handle.is_null() {
+                    close_handle(&vt, handle);
+                }
                 return Err(e);
             }
             if handle.is_null() {
@@ -343,14 +419,14 @@ impl Plugin {
                     vt.label
                 )));
             }
-            // SAFETY: on OK the plugin filled `name` with a string it owns.
-            let shown = unsafe { string_from_ffi(&name, "driver name") };
-            // SAFETY: `name` was filled by this plugin and is released exactly once, here.
-            unsafe { (vt.free_string)(&mut name) };
-            Ok((
-                SendHandle(handle),
-                shown.unwrap_or_else(|e| format!("[{e}]")),
-            ))
+            let shown = match shown {
+                Ok(shown) => shown,
+                Err(e) => {
+                    close_handle(&vt, handle);
+                    return Err(invalid_from(&vt, "open", "driver name", &e));
+                }
+            };
+            Ok((SendHandle(handle), shown))
         })
         .await?;
         Ok(Box::new(PluginDriver {
@@ -364,6 +440,15 @@ impl Plugin {
             inline: self.inline_calls,
         }))
     }
+}
+
+/// Releases a handle the host will not use (from a failed or refused `open`); a failure to close
+/// it is dropped, as the open's own error is what the caller needs.
+fn close_handle(vt: &VTable, handle: ConnHandle) {
+    let mut err = FfiError::EMPTY;
+    // SAFETY: the plugin handed out `handle` through `open`; it is given up here, once.
+    let status = unsafe { (vt.close)(handle, &mut err) };
+    let _ = failure(vt, status, &mut err);
 }
 
 /// A connection handle being moved to the thread that uses it.
@@ -463,7 +548,7 @@ impl PluginDriver {
             }
             return None;
         }
-        let rows = Self::take_rows(&vt, &mut rows).ok()?;
+        let rows = Self::take_rows(&vt, "split_script", &mut rows).ok()?;
         rows.rows
             .into_iter()
             .map(|r| match r.as_slice() {
@@ -473,13 +558,14 @@ impl PluginDriver {
             .collect()
     }
 
-    /// Copies rows the plugin produced and gives them back to it.
-    fn take_rows(vt: &VTable, rows: &mut FfiRows) -> Result<Rows, DriverError> {
-        // SAFETY: called only after an OK status, when the plugin has filled `rows`.
+    /// Copies rows the plugin produced (within the ABI's limits) and gives them back to it.
+    fn take_rows(vt: &VTable, op: &str, rows: &mut FfiRows) -> Result<Rows, DriverError> {
+        // SAFETY: called only after an OK status, when the plugin has filled `rows`; every
+        // count and pointer is checked before it is used.
         let copied = unsafe { rows_from_ffi(rows) };
         // SAFETY: `rows` was filled by this plugin and is released exactly once, here.
         unsafe { (vt.free_rows)(rows) };
-        copied.map_err(|e| internal(format!("plugin {} returned invalid rows: {e}", vt.label)))
+        copied.map_err(|e| invalid_from(vt, op, "rows", &e))
     }
 }
 
@@ -501,11 +587,15 @@ impl Driver for PluginDriver {
             if status != STATUS_OK {
                 return (status, Ok(String::new()));
             }
-            // SAFETY: on OK the plugin filled `out` with a string it owns.
-            let s = unsafe { string_from_ffi(&out, "server version") };
+            // SAFETY: on OK the plugin filled `out` with a string it owns; its length and
+            // pointer are checked before it is read.
+            let s = unsafe { string_from_ffi(&out, "the string") };
             // SAFETY: released exactly once, here.
             unsafe { (vt.free_string)(&mut out) };
-            (status, s.map_err(internal))
+            (
+                status,
+                s.map_err(|e| invalid_from(vt, "server_version", "server version", &e)),
+            )
         })
         .await
     }
@@ -562,7 +652,7 @@ impl Driver for PluginDriver {
             if status != STATUS_OK {
                 return (status, Ok(Rows::default()));
             }
-            (status, Self::take_rows(vt, &mut rows))
+            (status, Self::take_rows(vt, "query", &mut rows))
         })
         .await
     }
@@ -633,7 +723,7 @@ impl Driver for PluginDriver {
             if status != STATUS_OK {
                 return (status, Ok(Schema::default()));
             }
-            let schema = Self::take_rows(vt, &mut rows).and_then(|rows| {
+            let schema = Self::take_rows(vt, "introspect", &mut rows).and_then(|rows| {
                 crate::schema_rows::decode(&rows).map_err(|e| {
                     internal(format!(
                         "plugin {} returned an invalid schema: {e}",
@@ -854,6 +944,229 @@ mod tests {
         let e = a.introspect().await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Unsupported);
         assert!(e.message.contains("does not support introspection"), "{e}");
+        a.close().await.unwrap();
+    }
+
+    #[test]
+    fn a_misaligned_descriptor_is_read_as_checked() {
+        // The header was always read unaligned; the rest must be too: an aligned read of a
+        // misaligned pointer is undefined behaviour (which x86 happens to tolerate, so this test
+        // shows the descriptor is accepted rather than catching the old read; Miri would).
+        let mut words = vec![0u64; std::mem::size_of::<PluginDescriptor>() / 8 + 2];
+        // SAFETY: `words` has room for a descriptor at byte offset 1; the write is unaligned.
+        let at = unsafe {
+            let at = words
+                .as_mut_ptr()
+                .cast::<u8>()
+                .add(1)
+                .cast::<PluginDescriptor>();
+            at.write_unaligned(fresh());
+            at
+        };
+        assert!(!at.is_aligned());
+        let path = Path::new("/plugins/libtest.so");
+        // SAFETY: `at` points at a whole descriptor, alive while `words` is.
+        let d = unsafe { validate(path, at) }.unwrap();
+        assert_eq!(plugin_from(path, &d).unwrap().name, "test-plugin");
+    }
+
+    #[test]
+    fn descriptor_strings_are_scanned_within_a_bound() {
+        static NO_NUL: [u8; 2 * MAX_DESCRIPTOR_STRING_LEN] = [b'a'; 2 * MAX_DESCRIPTOR_STRING_LEN];
+        let mut d = fresh();
+        d.version = NO_NUL.as_ptr().cast();
+        let e = check(d).unwrap_err().to_string();
+        assert!(
+            e.contains("its version has no terminating NUL in its first 1024 bytes"),
+            "{e}"
+        );
+        let mut d = fresh();
+        d.name = c"caf\xe9".as_ptr();
+        let e = check(d).unwrap_err().to_string();
+        assert!(e.contains("its name is not UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn a_bare_file_name_is_refused() {
+        for bare in ["libfoo.so", "foo.dll"] {
+            let e = load(Path::new(bare)).unwrap_err();
+            assert!(matches!(e, PluginError::NoDirectory { .. }), "{e:?}");
+            let e = e.to_string();
+            assert!(e.contains("has no directory component"), "{e}");
+            assert!(e.contains(&format!("e.g. ./{bare}")), "{e}");
+        }
+        let e = load(Path::new("./libfoo.so")).unwrap_err();
+        assert!(matches!(e, PluginError::NotFound { .. }), "{e:?}");
+    }
+
+    /// Addresses of what the leaky `open`s below handed out and the host has not released.
+    static OUTSTANDING: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+    fn hand_out(addr: usize) {
+        OUTSTANDING.lock().unwrap().push(addr);
+    }
+
+    fn released(addr: usize) {
+        let mut out = OUTSTANDING.lock().unwrap();
+        if let Some(i) = out.iter().position(|&a| a == addr) {
+            out.swap_remove(i);
+        }
+    }
+
+    /// Opens a real connection, then misbehaves: `HOW` 0 fails anyway, handing out the handle,
+    /// the name and an error; 1 succeeds with a null handle (closing the real one itself) but a
+    /// name; 2 succeeds with a handle but a name that is a length at a null pointer.
+    unsafe extern "C" fn leaky_open<const HOW: u8>(
+        url: FfiStr,
+        out_conn: *mut ConnHandle,
+        out_name: *mut FfiString,
+        err: *mut FfiError,
+    ) -> u32 {
+        let real = fresh().open.unwrap();
+        // SAFETY: forwarded from the host, which passes valid out-parameters.
+        let status = unsafe { real(url, out_conn, out_name, err) };
+        if status != STATUS_OK {
+            return status;
+        }
+        // SAFETY: filled by the real open on OK.
+        let (conn, name) = unsafe { (*out_conn, &mut *out_name) };
+        match HOW {
+            0 => {
+                hand_out(conn as usize);
+                hand_out(name.ptr as usize);
+                let e = crate::convert::error_to_ffi(DriverError::new(
+                    ErrorKind::Connect,
+                    "failed after all",
+                ));
+                hand_out(e.owner as usize);
+                // SAFETY: `err` is writable.
+                unsafe { err.write(e) };
+                crate::abi::STATUS_ERROR
+            }
+            1 => {
+                hand_out(name.ptr as usize);
+                let mut scratch = FfiError::EMPTY;
+                // SAFETY: the real handle is closed once, here, and hidden from the host.
+                unsafe {
+                    (fresh().close.unwrap())(conn, &mut scratch);
+                    crate::convert::free_owned_error(&mut scratch);
+                    out_conn.write(std::ptr::null_mut());
+                }
+                STATUS_OK
+            }
+            _ => {
+                hand_out(conn as usize);
+                // SAFETY: the real name is freed once, here, and replaced by garbage.
+                unsafe { crate::convert::free_owned_string(name) };
+                *name = FfiString {
+                    ptr: std::ptr::null_mut(),
+                    len: 5,
+                };
+                STATUS_OK
+            }
+        }
+    }
+
+    unsafe extern "C" fn noting_close(conn: ConnHandle, err: *mut FfiError) -> u32 {
+        released(conn as usize);
+        // SAFETY: forwarded from the host.
+        unsafe { (fresh().close.unwrap())(conn, err) }
+    }
+
+    unsafe extern "C" fn noting_free_string(s: *mut FfiString) {
+        // SAFETY: the host passes a string this "plugin" made.
+        released(unsafe { (*s).ptr } as usize);
+        // SAFETY: as above.
+        unsafe { crate::convert::free_owned_string(s) }
+    }
+
+    unsafe extern "C" fn noting_free_error(e: *mut FfiError) {
+        // SAFETY: the host passes an error this "plugin" made.
+        released(unsafe { (*e).owner } as usize);
+        // SAFETY: as above.
+        unsafe { crate::convert::free_owned_error(e) }
+    }
+
+    #[tokio::test]
+    async fn what_a_failed_open_returned_is_released() {
+        let leaky = |open: OpenFn| {
+            let mut d = fresh();
+            d.open = Some(open);
+            d.close = Some(noting_close);
+            d.free_string = Some(noting_free_string);
+            d.free_error = Some(noting_free_error);
+            check(d).unwrap()
+        };
+        let Err(e) = leaky(leaky_open::<0>).open("sqlite://:memory:").await else {
+            panic!("opened");
+        };
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (ErrorKind::Connect, "failed after all")
+        );
+        assert_eq!(
+            *OUTSTANDING.lock().unwrap(),
+            [0usize; 0],
+            "handle, name, error"
+        );
+
+        let Err(e) = leaky(leaky_open::<1>).open("sqlite://:memory:").await else {
+            panic!("opened");
+        };
+        assert!(e.message.contains("opened a null connection"), "{e}");
+        assert_eq!(*OUTSTANDING.lock().unwrap(), [0usize; 0], "the name");
+
+        let Err(e) = leaky(leaky_open::<2>).open("sqlite://:memory:").await else {
+            panic!("opened");
+        };
+        assert_eq!(e.kind, ErrorKind::Internal);
+        assert!(
+            e.message.contains(
+                "broke the plugin ABI in the driver name it returned from `open`: the string \
+                 length is 5 at a null pointer"
+            ),
+            "{e}"
+        );
+        assert!(
+            e.message
+                .contains("test-plugin 1.2.3 (/plugins/libtest.so)"),
+            "{e}"
+        );
+        assert_eq!(*OUTSTANDING.lock().unwrap(), [0usize; 0], "the handle");
+    }
+
+    unsafe extern "C" fn huge_rows(
+        _conn: ConnHandle,
+        _sql: FfiStr,
+        _params: *const FfiValue,
+        _n_params: usize,
+        out_rows: *mut FfiRows,
+        _err: *mut FfiError,
+    ) -> u32 {
+        let rows = FfiRows {
+            row_count: 1 << 40,
+            ..FfiRows::EMPTY
+        };
+        // SAFETY: `out_rows` is writable.
+        unsafe { out_rows.write(rows) };
+        STATUS_OK
+    }
+
+    #[tokio::test]
+    async fn a_garbage_row_count_fails_only_its_call() {
+        let mut d = fresh();
+        d.query = Some(huge_rows);
+        let mut a = check(d).unwrap().open("sqlite://:memory:").await.unwrap();
+        // Without the check: 2^40 empty rows reserved up front, an allocation failure, an abort.
+        let e = a.query("SELECT 1", &[]).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Internal);
+        assert_eq!(
+            e.message,
+            "plugin test-plugin 1.2.3 (/plugins/libtest.so) broke the plugin ABI in the rows it \
+             returned from `query`: row_count is 1099511627776, over the limit of 16777216 rows"
+        );
+        // The connection is not poisoned: the plugin did nothing the host cannot survive.
+        assert_eq!(a.execute("CREATE TABLE t (x INT)", &[]).await.unwrap(), 0);
         a.close().await.unwrap();
     }
 

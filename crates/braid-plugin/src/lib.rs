@@ -23,7 +23,10 @@
 //! unloaded: unloading Rust code with thread-locals and live runtime threads is not sound.
 //!
 //! A plugin runs in-process with full privileges: a crash or `abort` in it takes Braid down,
-//! so only trusted plugins should be loaded. See `docs/plugins.md`.
+//! so only trusted plugins should be loaded. What it *returns* is not trusted, though: the host
+//! checks every count, length and pointer against the ABI's limits ([`abi::MAX_ROWS`] and the
+//! others) before it allocates or reads, so a plugin that returns garbage fails that call with
+//! an error instead of aborting the process. See `docs/plugins.md`.
 
 pub mod abi;
 pub mod convert;
