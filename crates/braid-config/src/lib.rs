@@ -39,6 +39,21 @@
 //! written: the facade opens a relative SQLite file against the root (the SQLite driver owns
 //! its URL syntax).
 //!
+//! # Credentials
+//!
+//! A password need not be written in the file:
+//!
+//! * `url = "${DATABASE_URL}"` — `${NAME}` in a `url` is replaced by the environment variable
+//!   `NAME` (`$$` stands for a `$`). An unset variable fails the database that uses it, when it
+//!   is used, naming the variable; commands that need no database still work.
+//! * `password_env = "APP_DB_PASSWORD"` or `password_file = "/run/secrets/app-db"` (relative to
+//!   the project root; the file's text without its final line break) gives the password of a
+//!   URL that has none (it is percent-encoded into the URL). One source of password per
+//!   database: the URL's own, `password_env` or `password_file`.
+//! * The Postgres driver then takes what the URL still leaves out from libpq's environment
+//!   (`PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, `PGPASSWORD`, `PGSSLMODE`, `PGSSLROOTCERT`) and
+//!   the password file `~/.pgpass`.
+//!
 //! Unknown keys are errors naming the file, so a typo never silently falls back to a default.
 //! Passwords never reach a message: every URL shown goes through [`braid_driver::redact_url`].
 
@@ -135,6 +150,12 @@ pub struct DatabaseConfig {
     /// keep their migrations next to their code.
     #[serde(default)]
     pub migrations: Option<PathBuf>,
+    /// The environment variable holding the password of a URL that has none.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// The file holding the password of a URL that has none (relative to the project root).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
 }
 
 /// A database's `driver`: `driver = "name"` (a built-in driver — `sqlite`, `postgres`, `mysql` —
@@ -167,6 +188,8 @@ impl fmt::Debug for DatabaseConfig {
             .field("branches", &self.branches)
             .field("driver", &self.driver)
             .field("migrations", &self.migrations)
+            .field("password_env", &self.password_env)
+            .field("password_file", &self.password_file)
             .finish()
     }
 }
@@ -181,18 +204,110 @@ impl DatabaseConfig {
             branches: None,
             driver: None,
             migrations: None,
+            password_env: None,
+            password_file: None,
         }
     }
 
     /// The URL with its password replaced by `***`: the only form to print or log.
     pub fn redacted_url(&self) -> String {
-        redact_url(&self.url)
+        redact_url(&self.resolved_url().unwrap_or_else(|_| self.url.clone()))
     }
 
-    /// The dialect the URL's scheme names. Always `Ok` for a loaded config (it is validated).
+    /// The dialect the URL's scheme names.
     pub fn dialect(&self) -> Result<Dialect, ConfigError> {
-        url_dialect(&self.url)
+        url_dialect(&self.resolved_url()?)
     }
+
+    /// The URL with every `${NAME}` replaced from the environment.
+    pub fn resolved_url(&self) -> Result<String, ConfigError> {
+        interpolate(&self.url)
+    }
+
+    /// The URL to connect with: [`DatabaseConfig::resolved_url`] with the password of
+    /// `password_env` or `password_file` set. Holds the password: never print it.
+    pub fn connection_url(&self) -> Result<String, ConfigError> {
+        let url = self.resolved_url()?;
+        let Some(password) = self.password()? else {
+            return Ok(url);
+        };
+        if braid_driver::options::has_password(&url) {
+            return Err(ConfigError::TwoPasswords);
+        }
+        braid_driver::options::with_password(&url, &password).ok_or(ConfigError::NoUserForPassword)
+    }
+
+    /// The password `password_env` or `password_file` names, if either is set.
+    fn password(&self) -> Result<Option<String>, ConfigError> {
+        match (&self.password_env, &self.password_file) {
+            (Some(_), Some(_)) => Err(ConfigError::TwoPasswordSources),
+            (Some(variable), None) => match std::env::var(variable) {
+                Ok(password) => Ok(Some(password)),
+                Err(_) => Err(ConfigError::UnsetVariable {
+                    variable: variable.clone(),
+                }),
+            },
+            (None, Some(path)) => match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    let password = text.strip_suffix('\n').unwrap_or(&text);
+                    Ok(Some(
+                        password.strip_suffix('\r').unwrap_or(password).to_string(),
+                    ))
+                }
+                Err(e) => Err(ConfigError::PasswordFile {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                }),
+            },
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+/// `text` with every `${NAME}` replaced by the environment variable `NAME`, and `$$` by `$`.
+/// Never echoes `text` (it may hold a password) in its errors.
+pub fn interpolate(text: &str) -> Result<String, ConfigError> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix('{') {
+            let Some(end) = tail.find('}') else {
+                return Err(ConfigError::BadInterpolation {
+                    reason: "`${` without a closing `}`".into(),
+                });
+            };
+            let variable = &tail[..end];
+            if variable.is_empty()
+                || !variable
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return Err(ConfigError::BadInterpolation {
+                    reason: "a variable name is letters, digits and `_`, as in `${DATABASE_URL}`"
+                        .into(),
+                });
+            }
+            match std::env::var(variable) {
+                Ok(value) => out.push_str(&value),
+                Err(_) => {
+                    return Err(ConfigError::UnsetVariable {
+                        variable: variable.to_string(),
+                    });
+                }
+            }
+            rest = &tail[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// The dialect of a database URL, from its scheme.
@@ -294,6 +409,28 @@ pub enum ConfigError {
         available: Vec<String>,
     },
 
+    /// `${NAME}` names an environment variable that is not set (or `password_env` does).
+    #[error("environment variable `{variable}` is not set (the config refers to it)")]
+    UnsetVariable { variable: String },
+
+    #[error("cannot read the `${{…}}` in a URL: {reason}")]
+    BadInterpolation { reason: String },
+
+    #[error("password_file {}: {reason}", path.display())]
+    PasswordFile { path: PathBuf, reason: String },
+
+    #[error("`password_env` and `password_file` are both set: keep one")]
+    TwoPasswordSources,
+
+    #[error("the URL has a password and `password_env` or `password_file` gives another: keep one")]
+    TwoPasswords,
+
+    #[error(
+        "`password_env` / `password_file` give a password, but the URL names no user to give it \
+         to (write it as scheme://user@host/…)"
+    )]
+    NoUserForPassword,
+
     #[error(
         "no database named `{name}`; configured: {}",
         if available.is_empty() { "none".to_string() } else { available.join(", ") }
@@ -367,6 +504,16 @@ impl Config {
             check_identifier("version_table", &db.version_table).map_err(wrap)?;
             if let Some(schema) = &db.schema {
                 check_identifier("schema", schema).map_err(wrap)?;
+            }
+            if db.password_env.is_some() && db.password_file.is_some() {
+                return Err(wrap(ConfigError::TwoPasswordSources));
+            }
+            // A URL naming an unset variable fails its database when it is used, not the
+            // commands that need no database.
+            match db.resolved_url() {
+                Err(ConfigError::UnsetVariable { .. }) => continue,
+                Err(e) => return Err(wrap(e)),
+                Ok(_) => {}
             }
             // A plugin speaks whatever URL its backend uses; a built-in driver needs its scheme.
             if let DriverSource::BuiltIn(_) = self.driver_source(db).map_err(wrap)? {
@@ -450,6 +597,9 @@ impl Config {
             if let Some(DriverChoice::Plugin { plugin }) = &mut db.driver {
                 absolute(plugin);
             }
+            if let Some(file) = &mut db.password_file {
+                absolute(file);
+            }
         }
     }
 
@@ -511,25 +661,9 @@ fn check_identifier(what: &str, value: &str) -> Result<(), ConfigError> {
     }
 }
 
-/// Redacts every `scheme://user:password@…` in a free-form message (figment quotes values in
-/// its errors, e.g. "found string \"postgres://u:pw@h/db\"").
+/// Redacts every URL (and `password=…` fragment) in a free-form message (figment quotes values
+/// in its errors, e.g. "found string \"postgres://u:pw@h/db\"", and TOML errors quote the line):
+/// see [`braid_driver::redact_text`].
 pub fn redact_all(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(pos) = rest.find("://") {
-        // The URL starts at the scheme: the run of scheme characters before "://".
-        let start = rest[..pos]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-            .map(|i| i + 1)
-            .unwrap_or(0);
-        let end = rest[pos..]
-            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
-            .map(|i| pos + i)
-            .unwrap_or(rest.len());
-        out.push_str(&rest[..start]);
-        out.push_str(&redact_url(&rest[start..end]));
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    braid_driver::redact_text(message)
 }
