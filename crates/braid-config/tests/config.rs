@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use braid_config::{Config, ConfigError, DatabaseConfig, DriverSource, redact_all, url_dialect};
+use braid_config::{
+    Config, ConfigError, DatabaseConfig, DriverSource, interpolate, redact_all, url_dialect,
+};
 use braid_driver::Dialect;
 use figment::Jail;
 
@@ -434,6 +436,49 @@ driver = "postgres"
             e.contains("oracle") && e.contains("sqlite, postgres, mysql"),
             "{e}"
         );
+        Ok(())
+    });
+}
+
+#[test]
+fn urls_take_environment_variables_and_passwords_come_from_env_or_file() {
+    jail(|j| {
+        j.set_env("SHOP_HOST", "db.internal");
+        j.set_env("SHOP_PASSWORD", "p@ss:w/rd");
+        j.create_file("secret", "from-file\n").unwrap();
+        j.create_file(
+            "braid.toml",
+            r#"
+[default.databases.a]
+url = "postgres://app@${SHOP_HOST}:5432/app?x=$$1"
+password_env = "SHOP_PASSWORD"
+[default.databases.b]
+url = "mysql://root@h/db"
+password_file = "secret"
+[default.databases.c]
+url = "${SHOP_UNSET_URL}"
+"#,
+        )
+        .unwrap();
+        let c = load("braid.toml", None).unwrap();
+        let db = |n: &str| c.database(n).unwrap().config.clone();
+        assert_eq!(
+            db("a").resolved_url().unwrap(),
+            "postgres://app@db.internal:5432/app?x=$1"
+        );
+        assert_eq!(
+            db("a").connection_url().unwrap(),
+            "postgres://app:p%40ss%3Aw%2Frd@db.internal:5432/app?x=$1"
+        );
+        assert!(!db("a").redacted_url().contains("p@ss"));
+        assert_eq!(
+            db("b").connection_url().unwrap(),
+            "mysql://root:from-file@h/db"
+        );
+        // An unset variable fails its database when it is used, naming the variable.
+        let err = db("c").connection_url().unwrap_err().to_string();
+        assert!(err.contains("`SHOP_UNSET_URL` is not set"), "{err}");
+        assert!(interpolate("${broken").is_err());
         Ok(())
     });
 }

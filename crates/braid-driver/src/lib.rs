@@ -8,8 +8,10 @@
 
 mod dialect;
 mod error;
+pub mod options;
 mod schema;
 pub mod split;
+pub mod tls;
 mod url;
 mod value;
 
@@ -17,7 +19,7 @@ pub use dialect::Dialect;
 pub use error::{DriverError, ErrorKind, ScriptPosition};
 pub use schema::{Column, ForeignKey, Index, Schema, Table};
 pub use split::{Statement, split_statements};
-pub use url::redact_url;
+pub use url::{redact_text, redact_url, url_has_secret};
 pub use value::{Rows, Value};
 
 use std::time::Duration;

@@ -239,16 +239,22 @@ impl Project {
                 // load_sets loaded the set of every selected database.
                 None => continue,
             };
-            let url = db.config.url.clone();
-            let source = config
-                .driver_source(db.config)
-                .map_err(|e| DriverError::new(ErrorKind::Url, e.to_string()));
+            // Shown (redacted) in messages: the URL with `${…}` resolved, never the password
+            // `password_env` / `password_file` add.
+            let shown = db
+                .config
+                .resolved_url()
+                .unwrap_or_else(|_| db.config.url.clone());
+            let url_error =
+                |e: braid_config::ConfigError| DriverError::new(ErrorKind::Url, e.to_string());
+            let url = db.config.connection_url().map_err(url_error);
+            let source = config.driver_source(db.config).map_err(url_error);
             let base = self.root().to_path_buf();
             let mut target = DbTarget::new(
                 db.name,
                 graph,
                 &bodies,
-                url.clone(),
+                shown,
                 opener(url, source, access, base),
             );
             target.version_table = db.config.version_table.clone();
@@ -481,13 +487,13 @@ impl Project {
 /// and a broken plugin fails its database only). A relative SQLite path is relative to `base`,
 /// the project root.
 fn opener(
-    url: String,
+    url: Result<String, DriverError>,
     source: Result<DriverSource, DriverError>,
     access: Access,
     base: PathBuf,
 ) -> Opener {
     Box::new(move || -> OpenFuture {
-        Box::pin(async move { crate::drivers::open(&source?, &url, access, &base).await })
+        Box::pin(async move { crate::drivers::open(&source?, &url?, access, &base).await })
     })
 }
 

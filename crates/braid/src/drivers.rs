@@ -152,8 +152,12 @@ pub async fn open(
     match source {
         DriverSource::BuiltIn(dialect) => open_built_in(*dialect, url, access, base).await,
         DriverSource::Plugin { path, .. } => match load_plugin(path) {
+            // A plugin's message may echo the URL it was given: never show that as written.
             #[cfg(feature = "plugins")]
-            Ok(plugin) => plugin.open(url).await,
+            Ok(plugin) => plugin.open(url).await.map_err(|mut e| {
+                e.message = braid_driver::redact_text(&e.message);
+                e
+            }),
             #[cfg(not(feature = "plugins"))]
             Ok(never) => match never {},
             Err(e) => Err(DriverError::new(ErrorKind::Unsupported, e.to_string())),

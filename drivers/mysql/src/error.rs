@@ -1,7 +1,9 @@
 //! Turning mysql_async errors into [`DriverError`]s.
 
 use braid_driver::{DriverError, ErrorKind, redact_url};
-use mysql_async::{Error, IoError};
+use mysql_async::Error;
+
+use crate::tls::Tls;
 
 /// ER_DBACCESS_DENIED_ERROR: the user may not use the database.
 const ER_DBACCESS_DENIED: u16 = 1044;
@@ -28,13 +30,15 @@ pub(crate) fn map_err(err: Error) -> DriverError {
         Error::Io(e) => DriverError::new(ErrorKind::Connect, format!("connection lost: {e}")),
         // Wrong parameter count and the like: the statement was not acceptable as given.
         Error::Driver(e) => DriverError::new(ErrorKind::Sql, e.to_string()),
-        Error::Url(e) => DriverError::new(ErrorKind::Url, e.to_string()),
+        // Only from parsing options (which `parse_url` does first): never echo them.
+        Error::Url(_) => DriverError::new(ErrorKind::Url, "invalid connection option"),
         other => DriverError::new(ErrorKind::Internal, other.to_string()),
     }
 }
 
-/// Maps a failure to connect. The message names the server only through [`redact_url`].
-pub(crate) fn connect_err(url: &str, err: Error) -> DriverError {
+/// Maps a failure to connect. The message names the server only through [`redact_url`]; a TLS
+/// failure says which check failed, in `tls`'s words.
+pub(crate) fn connect_err(url: &str, tls: &Tls, host: &str, err: Error) -> DriverError {
     let shown = redact_url(url);
     match err {
         Error::Server(e) => {
@@ -52,16 +56,35 @@ pub(crate) fn connect_err(url: &str, err: Error) -> DriverError {
             )
             .with_code(e.code.to_string())
         }
-        Error::Io(IoError::Io(e)) => DriverError::new(
-            ErrorKind::Connect,
-            format!("cannot connect to '{shown}': {e}"),
+        Error::Url(e) => DriverError::new(
+            ErrorKind::Url,
+            format!(
+                "invalid MySQL URL '{shown}': {}",
+                braid_driver::options::url_error_detail(url, &e.to_string())
+            ),
         ),
-        Error::Url(e) => {
-            DriverError::new(ErrorKind::Url, format!("invalid MySQL URL '{shown}': {e}"))
+        other => {
+            let message = full_message(&other);
+            let message = tls.explain(&message, host).unwrap_or(message);
+            DriverError::new(
+                ErrorKind::Connect,
+                format!("cannot connect to '{shown}': {message}"),
+            )
         }
-        other => DriverError::new(
-            ErrorKind::Connect,
-            format!("cannot connect to '{shown}': {other}"),
-        ),
     }
+}
+
+/// An error and its causes (a TLS failure is a cause of an I/O error).
+pub(crate) fn full_message(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
 }

@@ -3,7 +3,11 @@
 //! # URLs and connecting
 //!
 //! [`open`] takes `mysql://user:password@host:port/database?options` (the options are
-//! mysql_async's) or the same with `mariadb://`. Connection failures are
+//! mysql_async's, plus the TLS settings below) or the same with `mariadb://`.
+//!
+//! TLS follows the MySQL clients' `ssl-mode` (`DISABLED`, `PREFERRED` — the default —,
+//! `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY`) and `ssl-ca`, on rustls; see the `tls` module
+//! for what each checks. Connection failures are
 //! [`ErrorKind::Connect`] (unreachable, refused, lost), [`ErrorKind::Auth`] (error 1045 access
 //! denied, 1044 no access to the database, 1130 host not allowed), [`ErrorKind::NoDatabase`]
 //! (1049 unknown database) or [`ErrorKind::Url`]; their messages show the URL only through
@@ -77,6 +81,7 @@
 mod error;
 mod introspect;
 mod lock;
+pub mod tls;
 /// The MySQL lexer, shared through braid-driver with the runner.
 pub use braid_driver::split::mysql as split;
 mod value;
@@ -92,6 +97,7 @@ use mysql_async::{Conn, Opts, OptsBuilder, Params};
 
 pub use lock::{LOCK_PREFIX, LOCK_SLICE, lock_name};
 pub use split::{Statement, split_statements};
+pub use tls::{SslMode, Tls};
 
 use error::{ER_UNSUPPORTED_PS, connect_err, map_err};
 
@@ -103,7 +109,10 @@ pub struct MysqlDriver {
     /// The locks held on `lock_conn`: the caller's key → the server-side name computed when it
     /// was taken (a migration's `USE other_db` must not change which lock `unlock` releases).
     held: HashMap<String, String>,
+    /// The options the main connection was opened with (for `PREFERRED` against a server
+    /// without TLS: without TLS), for the lock connection.
     opts: Opts,
+    tls: Tls,
     /// The URL with its password hidden, for messages.
     shown_url: String,
     /// `Some(true)` for MariaDB, found out from the version string on first need.
@@ -131,8 +140,9 @@ pub async fn open_boxed(url: &str) -> Result<Box<dyn Driver>, DriverError> {
 }
 
 /// Parses a `mysql://` or `mariadb://` URL into mysql_async options (with `CLIENT_FOUND_ROWS`,
-/// see the crate docs). The scheme is case-insensitive.
-pub fn parse_url(url: &str) -> Result<Opts, DriverError> {
+/// see the crate docs) and the TLS settings (`ssl-mode`, `ssl-ca`, taken out of the query).
+/// The scheme is case-insensitive.
+pub fn parse_url(url: &str) -> Result<(Opts, Tls), DriverError> {
     let trimmed = url.trim();
     let bad = |why: String| {
         DriverError::new(
@@ -149,25 +159,41 @@ pub fn parse_url(url: &str) -> Result<Opts, DriverError> {
             "the scheme must be 'mysql' or 'mariadb', not '{scheme}'"
         )));
     }
-    let rewritten = format!("mysql{}", &trimmed[sep..]);
-    let opts = Opts::from_url(&rewritten).map_err(|e| bad(e.to_string()))?;
-    Ok(OptsBuilder::from_opts(opts).client_found_rows(true).into())
+    let (rest, params) = braid_driver::options::take_params(trimmed, &["ssl-mode", "ssl-ca"]);
+    let param = |name: &str| {
+        params
+            .iter()
+            .rev()
+            .find(|(n, _)| n.replace('_', "-").eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let detail = |message: String| braid_driver::options::url_error_detail(url, &message);
+    let tls = Tls::new(param("ssl-mode"), param("ssl-ca")).map_err(|e| bad(detail(e.message)))?;
+    let rewritten = format!("mysql{}", &rest[sep..]);
+    let opts = Opts::from_url(&rewritten).map_err(|e| bad(detail(e.to_string())))?;
+    let opts = OptsBuilder::from_opts(opts).client_found_rows(true).into();
+    Ok((tls.apply(opts), tls))
 }
 
 impl MysqlDriver {
     async fn open(url: &str) -> Result<Self, DriverError> {
-        let opts = parse_url(url)?;
-        let conn = Conn::new(opts.clone())
-            .await
-            .map_err(|e| connect_err(url, e))?;
+        let (opts, tls) = parse_url(url)?;
+        let shown_url = redact_url(url);
+        let (conn, opts) = connect(opts, &tls, &shown_url).await?;
         Ok(MysqlDriver {
             conn,
             lock_conn: None,
             held: HashMap::new(),
             opts,
-            shown_url: redact_url(url),
+            tls,
+            shown_url,
             mariadb: None,
         })
+    }
+
+    /// The TLS settings of this connection.
+    pub fn tls(&self) -> &Tls {
+        &self.tls
     }
 
     /// The underlying mysql_async connection, for callers that need MySQL-specific features.
@@ -224,9 +250,9 @@ impl MysqlDriver {
 
     async fn lock_conn(&mut self) -> Result<&mut Conn, DriverError> {
         if self.lock_conn.is_none() {
-            let mut conn = Conn::new(self.opts.clone())
-                .await
-                .map_err(|e| connect_err(&self.shown_url, e))?;
+            let mut conn = Conn::new(self.opts.clone()).await.map_err(|e| {
+                connect_err(&self.shown_url, &self.tls, self.opts.ip_or_hostname(), e)
+            })?;
             // The lock connection sits idle while the migration runs on the main one; the
             // server's `wait_timeout` (8 h by default, often lowered) would close it and so
             // silently drop the lock. One year is the largest value the server accepts.
@@ -288,6 +314,44 @@ async fn collect<P: mysql_async::prelude::Protocol>(
         }
     }
     Ok((rows, affected))
+}
+
+/// Opens a connection with `opts`; under `PREFERRED`, a server that does not offer TLS gets a
+/// second attempt without it. Returns the connection and the options that worked.
+async fn connect(opts: Opts, tls: &Tls, shown: &str) -> Result<(Conn, Opts), DriverError> {
+    let host = opts.ip_or_hostname().to_string();
+    let retry: Opts = match Conn::new(opts.clone()).await {
+        Ok(conn) => return Ok((conn, opts)),
+        Err(mysql_async::Error::Driver(mysql_async::DriverError::NoClientSslFlagFromServer))
+            if tls.mode == SslMode::Preferred =>
+        {
+            OptsBuilder::from_opts(opts).ssl_opts(None).into()
+        }
+        Err(e) => match (tls.mode, tls.ssl_opts(), certified_name(&e)) {
+            (SslMode::VerifyCa, Some(ssl), Some(name)) => OptsBuilder::from_opts(opts)
+                .ssl_opts(ssl.with_danger_tls_hostname_override(Some(name)))
+                .into(),
+            _ => return Err(connect_err(shown, tls, &host, e)),
+        },
+    };
+    let conn = Conn::new(retry.clone())
+        .await
+        .map_err(|e| connect_err(shown, tls, &host, e))?;
+    Ok((conn, retry))
+}
+
+/// `VERIFY_CA` checks the chain but not the name. mysql_async 0.36 cannot say so with rustls
+/// 0.23 (its "skip domain validation" looks for a message text rustls no longer writes:
+/// blackbeam/mysql_async#404, fixed upstream after 0.37.1). rustls checks the name only once
+/// the chain is trusted, and its error names what the certificate is valid for; a second
+/// connection asks for that name, so its chain is checked again and its name matches — which
+/// is exactly `VERIFY_CA`.
+fn certified_name(err: &mysql_async::Error) -> Option<String> {
+    let message = error::full_message(err);
+    let (_, names) = message.split_once("certificate is only valid for ")?;
+    let (_, rest) = names.split_once("DnsName(\"")?;
+    let (name, _) = rest.split_once('"')?;
+    Some(name.to_string())
 }
 
 #[async_trait::async_trait]

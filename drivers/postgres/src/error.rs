@@ -64,12 +64,6 @@ pub(crate) fn full_message(err: &tokio_postgres::Error) -> String {
         }
         source = s.source();
     }
-    if message.contains("no TLS implementation configured") {
-        return "the URL asks for TLS (e.g. `sslmode=require`), and this braid connects without \
-                TLS: use `sslmode=disable` or `prefer` on a trusted network, or reach the server \
-                through a TLS-terminating tunnel"
-            .to_string();
-    }
     message
 }
 

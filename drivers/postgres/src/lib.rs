@@ -3,8 +3,18 @@
 //! # Connecting
 //!
 //! [`open`] takes a `postgres://` or `postgresql://` URL in libpq's URL syntax (parsed by
-//! tokio-postgres: `postgres://user:password@host:port/database?option=value`). It connects
-//! without TLS (TLS is not supported yet). Two settings are added unless the URL sets them:
+//! tokio-postgres: `postgres://user:password@host:port/database?option=value`).
+//!
+//! TLS follows libpq's `sslmode` (`disable`, `prefer` — the default —, `require`, `verify-ca`,
+//! `verify-full`) and `sslrootcert`, on rustls; see the `tls` module for what each checks.
+//!
+//! What the URL leaves out comes from libpq's environment variables: `PGHOST`, `PGPORT`,
+//! `PGUSER` (else `$USER`), `PGDATABASE`, `PGSSLMODE`, `PGSSLROOTCERT`, and the password from
+//! `PGPASSWORD`, else from the password file (`PGPASSFILE`, else `~/.pgpass`; `host:port:db:user:
+//! password` lines, `*` matching anything; ignored unless only its owner can read it, as libpq
+//! does). A password in the URL always wins.
+//!
+//! Two settings are added unless the URL sets them:
 //!
 //! * `application_name=braid`, so operators can tell Braid's sessions apart in
 //!   `pg_stat_activity` (and the lock timeout message can name them);
@@ -70,6 +80,8 @@
 mod error;
 mod introspect;
 mod lock;
+mod pgpass;
+pub mod tls;
 mod value;
 
 use std::time::Duration;
@@ -79,9 +91,10 @@ use braid_driver::{
 };
 use tokio::task::JoinHandle;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, Config, SimpleQueryMessage};
 
 pub use lock::{LOCK_POLL_INTERVAL, lock_key};
+pub use tls::{SslMode, Tls};
 
 use error::{db_message, full_message, kind_for, map_err};
 use lock::Locks;
@@ -119,13 +132,20 @@ impl Conn {
     }
 }
 
+/// Where and how to connect: tokio-postgres's configuration, the TLS settings, and the URL as
+/// messages show it (password hidden).
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub config: Config,
+    pub tls: Tls,
+    pub shown: String,
+}
+
 /// A connection to one Postgres database. See the [crate docs](crate).
 pub struct PostgresDriver {
     conn: Conn,
     /// Kept to open the lock connection with the same settings.
-    config: Config,
-    /// The URL with its password hidden, for messages.
-    shown: String,
+    target: Target,
     locks: Locks,
     /// Statements prepared by `execute`, by SQL text. The runner sends the same bookkeeping
     /// statement once per migration; preparing it each time would cost a round trip per
@@ -149,20 +169,18 @@ impl PostgresDriver {
 impl std::fmt::Debug for PostgresDriver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresDriver")
-            .field("url", &self.shown)
+            .field("url", &self.target.shown)
             .finish_non_exhaustive()
     }
 }
 
 /// Connects to the database named by `url` (`postgres://` or `postgresql://`).
 pub async fn open(url: &str) -> Result<PostgresDriver, DriverError> {
-    let shown = redact_url(url);
-    let config = parse_url(url)?;
-    let conn = connect(&config, &shown).await?;
+    let target = parse_url(url)?;
+    let conn = connect(&target).await?;
     Ok(PostgresDriver {
         conn,
-        config,
-        shown,
+        target,
         locks: Locks::default(),
         prepared: std::collections::HashMap::new(),
     })
@@ -173,9 +191,10 @@ pub async fn open_boxed(url: &str) -> Result<Box<dyn Driver>, DriverError> {
     Ok(Box::new(open(url).await?))
 }
 
-/// Parses a Postgres URL into tokio-postgres's configuration, adding Braid's defaults
-/// ([`APPLICATION_NAME`], [`CONNECT_TIMEOUT`]) where the URL sets nothing.
-pub fn parse_url(url: &str) -> Result<Config, DriverError> {
+/// Parses a Postgres URL into a [`Target`]: tokio-postgres's configuration with what the URL
+/// leaves out taken from libpq's environment variables and password file, Braid's defaults
+/// ([`APPLICATION_NAME`], [`CONNECT_TIMEOUT`]) where nothing sets them, and the TLS settings.
+pub fn parse_url(url: &str) -> Result<Target, DriverError> {
     let shown = redact_url(url);
     let lower = url.get(..13).unwrap_or(url).to_ascii_lowercase();
     if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
@@ -184,65 +203,114 @@ pub fn parse_url(url: &str) -> Result<Config, DriverError> {
             format!("'{shown}' is not a Postgres URL: expected postgres://user@host/database"),
         ));
     }
-    let mut config: Config = url.parse().map_err(|e: tokio_postgres::Error| {
-        let message = hide_password(&full_message(&e), url);
+    let (rest, tls_params) = braid_driver::options::take_params(url, &["sslmode", "sslrootcert"]);
+    let param = |name: &str| {
+        tls_params
+            .iter()
+            .rev()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let detail = |message: String| braid_driver::options::url_error_detail(url, &message);
+    let tls = Tls::new(param("sslmode"), param("sslrootcert")).map_err(|e| {
+        DriverError::new(
+            e.kind,
+            format!("Postgres URL '{shown}': {}", detail(e.message)),
+        )
+    })?;
+    let mut config: Config = rest.parse().map_err(|e: tokio_postgres::Error| {
+        let message = detail(full_message(&e));
         DriverError::new(
             ErrorKind::Url,
             format!("invalid Postgres URL '{shown}': {message}"),
         )
     })?;
+    from_environment(&mut config);
     if config.get_hosts().is_empty() {
         return Err(DriverError::new(
             ErrorKind::Url,
-            format!("Postgres URL '{shown}' names no host"),
+            format!("Postgres URL '{shown}' names no host (and PGHOST is not set)"),
         ));
     }
+    config.ssl_mode(tls.mode.for_client());
     if config.get_application_name().is_none() {
         config.application_name(APPLICATION_NAME);
     }
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
-    Ok(config)
+    Ok(Target { config, tls, shown })
 }
 
-/// Belt and braces for messages built from a parse error of `url`: whatever the parser echoes,
-/// the password (as written in the URL) does not appear.
-fn hide_password(message: &str, url: &str) -> String {
-    let password = url
-        .split_once("://")
-        .map(|(_, rest)| &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())])
-        .and_then(|authority| authority.rsplit_once('@'))
-        .and_then(|(userinfo, _)| userinfo.split_once(':'))
-        .map(|(_, password)| password)
-        .filter(|p| !p.is_empty());
-    match password {
-        Some(p) => message.replace(p, "***"),
-        None => message.to_string(),
+/// libpq's environment, for what the URL leaves out: `PGHOST`, `PGPORT`, `PGUSER` (else the
+/// OS user), `PGDATABASE`, and the password from `PGPASSWORD`, else the password file.
+fn from_environment(config: &mut Config) {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if config.get_hosts().is_empty() {
+        for host in env("PGHOST").iter().flat_map(|h| h.split(',')) {
+            config.host(host);
+        }
+    }
+    if config.get_ports().is_empty()
+        && let Some(port) = env("PGPORT").and_then(|p| p.parse::<u16>().ok())
+    {
+        config.port(port);
+    }
+    if config.get_user().is_none()
+        && let Some(user) = env("PGUSER").or_else(|| env("USER"))
+    {
+        config.user(user);
+    }
+    if config.get_dbname().is_none()
+        && let Some(dbname) = env("PGDATABASE")
+    {
+        config.dbname(dbname);
+    }
+    if config.get_password().is_none() {
+        if let Some(password) = env("PGPASSWORD") {
+            config.password(password);
+        } else if let Some(password) = pgpass::lookup(config) {
+            config.password(password);
+        }
     }
 }
 
-/// Opens one connection and spawns the task that drives it.
-pub(crate) async fn connect(config: &Config, shown: &str) -> Result<Conn, DriverError> {
+/// Opens one connection to `target` and spawns the task that drives it.
+pub(crate) async fn connect(target: &Target) -> Result<Conn, DriverError> {
     if tokio::runtime::Handle::try_current().is_err() {
         return Err(DriverError::new(
             ErrorKind::Internal,
             "the Postgres driver must run inside a tokio runtime",
         ));
     }
-    let (client, connection) = config.connect(NoTls).await.map_err(|e| {
+    let connected = target.config.connect(target.tls.connector.clone()).await;
+    let (client, connection) = connected.map_err(|e| {
         let (kind, code, message) = match e.as_db_error() {
             Some(db) => (
                 kind_for(db.code()),
                 Some(db.code().code().to_string()),
                 db_message(db),
             ),
-            None => (ErrorKind::Connect, None, full_message(&e)),
+            None => {
+                let message = full_message(&e);
+                let host = target
+                    .config
+                    .get_hosts()
+                    .first()
+                    .map(|h| match h {
+                        tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                        #[cfg(unix)]
+                        tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+                    })
+                    .unwrap_or_default();
+                let message = target.tls.explain(&message, &host).unwrap_or(message);
+                (ErrorKind::Connect, None, message)
+            }
         };
         DriverError {
             kind,
             code,
-            message: format!("cannot connect to '{shown}': {message}"),
+            message: format!("cannot connect to '{}': {message}", target.shown),
             position: None,
         }
     })?;
@@ -261,7 +329,12 @@ impl PostgresDriver {
 
     /// The URL this driver connected to, password hidden.
     pub fn url(&self) -> &str {
-        &self.shown
+        &self.target.shown
+    }
+
+    /// The TLS settings of this connection.
+    pub fn tls(&self) -> &Tls {
+        &self.target.tls
     }
 
     async fn simple(&self, sql: &str) -> Result<Vec<SimpleQueryMessage>, DriverError> {
@@ -404,9 +477,7 @@ impl Driver for PostgresDriver {
     }
 
     async fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), DriverError> {
-        self.locks
-            .lock(&self.config, &self.shown, key, timeout)
-            .await
+        self.locks.lock(&self.target, key, timeout).await
     }
 
     async fn unlock(&mut self, key: &str) -> Result<(), DriverError> {
@@ -438,12 +509,22 @@ mod tests {
 
     #[test]
     fn urls() {
-        let c = parse_url("postgresql://u:p@h:5433/db?application_name=app").unwrap();
+        let c = parse_url("postgresql://u:p@h:5433/db?application_name=app")
+            .unwrap()
+            .config;
         assert_eq!(c.get_application_name(), Some("app"));
         assert_eq!(c.get_dbname(), Some("db"));
-        let c = parse_url("postgres://u@h/db").unwrap();
-        assert_eq!(c.get_application_name(), Some(APPLICATION_NAME));
-        assert_eq!(c.get_connect_timeout(), Some(&CONNECT_TIMEOUT));
+        let t = parse_url("postgres://u@h/db").unwrap();
+        assert_eq!(t.config.get_application_name(), Some(APPLICATION_NAME));
+        assert_eq!(t.config.get_connect_timeout(), Some(&CONNECT_TIMEOUT));
+        assert_eq!(t.tls.mode, SslMode::Prefer, "libpq's default");
+        // libpq's TLS options are Braid's: taken out before tokio-postgres reads the URL.
+        let t = parse_url("postgres://u@h/db?sslmode=verify-full&sslrootcert=system").unwrap();
+        assert_eq!(t.tls.mode, SslMode::VerifyFull);
+        assert_eq!(
+            t.config.get_ssl_mode(),
+            tokio_postgres::config::SslMode::Require
+        );
         for bad in ["mysql://u@h/db", "host=h user=u", "", "postgres://"] {
             let err = parse_url(bad).unwrap_err();
             assert_eq!(err.kind, ErrorKind::Url, "{bad}: {err}");
@@ -451,15 +532,6 @@ mod tests {
         let err = parse_url("postgres://u:s3cret@h:notaport/db").unwrap_err();
         assert_eq!(err.kind, ErrorKind::Url);
         assert!(!err.message.contains("s3cret"), "{err}");
-    }
-
-    #[test]
-    fn hides_passwords_in_parse_errors() {
-        assert_eq!(
-            hide_password("bad s3cret here", "postgres://u:s3cret@h/db"),
-            "bad *** here"
-        );
-        assert_eq!(hide_password("as is", "postgres://u@h/db"), "as is");
     }
 
     #[tokio::test]

@@ -12,11 +12,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use braid_driver::{DriverError, ErrorKind};
-use tokio_postgres::Config;
-
-use crate::Conn;
 use crate::error::map_err;
+use crate::{Conn, Target};
+use braid_driver::{DriverError, ErrorKind};
 
 /// How often a waiting [`crate::PostgresDriver`] retries the lock.
 pub const LOCK_POLL_INTERVAL: Duration = Duration::from_millis(50);
@@ -44,8 +42,7 @@ pub(crate) struct Locks {
 impl Locks {
     pub(crate) async fn lock(
         &mut self,
-        config: &Config,
-        shown: &str,
+        target: &Target,
         key: &str,
         timeout: Duration,
     ) -> Result<(), DriverError> {
@@ -55,7 +52,7 @@ impl Locks {
             return Ok(());
         }
         if self.conn.is_none() {
-            let conn = crate::connect(config, shown).await?;
+            let conn = crate::connect(target).await?;
             let database = first_value(&conn, "SELECT current_database()").await?;
             self.conn = Some((conn, database));
         }
