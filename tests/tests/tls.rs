@@ -87,15 +87,13 @@ async fn server_certificate(db: &mut TestDb) -> Option<String> {
     std::fs::read(&path).ok().map(|_| path)
 }
 
-/// A CA that did not sign the server's certificate.
+/// A CA that signed neither server's certificate: one of the system's bundled public roots.
 fn another_authority() -> Option<String> {
-    std::env::var("BRAID_TEST_MYSQL_TLS_CA").ok().or_else(|| {
-        std::fs::read_dir("/usr/share/ca-certificates/mozilla")
-            .ok()?
-            .flatten()
-            .map(|e| e.path().display().to_string())
-            .find(|p| p.ends_with(".crt"))
-    })
+    std::fs::read_dir("/usr/share/ca-certificates/mozilla")
+        .ok()?
+        .flatten()
+        .map(|e| e.path().display().to_string())
+        .find(|p| p.ends_with(".crt"))
 }
 
 #[tokio::test]
@@ -131,6 +129,15 @@ async fn postgres_sslmodes() {
             !require_servers(),
             "the Postgres server's certificate cannot be read here"
         ),
+    }
+    // No TLS over a Unix socket, whatever sslmode says (libpq's rule).
+    if std::path::Path::new("/var/run/postgresql").is_dir() {
+        let (_, rest) = url.split_once("://").unwrap();
+        let user = rest.split('@').next().unwrap();
+        let database = url.rsplit('/').next().unwrap();
+        let socket =
+            format!("postgres://{user}@/{database}?host=/var/run/postgresql&sslmode=require");
+        connects(&socket, false).await;
     }
     if let Some(other) = another_authority() {
         refused(
@@ -206,6 +213,18 @@ async fn mysql_ssl_modes_against_a_server_with_tls() {
         "not issued by a certificate authority this connection trusts",
     )
     .await;
+    // REQUIRED with a CA checks the chain, as the MySQL clients do, and not the name.
+    let required = |ca: &str| variant(&url, "127.0.0.1", &format!("ssl-mode=REQUIRED&ssl-ca={ca}"));
+    connects(&required(&ca), true).await;
+    if let Some(other) = another_authority() {
+        refused(&required(&other), "not issued by a certificate authority").await;
+    }
+    // mysql_async's own TLS options would bypass ssl-mode: refused, pointing to it.
+    let err = open(&variant(&url, "127.0.0.1", "require_ssl=true"))
+        .await
+        .err()
+        .expect("require_ssl is refused");
+    assert!(err.message.contains("ssl-mode="), "{err}");
 }
 
 #[tokio::test]

@@ -72,35 +72,31 @@ pub fn url_error_detail(url: &str, detail: &str) -> String {
     }
 }
 
-/// Whether `url` carries a password (`scheme://user:password@…`).
+/// Whether `url` carries a password (`scheme://user:password@…`), as a URL parser reads it; for
+/// a URL it cannot read, whether anything before the last `@` of the authority holds a `:`.
 pub fn has_password(url: &str) -> bool {
+    if let Ok(parsed) = url::Url::parse(url) {
+        return parsed.password().is_some();
+    }
     let Some(after_scheme) = url.find("://").map(|i| i + 3) else {
         return false;
     };
-    url[after_scheme..]
+    let authority = &url[after_scheme..];
+    let end = authority.find(['/', '?', '#']).unwrap_or(authority.len());
+    authority[..end]
         .rfind('@')
-        .is_some_and(|at| url[after_scheme..after_scheme + at].contains(':'))
+        .is_some_and(|at| authority[..at].contains(':'))
 }
 
-/// `url` with `password` as its password (percent-encoded), replacing any it has; the URL
-/// must name a user. `None` when the URL cannot carry one (no `scheme://user@…` part).
+/// `url` with `password` as its password, percent-encoded by a URL parser; the URL must name a
+/// user. `None` when it cannot carry one (it does not parse, or names no user).
 pub fn with_password(url: &str, password: &str) -> Option<String> {
-    let after_scheme = url.find("://")? + 3;
-    let at = after_scheme + url[after_scheme..].rfind('@')?;
-    let userinfo = &url[after_scheme..at];
-    let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-    if user.is_empty() {
+    let mut parsed = url::Url::parse(url).ok()?;
+    if parsed.username().is_empty() {
         return None;
     }
-    let encoded: String =
-        url::form_urlencoded::byte_serialize(password.as_bytes()).collect::<String>();
-    // `byte_serialize` writes a space as `+`, which userinfo does not decode.
-    let encoded = encoded.replace('+', "%20");
-    Some(format!(
-        "{}{user}:{encoded}{}",
-        &url[..after_scheme],
-        &url[at..]
-    ))
+    parsed.set_password(Some(password)).ok()?;
+    Some(parsed.to_string())
 }
 
 #[cfg(test)]
@@ -148,5 +144,11 @@ mod tests {
             Some("mysql://root:new@h/db")
         );
         assert_eq!(with_password("postgres://h/db", "x"), None);
+        // An `@` in the query is not the credentials'.
+        assert!(!has_password("postgres://u@h/db?application_name=a:b@c"));
+        assert_eq!(
+            with_password("postgres://u@h/db?user=a@b", "pw").as_deref(),
+            Some("postgres://u:pw@h/db?user=a@b")
+        );
     }
 }

@@ -159,7 +159,25 @@ pub fn parse_url(url: &str) -> Result<(Opts, Tls), DriverError> {
             "the scheme must be 'mysql' or 'mariadb', not '{scheme}'"
         )));
     }
-    let (rest, params) = braid_driver::options::take_params(trimmed, &["ssl-mode", "ssl-ca"]);
+    let (rest, params) = braid_driver::options::take_params(
+        trimmed,
+        &[
+            "ssl-mode",
+            "ssl-ca",
+            "require_ssl",
+            "verify_ca",
+            "verify_identity",
+            "built_in_roots",
+        ],
+    );
+    if let Some((name, _)) = params.iter().find(|(n, _)| {
+        !["ssl-mode", "ssl-ca"].contains(&n.replace('_', "-").to_ascii_lowercase().as_str())
+    }) {
+        return Err(bad(format!(
+            "`{name}` is mysql_async's own TLS option; Braid takes the MySQL clients' \
+             `ssl-mode=DISABLED|PREFERRED|REQUIRED|VERIFY_CA|VERIFY_IDENTITY` and `ssl-ca=PATH`"
+        )));
+    }
     let param = |name: &str| {
         params
             .iter()
@@ -327,8 +345,8 @@ async fn connect(opts: Opts, tls: &Tls, shown: &str) -> Result<(Conn, Opts), Dri
         {
             OptsBuilder::from_opts(opts).ssl_opts(None).into()
         }
-        Err(e) => match (tls.mode, tls.ssl_opts(), certified_name(&e)) {
-            (SslMode::VerifyCa, Some(ssl), Some(name)) => OptsBuilder::from_opts(opts)
+        Err(e) => match (tls.checks_chain_only(), tls.ssl_opts(), certified_name(&e)) {
+            (true, Some(ssl), Some(name)) => OptsBuilder::from_opts(opts)
                 .ssl_opts(ssl.with_danger_tls_hostname_override(Some(name)))
                 .into(),
             _ => return Err(connect_err(shown, tls, &host, e)),
@@ -340,18 +358,46 @@ async fn connect(opts: Opts, tls: &Tls, shown: &str) -> Result<(Conn, Opts), Dri
     Ok((conn, retry))
 }
 
-/// `VERIFY_CA` checks the chain but not the name. mysql_async 0.36 cannot say so with rustls
-/// 0.23 (its "skip domain validation" looks for a message text rustls no longer writes:
-/// blackbeam/mysql_async#404, fixed upstream after 0.37.1). rustls checks the name only once
-/// the chain is trusted, and its error names what the certificate is valid for; a second
-/// connection asks for that name, so its chain is checked again and its name matches — which
-/// is exactly `VERIFY_CA`.
+/// `VERIFY_CA` (and `REQUIRED` with `ssl-ca`) check the chain but not the name. mysql_async 0.36
+/// cannot say so with rustls 0.23 (its "skip domain validation" looks for a message text rustls
+/// no longer writes: blackbeam/mysql_async#404, fixed upstream after 0.37.1). rustls checks the
+/// name only once the chain is trusted, and its error lists the names the certificate is valid
+/// for; a second connection asks for one of them, so its chain is checked again and its name
+/// matches — which is exactly these modes. A certificate that names no DNS name (only a common
+/// name, as MySQL's self-generated ones) cannot be checked this way and is refused.
 fn certified_name(err: &mysql_async::Error) -> Option<String> {
-    let message = error::full_message(err);
-    let (_, names) = message.split_once("certificate is only valid for ")?;
-    let (_, rest) = names.split_once("DnsName(\"")?;
-    let (name, _) = rest.split_once('"')?;
-    Some(name.to_string())
+    let presented = presented_names(err)?;
+    let names: Vec<&str> = presented
+        .iter()
+        .filter_map(|p| p.strip_prefix("DnsName(\"")?.strip_suffix("\")"))
+        .collect();
+    let name = names
+        .iter()
+        .find(|n| !n.starts_with("*."))
+        .or(names.first())?;
+    // A wildcard stands for any one label.
+    Some(name.replacen('*', "braid", 1))
+}
+
+/// The names of a certificate refused for another host name, from rustls's error inside
+/// `err` (which may be wrapped in I/O errors).
+fn presented_names(err: &(dyn std::error::Error + 'static)) -> Option<Vec<String>> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::NotValidForNameContext { presented, .. },
+        )) = e.downcast_ref::<rustls::Error>()
+        {
+            return Some(presented.clone());
+        }
+        next = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    None
 }
 
 #[async_trait::async_trait]

@@ -107,11 +107,26 @@ impl Tls {
         )
     }
 
-    /// `opts` with this setting's TLS options.
+    /// Whether this setting checks the certificate's chain but not its name.
+    pub(crate) fn checks_chain_only(&self) -> bool {
+        match self.mode {
+            SslMode::VerifyCa => true,
+            SslMode::Required => self.ca.is_some(),
+            _ => false,
+        }
+    }
+
+    /// `opts` with this setting's TLS options. With TLS, the connection stays on TCP: mysql_async
+    /// would otherwise move a local connection to the server's Unix socket, where TLS does not
+    /// follow.
     pub(crate) fn apply(&self, opts: Opts) -> Opts {
-        OptsBuilder::from_opts(opts)
-            .ssl_opts(self.ssl_opts())
-            .into()
+        let ssl = self.ssl_opts();
+        let tcp_only = ssl.is_some();
+        let mut builder = OptsBuilder::from_opts(opts).ssl_opts(ssl);
+        if tcp_only {
+            builder = builder.prefer_socket(false);
+        }
+        builder.into()
     }
 
     /// A connection error in this setting's words; `None` when it is not about TLS.

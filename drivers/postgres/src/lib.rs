@@ -283,42 +283,76 @@ pub(crate) async fn connect(target: &Target) -> Result<Conn, DriverError> {
             "the Postgres driver must run inside a tokio runtime",
         ));
     }
-    let connected = target.config.connect(target.tls.connector.clone()).await;
-    let (client, connection) = connected.map_err(|e| {
-        let (kind, code, message) = match e.as_db_error() {
-            Some(db) => (
-                kind_for(db.code()),
-                Some(db.code().code().to_string()),
-                db_message(db),
-            ),
-            None => {
-                let message = full_message(&e);
-                let host = target
-                    .config
-                    .get_hosts()
-                    .first()
-                    .map(|h| match h {
-                        tokio_postgres::config::Host::Tcp(name) => name.clone(),
-                        #[cfg(unix)]
-                        tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
-                    })
-                    .unwrap_or_default();
-                let message = target.tls.explain(&message, &host).unwrap_or(message);
-                (ErrorKind::Connect, None, message)
-            }
-        };
-        DriverError {
-            kind,
-            code,
-            message: format!("cannot connect to '{}': {message}", target.shown),
-            position: None,
-        }
-    })?;
-    let task = tokio::spawn(async move {
-        // A connection error surfaces on the next request as a closed client.
+    // No TLS over Unix sockets, as libpq: the socket is local, and the TLS connector would be
+    // asked for a server name the socket does not have.
+    let sockets_only = target
+        .config
+        .get_hosts()
+        .iter()
+        .all(|h| !matches!(h, tokio_postgres::config::Host::Tcp(_)));
+    let task = if sockets_only {
+        let mut config = target.config.clone();
+        config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+        let (client, connection) = config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .map_err(|e| connect_error(target, e))?;
+        (client, spawn(connection))
+    } else {
+        let (client, connection) = target
+            .config
+            .connect(target.tls.connector.clone())
+            .await
+            .map_err(|e| connect_error(target, e))?;
+        (client, spawn(connection))
+    };
+    Ok(Conn {
+        client: task.0,
+        task: task.1,
+    })
+}
+
+/// Drives a connection's I/O in a task of its own; an error surfaces on the next request as a
+/// closed client.
+fn spawn<F>(connection: F) -> JoinHandle<()>
+where
+    F: std::future::Future + Send + 'static,
+{
+    tokio::spawn(async move {
         let _ = connection.await;
-    });
-    Ok(Conn { client, task })
+    })
+}
+
+/// A failure to connect, said as it is: the server's error, or which TLS check failed.
+fn connect_error(target: &Target, e: tokio_postgres::Error) -> DriverError {
+    let (kind, code, message) = match e.as_db_error() {
+        Some(db) => (
+            kind_for(db.code()),
+            Some(db.code().code().to_string()),
+            db_message(db),
+        ),
+        None => {
+            let message = full_message(&e);
+            let host = target
+                .config
+                .get_hosts()
+                .first()
+                .map(|h| match h {
+                    tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                    #[cfg(unix)]
+                    tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+                })
+                .unwrap_or_default();
+            let message = target.tls.explain(&message, &host).unwrap_or(message);
+            (ErrorKind::Connect, None, message)
+        }
+    };
+    DriverError {
+        kind,
+        code,
+        message: format!("cannot connect to '{}': {message}", target.shown),
+        position: None,
+    }
 }
 
 impl PostgresDriver {

@@ -1,6 +1,8 @@
 //! libpq's password file (`PGPASSFILE`, else `~/.pgpass`): `hostname:port:database:username:
-//! password` lines, `*` matching anything, `\` escaping `:` and `\`, the first match winning.
-//! As libpq does, a file that others than its owner may read is ignored.
+//! password` lines, an unescaped `*` matching anything, `\` escaping `:`, `\` and `*`, the first
+//! match winning; a Unix socket in the default directory matches `localhost`. As libpq does, a
+//! file that others than its owner may read is ignored. The password is looked up for the first
+//! host (tokio-postgres sends one password to every host of a URL).
 
 use std::path::PathBuf;
 
@@ -10,6 +12,7 @@ use tokio_postgres::config::Host;
 /// The password file's password for `config`'s first host, port, database and user.
 pub(crate) fn lookup(config: &Config) -> Option<String> {
     let path = std::env::var_os("PGPASSFILE")
+        .filter(|p| !p.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pgpass")))?;
     if !private(&path) {
@@ -19,7 +22,15 @@ pub(crate) fn lookup(config: &Config) -> Option<String> {
     let host = match config.get_hosts().first()? {
         Host::Tcp(name) => name.clone(),
         #[cfg(unix)]
-        Host::Unix(_) => "localhost".to_string(),
+        Host::Unix(dir)
+            if DEFAULT_SOCKET_DIRS
+                .iter()
+                .any(|d| dir == std::path::Path::new(d)) =>
+        {
+            "localhost".to_string()
+        }
+        #[cfg(unix)]
+        Host::Unix(dir) => dir.display().to_string(),
     };
     let port = config
         .get_ports()
@@ -43,6 +54,24 @@ fn private(path: &std::path::Path) -> bool {
     path.is_file()
 }
 
+/// Where libpq's default Unix socket lives, on the systems Braid is built for.
+#[cfg(unix)]
+const DEFAULT_SOCKET_DIRS: [&str; 2] = ["/var/run/postgresql", "/tmp"];
+
+/// A field of a line: its text, and whether it was written with an escape (`\*` is a literal
+/// star; only a bare `*` matches anything).
+#[derive(Debug, Default)]
+struct Field {
+    text: String,
+    escaped: bool,
+}
+
+impl Field {
+    fn matches(&self, want: &str) -> bool {
+        (self.text == "*" && !self.escaped) || self.text == want
+    }
+}
+
 /// The password of the first line whose four fields match `wanted`.
 fn find(text: &str, wanted: [&str; 4]) -> Option<String> {
     text.lines()
@@ -55,29 +84,29 @@ fn find(text: &str, wanted: [&str; 4]) -> Option<String> {
             let matches = [host, port, database, user]
                 .iter()
                 .zip(wanted)
-                .all(|(field, want)| field.as_str() == "*" || field.as_str() == want);
-            matches.then(|| password.clone())
+                .all(|(field, want)| field.matches(want));
+            matches.then(|| password.text.clone())
         })
 }
 
-/// A line's fields: split on unescaped `:`, `\x` standing for `x`. The password is the rest of
-/// the line after the fourth separator.
-fn fields(line: &str) -> Vec<String> {
-    let mut fields = vec![String::new()];
+/// A line's fields: split on unescaped `:`, `\x` standing for `x`; a line of another number
+/// than five fields matches nothing.
+fn fields(line: &str) -> Vec<Field> {
+    let mut fields = vec![Field::default()];
     let mut chars = line.chars();
     while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(next) = chars.next() {
-                    fields.last_mut().unwrap_or(&mut String::new()).push(next);
-                }
-            }
-            ':' if fields.len() < 5 => fields.push(String::new()),
-            c => {
-                if let Some(field) = fields.last_mut() {
-                    field.push(c);
-                }
-            }
+        if c == ':' {
+            fields.push(Field::default());
+            continue;
+        }
+        let Some(field) = fields.last_mut() else {
+            break;
+        };
+        if c == '\\' {
+            field.escaped = true;
+            field.text.extend(chars.next());
+        } else {
+            field.text.push(c);
         }
     }
     fields

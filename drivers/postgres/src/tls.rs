@@ -8,8 +8,9 @@
 //! | `verify-ca` | always | its chain, to `sslrootcert` or the system's roots |
 //! | `verify-full` | always | its chain, and that it names the host connected to |
 //!
-//! `sslrootcert` is a PEM file of trusted certificates, or `system` for the system's roots (as
-//! libpq 16 spells it). Both come from the URL's query, else from `PGSSLMODE` /
+//! `sslrootcert` is a PEM file of trusted certificates (a relative path is relative to the
+//! current directory, as in libpq), or `system` for the system's roots, which as in libpq 16
+//! makes `verify-full` the default and a weaker mode an error. Both come from the URL's query, else from `PGSSLMODE` /
 //! `PGSSLROOTCERT`. tokio-postgres knows only `disable`, `prefer` and `require` and no
 //! `sslrootcert`, so they are taken out of the URL before it parses it, and the checks are
 //! rustls's: a connector per driver, used by its main and its lock connection alike.
@@ -108,10 +109,6 @@ impl Tls {
     /// environment's `PGSSLMODE` / `PGSSLROOTCERT`, else `prefer` and the system's roots.
     pub fn new(sslmode: Option<&str>, sslrootcert: Option<&str>) -> Result<Tls, DriverError> {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let mode = match sslmode.map(str::to_string).or_else(|| env("PGSSLMODE")) {
-            Some(value) => SslMode::parse(&value)?,
-            None => SslMode::Prefer,
-        };
         let root_cert = sslrootcert
             .map(str::to_string)
             .or_else(|| env("PGSSLROOTCERT"))
@@ -119,6 +116,25 @@ impl Tls {
                 "system" => RootCert::System,
                 path => RootCert::File(PathBuf::from(path)),
             });
+        let mode = match sslmode.map(str::to_string).or_else(|| env("PGSSLMODE")) {
+            Some(value) => SslMode::parse(&value)?,
+            // As libpq 16: asking for the system's roots asks for their checks.
+            None if root_cert == Some(RootCert::System) => SslMode::VerifyFull,
+            None => SslMode::Prefer,
+        };
+        if root_cert == Some(RootCert::System)
+            && !matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull)
+        {
+            return Err(DriverError::new(
+                ErrorKind::Url,
+                format!(
+                    "sslrootcert=system asks for the server's certificate to be checked, and \
+                     sslmode={} checks nothing: use sslmode=verify-full (the default with it) or \
+                     verify-ca",
+                    mode.as_str()
+                ),
+            ));
+        }
         let connector = MakeRustlsConnect::new(client_config(mode, root_cert.as_ref())?);
         Ok(Tls {
             mode,
@@ -335,6 +351,16 @@ mod tests {
         }
         let err = SslMode::parse("verify_full").unwrap_err();
         assert_eq!(err.kind, ErrorKind::Url);
+        assert!(err.message.contains("verify-full"), "{err}");
+    }
+
+    #[test]
+    fn the_system_roots_mean_verification() {
+        assert_eq!(
+            Tls::new(None, Some("system")).unwrap().mode,
+            SslMode::VerifyFull
+        );
+        let err = Tls::new(Some("require"), Some("system")).unwrap_err();
         assert!(err.message.contains("verify-full"), "{err}");
     }
 
