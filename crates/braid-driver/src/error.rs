@@ -66,3 +66,20 @@ impl DriverError {
         self
     }
 }
+
+/// An error's message followed by each cause not already part of it (`a: b: c`). Client
+/// libraries often say only "error connecting to server" at the top; the reason ("Connection
+/// refused", a TLS certificate error) is in the source chain.
+pub fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}

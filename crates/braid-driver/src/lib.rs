@@ -16,7 +16,7 @@ mod url;
 mod value;
 
 pub use dialect::Dialect;
-pub use error::{DriverError, ErrorKind, ScriptPosition};
+pub use error::{DriverError, ErrorKind, ScriptPosition, with_causes};
 pub use schema::{Column, ForeignKey, Index, Schema, Table};
 pub use split::{Statement, split_statements};
 pub use url::{redact_text, redact_url, url_has_secret};

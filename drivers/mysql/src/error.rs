@@ -64,7 +64,7 @@ pub(crate) fn connect_err(url: &str, tls: &Tls, host: &str, err: Error) -> Drive
             ),
         ),
         other => {
-            let message = full_message(&other);
+            let message = braid_driver::with_causes(&other);
             let message = tls.explain(&message, host).unwrap_or(message);
             DriverError::new(
                 ErrorKind::Connect,
@@ -72,19 +72,4 @@ pub(crate) fn connect_err(url: &str, tls: &Tls, host: &str, err: Error) -> Drive
             )
         }
     }
-}
-
-/// An error and its causes (a TLS failure is a cause of an I/O error).
-pub(crate) fn full_message(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
 }

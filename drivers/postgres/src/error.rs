@@ -54,17 +54,7 @@ pub(crate) fn kind_for(code: &SqlState) -> ErrorKind {
 /// tokio-postgres's `Display` gives only the outer layer ("error connecting to server"); the
 /// cause (e.g. "Connection refused") is in the source chain.
 pub(crate) fn full_message(err: &tokio_postgres::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = s.source();
-    }
-    message
+    braid_driver::with_causes(err)
 }
 
 fn is_io(err: &tokio_postgres::Error) -> bool {
