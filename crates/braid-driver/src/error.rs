@@ -15,6 +15,8 @@ pub enum ErrorKind {
     Sql,
     /// The migration lock was not obtained in time.
     LockTimeout,
+    /// The migration lock was held, and is not any more (its session ended).
+    LockLost,
     /// The driver does not support what was asked.
     Unsupported,
     /// A local I/O failure (e.g. an SQLite file).

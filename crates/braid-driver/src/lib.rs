@@ -19,7 +19,7 @@ pub use dialect::Dialect;
 pub use error::{DriverError, ErrorKind, ScriptPosition, with_causes};
 pub use schema::{Column, ForeignKey, Index, Schema, Table};
 pub use split::{Statement, split_statements};
-pub use url::{redact_text, redact_url, url_has_secret};
+pub use url::{EXCERPT_CHARS, redact_text, redact_url, statement_excerpt, url_has_secret};
 pub use value::{Rows, Value};
 
 use std::time::Duration;
@@ -60,8 +60,48 @@ pub trait Driver: Send {
     /// can tell.
     async fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), DriverError>;
 
-    /// Releases the lock taken by [`Driver::lock`]. Releasing a lock not held is not an error.
+    /// Releases the lock taken by [`Driver::lock`]. Releasing a lock not held is not an error;
+    /// a lock this driver took but lost (its session ended) is: kind
+    /// [`ErrorKind::LockLost`].
     async fn unlock(&mut self, key: &str) -> Result<(), DriverError>;
+
+    /// Whether this driver still holds the lock `key` it took with [`Driver::lock`], asking the
+    /// server (a lock held on a session of its own ends with that session, e.g. when a server
+    /// closes an idle connection). The runner asks before each migration and before each
+    /// commit. The default answers `true`: a backend whose lock cannot be lost while the process
+    /// lives (an OS file lock) need not override it.
+    async fn lock_held(&mut self, key: &str) -> Result<bool, DriverError> {
+        let _ = key;
+        Ok(true)
+    }
+
+    /// An SQL condition, true while this driver holds the lock `key`, for the runner to add to
+    /// its own writes: a backend whose [`Driver::lock_held`] costs a round trip (MySQL asks
+    /// `IS_USED_LOCK`) then checks the lock in the write that needs it, for free, instead of
+    /// before it. Values are literals (no parameters). `None` (the default): the runner asks
+    /// [`Driver::lock_held`].
+    fn lock_guard(&self, key: &str) -> Option<String> {
+        let _ = key;
+        None
+    }
+
+    /// This connection's session on the server (Postgres: backend pid and start time; MySQL:
+    /// `CONNECTION_ID()`), recorded with a migration's progress before a statement that cannot
+    /// be undone, so a later run can ask whether that session is still executing it
+    /// ([`Driver::session_activity`]). `None` (the default) where a session cannot outlive its
+    /// process (SQLite) or the backend cannot say.
+    async fn session_id(&mut self) -> Result<Option<String>, DriverError> {
+        Ok(None)
+    }
+
+    /// What the session `id` (from [`Driver::session_id`] of an earlier run, maybe of a killed
+    /// process) is executing now, described for a person (its id, for how long, the statement),
+    /// or `None` when it has ended or is idle. A server keeps executing a killed client's last
+    /// statement; the runner waits for it before resuming that statement's migration.
+    async fn session_activity(&mut self, id: &str) -> Result<Option<String>, DriverError> {
+        let _ = id;
+        Ok(None)
+    }
 
     /// Tables (excluding the backend's own catalogue), with columns, indexes and foreign keys.
     async fn introspect(&mut self) -> Result<Schema, DriverError>;

@@ -58,9 +58,38 @@ const REDACTED_URL: &str = "<redacted URL>";
 /// percent-decoded and stripped of everything but letters and digits.
 const SENSITIVE: [&str; 5] = ["pass", "pwd", "secret", "token", "apikey"];
 
+/// How many characters of a statement [`statement_excerpt`] shows.
+pub const EXCERPT_CHARS: usize = 200;
+
+/// A SQL statement as a person may see it in a message: on one line, at most
+/// [`EXCERPT_CHARS`] characters, and with no password. URLs and `key=value` secrets are masked
+/// by [`redact_text`]; SQL also takes passwords as plain literals (`PASSWORD 'x'`,
+/// `IDENTIFIED BY 'x'`, `PASSWORD('x')`), so the text is cut before the first word that may
+/// introduce one.
+pub fn statement_excerpt(sql: &str) -> String {
+    let redacted = redact_text(sql);
+    let mut text = redacted.split_whitespace().collect::<Vec<_>>().join(" ");
+    // ASCII lowercasing keeps byte offsets, so `cut` is a char boundary of `text` too.
+    let lower = text.to_ascii_lowercase();
+    let cut = ["password", "passwd", "identified", "secret"]
+        .iter()
+        .filter_map(|word| lower.find(word))
+        .min();
+    if let Some(cut) = cut {
+        text.truncate(cut);
+    }
+    let mut out: String = text.chars().take(EXCERPT_CHARS).collect();
+    if cut.is_some() {
+        out.push_str("… (the rest is hidden: it may hold a password)");
+    } else if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
 /// Replaces the password in a URL or connection string with `***`, so that it can be printed
-/// in messages and logs; a URL that cannot be read without doubt is not shown at all. See the
-/// [module documentation](self) for the rules.
+/// in messages and logs (sensitive query parameters too); a URL that cannot be read without
+/// doubt is not shown at all.
 pub fn redact_url(url: &str) -> String {
     redact(url).text
 }
@@ -414,7 +443,7 @@ fn next_found(text: &str, from: usize) -> Option<Found> {
 
 /// Redacts every URL, connection-string password (`password=…`) and `user:password@host` found
 /// in free text, such as an error message of another library that quotes a configuration
-/// value. See the [module documentation](self) for the rules.
+/// value. Each URL found is redacted as [`redact_url`] does.
 pub fn redact_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;

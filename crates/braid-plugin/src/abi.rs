@@ -97,6 +97,8 @@ pub const KIND_LOCK_TIMEOUT: u32 = 5;
 pub const KIND_UNSUPPORTED: u32 = 6;
 pub const KIND_IO: u32 = 7;
 pub const KIND_INTERNAL: u32 = 8;
+/// Appended: a host of an older minor version reads it as [`KIND_INTERNAL`].
+pub const KIND_LOCK_LOST: u32 = 9;
 
 /// The most columns the host accepts in one result set. No SQL engine returns more (PostgreSQL
 /// stops at 1 664 result columns, MySQL at 4 096 per table, SQLite at 32 767).
@@ -394,6 +396,7 @@ pub fn kind_id(kind: braid_driver::ErrorKind) -> u32 {
         K::Unsupported => KIND_UNSUPPORTED,
         K::Io => KIND_IO,
         K::Internal => KIND_INTERNAL,
+        K::LockLost => KIND_LOCK_LOST,
     }
 }
 
@@ -410,6 +413,7 @@ pub fn kind_from_id(id: u32) -> Option<braid_driver::ErrorKind> {
         KIND_UNSUPPORTED => K::Unsupported,
         KIND_IO => K::Io,
         KIND_INTERNAL => K::Internal,
+        KIND_LOCK_LOST => K::LockLost,
         _ => return None,
     })
 }

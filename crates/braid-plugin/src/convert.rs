@@ -1,7 +1,7 @@
 //! Conversions between Braid's values/errors and their ABI forms, used by both sides.
 //!
 //! Owned ABI data (rows, strings, errors) is always produced by the plugin side
-//! ([`OwnedRows`], [`OwnedError`], [`owned_string`]) and read by the host side ([`rows_from_ffi`],
+//! (`OwnedRows`, `OwnedError`, [`owned_string`]) and read by the host side ([`rows_from_ffi`],
 //! [`error_from_ffi`], [`string_from_ffi`]); values are borrowed in both directions.
 //!
 //! Every (pointer, count) pair from the other side goes through one check before a slice is

@@ -484,6 +484,13 @@ impl Drop for ConnState {
     }
 }
 
+/// A connection of a plugin driver, behind the C ABI.
+///
+/// The ABI carries no `lock_held`, `session_id` or `session_activity` (extending it would break
+/// every plugin built against v1), so this keeps the [`Driver`] trait's defaults: a plugin's
+/// migration lock is assumed held while the plugin is loaded and the connection open (losing it
+/// still shows as an [`ErrorKind::LockLost`] error from `unlock`), and its sessions are not
+/// tracked (no id, so the runner never waits on one).
 struct PluginDriver {
     conn: Arc<Mutex<ConnState>>,
     name: String,
@@ -816,6 +823,16 @@ mod tests {
         async fn unlock(&mut self, key: &str) -> Result<(), DriverError> {
             self.0.unlock(key).await
         }
+        // Answers the host cannot see: the ABI does not carry them.
+        async fn lock_held(&mut self, _key: &str) -> Result<bool, DriverError> {
+            Ok(false)
+        }
+        async fn session_id(&mut self) -> Result<Option<String>, DriverError> {
+            Ok(Some("inside the plugin".into()))
+        }
+        async fn session_activity(&mut self, _id: &str) -> Result<Option<String>, DriverError> {
+            Ok(Some("busy inside the plugin".into()))
+        }
         async fn introspect(&mut self) -> Result<Schema, DriverError> {
             self.0.introspect().await
         }
@@ -934,6 +951,21 @@ mod tests {
             b.close().await.unwrap();
             a.close().await.unwrap();
         }
+    }
+
+    #[tokio::test]
+    async fn lock_held_and_sessions_keep_the_trait_defaults() {
+        let mut a = check(fresh())
+            .unwrap()
+            .open("sqlite://:memory:")
+            .await
+            .unwrap();
+        a.lock("k", Duration::ZERO).await.unwrap();
+        assert!(a.lock_held("k").await.unwrap(), "assumed held");
+        assert_eq!(a.session_id().await.unwrap(), None, "not tracked");
+        assert_eq!(a.session_activity("1@2").await.unwrap(), None);
+        a.unlock("k").await.unwrap();
+        a.close().await.unwrap();
     }
 
     #[tokio::test]

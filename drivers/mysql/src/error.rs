@@ -9,6 +9,9 @@ use crate::tls::Tls;
 const ER_DBACCESS_DENIED: u16 = 1044;
 /// ER_ACCESS_DENIED_ERROR: wrong user or password.
 const ER_ACCESS_DENIED: u16 = 1045;
+/// ER_ACCESS_DENIED_NO_PASSWORD_ERROR: access denied to a user without a password (MariaDB's
+/// answer when `root` authenticates by Unix socket and a TCP client comes without one).
+const ER_ACCESS_DENIED_NO_PASSWORD: u16 = 1698;
 /// ER_BAD_DB_ERROR: unknown database.
 const ER_BAD_DB: u16 = 1049;
 /// ER_HOST_NOT_PRIVILEGED: this host may not connect at all.
@@ -43,7 +46,10 @@ pub(crate) fn connect_err(url: &str, tls: &Tls, host: &str, err: Error) -> Drive
     match err {
         Error::Server(e) => {
             let kind = match e.code {
-                ER_ACCESS_DENIED | ER_DBACCESS_DENIED | ER_HOST_NOT_PRIVILEGED => ErrorKind::Auth,
+                ER_ACCESS_DENIED
+                | ER_ACCESS_DENIED_NO_PASSWORD
+                | ER_DBACCESS_DENIED
+                | ER_HOST_NOT_PRIVILEGED => ErrorKind::Auth,
                 ER_BAD_DB => ErrorKind::NoDatabase,
                 _ => ErrorKind::Connect,
             };

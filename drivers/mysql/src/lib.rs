@@ -9,15 +9,15 @@
 //! `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY`) and `ssl-ca`, on rustls; see the `tls` module
 //! for what each checks. Connection failures are
 //! [`ErrorKind::Connect`] (unreachable, refused, lost), [`ErrorKind::Auth`] (error 1045 access
-//! denied, 1044 no access to the database, 1130 host not allowed), [`ErrorKind::NoDatabase`]
+//! denied, 1698 access denied without a password, 1044 no access to the database, 1130 host not allowed), [`ErrorKind::NoDatabase`]
 //! (1049 unknown database) or [`ErrorKind::Url`]; their messages show the URL only through
 //! [`redact_url`].
 //!
 //! The connection is opened with `CLIENT_FOUND_ROWS`, so [`Driver::execute`] counts the rows an
 //! `UPDATE` *matched*, as Postgres and SQLite do — without it MySQL counts only rows whose value
 //! changed, and an idempotent `UPDATE … WHERE id = ?` would report 0. It works on tokio's
-//! current-thread and multi-thread runtimes and needs no timer (lock waits happen on the
-//! server).
+//! current-thread and multi-thread runtimes; the lock connection's keepalive needs the
+//! runtime's timer (`enable_all`, as `#[tokio::main]` and every Braid runtime have).
 //!
 //! # Statements and scripts
 //!
@@ -58,7 +58,22 @@
 //! (`IS_USED_LOCK` + `information_schema.PROCESSLIST`). The server releases the lock when the
 //! holding connection ends, so a crashed process never strands it. Locking a key this driver
 //! already holds succeeds at once; [`Driver::unlock`] is `RELEASE_LOCK` and is a no-op for a key
-//! not held.
+//! not held, and an [`ErrorKind::LockLost`] error for a lock whose session ended.
+//!
+//! [`Driver::lock_held`] answers without a round trip. A keepalive task pings the lock
+//! connection every 5 seconds (each ping allowed 5 seconds), so no idle timeout ends the lock's
+//! session, and records the first failure; the lock counts as held until a ping fails. A
+//! session the server ends (`KILL`, a shutdown) is therefore noticed within one interval, and a
+//! broken network well before the server's own TCP timeout ends the session. A lock connection
+//! whose keepalive failed is replaced by the next [`Driver::lock`].
+//!
+//! # Sessions
+//!
+//! [`Driver::session_id`] is `CONNECTION_ID()` of the work connection with the server's start
+//! time (`<id>@<start>`: ids start again from 1 after a restart), and
+//! [`Driver::session_activity`] looks it up in `information_schema.PROCESSLIST`, describing
+//! what a connection that is not `Sleep`ing runs and for how long (at most 200 characters,
+//! passwords hidden).
 //!
 //! # Errors
 //!
@@ -81,12 +96,14 @@
 mod error;
 mod introspect;
 mod lock;
+mod session;
 pub mod tls;
 /// The MySQL lexer, shared through braid-driver with the runner.
 pub use braid_driver::split::mysql as split;
 mod value;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use braid_driver::{
@@ -104,8 +121,14 @@ use error::{ER_UNSUPPORTED_PS, connect_err, map_err};
 /// A connection to one MySQL or MariaDB database. See the [crate docs](crate).
 pub struct MysqlDriver {
     conn: Conn,
-    /// The connection holding migration locks, opened by the first [`Driver::lock`].
-    lock_conn: Option<Conn>,
+    /// The connection holding migration locks, opened by the first [`Driver::lock`], with its
+    /// keepalive.
+    lock_conn: Option<lock::LockConn>,
+    /// How often the lock connection is pinged: [`lock::KEEPALIVE_INTERVAL`], shorter in tests.
+    keepalive_interval: Duration,
+    /// This connection's session id, asked once: `conn` is never replaced (a `Conn` does not
+    /// reconnect), so its session never changes.
+    session: Option<String>,
     /// The locks held on `lock_conn`: the caller's key → the server-side name computed when it
     /// was taken (a migration's `USE other_db` must not change which lock `unlock` releases).
     held: HashMap<String, String>,
@@ -201,6 +224,8 @@ impl MysqlDriver {
         Ok(MysqlDriver {
             conn,
             lock_conn: None,
+            keepalive_interval: lock::KEEPALIVE_INTERVAL,
+            session: None,
             held: HashMap::new(),
             opts,
             tls,
@@ -217,6 +242,18 @@ impl MysqlDriver {
     /// The underlying mysql_async connection, for callers that need MySQL-specific features.
     pub fn connection(&mut self) -> &mut Conn {
         &mut self.conn
+    }
+
+    /// How often the lock connection is pinged, for lock connections opened after this call
+    /// (the default is 5 s). For tests, which cannot wait for a real interval.
+    #[doc(hidden)]
+    pub fn set_keepalive_interval(&mut self, every: Duration) {
+        self.keepalive_interval = every;
+    }
+
+    /// Whether the lock connection is open and its keepalive has not failed.
+    fn lock_conn_alive(&self) -> bool {
+        self.lock_conn.as_ref().is_some_and(lock::LockConn::alive)
     }
 
     async fn is_mariadb(&mut self) -> Result<bool, DriverError> {
@@ -266,8 +303,12 @@ impl MysqlDriver {
         }
     }
 
-    async fn lock_conn(&mut self) -> Result<&mut Conn, DriverError> {
-        if self.lock_conn.is_none() {
+    /// The lock connection, opened (or, when its keepalive failed, replaced) on demand. Dropping
+    /// a replaced connection ends its session, so whatever it held is gone: `held` is cleared.
+    async fn lock_conn(&mut self) -> Result<Arc<tokio::sync::Mutex<Conn>>, DriverError> {
+        if !self.lock_conn_alive() {
+            self.lock_conn = None;
+            self.held.clear();
             let mut conn = Conn::new(self.opts.clone()).await.map_err(|e| {
                 connect_err(&self.shown_url, &self.tls, self.opts.ip_or_hostname(), e)
             })?;
@@ -277,10 +318,11 @@ impl MysqlDriver {
             conn.query_drop("SET SESSION wait_timeout = 31536000")
                 .await
                 .map_err(map_err)?;
-            self.lock_conn = Some(conn);
+            self.lock_conn = Some(lock::LockConn::new(conn, self.keepalive_interval));
         }
         self.lock_conn
-            .as_mut()
+            .as_ref()
+            .map(|c| Arc::clone(&c.conn))
             .ok_or_else(|| DriverError::new(ErrorKind::Internal, "lock connection missing"))
     }
 
@@ -460,29 +502,38 @@ impl Driver for MysqlDriver {
     }
 
     async fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), DriverError> {
-        if self.held.contains_key(key) {
+        if self.held.contains_key(key) && self.lock_conn_alive() {
             return Ok(());
         }
         let name = self.lock_name_for(key).await?;
         let started = Instant::now();
-        let conn = self.lock_conn().await?;
-        let taken = match lock::acquire(conn, &name, timeout).await {
-            Ok(taken) => taken,
-            Err(e) => {
-                // The lock connection may be broken: start afresh next time (the server has
-                // released whatever it held).
-                if e.kind == ErrorKind::Connect {
+        // A lock connection the server ended (`KILL`) is seen only when used: then it is
+        // replaced once (the server released whatever it held).
+        let mut retried = false;
+        loop {
+            let conn = self.lock_conn().await?;
+            let mut conn = conn.lock().await;
+            match lock::acquire(&mut conn, &name, timeout).await {
+                Ok(true) => {
+                    self.held.insert(key.to_string(), name);
+                    return Ok(());
+                }
+                Ok(false) => {
+                    return Err(
+                        lock::timeout_error(&mut conn, key, &name, started.elapsed()).await,
+                    );
+                }
+                Err(e) if e.kind == ErrorKind::Connect => {
+                    drop(conn);
                     self.lock_conn = None;
                     self.held.clear();
+                    if retried {
+                        return Err(e);
+                    }
+                    retried = true;
                 }
-                return Err(e);
+                Err(e) => return Err(e),
             }
-        };
-        if taken {
-            self.held.insert(key.to_string(), name);
-            Ok(())
-        } else {
-            Err(lock::timeout_error(conn, key, &name, started.elapsed()).await)
         }
     }
 
@@ -490,10 +541,60 @@ impl Driver for MysqlDriver {
         let Some(name) = self.held.remove(key) else {
             return Ok(());
         };
-        if let Some(conn) = self.lock_conn.as_mut() {
-            lock::release(conn, &name).await?;
+        match &self.lock_conn {
+            Some(lock_conn) => lock::release(&mut *lock_conn.conn.lock().await, &name).await,
+            None => Err(DriverError::new(
+                ErrorKind::LockLost,
+                format!("the migration lock '{name}' was lost with its connection"),
+            )),
         }
-        Ok(())
+    }
+
+    /// The key was taken, the lock connection's keepalive has not failed, and the server says
+    /// the lock connection holds the lock (`IS_USED_LOCK`, on the work connection: mysql_async
+    /// does not see a `KILL`ed connection until it next uses it; see the `lock` module).
+    async fn lock_held(&mut self, key: &str) -> Result<bool, DriverError> {
+        let (Some(name), Some(lock_conn)) = (self.held.get(key), &self.lock_conn) else {
+            return Ok(false);
+        };
+        if !lock_conn.alive() {
+            return Ok(false);
+        }
+        let holder: Option<Option<u64>> = self
+            .conn
+            .exec_first("SELECT IS_USED_LOCK(?)", (name.as_str(),))
+            .await
+            .map_err(map_err)?;
+        Ok(holder.flatten() == Some(u64::from(lock_conn.id)))
+    }
+
+    /// `IS_USED_LOCK('<name>') = <lock connection id>`: the lock name is `braid:` and hex
+    /// digits and the id a number, so both are safe as literals. A key not held, or a lock
+    /// connection whose keepalive failed, gets a condition that is never true.
+    fn lock_guard(&self, key: &str) -> Option<String> {
+        match (self.held.get(key), &self.lock_conn) {
+            (Some(name), Some(conn)) if conn.alive() => {
+                Some(format!("IS_USED_LOCK('{name}') = {}", conn.id))
+            }
+            _ => Some("1 = 0".to_string()),
+        }
+    }
+
+    /// `<CONNECTION_ID()>@<server start, s since the epoch>` of the work connection (not the
+    /// lock connection): connection ids restart from 1 with the server, so its start time
+    /// tells a reused id apart. Asked once, then cached.
+    async fn session_id(&mut self) -> Result<Option<String>, DriverError> {
+        if self.session.is_none() {
+            self.session = Some(session::own_id(&mut self.conn).await?);
+        }
+        Ok(self.session.clone())
+    }
+
+    /// From `information_schema.PROCESSLIST`: the connection with that id, unless it sleeps
+    /// (or the server restarted since). An `id` that is not `<id>@<start>` is an
+    /// [`ErrorKind::Internal`] error.
+    async fn session_activity(&mut self, id: &str) -> Result<Option<String>, DriverError> {
+        session::activity(&mut self.conn, id).await
     }
 
     async fn introspect(&mut self) -> Result<Schema, DriverError> {
@@ -507,7 +608,7 @@ impl Driver for MysqlDriver {
         } = *self;
         // Disconnecting the lock connection releases its locks on the server.
         let lock_result = match lock_conn {
-            Some(c) => c.disconnect().await.map_err(map_err),
+            Some(c) => c.close().await,
             None => Ok(()),
         };
         conn.disconnect().await.map_err(map_err)?;

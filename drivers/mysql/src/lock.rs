@@ -1,12 +1,147 @@
 //! The migration lock: a `GET_LOCK` named lock held by a dedicated connection.
+//!
+//! # Knowing the lock is still held, without asking
+//!
+//! The runner asks whether the lock is held before every migration step, every statement run
+//! outside a transaction and every `COMMIT`; a round trip each time would cost more than the
+//! migration itself on a fast link. Instead a keepalive task ([`Keepalive`]) pings the lock
+//! connection (`COM_PING`) every [`KEEPALIVE_INTERVAL`], each ping bounded by [`PING_TIMEOUT`],
+//! and records the first failure; the lock counts as held while no ping has failed. The ping
+//! also keeps the session from looking idle to the server (belt and braces: the session's
+//! `wait_timeout` is raised to a year as well).
+//!
+//! Why this is sound: mysql_async reads a connection's socket only when it sends a command, so
+//! nothing in between notices the session's end; the pings are what does. A server ends a
+//! session either on purpose (`KILL`, a timeout, a shutdown) by closing the socket, which the
+//! next ping finds, or, when the network fails, only after its own TCP timeout (minutes), far
+//! longer than one interval plus one ping timeout, by when a ping has failed. The window is
+//! therefore the first case's: a lock taken away by `KILL` would be reported held for up to
+//! [`KEEPALIVE_INTERVAL`] more. So while the pings are good, `lock_held` also asks the server
+//! who holds the lock (`IS_USED_LOCK`, one round trip on the work connection, which is idle
+//! between statements anyway): a `KILL`ed holder is seen at once. [`release`] asks too, so
+//! `unlock` reports a lost lock whenever it happened.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use braid_driver::{DriverError, ErrorKind};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row};
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
 
 use crate::error::map_err;
+
+/// How often the keepalive pings the lock connection. Short enough that a server ending the
+/// lock's session is noticed within seconds (see the module docs) and no idle timeout can
+/// fire; long enough to cost nothing (one ping on an otherwise idle connection).
+pub(crate) const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How long one ping may take before the lock connection counts as dead. A ping on an idle
+/// connection answers in milliseconds; waiting longer would only widen the time in which a
+/// broken network goes unnoticed.
+pub(crate) const PING_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The lock connection, shared (behind a mutex: a `Conn` needs `&mut`) by `lock`, `unlock` and
+/// the keepalive task, and its keepalive.
+pub(crate) struct LockConn {
+    pub(crate) conn: Arc<Mutex<Conn>>,
+    /// Its `CONNECTION_ID()`: what `IS_USED_LOCK` answers while it holds a lock.
+    pub(crate) id: u32,
+    keepalive: Keepalive,
+}
+
+impl LockConn {
+    /// Wraps `conn` and starts its keepalive, pinging every `every`.
+    pub(crate) fn new(conn: Conn, every: Duration) -> LockConn {
+        let id = conn.id();
+        let conn = Arc::new(Mutex::new(conn));
+        let keepalive = Keepalive::spawn(Arc::downgrade(&conn), every);
+        LockConn {
+            conn,
+            id,
+            keepalive,
+        }
+    }
+
+    /// Whether every ping so far succeeded in time: no round trip (see the module docs).
+    pub(crate) fn alive(&self) -> bool {
+        self.keepalive.alive.load(Ordering::Acquire)
+    }
+
+    /// Stops the keepalive and disconnects, which releases every lock held on the connection.
+    pub(crate) async fn close(self) -> Result<(), DriverError> {
+        self.keepalive.stop().await;
+        match Arc::try_unwrap(self.conn) {
+            Ok(conn) => conn.into_inner().disconnect().await.map_err(map_err),
+            // Unreachable (the keepalive held the only other reference); dropping the
+            // connection closes it anyway.
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+/// The keepalive task of a lock connection. It holds only a [`Weak`] reference to the
+/// connection, so it never keeps it open, and it is aborted when this is dropped or stopped,
+/// so it never outlives the driver.
+struct Keepalive {
+    /// True until the task stops, for whatever reason: a failed or slow ping, the connection
+    /// gone, a panic, an abort. Only a running task vouches for the connection.
+    alive: Arc<AtomicBool>,
+    task: JoinHandle<()>,
+}
+
+/// Clears the flag when dropped: the task owns one, so the flag goes false however it ends.
+struct ClearOnDrop(Arc<AtomicBool>);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+impl Keepalive {
+    /// Spawns the task pinging `conn` every `every` (needs a tokio runtime with timers, as
+    /// every Braid runtime is).
+    fn spawn(conn: Weak<Mutex<Conn>>, every: Duration) -> Keepalive {
+        let alive = Arc::new(AtomicBool::new(true));
+        let clear = ClearOnDrop(Arc::clone(&alive));
+        let task = tokio::spawn(async move {
+            let _clear = clear;
+            let start = tokio::time::Instant::now() + every;
+            let mut ticks = tokio::time::interval_at(start, every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let Some(conn) = conn.upgrade() else {
+                    return;
+                };
+                // Waiting for the mutex is not timed: whoever holds it is using the connection.
+                let mut conn = conn.lock().await;
+                if !matches!(
+                    tokio::time::timeout(PING_TIMEOUT, conn.ping()).await,
+                    Ok(Ok(()))
+                ) {
+                    return;
+                }
+            }
+        });
+        Keepalive { alive, task }
+    }
+
+    /// Stops the task and waits until it is gone (so it no longer holds the connection).
+    async fn stop(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Keepalive {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
 
 /// The prefix of every lock name Braid takes, so `performance_schema`/`information_schema`
 /// users can tell Braid's locks from the application's.
@@ -68,13 +203,24 @@ pub(crate) async fn acquire(
     }
 }
 
-/// Releases `name` on `conn`. Releasing a lock not held is not an error.
+/// Releases `name`, which this session took, on `conn`. `RELEASE_LOCK` answers 1 when it
+/// released it; anything else means this session no longer held it: lost.
 pub(crate) async fn release(conn: &mut Conn, name: &str) -> Result<(), DriverError> {
-    let _: Option<Option<i64>> = conn
+    let released: Option<Option<i64>> = conn
         .exec_first("SELECT RELEASE_LOCK(?)", (name,))
         .await
-        .map_err(map_err)?;
-    Ok(())
+        .map_err(|e| lost(name, &map_err(e).message))?;
+    match released.flatten() {
+        Some(1) => Ok(()),
+        _ => Err(lost(name, "this session no longer held it")),
+    }
+}
+
+fn lost(name: &str, why: &str) -> DriverError {
+    DriverError::new(
+        ErrorKind::LockLost,
+        format!("the migration lock '{name}' was lost: {why}"),
+    )
 }
 
 /// The timeout error, naming the holder when the server says who it is.

@@ -471,3 +471,184 @@ async fn update_counts_matched_rows() {
     Box::new(d).close().await.unwrap();
     fresh.drop_db().await;
 }
+
+/// Polls `check` every 50 ms until it answers true, for at most `within`; false on timeout.
+async fn eventually(within: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if check().await {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The connection holding the migration lock `key` of database `db`, seen from `admin`.
+async fn lock_holder(admin: &mut MysqlDriver, db: &str, key: &str) -> Option<i64> {
+    let name = braid_mysql::lock_name(db, key);
+    let rows = admin
+        .query("SELECT IS_USED_LOCK(?)", &[Value::from(name.as_str())])
+        .await
+        .unwrap()
+        .rows;
+    match rows.first().map(|r| &r[0]) {
+        Some(Value::Int(id)) => Some(*id),
+        _ => None,
+    }
+}
+
+/// `TIME` (seconds in its current command or idle) of connection `id`.
+async fn idle_seconds(admin: &mut MysqlDriver, id: i64) -> i64 {
+    let rows = admin
+        .query(
+            "SELECT TIME FROM information_schema.PROCESSLIST WHERE ID = ?",
+            &[Value::Int(id)],
+        )
+        .await
+        .unwrap()
+        .rows;
+    match rows.first().map(|r| &r[0]) {
+        Some(Value::Int(t)) => *t,
+        other => panic!("connection {id} is gone: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_killed_lock_session_is_noticed_and_unlock_says_lost() {
+    let Some(mut fresh) = Fresh::new().await else {
+        return;
+    };
+    let mut d = fresh.connect().await;
+    // The keepalive is what notices: pinged often so the test is quick.
+    d.set_keepalive_interval(Duration::from_millis(200));
+    d.lock("braid_version", Duration::ZERO).await.unwrap();
+    assert!(d.lock_held("braid_version").await.unwrap());
+    assert!(!d.lock_held("other_version").await.unwrap());
+    let holder = lock_holder(&mut fresh.admin, &fresh.name, "braid_version")
+        .await
+        .expect("a holder");
+    fresh
+        .admin
+        .execute(&format!("KILL {holder}"), &[])
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), async || {
+            !d.lock_held("braid_version").await.unwrap()
+        })
+        .await,
+        "lock_held still true after its connection was killed"
+    );
+    let err = d.unlock("braid_version").await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::LockLost, "{err}");
+    // The next lock opens a fresh lock connection.
+    d.lock("braid_version", Duration::ZERO).await.unwrap();
+    assert!(d.lock_held("braid_version").await.unwrap());
+    d.unlock("braid_version").await.unwrap();
+    Box::new(d).close().await.unwrap();
+    fresh.drop_db().await;
+}
+
+/// The server's idle timeout is global (changing it would disturb other tests), so this checks
+/// what defeats it: the lock connection never stays idle, while the driver's work connection,
+/// unused meanwhile, does.
+#[tokio::test]
+async fn the_keepalive_keeps_the_lock_connection_busy() {
+    let Some(mut fresh) = Fresh::new().await else {
+        return;
+    };
+    let mut d = fresh.connect().await;
+    d.set_keepalive_interval(Duration::from_millis(200));
+    d.lock("braid_version", Duration::ZERO).await.unwrap();
+    let lock_id = lock_holder(&mut fresh.admin, &fresh.name, "braid_version")
+        .await
+        .expect("a holder");
+    let work_id = i64::from(d.connection().id());
+    let mut longest_lock_idle = 0;
+    let work_idled = eventually(Duration::from_secs(15), async || {
+        longest_lock_idle = longest_lock_idle.max(idle_seconds(&mut fresh.admin, lock_id).await);
+        idle_seconds(&mut fresh.admin, work_id).await >= 3
+    })
+    .await;
+    assert!(work_idled, "the work connection never showed 3 s idle");
+    assert!(
+        longest_lock_idle <= 1,
+        "the lock connection sat idle for {longest_lock_idle} s"
+    );
+    assert!(d.lock_held("braid_version").await.unwrap());
+    d.unlock("braid_version").await.unwrap();
+    Box::new(d).close().await.unwrap();
+    fresh.drop_db().await;
+}
+
+#[tokio::test]
+async fn session_activity_sees_a_running_statement() {
+    let Some(fresh) = Fresh::new().await else {
+        return;
+    };
+    let mut busy = fresh.connect().await;
+    let mut watcher = fresh.connect().await;
+    let id = busy.session_id().await.unwrap().expect("a session id");
+    assert_eq!(busy.session_id().await.unwrap().as_deref(), Some(&*id));
+    let (connection, start) = id.split_once('@').expect("id@start");
+    let connection: i64 = connection.parse().unwrap();
+    let start: i64 = start.parse().expect("server start");
+    // The work connection's session, not the lock connection's.
+    busy.lock("k", Duration::ZERO).await.unwrap();
+    let own = busy
+        .query("SELECT CONNECTION_ID()", &[])
+        .await
+        .unwrap()
+        .rows;
+    assert_eq!(own, vec![vec![Value::Int(connection)]]);
+    assert_eq!(watcher.session_activity(&id).await.unwrap(), None, "idle");
+
+    let running = tokio::spawn(async move {
+        busy.query("SELECT SLEEP(3) AS braid_test", &[])
+            .await
+            .unwrap();
+        busy
+    });
+    let mut seen = None;
+    let found = eventually(Duration::from_secs(10), async || {
+        seen = watcher.session_activity(&id).await.unwrap();
+        seen.is_some()
+    })
+    .await;
+    assert!(found, "the running statement was not seen");
+    let seen = seen.unwrap();
+    assert!(
+        seen.contains(&format!("MySQL connection {connection},")),
+        "{seen}"
+    );
+    assert!(seen.contains("running for"), "{seen}");
+    assert!(seen.contains("SELECT SLEEP(3) AS braid_test"), "{seen}");
+    // The same connection id from before a server restart is another connection.
+    let restarted = format!("{connection}@{}", start - 3600);
+    assert_eq!(watcher.session_activity(&restarted).await.unwrap(), None);
+
+    let busy = running.await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), async || {
+            watcher.session_activity(&id).await.unwrap().is_none()
+        })
+        .await,
+        "still busy after the statement finished"
+    );
+    Box::new(busy).close().await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), async || {
+            watcher.session_activity(&id).await.unwrap().is_none()
+        })
+        .await,
+        "a closed connection is not busy"
+    );
+    let err = watcher.session_activity("not-an-id").await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Internal, "{err}");
+    assert!(err.message.contains("not-an-id"), "{err}");
+    Box::new(watcher).close().await.unwrap();
+    fresh.drop_db().await;
+}

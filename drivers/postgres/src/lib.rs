@@ -65,6 +65,22 @@
 //! leaves a stale lock. A timeout names the holder's pid, application name, client address and
 //! connection time. Locking a key this driver already holds succeeds at once.
 //!
+//! [`Driver::lock_held`] answers without a round trip. A keepalive task runs `SELECT 1` on the
+//! lock connection every 5 seconds (each ping allowed 5 seconds), so a server's
+//! `idle_session_timeout` never ends the lock's session, and records the first failure. The
+//! lock counts as held while its connection is open and no ping has failed: a server that ends
+//! the session closes its socket, which tokio-postgres sees at once, and a broken network ends
+//! the session on the server only after its TCP timeout (minutes), by when a ping has failed.
+//! A lock connection found dead is replaced by the next [`Driver::lock`]. [`Driver::unlock`] of
+//! a lock whose session ended is an [`ErrorKind::LockLost`] error.
+//!
+//! # Sessions
+//!
+//! [`Driver::session_id`] is `<pid>@<backend start>` of the work connection, and
+//! [`Driver::session_activity`] looks that backend up in `pg_stat_activity` (pid and start time
+//! must both match), describing its state, for how long, and its statement (at most 200
+//! characters, passwords hidden).
+//!
 //! # Introspection
 //!
 //! Tables of `current_schema()` (ordinary and partitioned), sorted by name, with columns in
@@ -81,9 +97,11 @@ mod error;
 mod introspect;
 mod lock;
 mod pgpass;
+mod session;
 pub mod tls;
 mod value;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use braid_driver::{
@@ -116,9 +134,10 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
         .collect()
 }
 
-/// One connection and the task driving its I/O.
+/// One connection and the task driving its I/O. The client is shared (`Arc`) only so the lock
+/// connection's keepalive task can reach it through a `Weak`; nothing else clones it.
 pub(crate) struct Conn {
-    client: Client,
+    client: Arc<Client>,
     task: JoinHandle<()>,
 }
 
@@ -152,6 +171,9 @@ pub struct PostgresDriver {
     /// migration. A statement without result rows keeps working across schema changes (the
     /// server re-plans it); an entry is dropped when using it fails.
     prepared: std::collections::HashMap<String, tokio_postgres::Statement>,
+    /// This connection's session id, asked once: `conn` is never replaced (the driver does not
+    /// reconnect), so its session never changes.
+    session: Option<String>,
 }
 
 impl PostgresDriver {
@@ -183,6 +205,7 @@ pub async fn open(url: &str) -> Result<PostgresDriver, DriverError> {
         target,
         locks: Locks::default(),
         prepared: std::collections::HashMap::new(),
+        session: None,
     })
 }
 
@@ -307,7 +330,7 @@ pub(crate) async fn connect(target: &Target) -> Result<Conn, DriverError> {
         (client, spawn(connection))
     };
     Ok(Conn {
-        client: task.0,
+        client: Arc::new(task.0),
         task: task.1,
     })
 }
@@ -369,6 +392,13 @@ impl PostgresDriver {
     /// The TLS settings of this connection.
     pub fn tls(&self) -> &Tls {
         &self.target.tls
+    }
+
+    /// How often the lock connection is pinged, for lock connections opened after this call
+    /// (the default is 5 s). For tests, which cannot wait for a real interval.
+    #[doc(hidden)]
+    pub fn set_keepalive_interval(&mut self, every: Duration) {
+        self.locks.keepalive_interval = every;
     }
 
     async fn simple(&self, sql: &str) -> Result<Vec<SimpleQueryMessage>, DriverError> {
@@ -516,6 +546,27 @@ impl Driver for PostgresDriver {
 
     async fn unlock(&mut self, key: &str) -> Result<(), DriverError> {
         self.locks.unlock(key).await
+    }
+
+    /// Answered without a round trip: the lock connection is open and its keepalive has not
+    /// failed (see the crate docs on the migration lock for why that is sound).
+    async fn lock_held(&mut self, key: &str) -> Result<bool, DriverError> {
+        Ok(self.locks.held(key))
+    }
+
+    /// `<pid>@<backend start in µs since the epoch>` of the work connection (not the lock
+    /// connection): the start time tells a reused pid apart. Asked once, then cached.
+    async fn session_id(&mut self) -> Result<Option<String>, DriverError> {
+        if self.session.is_none() {
+            self.session = Some(session::own_id(&self.conn.client).await?);
+        }
+        Ok(self.session.clone())
+    }
+
+    /// From `pg_stat_activity`: the backend with that pid *and* start time, unless idle. An
+    /// `id` that is not `<pid>@<start>` is an [`ErrorKind::Internal`] error.
+    async fn session_activity(&mut self, id: &str) -> Result<Option<String>, DriverError> {
+        session::activity(&self.conn.client, id).await
     }
 
     async fn introspect(&mut self) -> Result<Schema, DriverError> {

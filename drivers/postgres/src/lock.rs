@@ -8,13 +8,46 @@
 //! if Braid dies, the server closes the session and the lock is gone. `pg_try_advisory_lock` is
 //! polled rather than `pg_advisory_lock` awaited, so the timeout is ours and needs no
 //! cancellation.
+//!
+//! # Knowing the lock is still held, without asking
+//!
+//! The runner asks [`Locks::held`] before every migration step, every statement run outside a
+//! transaction and every `COMMIT`; a round trip each time would cost more than the migration
+//! itself on a fast link. Instead a keepalive task ([`Keepalive`]) runs `SELECT 1` on the lock
+//! connection every [`KEEPALIVE_INTERVAL`], each bounded by [`PING_TIMEOUT`], and records the
+//! first failure. The ping keeps the session from looking idle (`idle_session_timeout` would
+//! otherwise end it, and the lock with it) and notices a dead connection.
+//!
+//! `held` answers from memory: the key was locked, the client is not closed, and the keepalive
+//! has not failed. This is sound because a server ends a session in one of two ways. Either it
+//! closes the socket (`pg_terminate_backend`, a timeout, a shutdown): tokio-postgres's
+//! connection task reads the socket continuously, so the client reports itself closed as soon
+//! as the task runs. Or the network fails and the server ends the session only after its own
+//! TCP timeout (retransmissions or keepalives: minutes), far longer than one interval plus one
+//! ping timeout: by then a ping has failed or timed out. So while the flag is good, the server
+//! still counts this session as the lock's holder.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use crate::error::map_err;
 use crate::{Conn, Target};
 use braid_driver::{DriverError, ErrorKind};
+use tokio::task::JoinHandle;
+use tokio_postgres::Client;
+
+/// How often the keepalive pings the lock connection. Short enough that no server idle timeout
+/// in practice (`idle_session_timeout` is minutes when set) ends the lock's session, and that a
+/// dead connection is noticed within seconds; long enough to cost nothing (one trivial query on
+/// an otherwise idle connection).
+pub(crate) const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How long one ping may take before the lock connection counts as dead. A `SELECT 1` on an
+/// idle connection answers in milliseconds; waiting longer would only widen the time in which
+/// a broken network goes unnoticed (see the module docs for why that time must stay short).
+pub(crate) const PING_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How often a waiting [`crate::PostgresDriver`] retries the lock.
 pub const LOCK_POLL_INTERVAL: Duration = Duration::from_millis(50);
@@ -32,11 +65,104 @@ pub fn lock_key(database: &str, key: &str) -> i64 {
     hash as i64
 }
 
+/// The keepalive task of a lock connection (see the module docs) and its verdict. The task
+/// holds only a [`Weak`] reference to the client, so it never keeps the connection open; it is
+/// aborted when this is dropped or [stopped](Keepalive::stop), so it never outlives the driver.
+pub(crate) struct Keepalive {
+    /// True until the task stops, for whatever reason: a failed or slow ping, the client gone,
+    /// a panic, an abort. Only a running task vouches for the connection.
+    alive: Arc<AtomicBool>,
+    task: JoinHandle<()>,
+}
+
+/// Clears the flag when dropped: the task owns one, so the flag goes false however it ends.
+struct ClearOnDrop(Arc<AtomicBool>);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+impl Keepalive {
+    /// Spawns the task pinging `client` every `every` (must be inside a tokio runtime with
+    /// timers, as every Braid runtime is).
+    fn spawn(client: Weak<Client>, every: Duration) -> Keepalive {
+        let alive = Arc::new(AtomicBool::new(true));
+        let clear = ClearOnDrop(Arc::clone(&alive));
+        let task = tokio::spawn(async move {
+            let _clear = clear;
+            let start = tokio::time::Instant::now() + every;
+            let mut ticks = tokio::time::interval_at(start, every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let Some(client) = client.upgrade() else {
+                    return;
+                };
+                let ping = tokio::time::timeout(PING_TIMEOUT, client.simple_query("SELECT 1"));
+                if !matches!(ping.await, Ok(Ok(_))) {
+                    return;
+                }
+            }
+        });
+        Keepalive { alive, task }
+    }
+
+    /// Whether the task is still running, i.e. every ping so far succeeded in time.
+    fn alive(&self) -> bool {
+        self.alive.load(Ordering::Acquire)
+    }
+
+    /// Stops the task and waits until it is gone (so it no longer holds the client).
+    async fn stop(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Keepalive {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The lock connection, its database (part of every lock key) and its keepalive.
+struct LockConn {
+    conn: Conn,
+    database: String,
+    keepalive: Keepalive,
+}
+
+impl LockConn {
+    /// Whether the session, and so every lock taken on it, is still alive (see the module
+    /// docs): no round trip.
+    fn alive(&self) -> bool {
+        !self.conn.client.is_closed() && self.keepalive.alive()
+    }
+
+    async fn close(self) {
+        self.keepalive.stop().await;
+        self.conn.close().await;
+    }
+}
+
 /// The lock connection (opened on first use) and the locks held on it.
-#[derive(Default)]
 pub(crate) struct Locks {
-    conn: Option<(Conn, String)>,
+    conn: Option<LockConn>,
     held: HashMap<String, i64>,
+    /// [`KEEPALIVE_INTERVAL`], or shorter in tests, for lock connections opened from now on.
+    pub(crate) keepalive_interval: Duration,
+}
+
+impl Default for Locks {
+    fn default() -> Self {
+        Locks {
+            conn: None,
+            held: HashMap::new(),
+            keepalive_interval: KEEPALIVE_INTERVAL,
+        }
+    }
 }
 
 impl Locks {
@@ -46,17 +172,28 @@ impl Locks {
         key: &str,
         timeout: Duration,
     ) -> Result<(), DriverError> {
-        if self.held.contains_key(key) {
+        let alive = self.conn.as_ref().is_some_and(LockConn::alive);
+        if alive && self.held.contains_key(key) {
             // Already ours. Postgres would count a second lock, and one unlock would then not
             // release it; the other drivers treat a re-lock as a no-op, so this one does too.
             return Ok(());
         }
-        if self.conn.is_none() {
+        if !alive {
+            // A dead (or doubtful) lock connection is replaced. Dropping it ends its session
+            // (its I/O task sends `Terminate` in the background, without making us wait on a
+            // broken network), so whatever it held is gone.
+            self.conn = None;
+            self.held.clear();
             let conn = crate::connect(target).await?;
             let database = first_value(&conn, "SELECT current_database()").await?;
-            self.conn = Some((conn, database));
+            let keepalive = Keepalive::spawn(Arc::downgrade(&conn.client), self.keepalive_interval);
+            self.conn = Some(LockConn {
+                conn,
+                database,
+                keepalive,
+            });
         }
-        let Some((conn, database)) = &self.conn else {
+        let Some(LockConn { conn, database, .. }) = &self.conn else {
             unreachable!("opened above")
         };
         let id = lock_key(database, key);
@@ -85,25 +222,43 @@ impl Locks {
         }
     }
 
-    /// Releases `key` if this driver holds it; anything else is a no-op.
+    /// Releases `key` if this driver holds it (a key it does not hold is a no-op). A lock whose
+    /// session ended is an error: it was lost, maybe long before.
     pub(crate) async fn unlock(&mut self, key: &str) -> Result<(), DriverError> {
-        let (Some(id), Some((conn, _))) = (self.held.remove(key), &self.conn) else {
+        let Some(id) = self.held.remove(key) else {
             return Ok(());
         };
+        let Some(LockConn { conn, .. }) = &self.conn else {
+            return Err(lost(key, "its connection is gone"));
+        };
         match first_value(conn, &format!("SELECT pg_advisory_unlock('{id}'::bigint)")).await {
-            Ok(_) => Ok(()),
-            // The session is gone, and its locks with it.
-            Err(_) if conn.client.is_closed() => Ok(()),
+            Ok(released) if released == "t" => Ok(()),
+            Ok(_) => Err(lost(key, "this session no longer held it")),
+            Err(_) if conn.client.is_closed() => Err(lost(key, "its session ended")),
             Err(e) => Err(e),
         }
     }
 
+    /// Whether this driver still holds `key`: it took it, and its session is alive (a
+    /// session-level advisory lock lives as long as its session). Answered without a round
+    /// trip; see the module docs for why that is sound.
+    pub(crate) fn held(&self, key: &str) -> bool {
+        self.held.contains_key(key) && self.conn.as_ref().is_some_and(LockConn::alive)
+    }
+
     /// Closes the lock connection, which releases every lock it holds.
     pub(crate) async fn close(self) {
-        if let Some((conn, _)) = self.conn {
+        if let Some(conn) = self.conn {
             conn.close().await;
         }
     }
+}
+
+fn lost(key: &str, why: &str) -> DriverError {
+    DriverError::new(
+        ErrorKind::LockLost,
+        format!("the migration lock '{key}' was lost: {why}"),
+    )
 }
 
 async fn first_value(conn: &Conn, sql: &str) -> Result<String, DriverError> {

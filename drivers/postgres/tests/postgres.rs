@@ -488,3 +488,172 @@ async fn copy_from_stdin_is_refused_cleanly() {
     Box::new(d).close().await.unwrap();
     db.drop_db().await;
 }
+
+/// Polls `check` every 50 ms until it answers true, for at most `within`; false on timeout.
+async fn eventually(within: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if check().await {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The pid of the session holding an advisory lock in database `name`, seen from `admin`.
+async fn advisory_holder(admin: &mut PostgresDriver, name: &str) -> Option<i64> {
+    let rows = admin
+        .query(
+            "SELECT l.pid::bigint FROM pg_locks l JOIN pg_database d ON d.oid = l.database \
+             WHERE l.locktype = 'advisory' AND l.granted AND d.datname = $1",
+            &[Value::from(name)],
+        )
+        .await
+        .unwrap()
+        .rows;
+    match rows.first().map(|r| &r[0]) {
+        Some(Value::Int(pid)) => Some(*pid),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_terminated_lock_session_is_noticed_and_unlock_says_lost() {
+    let Some(mut db) = Db::new().await else {
+        return;
+    };
+    let key = "braid:public.braid_version";
+    let mut d = db.open().await;
+    d.lock(key, Duration::ZERO).await.unwrap();
+    assert!(d.lock_held(key).await.unwrap());
+    assert!(!d.lock_held("braid:public.other").await.unwrap());
+    let pid = advisory_holder(&mut db.admin, &db.name)
+        .await
+        .expect("a holder");
+    one(
+        &mut db.admin,
+        "SELECT pg_terminate_backend($1::int)",
+        &[Value::Int(pid)],
+    )
+    .await;
+    assert!(
+        eventually(Duration::from_secs(10), async || {
+            !d.lock_held(key).await.unwrap()
+        })
+        .await,
+        "lock_held still true after its session was terminated"
+    );
+    let err = d.unlock(key).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::LockLost, "{err}");
+    // The next lock opens a fresh lock connection.
+    d.lock(key, Duration::ZERO).await.unwrap();
+    assert!(d.lock_held(key).await.unwrap());
+    d.unlock(key).await.unwrap();
+    Box::new(d).close().await.unwrap();
+    db.drop_db().await;
+}
+
+/// `idle_session_timeout` set on the test's own database (so no other test is disturbed) ends
+/// idle sessions after 1 s; the lock connection, pinged every 200 ms, survives it.
+#[tokio::test]
+async fn the_keepalive_keeps_the_lock_through_an_idle_timeout() {
+    let Some(mut db) = Db::new().await else {
+        return;
+    };
+    let version = one(&mut db.admin, "SHOW server_version_num", &[]).await;
+    if matches!(&version, Value::Text(v) if v.parse::<u32>().is_ok_and(|v| v < 140000)) {
+        let _ = writeln!(std::io::stderr(), "SKIPPED: idle_session_timeout needs 14+");
+        return db.drop_db().await;
+    }
+    db.admin
+        .execute_script(&format!(
+            "ALTER DATABASE {} SET idle_session_timeout = '1s'",
+            db.name
+        ))
+        .await
+        .unwrap();
+    let key = "braid:public.braid_version";
+    let mut d = db.open().await;
+    d.set_keepalive_interval(Duration::from_millis(200));
+    d.lock(key, Duration::ZERO).await.unwrap();
+    // A control: an idle connection to the same database is ended by the server.
+    let control = db.open().await;
+    assert!(
+        eventually(Duration::from_secs(15), async || {
+            control.client().is_closed()
+        })
+        .await,
+        "idle_session_timeout did not end an idle session"
+    );
+    // Well past the timeout: the lock's session is still there, and still holds the lock.
+    assert!(d.lock_held(key).await.unwrap());
+    let holder = advisory_holder(&mut db.admin, &db.name).await;
+    assert!(holder.is_some(), "the advisory lock was released");
+    d.unlock(key).await.unwrap();
+    Box::new(control).close().await.unwrap();
+    Box::new(d).close().await.unwrap();
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn session_activity_sees_a_running_statement() {
+    let Some(db) = Db::new().await else {
+        return;
+    };
+    let mut busy = db.open().await;
+    let mut watcher = db.open().await;
+    let id = busy.session_id().await.unwrap().expect("a session id");
+    assert_eq!(busy.session_id().await.unwrap().as_deref(), Some(&*id));
+    let (pid, start) = id.split_once('@').expect("pid@start");
+    let pid: i64 = pid.parse().unwrap();
+    start.parse::<i64>().expect("start in µs");
+    // The work connection's session, not the lock connection's.
+    busy.lock("k", Duration::ZERO).await.unwrap();
+    let own = one(&mut busy, "SELECT pg_backend_pid()::bigint", &[]).await;
+    assert_eq!(own, Value::Int(pid));
+    assert_eq!(watcher.session_activity(&id).await.unwrap(), None, "idle");
+
+    let running = tokio::spawn(async move {
+        busy.query("SELECT pg_sleep(3)::text AS braid_test", &[])
+            .await
+            .unwrap();
+        busy
+    });
+    let mut seen = None;
+    let found = eventually(Duration::from_secs(10), async || {
+        seen = watcher.session_activity(&id).await.unwrap();
+        seen.is_some()
+    })
+    .await;
+    assert!(found, "the running statement was not seen");
+    let seen = seen.unwrap();
+    assert!(seen.contains(&format!("Postgres backend {pid}")), "{seen}");
+    assert!(seen.contains("application `braid`"), "{seen}");
+    assert!(seen.contains("running for"), "{seen}");
+    assert!(
+        seen.contains("SELECT pg_sleep(3)::text AS braid_test"),
+        "{seen}"
+    );
+    // The same pid with another start time is another session (a reused pid).
+    let reused = format!("{pid}@1");
+    assert_eq!(watcher.session_activity(&reused).await.unwrap(), None);
+
+    let busy = running.await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), async || {
+            watcher.session_activity(&id).await.unwrap().is_none()
+        })
+        .await,
+        "still busy after the statement finished"
+    );
+    Box::new(busy).close().await.unwrap();
+    assert_eq!(watcher.session_activity(&id).await.unwrap(), None, "ended");
+    let err = watcher.session_activity("not-an-id").await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Internal, "{err}");
+    assert!(err.message.contains("not-an-id"), "{err}");
+    Box::new(watcher).close().await.unwrap();
+    db.drop_db().await;
+}
