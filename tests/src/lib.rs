@@ -18,6 +18,7 @@
 
 mod cargo;
 pub mod conformance;
+pub mod faults;
 mod targets;
 mod targets_plugin;
 mod targets_server;

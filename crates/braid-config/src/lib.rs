@@ -24,7 +24,8 @@
 //! [default.databases.app]
 //! url = "sqlite://.braid/app.db"
 //! version_table = "braid_version" # optional
-//! schema = "public"               # optional
+//! # schema = "app"               # Postgres only: the version table's schema (default: where
+//!                                 # the search_path finds it, else current_schema())
 //! branches = ["audit"]            # optional: branch labels this database receives; all if absent
 //! migrations = "services/billing/migrations"  # optional: this database's own migration set
 //! ```
@@ -386,6 +387,13 @@ pub enum ConfigError {
     )]
     BadIdentifier { what: String, value: String },
 
+    /// `schema` on a backend without schemas inside a database.
+    #[error(
+        "`schema` applies to Postgres only; {dialect} has no schemas inside a database (the \
+         database in the URL is where the version table lives): remove the setting"
+    )]
+    SchemaUnsupported { dialect: Dialect },
+
     /// An unusable URL. `url` is already redacted.
     #[error("database URL `{url}`: {reason}")]
     BadUrl { url: String, reason: String },
@@ -516,8 +524,13 @@ impl Config {
                 Ok(_) => {}
             }
             // A plugin speaks whatever URL its backend uses; a built-in driver needs its scheme.
-            if let DriverSource::BuiltIn(_) = self.driver_source(db).map_err(wrap)? {
+            if let DriverSource::BuiltIn(dialect) = self.driver_source(db).map_err(wrap)? {
                 db.dialect().map_err(wrap)?;
+                // Only Postgres has schemas inside a database; elsewhere the setting would be
+                // silently ignored (MySQL's "schema" is the database itself, named in the URL).
+                if db.schema.is_some() && dialect != Dialect::Postgres {
+                    return Err(wrap(ConfigError::SchemaUnsupported { dialect }));
+                }
             }
         }
         Ok(())

@@ -230,6 +230,29 @@ fn identifiers_are_checked() {
 }
 
 #[test]
+fn schema_is_refused_where_the_backend_has_none() {
+    jail(|j| {
+        for url in ["sqlite://a.db", "mysql://root@localhost/app"] {
+            j.create_file(
+                "braid.toml",
+                &format!("[default.databases.app]\nurl = \"{url}\"\nschema = \"public\"\n"),
+            )
+            .unwrap();
+            let e = err("braid.toml", None);
+            assert!(e.contains("database `app`"), "{e}");
+            assert!(e.contains("`schema` applies to Postgres only"), "{e}");
+        }
+        j.create_file(
+            "braid.toml",
+            "[default.databases.app]\nurl = \"postgres://u@h/app\"\nschema = \"public\"\n",
+        )
+        .unwrap();
+        assert!(Config::load(Path::new("braid.toml"), None).is_ok());
+        Ok(())
+    });
+}
+
+#[test]
 fn passwords_never_appear_in_debug_or_errors() {
     let db = DatabaseConfig::new("postgres://admin:hunter2@db:5432/app");
     let debug = format!("{db:?}");

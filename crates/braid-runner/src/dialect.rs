@@ -12,8 +12,24 @@ use braid_driver::{Dialect, Value};
 use crate::RunError;
 
 /// The version store's schema version this binary writes and understands. A store with a higher
-/// number was written by a newer Braid; we refuse it rather than guess.
-pub const STORE_SCHEMA_VERSION: i64 = 1;
+/// number was written by a newer Braid; we refuse it rather than guess. A lower one is brought
+/// up to date under the lock ([`StoreSql::upgrades`]).
+///
+/// 1. The version, `_meta` and `_log` tables.
+/// 2. `statement_started` and `session` (a statement that cannot share a transaction with its
+///    bookkeeping is recorded as started, with the session running it, before it runs);
+///    MySQL's `statement_hashes` becomes `LONGTEXT` (`TEXT` held ~3 800 statements).
+pub const STORE_SCHEMA_VERSION: i64 = 2;
+
+/// The query for the schema a session's unqualified names (and introspection) use: Postgres
+/// `current_schema()`, MySQL `DATABASE()`; `None` for SQLite.
+pub fn current_schema_query(dialect: Dialect) -> Option<&'static str> {
+    match dialect {
+        Dialect::Postgres => Some("SELECT current_schema()::text"),
+        Dialect::Mysql => Some("SELECT DATABASE()"),
+        Dialect::Sqlite => None,
+    }
+}
 
 /// The default version table name.
 pub const DEFAULT_VERSION_TABLE: &str = "braid_version";
@@ -23,12 +39,13 @@ const MAX_IDENT: usize = 63;
 /// The longest suffix Braid appends to the version table name (`_meta`), so companions fit too.
 const LONGEST_SUFFIX: usize = "_meta".len();
 
-/// Quotes an identifier for `dialect`. Names are validated before they get here, so no escaping
-/// is needed; quoting still matters because `key`, `value` and `by` are reserved words.
+/// Quotes an identifier for `dialect`, doubling any quote inside it: configured names are
+/// validated, but a schema resolved from the server (a MySQL database called `my-app`) may hold
+/// anything. Quoting also matters because `key`, `value` and `by` are reserved words.
 pub fn quote_ident(dialect: Dialect, name: &str) -> String {
     match dialect {
-        Dialect::Mysql => format!("`{name}`"),
-        Dialect::Postgres | Dialect::Sqlite => format!("\"{name}\""),
+        Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
+        Dialect::Postgres | Dialect::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
     }
 }
 
@@ -120,12 +137,23 @@ impl StoreNames {
         &self.table
     }
 
+    /// These names in `schema`, as resolved on the server ([`StoreSql::resolve_schema`]): not
+    /// validated (it exists already, and is quoted wherever it is used).
+    pub fn in_schema(&self, schema: String) -> StoreNames {
+        StoreNames {
+            table: self.table.clone(),
+            schema: Some(schema),
+        }
+    }
+
     pub fn schema(&self) -> Option<&str> {
         self.schema.as_deref()
     }
 
     /// The migration lock's key: one per version store, so two stores in one database (two apps,
-    /// two schemas) do not serialise each other (sqlx #1698, Atlas #3476).
+    /// two schemas) do not serialise each other (sqlx #1698, Atlas #3476). Taken from resolved
+    /// names, so runners configured with `schema = "public"` and with no schema, which use the
+    /// same table, use the same key.
     pub fn lock_key(&self) -> String {
         match &self.schema {
             Some(s) => format!("braid:{s}.{}", self.table),
@@ -166,13 +194,36 @@ pub struct StoreSql {
     /// Params: checksum, revision.
     pub update_checksum: String,
     /// A revision's first recorded progress. Params: revision, checksum, applied_at,
-    /// duration_ms, applied_by, statements_done, statements_total, statement_hashes.
+    /// duration_ms, applied_by, statements_done, statements_total, statement_hashes,
+    /// statement_started, session.
     pub insert_progress: String,
-    /// Params: statements_done, statements_total, statement_hashes, revision.
+    /// Params: statements_done, statements_total, statement_hashes, statement_started, session,
+    /// revision.
     pub update_progress: String,
+    /// [`StoreSql::update_progress`] without the hashes, which do not change during a run: a
+    /// migration of thousands of statements writes a few bytes per statement, not all its
+    /// hashes. Params: statements_done, statement_started, session, revision.
+    pub advance_progress: String,
     /// Clears the progress of a revision whose statements have all run.
     /// Params: checksum, applied_at, duration_ms, revision.
     pub complete_row: String,
+    /// Clears a revision's progress and leaves the rest of its row (a downgrade that stopped
+    /// before its first statement took effect). Params: revision.
+    pub clear_progress: String,
+    /// `revision, statement_started, session` of rows with a started statement (schema 2).
+    pub select_started: String,
+    /// Whether a column exists; bind [`StoreSql::column_params`].
+    pub column_exists: String,
+    /// Sets the store's schema version to [`STORE_SCHEMA_VERSION`].
+    pub update_schema_version: String,
+    /// The lock condition the writes carry ([`StoreSql::guarded`]), if any.
+    pub guard: Option<String>,
+    /// MySQL only: one statement that completes a row whose statements have all run (the first
+    /// five params: revision, checksum, applied_at, duration_ms, applied_by) and inserts the
+    /// next revision's first progress (ten params, as [`StoreSql::insert_progress`]). One
+    /// autocommit write instead of two: on MySQL, where every migration runs statement by
+    /// statement, that is one durable commit per migration fewer.
+    pub complete_and_mark: Option<String>,
     /// Params: at, by, action, revision, detail.
     pub insert_log: String,
     table_q: String,
@@ -180,7 +231,15 @@ pub struct StoreSql {
     log_name: String,
 }
 
-/// The version table's columns, in the order [`StoreSql::select_rows`] returns them.
+/// The columns schema 2 added, with their types: they are added to an older store one by one.
+pub const V2_COLUMNS: [(&str, &str); 2] = [
+    ("statement_started", "INTEGER NULL"),
+    ("session", "VARCHAR(128) NULL"),
+];
+
+/// The version table's columns, in the order [`StoreSql::select_rows`] returns them. (Schema 2's
+/// columns are read apart, only for rows with a started statement, so a store is read the same
+/// way before and after its upgrade.)
 pub const ROW_COLUMNS: [&str; 8] = [
     "revision",
     "checksum",
@@ -210,6 +269,11 @@ impl StoreSql {
             Dialect::Mysql => "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
             Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
         };
+        // One hash per statement: MySQL's TEXT (64 KB) holds ~3 800; the others' TEXT is unbounded.
+        let hashes_type = match dialect {
+            Dialect::Mysql => "LONGTEXT",
+            Dialect::Postgres | Dialect::Sqlite => "TEXT",
+        };
         // Revision ids are ASCII and case-sensitive; MySQL's default collation is neither.
         let id_type = match dialect {
             Dialect::Mysql => "VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin",
@@ -217,7 +281,7 @@ impl StoreSql {
         };
         let create = vec![
             format!(
-                "CREATE TABLE IF NOT EXISTS {table_q} (\n    {} {id_type} NOT NULL PRIMARY KEY,\n    {} VARCHAR(80) NOT NULL,\n    {} VARCHAR(40) NOT NULL,\n    {} BIGINT NOT NULL,\n    {} VARCHAR(255) NOT NULL,\n    {} INTEGER NULL,\n    {} INTEGER NULL,\n    {} TEXT NULL\n)",
+                "CREATE TABLE IF NOT EXISTS {table_q} (\n    {} {id_type} NOT NULL PRIMARY KEY,\n    {} VARCHAR(80) NOT NULL,\n    {} VARCHAR(40) NOT NULL,\n    {} BIGINT NOT NULL,\n    {} VARCHAR(255) NOT NULL,\n    {} INTEGER NULL,\n    {} INTEGER NULL,\n    {} {hashes_type} NULL,\n    {} {},\n    {} {}\n)",
                 q("revision"),
                 q("checksum"),
                 q("applied_at"),
@@ -226,6 +290,10 @@ impl StoreSql {
                 q("statements_done"),
                 q("statements_total"),
                 q("statement_hashes"),
+                q(V2_COLUMNS[0].0),
+                V2_COLUMNS[0].1,
+                q(V2_COLUMNS[1].0),
+                V2_COLUMNS[1].1,
             ),
             format!(
                 "CREATE TABLE IF NOT EXISTS {meta_q} (\n    {} VARCHAR(64) NOT NULL PRIMARY KEY,\n    {} VARCHAR(255) NOT NULL\n)",
@@ -242,15 +310,42 @@ impl StoreSql {
                 q("detail"),
             ),
         ];
+        // Where the store lives: the resolved schema (a parameter) once resolved; the session's
+        // own only for names not resolved (offline scripts).
+        let schema_is = match (dialect, names.schema()) {
+            (Dialect::Sqlite, _) => "",
+            (_, Some(_)) => "table_schema = {p} AND ",
+            (Dialect::Postgres, None) => "table_schema = current_schema() AND ",
+            (Dialect::Mysql, None) => "table_schema = DATABASE() AND ",
+        };
+        let in_schema = |first: usize| schema_is.replace("{p}", &p(first));
+        let after = usize::from(dialect != Dialect::Sqlite && names.schema().is_some());
         let table_exists = match dialect {
-            Dialect::Postgres => match names.schema() {
-                Some(_) => "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2".to_string(),
-                None => "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1".to_string(),
-            },
-            Dialect::Mysql => "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?".to_string(),
-            Dialect::Sqlite => "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?".to_string(),
+            Dialect::Sqlite => {
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?".to_string()
+            }
+            _ => format!(
+                "SELECT 1 FROM information_schema.tables WHERE {}table_name = {}",
+                in_schema(1),
+                p(1 + after)
+            ),
+        };
+        let column_exists = match dialect {
+            Dialect::Sqlite => "SELECT 1 FROM pragma_table_info(?) WHERE name = ?".to_string(),
+            _ => format!(
+                "SELECT 1 FROM information_schema.columns WHERE {}table_name = {} AND column_name = {}",
+                in_schema(1),
+                p(1 + after),
+                p(2 + after)
+            ),
         };
         let cols: Vec<String> = ROW_COLUMNS.iter().map(|c| q(c)).collect();
+        let progress_cols: Vec<String> = cols
+            .iter()
+            .cloned()
+            .chain(V2_COLUMNS.iter().map(|(c, _)| q(c)))
+            .collect();
+        let placeholders = |n: usize| (1..=n).map(p).collect::<Vec<_>>().join(", ");
         StoreSql {
             dialect,
             create,
@@ -289,41 +384,84 @@ impl StoreSql {
                 p(5)
             ),
             insert_progress: format!(
-                "INSERT INTO {table_q} ({}) VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
-                cols.join(", "),
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5),
-                p(6),
-                p(7),
-                p(8)
+                "INSERT INTO {table_q} ({}) VALUES ({})",
+                progress_cols.join(", "),
+                placeholders(progress_cols.len())
             ),
             update_progress: format!(
+                "UPDATE {table_q} SET {} WHERE {} = {}",
+                progress_cols[5..]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!("{c} = {}", p(i + 1)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                q("revision"),
+                p(progress_cols.len() - 4)
+            ),
+            advance_progress: format!(
                 "UPDATE {table_q} SET {} = {}, {} = {}, {} = {} WHERE {} = {}",
                 q("statements_done"),
                 p(1),
-                q("statements_total"),
+                q("statement_started"),
                 p(2),
-                q("statement_hashes"),
+                q("session"),
                 p(3),
                 q("revision"),
                 p(4)
             ),
             complete_row: format!(
-                "UPDATE {table_q} SET {} = {}, {} = {}, {} = {}, {} = NULL, {} = NULL, {} = NULL WHERE {} = {}",
+                "UPDATE {table_q} SET {} = {}, {} = {}, {} = {}, {} WHERE {} = {}",
                 q("checksum"),
                 p(1),
                 q("applied_at"),
                 p(2),
                 q("duration_ms"),
                 p(3),
-                q("statements_done"),
-                q("statements_total"),
-                q("statement_hashes"),
+                null_progress(&progress_cols),
                 q("revision"),
                 p(4)
+            ),
+            clear_progress: format!(
+                "UPDATE {table_q} SET {} WHERE {} = {}",
+                null_progress(&progress_cols),
+                q("revision"),
+                p(1)
+            ),
+            select_started: format!(
+                "SELECT {}, {}, {} FROM {table_q} WHERE {} IS NOT NULL",
+                q("revision"),
+                q("statement_started"),
+                q("session"),
+                q("statement_started")
+            ),
+            column_exists,
+            guard: None,
+            complete_and_mark: (dialect == Dialect::Mysql).then(|| {
+                // Updated on the existing row: everything but the key and who first ran it.
+                format!(
+                    "INSERT INTO {table_q} ({}) VALUES ({}, {}, {}, {}, {}, NULL, NULL, NULL, NULL, NULL), ({}) \
+                     ON DUPLICATE KEY UPDATE {}",
+                    progress_cols.join(", "),
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5),
+                    (6..=15).map(p).collect::<Vec<_>>().join(", "),
+                    progress_cols
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != 0 && *i != 4)
+                        .map(|(_, c)| format!("{c} = VALUES({c})"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }),
+            update_schema_version: format!(
+                "UPDATE {meta_q} SET {} = '{STORE_SCHEMA_VERSION}' WHERE {} = 'schema_version'",
+                q("value"),
+                q("key")
             ),
             delete_row: format!("DELETE FROM {table_q} WHERE {} = {}", q("revision"), p(1)),
             delete_all: format!("DELETE FROM {table_q}"),
@@ -354,12 +492,105 @@ impl StoreSql {
         }
     }
 
+    /// These statements with every write of a migration's bookkeeping made conditional on
+    /// `guard` ([`braid_driver::Driver::lock_guard`]): an `UPDATE`/`DELETE` gets `AND guard`, an
+    /// `INSERT … VALUES (…)` becomes `INSERT … SELECT … FROM DUAL WHERE guard` (MySQL, the one
+    /// backend with a guard). A guarded write that touches no row found the lock gone.
+    pub fn guarded(&self, guard: &str) -> StoreSql {
+        let and = |sql: &String| format!("{sql} AND {guard}");
+        let select = |sql: &String| {
+            let (head, rows) = sql.split_once(" VALUES ").unwrap_or((sql, ""));
+            let (rows, tail) = match rows.split_once(" ON DUPLICATE KEY UPDATE ") {
+                Some((rows, tail)) => (rows, format!(" ON DUPLICATE KEY UPDATE {tail}")),
+                None => (rows, String::new()),
+            };
+            let selects: Vec<String> = split_rows(rows)
+                .into_iter()
+                .map(|r| format!("SELECT {r} FROM DUAL WHERE {guard}"))
+                .collect();
+            format!("{head} {}{tail}", selects.join(" UNION ALL "))
+        };
+        StoreSql {
+            insert_row: select(&self.insert_row),
+            insert_progress: select(&self.insert_progress),
+            complete_and_mark: self.complete_and_mark.as_ref().map(select),
+            update_progress: and(&self.update_progress),
+            advance_progress: and(&self.advance_progress),
+            complete_row: and(&self.complete_row),
+            clear_progress: and(&self.clear_progress),
+            delete_row: and(&self.delete_row),
+            guard: Some(guard.to_string()),
+            ..self.clone()
+        }
+    }
+
     /// Parameters for [`StoreSql::table_exists`] checking the table called `name`.
     pub fn exists_params(&self, name: &str) -> Vec<Value> {
         match (self.dialect, self.names.schema()) {
-            (Dialect::Postgres, Some(s)) => vec![s.into(), name.into()],
+            (Dialect::Postgres | Dialect::Mysql, Some(s)) => vec![s.into(), name.into()],
             _ => vec![name.into()],
         }
+    }
+
+    /// Parameters for [`StoreSql::column_exists`] checking the version table's `column`.
+    pub fn column_params(&self, column: &str) -> Vec<Value> {
+        let mut params = self.exists_params(self.names.table());
+        params.push(column.into());
+        params
+    }
+
+    /// The query finding the schema a store lives in, where the backend has schemas, with its
+    /// parameters; `None` for SQLite. Postgres: the schema of the table the unqualified name
+    /// resolves to through `search_path` (as every earlier run saw it), else `current_schema()`
+    /// (where it would be created) — so a schema created later that comes first in the path
+    /// (one named after the role, for `"$user"`) does not hide the existing store. MySQL: the
+    /// connection's database.
+    pub fn resolve_schema(dialect: Dialect, table: &str) -> Option<(String, Vec<Value>)> {
+        match dialect {
+            Dialect::Postgres => Some((
+                "SELECT COALESCE((SELECT n.nspname::text FROM pg_catalog.pg_class c \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.oid = pg_catalog.to_regclass($1)), pg_catalog.current_schema()::text)"
+                    .to_string(),
+                vec![quote_ident(dialect, table).into()],
+            )),
+            Dialect::Mysql => Some(("SELECT DATABASE()".to_string(), Vec::new())),
+            Dialect::Sqlite => None,
+        }
+    }
+
+    /// The statements bringing a store of schema `from` to [`STORE_SCHEMA_VERSION`], each with
+    /// the column it adds (skip the statement when the column exists: on MySQL a DDL statement
+    /// commits at once, so an upgrade stopped half-way is finished by the next run), then the
+    /// schema version's update.
+    pub fn upgrades(&self, from: i64) -> Vec<(Option<&'static str>, String)> {
+        let mut out = Vec::new();
+        if from < 2 {
+            if self.dialect == Dialect::Mysql {
+                out.push((
+                    None,
+                    format!(
+                        "ALTER TABLE {} MODIFY {} LONGTEXT NULL",
+                        self.table_q,
+                        quote_ident(self.dialect, "statement_hashes")
+                    ),
+                ));
+            }
+            for (column, ty) in V2_COLUMNS {
+                out.push((
+                    Some(column),
+                    format!(
+                        "ALTER TABLE {} ADD COLUMN {} {ty}",
+                        self.table_q,
+                        quote_ident(self.dialect, column)
+                    ),
+                ));
+            }
+        }
+        if !out.is_empty() {
+            out.push((None, self.update_schema_version.clone()));
+        }
+        out
     }
 
     pub fn meta_table(&self) -> &str {
@@ -438,6 +669,23 @@ impl StoreSql {
     }
 }
 
+/// The rows of `(a, b), (c, d)` without their parentheses: `["a, b", "c, d"]`. (Only Braid's
+/// own rendered statements get here: placeholders, `NULL`s, no parentheses inside.)
+fn split_rows(rows: &str) -> Vec<&str> {
+    rows.split("), (")
+        .map(|r| r.trim().trim_start_matches('(').trim_end_matches(')'))
+        .collect()
+}
+
+/// `col = NULL` for each progress column (after the five a complete row keeps).
+fn null_progress(progress_cols: &[String]) -> String {
+    progress_cols[5..]
+        .iter()
+        .map(|c| format!("{c} = NULL"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -498,6 +746,42 @@ mod tests {
             let sql = StoreSql::new(d, StoreNames::default());
             println!("-- {d}\n{}", sql.create_script());
         }
+    }
+
+    #[test]
+    fn guarded_writes_carry_the_condition() {
+        let my = StoreSql::new(
+            Dialect::Mysql,
+            StoreNames::default().in_schema("app".into()),
+        );
+        let g = my.guarded("IS_USED_LOCK('braid:00') = 7");
+        let guard = "FROM DUAL WHERE IS_USED_LOCK('braid:00') = 7";
+        assert!(
+            g.insert_row
+                .ends_with(&format!("SELECT ?, ?, ?, ?, ? {guard}")),
+            "{}",
+            g.insert_row
+        );
+        assert!(
+            g.insert_progress
+                .contains(&format!("?, ?, ?, ?, ?, ?, ?, ?, ?, ? {guard}"))
+        );
+        let merged = g.complete_and_mark.unwrap();
+        assert_eq!(merged.matches(guard).count(), 2, "{merged}");
+        assert!(merged.contains(" UNION ALL SELECT "), "{merged}");
+        assert!(merged.contains("ON DUPLICATE KEY UPDATE"), "{merged}");
+        for sql in [
+            &g.update_progress,
+            &g.advance_progress,
+            &g.complete_row,
+            &g.clear_progress,
+            &g.delete_row,
+        ] {
+            assert!(sql.ends_with("AND IS_USED_LOCK('braid:00') = 7"), "{sql}");
+        }
+        // Reads, the log and stamp's statements are left as they are.
+        assert_eq!(g.select_rows, my.select_rows);
+        assert_eq!(g.insert_log, my.insert_log);
     }
 
     #[test]

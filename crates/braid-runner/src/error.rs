@@ -36,6 +36,24 @@ pub enum RunError {
         source: Box<DriverError>,
     },
 
+    /// The migration lock was held and is not any more (its session ended: an idle timeout, a
+    /// network failure): another run may have taken it, so this one stopped.
+    #[error(
+        "database `{database}`: lost the migration lock `{key}` {during}: another run may have \
+         taken it, so this run stopped here{}. Check `braid current -v`, then run again",
+        if kept.is_empty() { String::new() } else {
+            format!(" (applied and recorded before: {})", list(&kept.iter().map(|s| s.revision.clone()).collect::<Vec<_>>()))
+        }
+    )]
+    LockLost {
+        database: String,
+        key: String,
+        /// When it was noticed: "before revision `b`", "before committing revision `b`".
+        during: String,
+        /// Steps committed before the loss was noticed.
+        kept: Vec<AppliedStep>,
+    },
+
     /// The database has revisions the graph does not know.
     #[error(
         "database `{database}` has revision{} {} applied, which {} not in the migrations directory — was a different \
@@ -127,6 +145,7 @@ impl RunError {
             RunError::Config(_) | RunError::Graph(_) => None,
             RunError::Open { database, .. }
             | RunError::Lock { database, .. }
+            | RunError::LockLost { database, .. }
             | RunError::UnknownRevisions { database, .. }
             | RunError::Edited { database, .. }
             | RunError::Partial { database, .. }
@@ -139,11 +158,39 @@ impl RunError {
         }
     }
 
-    /// Steps that were applied and committed before the error (only a failed step has any).
+    /// Steps that were applied and committed before the error.
     pub fn kept_steps(&self) -> &[AppliedStep] {
         match self {
             RunError::Step(s) => &s.kept,
+            RunError::LockLost { kept, .. } => kept,
             _ => &[],
+        }
+    }
+
+    /// What kind of failure this is, for a front end's exit code and for scripts.
+    pub fn kind(&self) -> FailureKind {
+        use braid_driver::ErrorKind as K;
+        match self {
+            RunError::Config(_) | RunError::Graph(_) | RunError::NewerStore { .. } => {
+                FailureKind::Config
+            }
+            RunError::Open { source, .. } => match source.kind {
+                K::Auth => FailureKind::Auth,
+                _ => FailureKind::Connect,
+            },
+            RunError::Lock { .. } => FailureKind::LockTimeout,
+            RunError::LockLost { .. } => FailureKind::LockLost,
+            RunError::UnknownRevisions { .. } => FailureKind::UnknownRevisions,
+            RunError::Edited { .. } => FailureKind::Edited,
+            RunError::Partial { .. } => FailureKind::Partial,
+            RunError::Plan { .. } | RunError::NotApplied { .. } => FailureKind::Target,
+            RunError::Body { .. } => FailureKind::Body,
+            RunError::Step(s) => s.kind(),
+            RunError::Driver { source, .. } => match source.kind {
+                K::LockLost => FailureKind::LockLost,
+                K::Connect => FailureKind::Connect,
+                _ => FailureKind::Store,
+            },
         }
     }
 
@@ -153,6 +200,66 @@ impl RunError {
             context: context.into(),
             source: Box::new(source),
         }
+    }
+}
+
+/// What kind of failure stopped a database, for exit codes and scripts (`"kind"` in JSON).
+/// [`FailureKind::SEVERITY`] orders them: a front end reporting several failed databases
+/// reports the most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// A setting, a store written by a newer Braid, a graph that cannot be restricted.
+    Config,
+    /// The database could not be reached (or the URL is unusable, or the database is missing).
+    Connect,
+    /// The server refused the credentials.
+    Auth,
+    /// Another run held the migration lock for longer than the timeout.
+    LockTimeout,
+    /// The migration lock was lost during the run.
+    LockLost,
+    /// The database has revisions the migrations do not know.
+    UnknownRevisions,
+    /// An applied migration's file changed since it ran.
+    Edited,
+    /// A migration stopped part-way outside a transaction: statements of it stay applied.
+    Partial,
+    /// A migration failed and was rolled back (nothing of it stays).
+    Migration,
+    /// Whether the last migration took effect is unknown (its COMMIT's answer was lost).
+    OutcomeUnknown,
+    /// A version-store statement failed.
+    Store,
+    /// The target or revision named does not resolve here.
+    Target,
+    /// A migration's body could not be read.
+    Body,
+}
+
+impl FailureKind {
+    /// Most severe first: what leaves the database in a state that needs a person comes first.
+    pub const SEVERITY: [FailureKind; 13] = [
+        FailureKind::OutcomeUnknown,
+        FailureKind::LockLost,
+        FailureKind::Partial,
+        FailureKind::Store,
+        FailureKind::Migration,
+        FailureKind::UnknownRevisions,
+        FailureKind::Edited,
+        FailureKind::Body,
+        FailureKind::Target,
+        FailureKind::Config,
+        FailureKind::LockTimeout,
+        FailureKind::Auth,
+        FailureKind::Connect,
+    ];
+
+    /// The most severe of `kinds`.
+    pub fn most_severe(kinds: impl IntoIterator<Item = FailureKind>) -> Option<FailureKind> {
+        kinds
+            .into_iter()
+            .min_by_key(|k| Self::SEVERITY.iter().position(|s| s == k))
     }
 }
 
@@ -191,6 +298,20 @@ pub struct StepFailure {
     /// statements ran (and stay applied) before the failing one; the progress is recorded so the
     /// next run resumes there.
     pub statements_done: Option<usize>,
+    /// Set when the failure was the COMMIT's answer, lost (the connection broke): whether the
+    /// migration took effect is unknown to the server's client. `Some(true)` / `Some(false)`
+    /// when the version store, read again, says it is applied / is not; `None` when it could
+    /// not be read.
+    pub commit_lost: Option<Option<bool>>,
+    /// What kind of failure it is: decided where the failure is known, not read back from
+    /// its text.
+    pub kind: FailureKind,
+}
+
+impl StepFailure {
+    pub fn kind(&self) -> FailureKind {
+        self.kind
+    }
 }
 
 impl std::fmt::Display for StepFailure {
@@ -206,13 +327,29 @@ impl std::fmt::Display for StepFailure {
                 (Some(i), None) => write!(f, " at statement {i}")?,
                 _ => write!(f, " at statement")?,
             }
-            write!(f, ": `{}`", stmt.trim())?;
+            write!(f, ": `{}`", braid_driver::statement_excerpt(stmt))?;
         }
         write!(f, ": {}.", self.message)?;
-        if self.transactional {
+        if let Some(store_says) = self.commit_lost {
+            let what = match store_says {
+                Some(true) => {
+                    "The version store, read again, records it as applied: it took effect."
+                }
+                Some(false) => {
+                    "The version store, read again, does not record it: it did not take effect."
+                }
+                None => {
+                    "Whether it took effect is unknown (the version store could not be read); check with `braid current -v` before running again."
+                }
+            };
+            write!(f, " The answer to its COMMIT was lost. {what}")?;
+        } else if self.transactional {
             write!(f, " The migration was rolled back.")?;
-        } else if let (Some(done), Some(_)) = (self.statements_done, &self.statement) {
-            // (A refused resume has no failing statement: its message says it all.)
+        } else if let (Some(done), Some(_), Some(_)) =
+            (self.statements_done, &self.statement, self.statement_index)
+        {
+            // (A refused resume has no failing statement, and a failed progress write's
+            // statement is the store's: their messages say it all.)
             let total = self
                 .statement_total
                 .map(|t| t.to_string())
@@ -242,7 +379,7 @@ impl std::fmt::Display for StepFailure {
                 " Fix the file and run `braid {verb}` again: it resumes at statement {} after checking that the statements already run are unchanged.",
                 done + 1
             )?;
-        } else if self.statements_done.is_none() {
+        } else if self.statements_done.is_none() && self.kind == FailureKind::Migration {
             write!(
                 f,
                 " The migration runs without a transaction: statements before the failing one stay \

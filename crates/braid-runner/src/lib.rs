@@ -11,7 +11,9 @@
 
 pub mod bodies;
 pub mod dialect;
+mod effect;
 mod error;
+mod executor;
 pub mod multi;
 pub mod offline;
 mod progress;
@@ -21,7 +23,7 @@ pub mod store;
 
 pub use bodies::{Bodies, BodyError, Script, SourceBodies};
 pub use dialect::{DEFAULT_VERSION_TABLE, STORE_SCHEMA_VERSION, StoreNames, StoreSql};
-pub use error::{EditedRevision, RunError, StepFailure};
+pub use error::{EditedRevision, FailureKind, RunError, StepFailure};
 pub use multi::{DbResult, DbStatus, DbTarget, OpenFuture, Opener, Operation, run_all};
 pub use offline::{OfflineOp, applied_from, parse_range, render_offline};
 pub use report::{

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::RunError;
 use crate::bodies::Bodies;
-use crate::report::{AppliedStep, EventSink};
+use crate::report::{AppliedStep, Event, EventSink};
 use crate::runner::{RunOptions, Runner, TransactionMode};
 
 /// A boxed future that opens a connection.
@@ -144,6 +144,9 @@ pub struct DbResult {
     /// Wall time spent on this database, connecting included.
     pub ms: u64,
     pub error: Option<String>,
+    /// What kind of failure `error` is (`"kind"` in JSON), for exit codes and scripts.
+    #[serde(rename = "kind", skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<crate::FailureKind>,
     /// Things worth knowing that are not errors (e.g. `--transaction all` fell back).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -160,9 +163,14 @@ pub struct DbResult {
 
 impl DbResult {
     /// A database that could not be run at all (e.g. its migration set does not load).
-    pub fn failed(name: impl Into<String>, error: impl Into<String>) -> Self {
+    pub fn failed(
+        name: impl Into<String>,
+        error: impl Into<String>,
+        kind: crate::FailureKind,
+    ) -> Self {
         DbResult {
             error: Some(error.into()),
+            error_kind: Some(kind),
             ..DbResult::empty(name.into(), DbStatus::Error)
         }
     }
@@ -176,6 +184,7 @@ impl DbResult {
             applied: Vec::new(),
             ms: 0,
             error: None,
+            error_kind: None,
             notes: Vec::new(),
             rows: None,
             check: None,
@@ -286,6 +295,7 @@ fn error_result(
         current,
         applied,
         error: Some(e.to_string()),
+        error_kind: Some(e.kind()),
         ..DbResult::empty(name, DbStatus::Error)
     }
 }
@@ -310,6 +320,18 @@ async fn run_one(db: DbTarget<'_>, op: &Operation, events: EventSink<'_>) -> DbR
         }
     };
     let mut result = DbResult::empty(db.name.clone(), DbStatus::Ok);
+    // Notices (waiting for the lock, a fallback) go to the caller as they happen and into the
+    // result's notes, so a report read later (JSON) says them too.
+    let notices: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let sink = |event: &Event| {
+        if let Event::Notice { message, .. } = event
+            && let Ok(mut notices) = notices.lock()
+        {
+            notices.push(message.clone());
+        }
+        events(event);
+    };
+    let events: EventSink<'_> = &sink;
     let outcome = match op {
         Operation::Upgrade { target } => runner.upgrade(driver.as_mut(), target, events).await,
         Operation::Downgrade { target } => runner.downgrade(driver.as_mut(), target, events).await,
@@ -386,5 +408,11 @@ async fn run_one(db: DbTarget<'_>, op: &Operation, events: EventSink<'_>) -> DbR
     };
     // A failure to close does not change what happened to the database.
     let _ = driver.close().await;
+    let mut result = result;
+    for notice in notices.into_inner().unwrap_or_default() {
+        if !result.notes.contains(&notice) {
+            result.notes.push(notice);
+        }
+    }
     result
 }

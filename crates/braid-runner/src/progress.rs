@@ -11,10 +11,14 @@
 //! `statement_hashes` columns; `statement_hashes` is `up:` or `down:` followed by one short hash
 //! per statement, comma-separated, so a row says which direction was interrupted.
 //!
-//! A process killed between a statement and its progress update leaves the progress one
-//! statement behind: the next run re-runs that statement. On MySQL, DDL such as `CREATE TABLE`
-//! then fails with "already exists" and the error says which statement it was — the window
-//! cannot be closed, because MySQL cannot commit DDL and a bookkeeping row atomically.
+//! **A run killed between a statement and its record.** A data statement (`INSERT`, `UPDATE`,
+//! `DELETE`, …) commits in one transaction with its progress, so it never runs twice. Any other
+//! statement cannot (MySQL cannot commit DDL and a bookkeeping row atomically), so it is
+//! recorded in `statement_started`, with the `session` running it, *before* it runs. The next
+//! run that finds a started statement waits while that session still executes it (a server
+//! finishes a killed client's statement), then looks in the schema for its effect (see
+//! [`crate::effect`]) and goes on — skipping it if it took effect, running it if not — or stops
+//! and says what to check when the schema cannot tell.
 
 use braid_graph::Direction;
 
@@ -27,6 +31,10 @@ pub struct Recorded {
     pub done: usize,
     pub total: usize,
     pub hashes: Vec<String>,
+    /// A statement (1-based) recorded as started, not as finished.
+    pub started: Option<usize>,
+    /// The session that ran it.
+    pub session: Option<String>,
 }
 
 impl Recorded {
@@ -52,6 +60,8 @@ impl Recorded {
                 .and_then(|t| usize::try_from(t).ok())
                 .unwrap_or(hashes.len()),
             hashes,
+            started: p.statement_started.and_then(|s| usize::try_from(s).ok()),
+            session: p.session.clone(),
         })
     }
 }
@@ -87,12 +97,15 @@ mod tests {
             statements_done: 1,
             statements_total: Some(2),
             statement_hashes: Some(encode(Direction::Down, &hashes)),
+            statement_started: Some(2),
+            session: Some("42".into()),
         };
         let r = Recorded::from_row(Some(&p)).unwrap();
         assert_eq!(r.direction, Direction::Down);
         assert_eq!(r.done, 1);
         assert_eq!(r.total, 2);
         assert_eq!(r.hashes, hashes);
+        assert_eq!((r.started, r.session.as_deref()), (Some(2), Some("42")));
         assert_eq!(Recorded::from_row(None), None);
     }
 

@@ -59,6 +59,13 @@ pub struct Progress {
     pub statements_done: i64,
     pub statements_total: Option<i64>,
     pub statement_hashes: Option<String>,
+    /// A statement (1-based) recorded as started and not recorded as finished: the run stopped
+    /// while it ran, so whether it took effect is for the next run to find out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement_started: Option<i64>,
+    /// The server session that ran it ([`braid_driver::Driver::session_id`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 /// One row of the version store.

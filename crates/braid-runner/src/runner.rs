@@ -2,7 +2,9 @@
 //! unlock`, for one database.
 //!
 //! **Hot path.** A step costs exactly: `BEGIN`, the body, one version-row statement, `COMMIT`
-//! (or, in `--transaction all`, just the body and the row). The store is read once per run,
+//! (or, in `--transaction all`, just the body and the row); on MySQL, a one-statement migration
+//! costs the statement and one write (its row completed, the next one's first statement marked
+//! as started, the lock checked; see the executor). The store is read once per run,
 //! every body is read and hashed once (before anything changes, so a missing `down.sql` fails
 //! before the database is touched) and every statement is rendered once.
 //!
@@ -16,19 +18,31 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use braid_driver::{Dialect, Driver, DriverError, Value};
+use braid_driver::{Dialect, Driver};
 use braid_graph::{Applied, Direction, Graph, Plan, Revision};
 use serde::{Deserialize, Serialize};
 
-use crate::bodies::{Bodies, Script, SourceBodies};
+use crate::bodies::{Bodies, SourceBodies};
 use crate::dialect::{DEFAULT_VERSION_TABLE, StoreNames, StoreSql};
-use crate::error::{EditedRevision, RunError, StepFailure};
-use crate::progress::{self, Recorded};
+use crate::error::{EditedRevision, RunError};
+use crate::executor::{Context, Executor, Prepared};
+use crate::progress::Recorded;
 use crate::report::{
     AppliedRow, AppliedStep, CurrentReport, Event, EventSink, RunReport, StatusReport,
     StepDirection,
 };
-use crate::store::{Store, applied_by, now};
+use crate::store::{RowWrite, Store, StoreWrite, applied_by};
+
+/// Lock → work → unlock, written once: `$work` (a future) runs with the migration lock held,
+/// and the lock is released whatever it returned; the first error wins. (A macro: an async
+/// closure over `&mut dyn Driver` is not `Send` in today's compiler.)
+macro_rules! locked {
+    ($runner:expr, $driver:expr, $store:expr, $events:expr, $work:expr) => {{
+        $runner.lock($driver, $store, $events).await?;
+        let result = $work.await;
+        $runner.unlock($driver, $store, result).await
+    }};
+}
 
 /// How migrations are grouped into transactions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -118,59 +132,6 @@ pub fn restrict(graph: &Graph, labels: &[String]) -> Result<Graph, RunError> {
     })
 }
 
-/// The script (and, for an up step, the checksum) of one planned step, loaded before anything runs.
-struct Prepared {
-    script: Script,
-    checksum: Option<String>,
-}
-
-/// Whether a script runs its own `BEGIN`/`COMMIT` (e.g. SQLite's table-rebuild recipe, which
-/// must run outside Braid's transaction because of its `PRAGMA foreign_keys`).
-fn manages_transactions(statements: &[String]) -> bool {
-    statements.iter().any(|s| {
-        let first = s
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .trim_end_matches(';')
-            .to_ascii_uppercase();
-        matches!(
-            first.as_str(),
-            "BEGIN" | "START" | "COMMIT" | "ROLLBACK" | "END"
-        ) && !s.to_ascii_uppercase().contains("BEGIN ATOMIC")
-    })
-}
-
-/// Where a step failed.
-enum StepError {
-    Body(DriverError),
-    Bookkeeping(DriverError, String),
-    Tx(DriverError, &'static str),
-    /// A statement of a migration run statement by statement failed; `done` ran before it.
-    Statement {
-        error: DriverError,
-        index: usize,
-        total: usize,
-        done: usize,
-        statement: String,
-    },
-    /// A statement ran, but writing its progress (or the final row) failed: the store is
-    /// behind by one statement.
-    Unrecorded {
-        error: DriverError,
-        sql: String,
-        ran: usize,
-        recorded: usize,
-        total: usize,
-    },
-    /// Resuming: a statement that already ran is not the same in the file any more.
-    Changed {
-        done: usize,
-        total: usize,
-        changed: usize,
-    },
-}
-
 impl<'a> Runner<'a> {
     /// Validates the store names and, when `options.branches` is set, restricts the graph.
     pub fn new(
@@ -210,8 +171,24 @@ impl<'a> Runner<'a> {
         &self.graph
     }
 
-    fn store(&self, dialect: Dialect) -> Store {
+    /// The store with its names as configured: unqualified unless `schema` is set. Only the
+    /// lock-free up-to-date check reads through it — an unqualified name finds the same existing
+    /// table [`Runner::store`] resolves, and no table means "not up to date" either way.
+    fn configured_store(&self, dialect: Dialect) -> Store {
         Store::new(&self.database, StoreSql::new(dialect, self.names.clone()))
+    }
+
+    /// The store with its schema resolved on the server once ([`StoreSql::resolve_schema`]).
+    /// Every store statement is then qualified, so a migration that changes `search_path` (as
+    /// pg_dump's output does) or runs `USE other_db` cannot redirect Braid's bookkeeping, and
+    /// the lock key names the table itself: two runners configured with `schema = "public"` and
+    /// with none lock the same key.
+    async fn store(&self, driver: &mut dyn Driver) -> Result<Store, RunError> {
+        let names = crate::store::resolve_names(&self.database, &self.names, driver).await?;
+        Ok(Store::new(
+            &self.database,
+            StoreSql::new(driver.dialect(), names),
+        ))
     }
 
     fn emit(&self, events: EventSink<'_>, e: Event) {
@@ -250,7 +227,10 @@ impl<'a> Runner<'a> {
     ) -> Option<RunReport> {
         let started = Instant::now();
         let dialect = driver.dialect();
-        let rows = self.store(dialect).read_current_rows(driver).await?;
+        let rows = self
+            .configured_store(dialect)
+            .read_current_rows(driver)
+            .await?;
         let (known, unknown) = self.split_known(&rows);
         if !unknown.is_empty() || rows.iter().any(|r| r.partial.is_some()) {
             return None;
@@ -301,23 +281,42 @@ impl<'a> Runner<'a> {
         self.migrate(driver, Direction::Down, target, events).await
     }
 
-    /// Takes the migration lock of `store`.
-    async fn lock(&self, driver: &mut dyn Driver, store: &Store) -> Result<(), RunError> {
+    /// Takes the migration lock of `store`. When another run holds it, says so (an event,
+    /// and a note in the report) and waits, up to the lock timeout.
+    async fn lock(
+        &self,
+        driver: &mut dyn Driver,
+        store: &Store,
+        events: EventSink<'_>,
+    ) -> Result<(), RunError> {
         let key = store.sql.names.lock_key();
+        let failed = |source| RunError::Lock {
+            database: self.database.clone(),
+            key: key.clone(),
+            source: Box::new(source),
+        };
+        match driver.lock(&key, Duration::ZERO).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind != braid_driver::ErrorKind::LockTimeout => return Err(failed(e)),
+            Err(_) => {}
+        }
+        self.emit(
+            events,
+            Event::Notice {
+                database: self.database.clone(),
+                message: format!(
+                    "waiting for the migration lock `{key}`: another run holds it (up to {} s)",
+                    self.options.lock_timeout.as_secs()
+                ),
+            },
+        );
         driver
             .lock(&key, self.options.lock_timeout)
             .await
-            .map_err(|source| RunError::Lock {
-                database: self.database.clone(),
-                key,
-                source: Box::new(source),
-            })
+            .map_err(failed)
     }
 
     /// Releases the lock after `result`, whatever it was; the first error wins.
-    ///
-    /// (Lock/run/unlock are spelled out in each operation rather than taking an async closure:
-    /// async closures over `&mut dyn Driver` lose `Send` in today's compiler.)
     async fn unlock<T>(
         &self,
         driver: &mut dyn Driver,
@@ -476,12 +475,14 @@ impl<'a> Runner<'a> {
         events: EventSink<'_>,
     ) -> Result<RunReport, RunError> {
         let started = Instant::now();
-        let store = self.store(driver.dialect());
-        self.lock(driver, &store).await?;
-        let result = self
-            .migrate_locked(driver, &store, direction, target, events, started)
-            .await;
-        self.unlock(driver, &store, result).await
+        let store = self.store(driver).await?;
+        locked!(
+            self,
+            driver,
+            &store,
+            events,
+            self.migrate_locked(driver, &store, direction, target, events, started)
+        )
     }
 
     async fn migrate_locked(
@@ -539,7 +540,7 @@ impl<'a> Runner<'a> {
             plan.steps.len()
         );
         let outcome = self
-            .run_steps(
+            .run_plan(
                 driver,
                 store,
                 &plan,
@@ -585,6 +586,52 @@ impl<'a> Runner<'a> {
         })
     }
 
+    /// Runs the plan's steps through the [`Executor`] under the run's transaction policy.
+    #[allow(clippy::too_many_arguments)]
+    async fn run_plan(
+        &self,
+        driver: &mut dyn Driver,
+        store: &Store,
+        plan: &Plan<'_>,
+        resume: &HashMap<String, Recorded>,
+        events: EventSink<'_>,
+        notes: &mut Vec<String>,
+        audit: (&str, &str),
+    ) -> Result<Vec<AppliedStep>, RunError> {
+        let dialect = driver.dialect();
+        let prepared = self.prepare(plan, dialect)?;
+        let all = self.options.transaction == TransactionMode::All;
+        let one_tx = all && dialect.transactional_ddl();
+        if all && !one_tx {
+            let message = format!(
+                "--transaction all is not possible on {dialect} (DDL commits implicitly); running \
+                 one transaction per migration instead"
+            );
+            self.emit(
+                events,
+                Event::Notice {
+                    database: self.database.clone(),
+                    message: message.clone(),
+                },
+            );
+            notes.push(message);
+        }
+        let key = store.sql.names.lock_key();
+        // Where the driver offers it, each write of the run checks the lock itself.
+        let store = &store.guarded(driver, &key);
+        let cx = Context {
+            database: &self.database,
+            by: &self.by,
+            table: self.names.table(),
+            lock_key: &key,
+            lock_timeout: self.options.lock_timeout,
+            events,
+        };
+        Executor::new(cx, store, dialect, one_tx, plan.steps.len())
+            .run(driver, plan, &prepared, resume, audit, notes)
+            .await
+    }
+
     /// Loads every script of the plan (and the checksums of up scripts) before anything runs.
     fn prepare(&self, plan: &Plan<'_>, dialect: Dialect) -> Result<Vec<Prepared>, RunError> {
         plan.steps
@@ -625,504 +672,6 @@ impl<'a> Runner<'a> {
             .collect()
     }
 
-    // The plan, its resume points and the run's bookkeeping travel together only here.
-    #[allow(clippy::too_many_arguments)]
-    async fn run_steps(
-        &self,
-        driver: &mut dyn Driver,
-        store: &Store,
-        plan: &Plan<'_>,
-        resume: &HashMap<String, Recorded>,
-        events: EventSink<'_>,
-        notes: &mut Vec<String>,
-        (action, summary): (&str, &str),
-    ) -> Result<Vec<AppliedStep>, RunError> {
-        let dialect = driver.dialect();
-        let prepared = self.prepare(plan, dialect)?;
-        let all = self.options.transaction == TransactionMode::All;
-        let one_tx = all && dialect.transactional_ddl();
-        if all && !one_tx {
-            let msg = format!(
-                "--transaction all is not possible on {dialect} (DDL commits implicitly); running one \
-                 transaction per migration instead"
-            );
-            self.emit(
-                events,
-                Event::Notice {
-                    database: self.database.clone(),
-                    message: msg.clone(),
-                },
-            );
-            notes.push(msg);
-        }
-        let total = plan.steps.len();
-        let mut kept: Vec<AppliedStep> = Vec::with_capacity(total);
-        // Steps done inside the open whole-plan transaction, not yet committed.
-        let mut pending: Vec<AppliedStep> = Vec::new();
-        let mut in_tx = false;
-        for (i, (step, prep)) in plan.steps.iter().zip(&prepared).enumerate() {
-            let rev = step.revision;
-            let direction = StepDirection::from(step.direction);
-            self.emit(
-                events,
-                Event::StepStarted {
-                    database: self.database.clone(),
-                    revision: rev.id.clone(),
-                    direction,
-                    index: i + 1,
-                    total,
-                },
-            );
-            let t0 = Instant::now();
-            // Outside a transaction (MySQL's DDL commits as it goes; `transaction = false`),
-            // an SQL body runs statement by statement with recorded progress.
-            // A revision with recorded progress always resumes statement by statement, even if
-            // its metadata now says otherwise.
-            let resuming = resume.contains_key(&rev.id);
-            let tracked = prep.script.code.is_none()
-                && (!dialect.transactional_ddl() || !rev.transactional || resuming);
-            let result: Result<(), StepError> = async {
-                if resuming && prep.script.code.is_some() {
-                    return Err(StepError::Body(DriverError::new(
-                        braid_driver::ErrorKind::Unsupported,
-                        format!(
-                            "revision `{}` has statement progress recorded from an SQL body, but its \
-                             body is now Rust: settle it first with `braid stamp`",
-                            rev.id
-                        ),
-                    )));
-                }
-                if one_tx {
-                    if !rev.transactional && in_tx {
-                        // A migration that must run outside a transaction: commit what we have.
-                        driver
-                            .commit()
-                            .await
-                            .map_err(|e| StepError::Tx(e, "COMMIT"))?;
-                        in_tx = false;
-                        kept.append(&mut pending);
-                    }
-                    if rev.transactional && !in_tx {
-                        driver
-                            .begin()
-                            .await
-                            .map_err(|e| StepError::Tx(e, "BEGIN"))?;
-                        in_tx = true;
-                    }
-                } else if rev.transactional && !tracked {
-                    driver
-                        .begin()
-                        .await
-                        .map_err(|e| StepError::Tx(e, "BEGIN"))?;
-                    in_tx = true;
-                }
-                if tracked {
-                    return self
-                        .run_tracked(driver, store, step, prep, resume.get(&rev.id), t0)
-                        .await;
-                }
-                if let Some(code) = &prep.script.code {
-                    // A Rust migration: runs through the same driver and transaction.
-                    code.run(&mut *driver, step.direction)
-                        .await
-                        .map_err(StepError::Body)?;
-                } else if !prep.script.text.trim().is_empty() {
-                    driver
-                        .execute_script(&prep.script.text)
-                        .await
-                        .map_err(StepError::Body)?;
-                }
-                let ms = t0.elapsed().as_millis() as i64;
-                match step.direction {
-                    Direction::Up => {
-                        let params = [
-                            Value::Text(rev.id.clone()),
-                            Value::Text(prep.checksum.clone().unwrap_or_default()),
-                            Value::Text(now()),
-                            Value::Int(ms),
-                            Value::Text(self.by.clone()),
-                        ];
-                        driver
-                            .execute(&store.sql.insert_row, &params)
-                            .await
-                            .map_err(|e| StepError::Bookkeeping(e, store.sql.insert_row.clone()))?;
-                    }
-                    Direction::Down => {
-                        let n = driver
-                            .execute(&store.sql.delete_row, &[Value::Text(rev.id.clone())])
-                            .await
-                            .map_err(|e| StepError::Bookkeeping(e, store.sql.delete_row.clone()))?;
-                        if n != 1 {
-                            return Err(StepError::Bookkeeping(
-                                DriverError::new(
-                                    braid_driver::ErrorKind::Internal,
-                                    format!(
-                                        "expected to delete one version row for `{}`, deleted {n}",
-                                        rev.id
-                                    ),
-                                ),
-                                store.sql.delete_row.clone(),
-                            ));
-                        }
-                    }
-                }
-                if !one_tx && in_tx {
-                    driver
-                        .commit()
-                        .await
-                        .map_err(|e| StepError::Tx(e, "COMMIT"))?;
-                    in_tx = false;
-                }
-                Ok(())
-            }
-            .await;
-            let duration = t0.elapsed();
-            match result {
-                Ok(()) => {
-                    let done = AppliedStep {
-                        revision: rev.id.clone(),
-                        direction,
-                        ms: duration.as_millis() as u64,
-                    };
-                    if in_tx {
-                        pending.push(done);
-                    } else {
-                        kept.push(done);
-                    }
-                    self.emit(
-                        events,
-                        Event::StepFinished {
-                            database: self.database.clone(),
-                            revision: rev.id.clone(),
-                            direction,
-                            index: i + 1,
-                            total,
-                            duration,
-                        },
-                    );
-                }
-                Err(err) => {
-                    // On MySQL a transaction does not undo DDL: only claim a rollback that is real.
-                    let was_tx = in_tx && dialect.transactional_ddl();
-                    if in_tx {
-                        // The rollback's own failure would only hide the real error.
-                        let _ = driver.rollback().await;
-                    }
-                    let failure =
-                        self.failure(rev, direction, &prep.script, err, was_tx, kept, pending);
-                    self.emit(
-                        events,
-                        Event::StepFailed {
-                            database: self.database.clone(),
-                            revision: rev.id.clone(),
-                            direction,
-                            index: i + 1,
-                            total,
-                            error: failure.to_string(),
-                        },
-                    );
-                    return Err(RunError::Step(Box::new(failure)));
-                }
-            }
-        }
-        if total == 0 {
-            return Ok(kept);
-        }
-        // The run's audit entry: inside the open single transaction when there is one (no extra
-        // commit), else on its own — once per run, never per step.
-        let logged = store
-            .log(driver, &self.by, action, None, Some(summary))
-            .await;
-        if in_tx {
-            let committed = match logged {
-                Ok(()) => driver.commit().await.map_err(|e| {
-                    RunError::driver(
-                        &self.database,
-                        format!(
-                            "committing the single transaction ({} migrations rolled back)",
-                            pending.len()
-                        ),
-                        e,
-                    )
-                }),
-                Err(e) => Err(e),
-            };
-            if let Err(e) = committed {
-                let _ = driver.rollback().await;
-                return Err(e);
-            }
-        } else if let Err(e) = logged {
-            // Every migration is committed; a missing audit entry must not report failure.
-            notes.push(format!("could not write the audit log: {e}"));
-        }
-        kept.append(&mut pending);
-        Ok(kept)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn failure(
-        &self,
-        rev: &Revision,
-        direction: StepDirection,
-        script: &Script,
-        err: StepError,
-        transactional: bool,
-        kept: Vec<AppliedStep>,
-        pending: Vec<AppliedStep>,
-    ) -> StepFailure {
-        let mut statements_done = None;
-        let (source, file, statement, index, total) = match err {
-            StepError::Body(e) => {
-                let (stmt, idx, tot) = match &e.position {
-                    Some(p) => (Some(p.statement.clone()), Some(p.index), p.total),
-                    None => (None, None, None),
-                };
-                (e, script.origin.clone(), stmt, idx, tot)
-            }
-            StepError::Bookkeeping(e, sql) => (
-                e,
-                format!("version table `{}`", self.names.table()),
-                Some(sql),
-                None,
-                None,
-            ),
-            StepError::Tx(e, stmt) => {
-                (e, script.origin.clone(), Some(stmt.to_string()), None, None)
-            }
-            StepError::Statement {
-                error,
-                index,
-                total,
-                done,
-                statement,
-            } => {
-                statements_done = Some(done);
-                (
-                    error,
-                    script.origin.clone(),
-                    Some(statement),
-                    Some(index),
-                    Some(total),
-                )
-            }
-            StepError::Unrecorded {
-                error,
-                sql,
-                ran,
-                recorded,
-                total,
-            } => {
-                statements_done = Some(recorded);
-                let e = DriverError {
-                    message: format!(
-                        "statement {ran} of {total} ran, but recording it in the version table \
-                         failed ({}); the recorded progress says {recorded}, so a resume runs \
-                         statement {} again: check whether it took effect first",
-                        error.message,
-                        recorded + 1
-                    ),
-                    ..error
-                };
-                (
-                    e,
-                    format!("version table `{}`", self.names.table()),
-                    Some(sql),
-                    None,
-                    Some(total),
-                )
-            }
-            StepError::Changed {
-                done,
-                total,
-                changed,
-            } => {
-                statements_done = Some(done);
-                let e = DriverError::new(
-                    braid_driver::ErrorKind::Internal,
-                    format!(
-                        "cannot resume: statement {changed} already ran, but the file's statement {changed} is not \
-                         the one that ran (statements 1-{done} ran from an earlier version of the file). Only the \
-                         failed statement and those after it may change; restore statements 1-{done}, or undo them \
-                         by hand and clear the progress with `braid stamp`"
-                    ),
-                );
-                (e, script.origin.clone(), None, None, Some(total))
-            }
-        };
-        StepFailure {
-            database: self.database.clone(),
-            revision: rev.id.clone(),
-            direction,
-            file,
-            statement_index: index,
-            statement_total: total,
-            statement,
-            message: source.to_string(),
-            source,
-            transactional,
-            kept,
-            rolled_back: pending.into_iter().map(|s| s.revision).collect(),
-            statements_done,
-        }
-    }
-
-    /// Runs one migration statement by statement outside a transaction, recording progress
-    /// after each statement but the last (see [`crate::progress`]). A migration of one statement
-    /// costs exactly what it costs in a transaction: the statement, then its version row.
-    async fn run_tracked(
-        &self,
-        driver: &mut dyn Driver,
-        store: &Store,
-        step: &braid_graph::Step<'_>,
-        prep: &Prepared,
-        resume: Option<&Recorded>,
-        t0: Instant,
-    ) -> Result<(), StepError> {
-        let rev = step.revision;
-        let statements: Vec<String> = driver.split_script(&prep.script.text);
-        let total = statements.len();
-        let hashes: Vec<String> = statements
-            .iter()
-            .map(|s| progress::statement_hash(s))
-            .collect();
-        let start = match resume {
-            Some(r) => {
-                if let Some(changed) = (0..r.done).find(|&i| hashes.get(i) != r.hashes.get(i)) {
-                    return Err(StepError::Changed {
-                        done: r.done,
-                        total,
-                        changed: changed + 1,
-                    });
-                }
-                r.done
-            }
-            None => 0,
-        };
-        let checksum = prep.checksum.clone().unwrap_or_default();
-        let encoded = progress::encode(step.direction, &hashes);
-        // A downgraded revision's row exists (it is applied); an upgrade's exists once resumed.
-        let mut row_exists = resume.is_some() || step.direction == Direction::Down;
-        for (k, statement) in statements.iter().enumerate().skip(start) {
-            if let Err(error) = driver.execute_script(statement).await {
-                let done = if manages_transactions(&statements) {
-                    // The script opened its own transaction: undo what is still open in it (our
-                    // progress updates included), then report what was really committed.
-                    let _ = driver.rollback().await;
-                    store
-                        .read_rows(driver)
-                        .await
-                        .ok()
-                        .and_then(|rows| {
-                            rows.into_iter()
-                                .find(|r| r.revision == rev.id)
-                                .and_then(|r| Recorded::from_row(r.partial.as_ref()))
-                        })
-                        .map_or(0, |p| p.done)
-                } else {
-                    k
-                };
-                return Err(StepError::Statement {
-                    error,
-                    index: k + 1,
-                    total,
-                    done,
-                    statement: statement.clone(),
-                });
-            }
-            let done = k + 1;
-            if done == total {
-                break;
-            }
-            let (sql, params) = if row_exists {
-                (
-                    &store.sql.update_progress,
-                    vec![
-                        Value::Int(done as i64),
-                        Value::Int(total as i64),
-                        Value::Text(encoded.clone()),
-                        Value::Text(rev.id.clone()),
-                    ],
-                )
-            } else {
-                (
-                    &store.sql.insert_progress,
-                    vec![
-                        Value::Text(rev.id.clone()),
-                        Value::Text(checksum.clone()),
-                        Value::Text(now()),
-                        Value::Int(0),
-                        Value::Text(self.by.clone()),
-                        Value::Int(done as i64),
-                        Value::Int(total as i64),
-                        Value::Text(encoded.clone()),
-                    ],
-                )
-            };
-            driver
-                .execute(sql, &params)
-                .await
-                .map_err(|error| StepError::Unrecorded {
-                    error,
-                    sql: sql.clone(),
-                    ran: done,
-                    recorded: if row_exists { done - 1 } else { 0 },
-                    total,
-                })?;
-            row_exists = true;
-        }
-        let ms = t0.elapsed().as_millis() as i64;
-        let (sql, params) = match (step.direction, row_exists) {
-            (Direction::Up, true) => (
-                &store.sql.complete_row,
-                vec![
-                    Value::Text(checksum),
-                    Value::Text(now()),
-                    Value::Int(ms),
-                    Value::Text(rev.id.clone()),
-                ],
-            ),
-            (Direction::Up, false) => (
-                &store.sql.insert_row,
-                vec![
-                    Value::Text(rev.id.clone()),
-                    Value::Text(checksum),
-                    Value::Text(now()),
-                    Value::Int(ms),
-                    Value::Text(self.by.clone()),
-                ],
-            ),
-            (Direction::Down, _) => (&store.sql.delete_row, vec![Value::Text(rev.id.clone())]),
-        };
-        let recorded = if row_exists {
-            total.saturating_sub(1)
-        } else {
-            0
-        };
-        let n = driver
-            .execute(sql, &params)
-            .await
-            .map_err(|error| StepError::Unrecorded {
-                error,
-                sql: sql.clone(),
-                ran: total,
-                recorded,
-                total,
-            })?;
-        if n != 1 {
-            return Err(StepError::Bookkeeping(
-                DriverError::new(
-                    braid_driver::ErrorKind::Internal,
-                    format!(
-                        "expected to write one version row for `{}`, wrote {n}",
-                        rev.id
-                    ),
-                ),
-                sql.clone(),
-            ));
-        }
-        Ok(())
-    }
-
     /// Sets the applied set to what `stamp targets…` means, writing rows only: the checksum of
     /// the current file and a duration of 0. No migration runs.
     pub async fn stamp(
@@ -1133,12 +682,14 @@ impl<'a> Runner<'a> {
         events: EventSink<'_>,
     ) -> Result<RunReport, RunError> {
         let started = Instant::now();
-        let store = self.store(driver.dialect());
-        self.lock(driver, &store).await?;
-        let result = self
-            .stamp_locked(driver, &store, targets, purge, events, started)
-            .await;
-        self.unlock(driver, &store, result).await
+        let store = self.store(driver).await?;
+        locked!(
+            self,
+            driver,
+            &store,
+            events,
+            self.stamp_locked(driver, &store, targets, purge, events, started)
+        )
     }
 
     /// The revisions a stamp is about: the lineage (ancestors, itself, descendants) of every
@@ -1247,38 +798,29 @@ impl<'a> Runner<'a> {
         );
         let tx = |e| RunError::driver(&self.database, "stamping the version store", e);
         driver.begin().await.map_err(tx)?;
-        let written: Result<(), DriverError> = async {
+        let written: Result<(), StoreWrite> = async {
             if purge {
-                driver.execute(&store.sql.delete_all, &[]).await?;
+                store.remove_all(driver).await?;
             } else {
-                for id in partial.keys() {
-                    driver
-                        .execute(&store.sql.delete_row, &[Value::Text(id.clone())])
-                        .await?;
-                }
-                for id in &removed {
-                    driver
-                        .execute(&store.sql.delete_row, &[Value::Text(id.clone())])
-                        .await?;
+                for id in partial.keys().chain(&removed) {
+                    store.remove_if_present(driver, id).await?;
                 }
             }
-            let at = now();
             for (id, sum) in &added {
-                let params = [
-                    Value::Text(id.clone()),
-                    Value::Text(sum.clone()),
-                    Value::Text(at.clone()),
-                    Value::Int(0),
-                    Value::Text(self.by.clone()),
-                ];
-                driver.execute(&store.sql.insert_row, &params).await?;
+                let row = RowWrite {
+                    revision: id,
+                    checksum: sum,
+                    ms: 0,
+                    by: &self.by,
+                };
+                store.insert_applied(driver, &row).await?;
             }
             Ok(())
         }
         .await;
         if let Err(e) = written {
             let _ = driver.rollback().await;
-            return Err(tx(e));
+            return Err(tx(e.source));
         }
         let detail = format!(
             "targets {}{}; added {}; removed {}",
@@ -1348,7 +890,7 @@ impl<'a> Runner<'a> {
     /// The applied heads (dependency heads included) and every row. Takes no lock and creates
     /// nothing: on a fresh database everything is empty.
     pub async fn current(&self, driver: &mut dyn Driver) -> Result<CurrentReport, RunError> {
-        let store = self.store(driver.dialect());
+        let store = self.store(driver).await?;
         let rows = store.read(driver).await?;
         let (known, unknown) = self.split_known(&rows);
         Ok(CurrentReport {
@@ -1363,7 +905,7 @@ impl<'a> Runner<'a> {
     /// creates nothing.
     pub async fn status(&self, driver: &mut dyn Driver) -> Result<StatusReport, RunError> {
         let dialect = driver.dialect();
-        let store = self.store(dialect);
+        let store = self.store(driver).await?;
         let rows = store.read(driver).await?;
         let (known, unknown) = self.split_known(&rows);
         let edited = self
@@ -1405,7 +947,7 @@ impl<'a> Runner<'a> {
         revision: &str,
     ) -> Result<AcceptReport, RunError> {
         let dialect = driver.dialect();
-        let store = self.store(dialect);
+        let store = self.store(driver).await?;
         let rev = self
             .full
             .lookup(revision)
@@ -1413,9 +955,13 @@ impl<'a> Runner<'a> {
                 database: self.database.clone(),
                 source,
             })?;
-        self.lock(driver, &store).await?;
-        let result = self.accept_locked(driver, &store, rev, dialect).await;
-        self.unlock(driver, &store, result).await
+        locked!(
+            self,
+            driver,
+            &store,
+            &crate::report::no_events,
+            self.accept_locked(driver, &store, rev, dialect)
+        )
     }
 
     async fn accept_locked(
@@ -1449,13 +995,10 @@ impl<'a> Runner<'a> {
         let err = |e| RunError::driver(&self.database, "accepting the new checksum", e);
         driver.begin().await.map_err(err)?;
         let written: Result<(), RunError> = async {
-            driver
-                .execute(
-                    &store.sql.update_checksum,
-                    &[Value::Text(new.clone()), Value::Text(rev.id.clone())],
-                )
+            store
+                .set_checksum(driver, &rev.id, &new)
                 .await
-                .map_err(err)?;
+                .map_err(|e| err(e.source))?;
             store
                 .log(
                     driver,

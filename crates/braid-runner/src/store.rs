@@ -3,10 +3,10 @@
 //!
 //! Reading never creates anything, so `current` and `check` leave a fresh database untouched.
 
-use braid_driver::{Driver, DriverError, Value};
+use braid_driver::{Dialect, Driver, DriverError, Value};
 
 use crate::RunError;
-use crate::dialect::{ROW_COLUMNS, STORE_SCHEMA_VERSION, StoreSql};
+use crate::dialect::{ROW_COLUMNS, STORE_SCHEMA_VERSION, StoreNames, StoreSql};
 use crate::report::{AppliedRow, Progress};
 
 /// The version store of one database, with its statements rendered once.
@@ -14,6 +14,8 @@ use crate::report::{AppliedRow, Progress};
 pub struct Store {
     pub sql: StoreSql,
     database: String,
+    /// The lock the writes are guarded by ([`Store::guarded`]).
+    lock_key: Option<String>,
 }
 
 impl Store {
@@ -21,6 +23,68 @@ impl Store {
         Store {
             sql,
             database: database.to_string(),
+            lock_key: None,
+        }
+    }
+
+    /// This store with its migration writes conditional on holding the lock `key`, when the
+    /// driver offers a condition for it ([`braid_driver::Driver::lock_guard`]): each write then
+    /// checks the lock itself, and one that finds it gone fails with
+    /// [`braid_driver::ErrorKind::LockLost`].
+    pub fn guarded(&self, driver: &dyn Driver, key: &str) -> Store {
+        match driver.lock_guard(key) {
+            Some(guard) => Store {
+                sql: self.sql.guarded(&guard),
+                database: self.database.clone(),
+                lock_key: Some(key.to_string()),
+            },
+            None => self.clone(),
+        }
+    }
+
+    /// Whether the writes check the lock themselves.
+    pub fn is_guarded(&self) -> bool {
+        self.lock_key.is_some()
+    }
+
+    /// A write that must touch exactly one row of `revision`.
+    async fn one(
+        &self,
+        driver: &mut dyn Driver,
+        sql: &str,
+        params: &[Value],
+        revision: &str,
+    ) -> Result<(), StoreWrite> {
+        self.counted(driver, sql, params, revision, |n| n == 1)
+            .await
+    }
+
+    /// A write whose count of rows touched must satisfy `ok`; a guarded write that touched none
+    /// asks whether the lock is gone.
+    async fn counted(
+        &self,
+        driver: &mut dyn Driver,
+        sql: &str,
+        params: &[Value],
+        revision: &str,
+        ok: impl Fn(u64) -> bool,
+    ) -> Result<(), StoreWrite> {
+        match (write(driver, sql, params).await?, &self.lock_key) {
+            (n, _) if ok(n) => Ok(()),
+            (0, Some(key)) if !driver.lock_held(key).await.unwrap_or(false) => Err(StoreWrite {
+                sql: sql.to_string(),
+                source: DriverError::new(
+                    braid_driver::ErrorKind::LockLost,
+                    format!("the migration lock `{key}` is no longer held"),
+                ),
+            }),
+            (n, _) => Err(StoreWrite {
+                sql: sql.to_string(),
+                source: DriverError::new(
+                    braid_driver::ErrorKind::Internal,
+                    format!("unexpected count of version rows written for `{revision}`: {n}"),
+                ),
+            }),
         }
     }
 
@@ -68,17 +132,25 @@ impl Store {
     /// An existing store costs two reads and no write (so no commit, no fsync); a new one is
     /// created in one transaction where DDL is transactional.
     pub async fn ensure(&self, driver: &mut dyn Driver) -> Result<(), RunError> {
-        if self.exists(driver, self.sql.names.table()).await?
+        let existed = self.exists(driver, self.sql.names.table()).await?;
+        if existed
             && self.exists(driver, self.sql.meta_table()).await?
-            && self.check_schema_version(driver).await?.is_some()
+            && let Some(version) = self.check_schema_version(driver).await?
         {
-            return Ok(());
+            return self.upgrade(driver, version).await;
         }
         let tx = driver.dialect().transactional_ddl();
         let create = async |driver: &mut dyn Driver| -> Result<(), RunError> {
             for stmt in &self.sql.create {
                 driver
                     .execute(stmt, &[])
+                    .await
+                    .map_err(|e| self.err("creating the version store", e))?;
+            }
+            if existed {
+                // A store whose creation stopped before its schema version was recorded (MySQL
+                // commits each CREATE): its version table may be of an older schema.
+                self.apply_upgrades(driver, 1)
                     .await
                     .map_err(|e| self.err("creating the version store", e))?;
             }
@@ -109,24 +181,105 @@ impl Store {
         }
     }
 
-    /// Every row, or nothing when the store does not exist yet. Never creates the store.
+    /// Brings a store of schema `from` up to date, under the lock, in one transaction where
+    /// DDL is transactional. Each added column is looked for first, so an upgrade stopped
+    /// half-way (MySQL commits each `ALTER`) is finished by the next run.
+    async fn upgrade(&self, driver: &mut dyn Driver, from: i64) -> Result<(), RunError> {
+        let steps = self.sql.upgrades(from);
+        if steps.is_empty() {
+            return Ok(());
+        }
+        let context = format!(
+            "upgrading the version store `{}` from schema {from} to {STORE_SCHEMA_VERSION}",
+            self.sql.names.table()
+        );
+        let tx = driver.dialect().transactional_ddl();
+        if tx {
+            driver.begin().await.map_err(|e| self.err(&context, e))?;
+        }
+        let result = self.apply_upgrades(driver, from).await;
+        match (result, tx) {
+            (Ok(()), true) => driver.commit().await.map_err(|e| self.err(&context, e)),
+            (Ok(()), false) => Ok(()),
+            (Err(e), _) => {
+                if tx {
+                    let _ = driver.rollback().await;
+                }
+                Err(self.err(&context, e))
+            }
+        }
+    }
+
+    /// Runs [`StoreSql::upgrades`] from schema `from`, each added column looked for first.
+    async fn apply_upgrades(&self, driver: &mut dyn Driver, from: i64) -> Result<(), DriverError> {
+        for (column, sql) in self.sql.upgrades(from) {
+            if let Some(column) = column {
+                let params = self.sql.column_params(column);
+                let found = driver.query(&self.sql.column_exists, &params).await?;
+                if !found.rows.is_empty() {
+                    continue;
+                }
+            }
+            driver.execute(&sql, &[]).await?;
+        }
+        Ok(())
+    }
+
+    /// Every row, or nothing when the store does not exist yet. Never creates or upgrades the
+    /// store.
     pub async fn read(&self, driver: &mut dyn Driver) -> Result<Vec<AppliedRow>, RunError> {
         if !self.exists(driver, self.sql.names.table()).await? {
             return Ok(Vec::new());
         }
-        if self.exists(driver, self.sql.meta_table()).await? {
-            self.check_schema_version(driver).await?;
+        let version = match self.exists(driver, self.sql.meta_table()).await? {
+            true => self.check_schema_version(driver).await?,
+            false => None,
+        };
+        let rows = self.rows(driver).await?;
+        match version {
+            Some(v) if v >= 2 => self.with_started(driver, rows).await,
+            _ => Ok(rows),
         }
-        self.read_rows(driver).await
     }
 
-    /// Every row of a store known to exist.
+    /// Every row of a store known to exist and to be of the current schema (after
+    /// [`Store::ensure`]).
     pub async fn read_rows(&self, driver: &mut dyn Driver) -> Result<Vec<AppliedRow>, RunError> {
+        let rows = self.rows(driver).await?;
+        self.with_started(driver, rows).await
+    }
+
+    async fn rows(&self, driver: &mut dyn Driver) -> Result<Vec<AppliedRow>, RunError> {
         let rows = driver
             .query(&self.sql.select_rows, &[])
             .await
             .map_err(|e| self.err("reading the version store", e))?;
         Ok(parse_rows(rows.rows))
+    }
+
+    /// Adds each partial row's started statement and session (schema 2); one more read, and
+    /// only when some migration stopped part-way.
+    async fn with_started(
+        &self,
+        driver: &mut dyn Driver,
+        mut rows: Vec<AppliedRow>,
+    ) -> Result<Vec<AppliedRow>, RunError> {
+        if rows.iter().all(|r| r.partial.is_none()) {
+            return Ok(rows);
+        }
+        let started = driver
+            .query(&self.sql.select_started, &[])
+            .await
+            .map_err(|e| self.err("reading the version store", e))?;
+        for r in started.rows {
+            let revision = r.first().map(text_of).unwrap_or_default();
+            let row = rows.iter_mut().find(|row| row.revision == revision);
+            if let Some(p) = row.and_then(|row| row.partial.as_mut()) {
+                p.statement_started = r.get(1).and_then(int_of);
+                p.session = r.get(2).and_then(|v| v.as_str().map(str::to_string));
+            }
+        }
+        Ok(rows)
     }
 
     /// Every row in one round trip, if the store exists, has rows and is of exactly the schema
@@ -154,21 +307,312 @@ impl Store {
         revision: Option<&str>,
         detail: Option<&str>,
     ) -> Result<(), RunError> {
-        driver
-            .execute(
-                &self.sql.insert_log,
-                &[
-                    now().into(),
-                    by.into(),
-                    action.into(),
-                    revision.into(),
-                    detail.into(),
-                ],
-            )
+        let params = [
+            now().into(),
+            by.into(),
+            action.into(),
+            revision.into(),
+            detail.into(),
+        ];
+        write(driver, &self.sql.insert_log, &params)
             .await
-            .map_err(|e| self.err("writing the version store's log", e))?;
+            .map_err(|e| self.err("writing the version store's log", e.source))?;
         Ok(())
     }
+
+    /// Records `revision` as applied (a complete row).
+    pub async fn insert_applied(
+        &self,
+        driver: &mut dyn Driver,
+        row: &RowWrite<'_>,
+    ) -> Result<(), StoreWrite> {
+        let params = [
+            row.revision.into(),
+            row.checksum.into(),
+            now().into(),
+            Value::Int(row.ms),
+            row.by.into(),
+        ];
+        self.one(driver, &self.sql.insert_row, &params, row.revision)
+            .await
+    }
+
+    /// Removes the row of `revision`, which must exist (a downgrade).
+    pub async fn remove(&self, driver: &mut dyn Driver, revision: &str) -> Result<(), StoreWrite> {
+        self.one(driver, &self.sql.delete_row, &[revision.into()], revision)
+            .await
+    }
+
+    /// Removes the row of `revision` if there is one (a stamp).
+    pub async fn remove_if_present(
+        &self,
+        driver: &mut dyn Driver,
+        revision: &str,
+    ) -> Result<(), StoreWrite> {
+        write(driver, &self.sql.delete_row, &[revision.into()])
+            .await
+            .map(drop)
+    }
+
+    /// Empties the version table (`stamp --purge`).
+    pub async fn remove_all(&self, driver: &mut dyn Driver) -> Result<(), StoreWrite> {
+        write(driver, &self.sql.delete_all, &[]).await.map(drop)
+    }
+
+    /// Records how far a migration run statement by statement got, writing its row as `how`
+    /// says.
+    pub async fn record_progress(
+        &self,
+        driver: &mut dyn Driver,
+        progress: &ProgressWrite<'_>,
+        how: ProgressRow,
+    ) -> Result<(), StoreWrite> {
+        let started = match progress.started {
+            Some(s) => Value::Int(s as i64),
+            None => Value::Null,
+        };
+        let counts = [
+            Value::Int(progress.done as i64),
+            Value::Int(progress.total as i64),
+            progress.hashes.into(),
+            started,
+            progress.session.into(),
+        ];
+        if how == ProgressRow::Advance {
+            let [done, _, _, started, session] = counts;
+            let params = [done, started, session, progress.revision.into()];
+            return self
+                .one(
+                    driver,
+                    &self.sql.advance_progress,
+                    &params,
+                    progress.revision,
+                )
+                .await;
+        }
+        if how == ProgressRow::Insert {
+            let [done, total, hashes, started, session] = counts;
+            let params = [
+                progress.revision.into(),
+                progress.checksum.into(),
+                now().into(),
+                Value::Int(0),
+                progress.by.into(),
+                done,
+                total,
+                hashes,
+                started,
+                session,
+            ];
+            self.one(
+                driver,
+                &self.sql.insert_progress,
+                &params,
+                progress.revision,
+            )
+            .await
+        } else {
+            let mut params = counts.to_vec();
+            params.push(progress.revision.into());
+            self.one(
+                driver,
+                &self.sql.update_progress,
+                &params,
+                progress.revision,
+            )
+            .await
+        }
+    }
+
+    /// Marks a migration whose statements have all run as applied: its progress cleared, its
+    /// checksum and duration set.
+    pub async fn complete(
+        &self,
+        driver: &mut dyn Driver,
+        row: &RowWrite<'_>,
+    ) -> Result<(), StoreWrite> {
+        let params = [
+            row.checksum.into(),
+            now().into(),
+            Value::Int(row.ms),
+            row.revision.into(),
+        ];
+        self.one(driver, &self.sql.complete_row, &params, row.revision)
+            .await
+    }
+
+    /// Completes `row` and records `next`'s first progress in one statement
+    /// ([`StoreSql::complete_and_mark`]; only where it exists).
+    pub async fn complete_and_mark(
+        &self,
+        driver: &mut dyn Driver,
+        row: &RowWrite<'_>,
+        next: &ProgressWrite<'_>,
+    ) -> Result<(), StoreWrite> {
+        let Some(sql) = &self.sql.complete_and_mark else {
+            return Err(StoreWrite {
+                sql: String::new(),
+                source: DriverError::new(
+                    braid_driver::ErrorKind::Unsupported,
+                    "this dialect has no combined completion",
+                ),
+            });
+        };
+        let at = now();
+        let started = next.started.map_or(Value::Null, |s| Value::Int(s as i64));
+        let params = [
+            row.revision.into(),
+            row.checksum.into(),
+            at.as_str().into(),
+            Value::Int(row.ms),
+            row.by.into(),
+            next.revision.into(),
+            next.checksum.into(),
+            at.as_str().into(),
+            Value::Int(0),
+            next.by.into(),
+            Value::Int(next.done as i64),
+            Value::Int(next.total as i64),
+            next.hashes.into(),
+            started,
+            next.session.into(),
+        ];
+        // MySQL counts an updated row twice: the completed row (2, or 0 if unchanged) and the
+        // new one (1).
+        self.counted(driver, sql, &params, row.revision, |n| n >= 1)
+            .await
+    }
+
+    /// Clears a revision's progress, keeping its row (see [`StoreSql::clear_progress`]).
+    pub async fn clear_progress(
+        &self,
+        driver: &mut dyn Driver,
+        revision: &str,
+    ) -> Result<(), StoreWrite> {
+        self.one(
+            driver,
+            &self.sql.clear_progress,
+            &[revision.into()],
+            revision,
+        )
+        .await
+    }
+
+    /// Stores a new checksum for an applied revision (`accept`).
+    pub async fn set_checksum(
+        &self,
+        driver: &mut dyn Driver,
+        revision: &str,
+        checksum: &str,
+    ) -> Result<(), StoreWrite> {
+        self.one(
+            driver,
+            &self.sql.update_checksum,
+            &[checksum.into(), revision.into()],
+            revision,
+        )
+        .await
+    }
+}
+
+/// `names` with the schema resolved on the server ([`StoreSql::resolve_schema`]) where the
+/// backend has schemas and none is configured: what every locked operation's statements and
+/// lock key are built from. `database` names the database in errors.
+pub async fn resolve_names(
+    database: &str,
+    names: &StoreNames,
+    driver: &mut dyn Driver,
+) -> Result<StoreNames, RunError> {
+    let dialect = driver.dialect();
+    if names.schema().is_some() && dialect != Dialect::Postgres {
+        return Err(RunError::Config(format!(
+            "database `{database}`: `schema` applies to Postgres only; {dialect} has no schemas \
+             inside a database: remove the setting"
+        )));
+    }
+    let query = StoreSql::resolve_schema(dialect, names.table());
+    let (Some((sql, params)), None) = (query, names.schema()) else {
+        return Ok(names.clone());
+    };
+    let rows = driver
+        .query(&sql, &params)
+        .await
+        .map_err(|e| RunError::driver(database, "finding the version store's schema", e))?;
+    let schema = rows
+        .rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            RunError::Config(format!(
+                "database `{database}`: {}",
+                match dialect {
+                    Dialect::Mysql =>
+                        "the connection has no database selected: name one in the \
+                                       URL (mysql://host/DATABASE)",
+                    _ =>
+                        "no schema on the connection's search_path exists: create one, or set \
+                          `schema` for this database",
+                }
+            ))
+        })?;
+    Ok(names.in_schema(schema.to_string()))
+}
+
+/// A complete version row to write.
+#[derive(Debug, Clone, Copy)]
+pub struct RowWrite<'a> {
+    pub revision: &'a str,
+    pub checksum: &'a str,
+    /// How long the migration took.
+    pub ms: i64,
+    /// Who ran it (`user@host`).
+    pub by: &'a str,
+}
+
+/// The progress of a migration run statement by statement.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgressWrite<'a> {
+    pub revision: &'a str,
+    pub checksum: &'a str,
+    pub by: &'a str,
+    pub done: usize,
+    pub total: usize,
+    /// [`crate::progress::encode`]d.
+    pub hashes: &'a str,
+    /// The statement (1-based) about to run, when it cannot share a transaction with this
+    /// write; `None` once it finished.
+    pub started: Option<usize>,
+    /// The session running it.
+    pub session: Option<&'a str>,
+}
+
+/// How [`Store::record_progress`] writes: the row's first progress, a rewrite of all of it (the
+/// first write of a run resuming a row: the statements after the recorded ones may have
+/// changed), or just the counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressRow {
+    Insert,
+    Rewrite,
+    Advance,
+}
+
+/// A failed version-store write: the statement and the driver's error.
+#[derive(Debug, Clone)]
+pub struct StoreWrite {
+    pub sql: String,
+    pub source: DriverError,
+}
+
+async fn write(driver: &mut dyn Driver, sql: &str, params: &[Value]) -> Result<u64, StoreWrite> {
+    driver
+        .execute(sql, params)
+        .await
+        .map_err(|source| StoreWrite {
+            sql: sql.to_string(),
+            source,
+        })
 }
 
 /// Version-table rows, in [`ROW_COLUMNS`] order, as [`AppliedRow`]s.
@@ -181,6 +625,8 @@ fn parse_rows(rows: Vec<Vec<Value>>) -> Vec<AppliedRow> {
                 statements_done: done,
                 statements_total: int(6),
                 statement_hashes: r.get(7).and_then(|v| v.as_str().map(str::to_string)),
+                statement_started: None,
+                session: None,
             });
             AppliedRow {
                 revision: text(0),

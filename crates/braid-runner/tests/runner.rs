@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use braid_driver::Value;
 use braid_runner::{
-    Event, RunError, RunOptions, Runner, StepDirection, TransactionMode, no_events,
+    Event, RunError, RunOptions, Runner, STORE_SCHEMA_VERSION, StepDirection, TransactionMode,
+    no_events,
 };
 use common::{Fixture, ids, rows, scalar, tables, user_tables};
 
@@ -484,9 +485,9 @@ async fn store_schema_is_versioned_and_newer_stores_are_refused() {
         "SELECT value FROM braid_version_meta WHERE key = 'schema_version'",
     )
     .await;
-    assert_eq!(v, Value::Text("1".into()));
+    assert_eq!(v, Value::Text(STORE_SCHEMA_VERSION.to_string()));
     db.execute(
-        "UPDATE braid_version_meta SET value = '2' WHERE key = 'schema_version'",
+        "UPDATE braid_version_meta SET value = '3' WHERE key = 'schema_version'",
         &[],
     )
     .await
@@ -495,9 +496,75 @@ async fn store_schema_is_versioned_and_newer_stores_are_refused() {
         .upgrade(db.as_mut(), "heads", &no_events)
         .await
         .unwrap_err();
-    assert!(matches!(err, RunError::NewerStore { found: 2, .. }));
+    assert!(matches!(err, RunError::NewerStore { found: 3, .. }));
     assert!(err.to_string().contains("upgrade braid"), "{err}");
     assert!(runner.current(db.as_mut()).await.is_err());
+}
+
+/// A store of schema 1 (as the first Braid wrote it) is read as it is, and brought to schema 2
+/// by the first run that takes the lock — even one interrupted after its first column.
+#[tokio::test]
+async fn a_schema_1_store_is_upgraded_under_the_lock() {
+    let f = merged();
+    let g = f.graph();
+    let runner = Runner::new("app", &g, opts()).unwrap();
+    let mut db = f.open("app").await;
+    for sql in [
+        "CREATE TABLE braid_version (revision VARCHAR(64) NOT NULL PRIMARY KEY, checksum VARCHAR(80) NOT NULL, applied_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL, applied_by VARCHAR(255) NOT NULL, statements_done INTEGER NULL, statements_total INTEGER NULL, statement_hashes TEXT NULL)",
+        "CREATE TABLE braid_version_meta (key VARCHAR(64) NOT NULL PRIMARY KEY, value VARCHAR(255) NOT NULL)",
+        "CREATE TABLE braid_version_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at VARCHAR(40) NOT NULL, by VARCHAR(255) NOT NULL, action VARCHAR(32) NOT NULL, revision VARCHAR(64) NULL, detail TEXT NULL)",
+        "INSERT INTO braid_version_meta (key, value) VALUES ('schema_version', '1')",
+        // An earlier upgrade got as far as the first new column.
+        "ALTER TABLE braid_version ADD COLUMN statement_started INTEGER NULL",
+    ] {
+        db.execute(sql, &[]).await.unwrap();
+    }
+    let meta = "SELECT value FROM braid_version_meta WHERE key = 'schema_version'";
+    // `current` reads a schema-1 store without changing it.
+    assert!(runner.current(db.as_mut()).await.unwrap().heads.is_empty());
+    assert_eq!(scalar(db.as_mut(), meta).await, Value::Text("1".into()));
+    runner.upgrade(db.as_mut(), "a", &no_events).await.unwrap();
+    let v = scalar(
+        db.as_mut(),
+        "SELECT value FROM braid_version_meta WHERE key = 'schema_version'",
+    )
+    .await;
+    assert_eq!(v, Value::Text("2".into()));
+    let n = scalar(
+        db.as_mut(),
+        "SELECT count(*) FROM pragma_table_info('braid_version') WHERE name IN ('statement_started', 'session')",
+    )
+    .await;
+    assert_eq!(n, Value::Int(2));
+    assert_eq!(
+        runner.current(db.as_mut()).await.unwrap().heads,
+        ids(&["a"])
+    );
+}
+
+/// A schema-1 store whose creation stopped before its schema version was recorded (MySQL
+/// commits each CREATE) is completed as schema 2, columns included.
+#[tokio::test]
+async fn a_half_created_schema_1_store_is_completed() {
+    let f = merged();
+    let g = f.graph();
+    let runner = Runner::new("app", &g, opts()).unwrap();
+    let mut db = f.open("app").await;
+    for sql in [
+        "CREATE TABLE braid_version (revision VARCHAR(64) NOT NULL PRIMARY KEY, checksum VARCHAR(80) NOT NULL, applied_at VARCHAR(40) NOT NULL, duration_ms BIGINT NOT NULL, applied_by VARCHAR(255) NOT NULL, statements_done INTEGER NULL, statements_total INTEGER NULL, statement_hashes TEXT NULL)",
+        "CREATE TABLE braid_version_meta (key VARCHAR(64) NOT NULL PRIMARY KEY, value VARCHAR(255) NOT NULL)",
+    ] {
+        db.execute(sql, &[]).await.unwrap();
+    }
+    runner.upgrade(db.as_mut(), "a", &no_events).await.unwrap();
+    let n = scalar(
+        db.as_mut(),
+        "SELECT count(*) FROM pragma_table_info('braid_version') WHERE name IN ('statement_started', 'session')",
+    )
+    .await;
+    assert_eq!(n, Value::Int(2));
+    let meta = "SELECT value FROM braid_version_meta WHERE key = 'schema_version'";
+    assert_eq!(scalar(db.as_mut(), meta).await, Value::Text("2".into()));
 }
 
 #[tokio::test]
@@ -935,7 +1002,7 @@ async fn an_up_to_date_database_is_still_validated() {
 
     exec(
         &mut db,
-        "UPDATE braid_version_meta SET value = '2' WHERE key = 'schema_version'",
+        "UPDATE braid_version_meta SET value = '3' WHERE key = 'schema_version'",
     )
     .await;
     let err = runner
@@ -945,7 +1012,7 @@ async fn an_up_to_date_database_is_still_validated() {
     assert!(matches!(err, RunError::NewerStore { .. }), "{err}");
     exec(
         &mut db,
-        "UPDATE braid_version_meta SET value = '1' WHERE key = 'schema_version'",
+        "UPDATE braid_version_meta SET value = '2' WHERE key = 'schema_version'",
     )
     .await;
 

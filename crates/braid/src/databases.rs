@@ -233,7 +233,10 @@ impl Project {
                         db.name,
                         dir.display()
                     );
-                    unloaded.push((index, DbResult::failed(db.name, error)));
+                    unloaded.push((
+                        index,
+                        DbResult::failed(db.name, error, braid_runner::FailureKind::Config),
+                    ));
                     continue;
                 }
                 // load_sets loaded the set of every selected database.

@@ -152,7 +152,12 @@ pub fn hold_lock(url: &str) -> std::sync::mpsc::Sender<()> {
     std::thread::spawn(move || {
         block_on(async {
             let mut driver = braid::drivers::open_url(&url).await.unwrap();
-            let key = braid_runner::StoreNames::default().lock_key();
+            // The key a run takes: from the store's names as the server resolves them.
+            let names = braid_runner::StoreNames::default();
+            let key = braid_runner::store::resolve_names("test", &names, driver.as_mut())
+                .await
+                .unwrap()
+                .lock_key();
             driver
                 .lock(&key, std::time::Duration::from_secs(10))
                 .await
