@@ -41,7 +41,7 @@ fn a_plugin_driver_named_in_the_config_runs_the_examples() {
         &["--format", "json", "upgrade", "heads"],
         &[],
     )
-    .fails(1);
+    .fails(10);
     let json = up.json();
     let by_name = |n: &str| {
         json["databases"]
@@ -121,7 +121,7 @@ fn a_plugin_returning_garbage_fails_only_its_own_database() {
         &["--format", "json", "upgrade", "heads"],
         &[("BRAID_FIXTURE_MODE", "rows_huge_row_count")],
     )
-    .fails(1);
+    .fails(15);
     let json = up.json();
     let by_name = |n: &str| {
         json["databases"]

@@ -251,7 +251,7 @@ fn a_migration_failing_on_mysql_only_reports_progress_and_resumes() {
             &["--format", "json", "upgrade", "heads"],
             &[],
         )
-        .fails(1);
+        .fails(7);
         let json = out.json();
         let dbs = json["databases"].as_array().unwrap();
         let lite_r = dbs.iter().find(|d| d["name"] == "lite").unwrap();
@@ -285,7 +285,7 @@ fn a_migration_failing_on_mysql_only_reports_progress_and_resumes() {
             "{current}"
         );
         let refused =
-            migrate_with(&m, Some(&cfg), &["--db", "my", "downgrade", "base"], &[]).fails(1);
+            migrate_with(&m, Some(&cfg), &["--db", "my", "downgrade", "base"], &[]).fails(7);
         assert!(
             refused.stderr.contains("partially applied"),
             "{}",
@@ -342,7 +342,7 @@ fn faults_name_the_database_and_hide_the_password() {
         &["--format", "json", "upgrade", "heads"],
         &[],
     )
-    .fails(1);
+    .fails(10);
     assert!(
         !out.stdout.contains("s3cret") && !out.stderr.contains("s3cret"),
         "password leaked"

@@ -22,11 +22,16 @@
 //! | 0 | success |
 //! | 1 | an error; stderr says what and what to do |
 //! | 2 | usage error |
-//! | 3–7 | `check`: several heads, pending, edited, unknown, partial ([`check_codes`]) |
+//! | 3–7 | `check`: several heads, pending, edited, unknown, partial ([`check_codes`]); 5–7 also when a database command is refused or stopped for that reason |
+//! | 10–15 | a database failed: cannot connect, lock timeout, migration failed, lock lost, outcome unknown, version store ([`exit_codes`]) |
+//!
+//! When several databases fail, the most severe failure gives the code
+//! ([`exit_codes::for_failures`]).
 
 mod cli;
 mod commands;
 mod draw;
+pub mod exit_codes;
 mod output;
 
 use std::process::ExitCode;
@@ -77,7 +82,8 @@ pub fn standalone() -> ExitCode {
 }
 
 /// Runs one parsed command line and returns its exit code, having printed its result (or its
-/// error: on stderr, and in JSON mode also as `{"error", "exit_code"}` on stdout).
+/// error: on stderr, and in JSON mode also as `{"error", "exit_code"}` on stdout; a database
+/// command with failed databases adds `"error"` and `"exit_code"` to its `{"databases"}`).
 pub fn run(args: Args, front: &FrontEnd) -> ExitCode {
     let out = output::Output {
         format: args.global.format,

@@ -32,7 +32,7 @@
 //! |---|---|
 //! | `sqlite`, `postgres`, `mysql` (default) | the built-in drivers (rusqlite, tokio-postgres, mysql_async) |
 //! | `plugins` (default) | driver plugins loaded from shared libraries |
-//! | `rust` | Rust revisions: sea-orm-migration's `SchemaManager`, one body for every backend; [`prelude`] |
+//! | `rust` | Rust revisions: sea-orm-migration's `SchemaManager`, one body for every backend; `prelude` |
 //!
 //! A Postgres-only application with SQL migrations needs
 //! `braid = { version = "…", default-features = false, features = ["postgres"] }` and compiles
@@ -74,8 +74,8 @@ pub use braid_config::{Config, DatabaseConfig};
 pub use braid_driver::{Dialect, Driver, DriverError};
 pub use braid_graph::{Applied, Body, Graph, Revision};
 pub use braid_runner::{
-    AppliedRow, AppliedStep, CurrentReport, DbResult, DbStatus, Event, Operation, RunError,
-    RunReport, StepDirection, TransactionMode,
+    AppliedRow, AppliedStep, CurrentReport, DbResult, DbStatus, Event, FailureKind, Operation,
+    RunError, RunReport, StepDirection, TransactionMode,
 };
 
 /// How library messages name the command line: `` `braid upgrade` ``. A front end invoked as

@@ -15,31 +15,48 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::{Failure, Outcome};
+use crate::exit_codes;
 use crate::output::Output;
 
-/// Exit codes of `check`, one per problem, so CI can tell them apart.
+/// Exit codes of `check`, one per problem, so CI can tell them apart. The same codes as
+/// [`crate::exit_codes`] (edited, unknown and partial mean the same there).
 pub mod check_codes {
+    use crate::exit_codes;
+
     /// The graph has more than one head: merge them (`merge heads`).
-    pub const MULTIPLE_HEADS: u8 = 3;
+    pub const MULTIPLE_HEADS: u8 = exit_codes::MULTIPLE_HEADS;
     /// A database has migrations to apply.
-    pub const PENDING: u8 = 4;
+    pub const PENDING: u8 = exit_codes::PENDING;
     /// An applied migration's file changed since it ran.
-    pub const EDITED: u8 = 5;
+    pub const EDITED: u8 = exit_codes::EDITED;
     /// A database has a revision applied that the migrations directory does not know.
-    pub const UNKNOWN: u8 = 6;
+    pub const UNKNOWN: u8 = exit_codes::UNKNOWN_REVISIONS;
     /// A migration stopped part-way outside a transaction (MySQL): resume it or settle it.
-    pub const PARTIAL: u8 = 7;
+    pub const PARTIAL: u8 = exit_codes::PARTIAL;
 }
 
-fn check_code(kind: FindingKind) -> u8 {
+/// `check`'s code for its most severe finding; a database that could not be checked exits with
+/// its failure's code (the most severe of them).
+fn check_code(kind: FindingKind, databases: &[DbResult]) -> u8 {
     match kind {
-        FindingKind::Failed => 1,
+        FindingKind::Failed => failed_code(databases),
         FindingKind::Unknown => check_codes::UNKNOWN,
         FindingKind::Partial => check_codes::PARTIAL,
         FindingKind::Edited => check_codes::EDITED,
         FindingKind::MultipleHeads => check_codes::MULTIPLE_HEADS,
         FindingKind::Pending => check_codes::PENDING,
     }
+}
+
+/// The exit code of a run with failed databases: that of the most severe failure
+/// ([`exit_codes::for_failures`]); 1 when none failed with a known kind (only skipped ones).
+fn failed_code(results: &[DbResult]) -> u8 {
+    exit_codes::for_failures(
+        results
+            .iter()
+            .filter(|r| r.status == DbStatus::Error)
+            .filter_map(|r| r.error_kind),
+    )
 }
 
 /// `drivers`: the built-in drivers of this binary and every plugin the config names.
@@ -81,7 +98,7 @@ pub fn drivers(project: &Project, out: Output<'_>) -> Outcome {
     )?;
     if rows.iter().any(|r| r.error.is_some()) {
         return Err(Failure::Exit {
-            code: 1,
+            code: exit_codes::ERROR,
             message: "a plugin library could not be loaded (see the table)".into(),
         });
     }
@@ -195,13 +212,18 @@ fn streams_steps(out: Output<'_>, op: &Operation) -> bool {
 }
 
 /// The JSON of every database command: `{"databases": [...]}`, errors in this front end's
-/// words.
+/// words; each failed database says its `"kind"`. When a database failed, also the `"error"`
+/// and `"exit_code"` the command ends with (the fields of the error object of other commands).
 #[derive(Serialize)]
 struct Databases {
     databases: Vec<DbResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exit_code: Option<u8>,
 }
 
-fn databases_json(results: &[DbResult], out: Output<'_>) -> Databases {
+fn databases_json(results: &[DbResult], out: Output<'_>, failed: Option<&Failed>) -> Databases {
     Databases {
         databases: results
             .iter()
@@ -210,6 +232,24 @@ fn databases_json(results: &[DbResult], out: Output<'_>) -> Databases {
                 ..r.clone()
             })
             .collect(),
+        error: failed.map(|f| out.say(&f.message)),
+        exit_code: failed.map(|f| f.code),
+    }
+}
+
+/// How a database command ends when a database did not succeed: the code of the most severe
+/// failure and a one-line summary.
+struct Failed {
+    code: u8,
+    message: String,
+}
+
+impl Failed {
+    fn exit(self) -> Failure {
+        Failure::Exit {
+            code: self.code,
+            message: self.message,
+        }
     }
 }
 
@@ -226,7 +266,34 @@ fn heads_text(heads: &[String]) -> String {
 /// output is not a terminal (see [`StepLines`]); on a terminal the progress bars stood in for
 /// them and they are printed here.
 fn summarise(results: &[DbResult], out: Output<'_>, verb: &str, streamed: bool) -> Outcome {
-    out.emit(&databases_json(results, out), || {
+    let failed: Vec<&DbResult> = results
+        .iter()
+        .filter(|r| r.status == DbStatus::Error)
+        .collect();
+    let skipped = results
+        .iter()
+        .filter(|r| r.status == DbStatus::Skipped)
+        .count();
+    let failure = (!failed.is_empty() || skipped > 0).then(|| {
+        let mut message = format!(
+            "{} of {} database(s) failed: {}",
+            failed.len(),
+            results.len(),
+            failed
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if skipped > 0 {
+            message.push_str(&format!("; {skipped} not started (--fail-fast)"));
+        }
+        Failed {
+            code: failed_code(results),
+            message,
+        }
+    });
+    out.emit(&databases_json(results, out, failure.as_ref()), || {
         let mut table = Table::new();
         table.load_preset(UTF8_FULL_CONDENSED);
         table.set_header(["database", "status", "from", "to", "steps", "time"]);
@@ -258,17 +325,9 @@ fn summarise(results: &[DbResult], out: Output<'_>, verb: &str, streamed: bool) 
         text.push_str(&format!("{table}\n"));
         text
     })?;
-    let failed: Vec<&DbResult> = results
-        .iter()
-        .filter(|r| r.status == DbStatus::Error)
-        .collect();
-    let skipped = results
-        .iter()
-        .filter(|r| r.status == DbStatus::Skipped)
-        .count();
-    if failed.is_empty() && skipped == 0 {
+    let Some(failure) = failure else {
         return Ok(ExitCode::SUCCESS);
-    }
+    };
     if !out.is_json() {
         for r in &failed {
             if let Some(error) = &r.error {
@@ -276,20 +335,7 @@ fn summarise(results: &[DbResult], out: Output<'_>, verb: &str, streamed: bool) 
             }
         }
     }
-    let mut message = format!(
-        "{} of {} database(s) failed: {}",
-        failed.len(),
-        results.len(),
-        failed
-            .iter()
-            .map(|r| r.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    if skipped > 0 {
-        message.push_str(&format!("; {skipped} not started (--fail-fast)"));
-    }
-    Err(Failure::Exit { code: 1, message })
+    Err(failure.exit())
 }
 
 /// One line per step: `app: upgrade abc123 (12 ms)`; a stamp runs nothing, so it says what it
@@ -353,6 +399,7 @@ pub fn current(
     out: Output<'_>,
 ) -> Outcome {
     let results = run_op(project, settings, &Operation::Current, out)?;
+    let failure = failed_on(&results);
     // Each database's set, to mark the applied heads that are heads of the graph.
     let mut graphs: HashMap<std::path::PathBuf, braid::Graph> = HashMap::new();
     for r in &results {
@@ -362,7 +409,7 @@ pub fn current(
             graphs.insert(dir.clone(), graph);
         }
     }
-    out.emit(&databases_json(&results, out), || {
+    out.emit(&databases_json(&results, out, failure.as_ref()), || {
         let mut text = String::new();
         for r in &results {
             match r.status {
@@ -393,22 +440,26 @@ pub fn current(
         }
         text
     })?;
-    exit_for_failures(&results)
+    exit_for_failures(failure)
 }
 
-fn exit_for_failures(results: &[DbResult]) -> Outcome {
+/// How `current` and `accept` end when a database did not succeed.
+fn failed_on(results: &[DbResult]) -> Option<Failed> {
     let failed: Vec<&str> = results
         .iter()
         .filter(|r| r.status != DbStatus::Ok)
         .map(|r| r.name.as_str())
         .collect();
-    if failed.is_empty() {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        Err(Failure::Exit {
-            code: 1,
-            message: format!("failed on: {}", failed.join(", ")),
-        })
+    (!failed.is_empty()).then(|| Failed {
+        code: failed_code(results),
+        message: format!("failed on: {}", failed.join(", ")),
+    })
+}
+
+fn exit_for_failures(failure: Option<Failed>) -> Outcome {
+    match failure {
+        None => Ok(ExitCode::SUCCESS),
+        Some(failure) => Err(failure.exit()),
     }
 }
 
@@ -422,7 +473,8 @@ pub fn accept(
         revision: revision.to_string(),
     };
     let results = run_op(project, settings, &op, out)?;
-    out.emit(&databases_json(&results, out), || {
+    let failure = failed_on(&results);
+    out.emit(&databases_json(&results, out, failure.as_ref()), || {
         let mut text = String::new();
         for r in &results {
             match (&r.accepted, &r.error) {
@@ -440,17 +492,21 @@ pub fn accept(
         }
         text
     })?;
-    exit_for_failures(&results)
+    exit_for_failures(failure)
 }
 
 /// `check`: distinct exit codes for several heads, pending, edited, unknown and partial
-/// revisions (see [`check_codes`]); when several apply, the most severe (the library's order).
+/// revisions (see [`check_codes`]), and a database that could not be checked exits with its
+/// failure's code ([`exit_codes::for_failure`]); when several apply, the most severe (the
+/// library's order). The JSON carries `"exit_code"` when it is not 0.
 pub fn check(project: &Project, settings: &RunSettings, out: Output<'_>) -> Outcome {
     #[derive(Serialize)]
     struct Check<'a> {
         heads: &'a [String],
         problems: Vec<String>,
         databases: Vec<DbResult>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        exit_code: Option<u8>,
     }
     let report = project.check(settings, &|_: &Event| {})?;
     let problems: Vec<String> = report
@@ -458,12 +514,16 @@ pub fn check(project: &Project, settings: &RunSettings, out: Output<'_>) -> Outc
         .iter()
         .map(|f| out.say(&f.to_string()))
         .collect();
-    let databases = databases_json(&report.databases, out).databases;
+    let databases = databases_json(&report.databases, out, None).databases;
+    let code = report
+        .worst()
+        .map(|kind| check_code(kind, &report.databases));
     out.emit(
         &Check {
             heads: &report.heads,
             problems: problems.clone(),
             databases,
+            exit_code: code,
         },
         || {
             if problems.is_empty() {
@@ -486,10 +546,10 @@ pub fn check(project: &Project, settings: &RunSettings, out: Output<'_>) -> Outc
             }
         },
     )?;
-    match report.worst() {
+    match code {
         None => Ok(ExitCode::SUCCESS),
-        Some(kind) => Err(Failure::Exit {
-            code: check_code(kind),
+        Some(code) => Err(Failure::Exit {
+            code,
             message: String::new(),
         }),
     }
@@ -544,7 +604,7 @@ fn row_line(row: &braid::AppliedRow) -> String {
             row.revision, row.applied_at, row.applied_by, row.duration_ms, row.checksum
         ),
         Some(p) => format!(
-            "  {} PARTIAL: {} of {} statements ran while {}, since {} by {}\n",
+            "  {} PARTIAL: {} of {} statements ran while {}, since {} by {}{}\n",
             row.revision,
             p.statements_done,
             p.statements_total
@@ -560,7 +620,18 @@ fn row_line(row: &braid::AppliedRow) -> String {
                 "upgrading"
             },
             row.applied_at,
-            row.applied_by
+            row.applied_by,
+            match (p.statement_started, &p.session) {
+                (Some(n), Some(session)) => format!(
+                    "; statement {n} was running (session {session}) when it stopped: the next \
+                     upgrade checks whether it took effect"
+                ),
+                (Some(n), None) => format!(
+                    "; statement {n} was running when it stopped: the next upgrade checks \
+                     whether it took effect"
+                ),
+                _ => String::new(),
+            }
         ),
     }
 }

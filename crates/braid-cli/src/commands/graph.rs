@@ -259,7 +259,7 @@ pub fn history(
     )?;
     match sets {
         Some(sets) if !sets.unreadable.is_empty() => Err(Failure::Exit {
-            code: 1,
+            code: crate::exit_codes::ERROR,
             message: "some databases could not be read (see the warnings above)".into(),
         }),
         _ => Ok(ExitCode::SUCCESS),

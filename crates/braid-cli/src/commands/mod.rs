@@ -11,6 +11,7 @@ use braid::{OfflineCommand, Project, ProjectOptions, RunSettings};
 
 use crate::FrontEnd;
 use crate::cli::{Args, Command, RunOptions, TransactionMode};
+use crate::exit_codes;
 use crate::output::Output;
 
 pub use db::check_codes;
@@ -49,7 +50,11 @@ impl Failure {
         let (code, message, printed) = match self {
             Failure::Exit { code, message } => (code, message, true),
             Failure::Error(e) => (exit_code(&e), error_chain(&e), false),
-            Failure::Io(e) => (1, format!("cannot write the output: {e}"), false),
+            Failure::Io(e) => (
+                exit_codes::ERROR,
+                format!("cannot write the output: {e}"),
+                false,
+            ),
         };
         let message = out.say(&message);
         if !message.is_empty() {
@@ -65,12 +70,14 @@ impl Failure {
     }
 }
 
-/// 2 for what is a misuse of the command line, 1 for everything else.
+/// 2 for what is a misuse of the command line, a database's failure its own code
+/// ([`exit_codes::for_failure`]), 1 for everything else.
 fn exit_code(e: &braid::Error) -> u8 {
     use braid::OfflineError::{DowngradeNeedsRange, Purge};
     match e {
-        braid::Error::Offline(Purge | DowngradeNeedsRange { .. }) => 2,
-        _ => 1,
+        braid::Error::Offline(Purge | DowngradeNeedsRange { .. }) => exit_codes::USAGE,
+        braid::Error::Run(run) => exit_codes::for_failure(run.kind()),
+        _ => exit_codes::ERROR,
     }
 }
 
