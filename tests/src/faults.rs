@@ -632,7 +632,11 @@ impl Driver for FaultDriver {
     /// released then too, so the server would say the same).
     fn lock_guard(&self, key: &str) -> Option<String> {
         let guard = self.inner.lock_guard(key)?;
-        Some(if self.lock_lost() { "1 = 0".into() } else { guard })
+        Some(if self.lock_lost() {
+            "1 = 0".into()
+        } else {
+            guard
+        })
     }
 
     async fn session_id(&mut self) -> Result<Option<String>, DriverError> {

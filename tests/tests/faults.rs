@@ -886,7 +886,10 @@ async fn lock_lost_before_a_step(db: TestDb) {
         assert!(during.contains("`b`"), "noticed before b: {during}");
         assert_eq!(ids(kept), ["a"], "{e}");
     } else {
-        assert!(during.contains("recording revision `a`"), "noticed recording a: {during}");
+        assert!(
+            during.contains("recording revision `a`"),
+            "noticed recording a: {during}"
+        );
         assert!(kept.is_empty(), "{e}");
     }
     let lost = s.faults.lock_lost_at().expect("the lock was lost");
