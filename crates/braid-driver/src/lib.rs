@@ -17,7 +17,7 @@ mod value;
 
 pub use dialect::Dialect;
 pub use error::{DriverError, ErrorKind, ScriptPosition, with_causes};
-pub use schema::{Column, ForeignKey, Index, Schema, Table};
+pub use schema::{Column, Difference, ForeignKey, Index, Schema, Table, diff};
 pub use split::{Statement, split_statements};
 pub use url::{EXCERPT_CHARS, redact_text, redact_url, statement_excerpt, url_has_secret};
 pub use value::{Rows, Value};

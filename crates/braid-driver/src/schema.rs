@@ -41,3 +41,30 @@ pub struct ForeignKey {
     pub on_delete: Option<String>,
     pub on_update: Option<String>,
 }
+
+/// One way two snapshots differ, in words a reader acts on ("index `ix_users_email` on
+/// `users` is left behind").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// The object concerned, e.g. ``index `ix_users_email` on `users` ``.
+    pub object: String,
+    /// What differs, e.g. ``comes back as `TEXT NULL`, was `VARCHAR(100) NOT NULL` ``.
+    pub change: String,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.object, self.change)
+    }
+}
+
+/// How `actual` differs from `expected` (placeholder: whole tables only).
+pub fn diff(expected: &Schema, actual: &Schema) -> Vec<Difference> {
+    if expected == actual {
+        return Vec::new();
+    }
+    vec![Difference {
+        object: "schema".to_string(),
+        change: "differs".to_string(),
+    }]
+}

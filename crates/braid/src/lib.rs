@@ -53,9 +53,11 @@ pub mod drivers;
 pub mod embed;
 mod error;
 pub mod init;
+pub mod lint;
 mod project;
 mod root;
 mod rust;
+pub mod verify;
 
 pub use authoring::{
     AuthoringError, BodyKind, GenerateRequest, MergeRequest, ParentChoice, Written,

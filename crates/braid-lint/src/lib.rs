@@ -1,0 +1,1 @@
+//! Lint rules for migration SQL (placeholder; being written).

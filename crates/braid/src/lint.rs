@@ -1,0 +1,1 @@
+//! `lint`: the facade side (placeholder; being written).

@@ -1,0 +1,1 @@
+//! `verify`: the facade side (placeholder; being written).
