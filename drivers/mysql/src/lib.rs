@@ -83,15 +83,21 @@
 //!
 //! # Introspection
 //!
-//! From `information_schema`, for the current database (`DATABASE()`): base tables (no views),
-//! sorted by name (bytewise); columns in declaration order with `COLUMN_TYPE` as the type (e.g.
-//! `bigint(20)`, `varchar(200)`) and the default verbatim as the server reports it (MariaDB
-//! quotes string literals: `'new'`); primary key columns from the `PRIMARY` index. Indexes are
-//! sorted by name and, as in braid-sqlite, leave out the primary key (already reported on the
-//! columns) but include unique-constraint indexes and the indexes InnoDB creates for foreign
-//! keys; an expression key part is reported as `<expression>`, and prefix lengths are not
-//! reported. Foreign keys carry their constraint name, are sorted by it, and report
-//! `ON DELETE`/`ON UPDATE` rules as the server spells them (`CASCADE`, `RESTRICT`, …).
+//! From `information_schema`, for the current database (`DATABASE()`), Braid's version store
+//! left out: base tables sorted by name (bytewise); columns in declaration order with
+//! `COLUMN_TYPE` as the type (e.g. `bigint(20)`, `varchar(200)`), the default verbatim as the
+//! server reports it (MariaDB quotes string literals: `'new'`), `AUTO_INCREMENT`, a generated
+//! column's expression, `ON UPDATE` and the collation in force; the primary key from the
+//! `PRIMARY` index (which also marks its columns). Indexes are sorted by name and, as in
+//! braid-sqlite, leave out the primary key but include unique-constraint indexes and the
+//! indexes InnoDB creates for foreign keys; a key part carries its prefix length (`name(10)`)
+//! and ` DESC`, MySQL 8's functional parts their expression, and a method other than `BTREE`
+//! (`FULLTEXT`, `SPATIAL`) is reported. Foreign keys carry their constraint name, are sorted
+//! by it, and report `ON DELETE`/`ON UPDATE` rules as the server spells them (`CASCADE`,
+//! `RESTRICT`, …); checks (MySQL 8.0.16+, MariaDB) their clause as the server prints it. Then
+//! views (their definition without the database's own qualifier, so the same view compares
+//! equal in another database), triggers, stored procedures and functions (arguments, return
+//! type, characteristics and body; not the definer) and MariaDB's sequences.
 
 mod error;
 mod introspect;

@@ -2,12 +2,16 @@
 //! which order).
 //!
 //! Everything comes from `pg_catalog` rather than `information_schema`: the latter hides
-//! objects the current role does not own-or-have-privileges-on, and is slower. All queries run
-//! through the simple protocol, whose text results need no decoding.
+//! objects the current role does not own-or-have-privileges-on, and is slower. The queries go
+//! to the server together, as one script over the simple protocol (one round trip, text
+//! results that need no decoding), whatever the number of tables.
 
 use std::collections::BTreeMap;
 
-use braid_driver::{Column, DriverError, ForeignKey, Index, Schema, Table};
+use braid_driver::{
+    Check, Column, DriverError, ForeignKey, Generated, Index, PrimaryKey, Routine, Schema,
+    Sequence, Table, Trigger, View, is_version_store,
+};
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::error::map_err;
@@ -19,35 +23,52 @@ SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')";
 
 /// Columns in declaration order. `format_type` gives the declared type with its modifiers
-/// (`character varying(200)`); a generated column's expression is reported as its default.
+/// (`character varying(200)`); a generated column's expression is in `pg_attrdef` like a
+/// default. The collation only when it is not the type's own (declared with `COLLATE`).
 const COLUMNS: &str = "\
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
        CASE WHEN a.attnotnull THEN 'f' ELSE 't' END,
        pg_get_expr(d.adbin, d.adrelid),
        CASE WHEN EXISTS (SELECT 1 FROM pg_constraint p
                          WHERE p.conrelid = c.oid AND p.contype = 'p'
-                           AND a.attnum = ANY (p.conkey)) THEN 't' ELSE 'f' END
+                           AND a.attnum = ANY (p.conkey)) THEN 't' ELSE 'f' END,
+       a.attidentity, a.attgenerated,
+       CASE WHEN a.attcollation <> ty.typcollation THEN co.collname END
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type ty ON ty.oid = a.atttypid
+LEFT JOIN pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
   AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY c.relname, a.attnum";
 
-/// Index key columns in order (`INCLUDE` columns left out; an expression is `<expression>`),
-/// primary key indexes excluded.
+/// Index parts in order, key parts then `INCLUDE` columns: a column by name, an expression as
+/// `pg_get_indexdef` prints it; `indoption` bit 0 is DESC, bit 1 NULLS FIRST; the operator
+/// class only when it is not the default. Primary key indexes are excluded (the table's primary
+/// key reports them).
 const INDEXES: &str = "\
 SELECT t.relname, i.relname, CASE WHEN x.indisunique THEN 't' ELSE 'f' END,
-       coalesce(a.attname, '<expression>')
+       CASE WHEN k.ord <= x.indnkeyatts THEN 't' ELSE 'f' END,
+       coalesce(a.attname, pg_get_indexdef(x.indexrelid, k.ord::int, true)),
+       x.indoption[k.ord - 1],
+       CASE WHEN NOT oc.opcdefault THEN oc.opcname END,
+       pg_get_expr(x.indpred, x.indrelid, true),
+       CASE WHEN am.amname <> 'btree' THEN am.amname END,
+       CASE WHEN EXISTS (SELECT 1 FROM pg_constraint p
+                         WHERE p.conindid = x.indexrelid AND p.conrelid = x.indrelid
+                           AND p.contype IN ('u', 'x')) THEN 't' ELSE 'f' END
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_am am ON am.oid = i.relam
 JOIN pg_class t ON t.oid = x.indrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
-CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum > 0
-WHERE n.nspname = current_schema() AND t.relkind IN ('r', 'p')
-  AND NOT x.indisprimary AND k.ord <= x.indnkeyatts
+CROSS JOIN LATERAL generate_series(1, x.indnatts::int) AS k(ord)
+LEFT JOIN pg_attribute a
+       ON a.attrelid = t.oid AND a.attnum = x.indkey[k.ord - 1] AND x.indkey[k.ord - 1] > 0
+LEFT JOIN pg_opclass oc ON k.ord <= x.indnkeyatts AND oc.oid = x.indclass[k.ord - 1]
+WHERE n.nspname = current_schema() AND t.relkind IN ('r', 'p') AND NOT x.indisprimary
 ORDER BY t.relname, i.relname, k.ord";
 
 /// Foreign key column pairs in key order. A referenced table in another schema is qualified.
@@ -71,75 +92,252 @@ JOIN pg_attribute ra ON ra.attrelid = f.confrelid AND ra.attnum = k.ratt
 WHERE n.nspname = current_schema() AND f.contype = 'f'
 ORDER BY t.relname, f.conname, k.ord";
 
+/// Primary keys (`p`: one row per column, in key order) and checks (`c`: the condition as
+/// `pg_get_expr` prints it).
+const CONSTRAINTS: &str = "\
+SELECT t.relname, 'p', c.conname, a.attname, k.ord
+FROM pg_constraint c
+JOIN pg_class t ON t.oid = c.conrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(att, ord)
+JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.att
+WHERE n.nspname = current_schema() AND c.contype = 'p'
+UNION ALL
+SELECT t.relname, 'c', c.conname, pg_get_expr(c.conbin, c.conrelid, true), 0
+FROM pg_constraint c
+JOIN pg_class t ON t.oid = c.conrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+WHERE n.nspname = current_schema() AND c.contype = 'c'
+ORDER BY 1, 2, 3, 5";
+
+/// Whether the `pg_class` row `c` belongs to an extension: such objects come and go with
+/// their extension, which is not a schema object Braid reports.
+const NOT_EXTENSION_RELATION: &str = "NOT EXISTS (SELECT 1 FROM pg_depend d \
+    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')";
+
+/// Views and materialized views, with the query as `pg_get_viewdef` prints it.
+fn views_sql() -> String {
+    format!(
+        "SELECT c.relname, pg_get_viewdef(c.oid, true), \
+                CASE WHEN c.relkind = 'm' THEN 't' ELSE 'f' END \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relkind IN ('v', 'm') \
+           AND {NOT_EXTENSION_RELATION}"
+    )
+}
+
+/// User triggers (not the internal ones behind foreign keys) on tables and views.
+const TRIGGERS: &str = "\
+SELECT g.tgname, c.relname, g.tgtype, pg_get_triggerdef(g.oid, true)
+FROM pg_trigger g
+JOIN pg_class c ON c.oid = g.tgrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND NOT g.tgisinternal";
+
+/// Sequences, but not an identity column's own (`deptype` `i`).
+fn sequences_sql() -> String {
+    format!(
+        "SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, \
+                s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN 't' ELSE 'f' END \
+         FROM pg_sequence s \
+         JOIN pg_class c ON c.oid = s.seqrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND {NOT_EXTENSION_RELATION} \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
+                           AND d.objid = c.oid AND d.deptype = 'i')"
+    )
+}
+
+/// Functions and procedures (not aggregates or window functions, which `pg_get_functiondef`
+/// cannot print), not an extension's.
+const ROUTINES: &str = "\
+SELECT p.proname, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+       pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid)
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                  AND d.objid = p.oid AND d.deptype = 'e')";
+
 type Row = Vec<Option<String>>;
 
-async fn rows(client: &Client, sql: &str) -> Result<Vec<Row>, DriverError> {
-    let messages = client.simple_query(sql).await.map_err(map_err)?;
-    Ok(messages
-        .iter()
-        .filter_map(|m| match m {
+/// The result sets of `queries`, run as one script in one round trip.
+async fn result_sets(client: &Client, queries: &[&str]) -> Result<Vec<Vec<Row>>, DriverError> {
+    let messages = client
+        .simple_query(&queries.join(";\n"))
+        .await
+        .map_err(map_err)?;
+    let mut sets = vec![Vec::new()];
+    for m in &messages {
+        match m {
             SimpleQueryMessage::Row(r) => {
-                Some((0..r.len()).map(|i| r.get(i).map(String::from)).collect())
+                if let Some(set) = sets.last_mut() {
+                    set.push((0..r.len()).map(|i| r.get(i).map(String::from)).collect());
+                }
             }
-            _ => None,
-        })
-        .collect())
+            SimpleQueryMessage::CommandComplete(_) => sets.push(Vec::new()),
+            _ => {}
+        }
+    }
+    sets.truncate(queries.len());
+    sets.resize_with(queries.len(), Vec::new);
+    Ok(sets)
 }
 
 fn text(row: &Row, i: usize) -> String {
     row.get(i).cloned().flatten().unwrap_or_default()
 }
 
+/// A cell that may be NULL (or, for `"char"` flags, empty).
+fn opt(row: &Row, i: usize) -> Option<String> {
+    row.get(i).cloned().flatten().filter(|s| !s.is_empty())
+}
+
 fn flag(row: &Row, i: usize) -> bool {
     text(row, i) == "t"
 }
 
+fn int(row: &Row, i: usize) -> i64 {
+    text(row, i).parse().unwrap_or_default()
+}
+
 pub(crate) async fn introspect(client: &Client) -> Result<Schema, DriverError> {
+    let (views, sequences) = (views_sql(), sequences_sql());
+    let queries = [
+        TABLES,
+        COLUMNS,
+        INDEXES,
+        FOREIGN_KEYS,
+        CONSTRAINTS,
+        &views,
+        TRIGGERS,
+        &sequences,
+        ROUTINES,
+    ];
+    let [
+        tables,
+        columns,
+        indexes,
+        fks,
+        constraints,
+        views,
+        triggers,
+        sequences,
+        routines,
+    ] = <[Vec<Row>; 9]>::try_from(result_sets(client, &queries).await?)
+        .unwrap_or_else(|_| Default::default());
     // Keyed by name: a BTreeMap gives byte order (what `ORDER BY` on `name` gives too) whatever
     // the database's collation.
-    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
-    for row in rows(client, TABLES).await? {
-        let name = text(&row, 0);
-        tables.insert(
-            name.clone(),
-            Table {
-                name,
+    let mut by_name: BTreeMap<String, Table> = tables
+        .iter()
+        .map(|row| {
+            let name = text(row, 0);
+            let table = Table {
+                name: name.clone(),
                 ..Table::default()
-            },
-        );
-    }
-    for row in rows(client, COLUMNS).await? {
-        if let Some(t) = tables.get_mut(&text(&row, 0)) {
-            t.columns.push(Column {
-                name: text(&row, 1),
-                data_type: text(&row, 2),
-                nullable: flag(&row, 3),
-                default: row.get(4).cloned().flatten(),
-                primary_key: flag(&row, 5),
-            });
-        }
-    }
-    for row in rows(client, INDEXES).await? {
-        let Some(t) = tables.get_mut(&text(&row, 0)) else {
+            };
+            (name, table)
+        })
+        .collect();
+    add_columns(&mut by_name, &columns);
+    add_indexes(&mut by_name, &indexes);
+    add_foreign_keys(&mut by_name, &fks);
+    add_constraints(&mut by_name, &constraints);
+    let schema = Schema {
+        tables: by_name.into_values().collect(),
+        views: read_views(&views),
+        triggers: read_triggers(&triggers),
+        sequences: read_sequences(&sequences),
+        routines: read_routines(&routines),
+    };
+    Ok(schema.without_tables(is_version_store))
+}
+
+fn add_columns(tables: &mut BTreeMap<String, Table>, rows: &[Row]) {
+    for row in rows {
+        let Some(t) = tables.get_mut(&text(row, 0)) else {
             continue;
         };
-        let name = text(&row, 1);
+        let expression = opt(row, 4);
+        let generated = opt(row, 7).map(|kind| Generated {
+            expression: expression.clone().unwrap_or_default(),
+            stored: kind == "s",
+        });
+        let identity = opt(row, 6).map(|kind| {
+            let how = if kind == "a" { "ALWAYS" } else { "BY DEFAULT" };
+            format!("GENERATED {how} AS IDENTITY")
+        });
+        t.columns.push(Column {
+            name: text(row, 1),
+            data_type: text(row, 2),
+            nullable: flag(row, 3),
+            default: if generated.is_some() {
+                None
+            } else {
+                expression
+            },
+            primary_key: flag(row, 5),
+            identity,
+            generated,
+            on_update: None,
+            collation: opt(row, 8),
+        });
+    }
+}
+
+fn add_indexes(tables: &mut BTreeMap<String, Table>, rows: &[Row]) {
+    for row in rows {
+        let Some(t) = tables.get_mut(&text(row, 0)) else {
+            continue;
+        };
+        let name = text(row, 1);
         if t.indexes.last().is_none_or(|i| i.name != name) {
             t.indexes.push(Index {
                 name,
-                columns: Vec::new(),
-                unique: flag(&row, 2),
+                unique: flag(row, 2),
+                predicate: opt(row, 7),
+                method: opt(row, 8),
+                constraint: flag(row, 9),
+                ..Index::default()
             });
         }
-        if let Some(index) = t.indexes.last_mut() {
-            index.columns.push(text(&row, 3));
-        }
-    }
-    for row in rows(client, FOREIGN_KEYS).await? {
-        let Some(t) = tables.get_mut(&text(&row, 0)) else {
+        let Some(index) = t.indexes.last_mut() else {
             continue;
         };
-        let name = text(&row, 1);
+        if flag(row, 3) {
+            index.columns.push(key_part(row));
+        } else {
+            index.include.push(text(row, 4));
+        }
+    }
+    for t in tables.values_mut() {
+        t.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+}
+
+/// A key part: the column or expression, its operator class when not the default, and its
+/// order when not `ASC NULLS LAST`.
+fn key_part(row: &Row) -> String {
+    let mut part = text(row, 4);
+    if let Some(opclass) = opt(row, 6) {
+        part = format!("{part} {opclass}");
+    }
+    let option = int(row, 5);
+    let (desc, nulls_first) = (option & 1 != 0, option & 2 != 0);
+    match (desc, nulls_first) {
+        (true, true) => part.push_str(" DESC"),
+        (true, false) => part.push_str(" DESC NULLS LAST"),
+        (false, true) => part.push_str(" NULLS FIRST"),
+        (false, false) => {}
+    }
+    part
+}
+
+fn add_foreign_keys(tables: &mut BTreeMap<String, Table>, rows: &[Row]) {
+    for row in rows {
+        let Some(t) = tables.get_mut(&text(row, 0)) else {
+            continue;
+        };
+        let name = text(row, 1);
         if t.foreign_keys
             .last()
             .is_none_or(|f| f.name.as_deref() != Some(&name))
@@ -147,22 +345,142 @@ pub(crate) async fn introspect(client: &Client) -> Result<Schema, DriverError> {
             t.foreign_keys.push(ForeignKey {
                 name: Some(name),
                 columns: Vec::new(),
-                referenced_table: text(&row, 2),
+                referenced_table: text(row, 2),
                 referenced_columns: Vec::new(),
-                on_delete: row.get(5).cloned().flatten(),
-                on_update: row.get(6).cloned().flatten(),
+                on_delete: opt(row, 5),
+                on_update: opt(row, 6),
             });
         }
         if let Some(fk) = t.foreign_keys.last_mut() {
-            fk.columns.push(text(&row, 3));
-            fk.referenced_columns.push(text(&row, 4));
+            fk.columns.push(text(row, 3));
+            fk.referenced_columns.push(text(row, 4));
         }
     }
     for t in tables.values_mut() {
-        t.indexes.sort_by(|a, b| a.name.cmp(&b.name));
         t.foreign_keys.sort_by(|a, b| a.name.cmp(&b.name));
     }
-    Ok(Schema {
-        tables: tables.into_values().collect(),
-    })
+}
+
+fn add_constraints(tables: &mut BTreeMap<String, Table>, rows: &[Row]) {
+    for row in rows {
+        let Some(t) = tables.get_mut(&text(row, 0)) else {
+            continue;
+        };
+        if text(row, 1) == "c" {
+            t.checks.push(Check {
+                name: Some(text(row, 2)),
+                expression: text(row, 3),
+            });
+            continue;
+        }
+        t.primary_key
+            .get_or_insert_with(|| PrimaryKey {
+                name: Some(text(row, 2)),
+                columns: Vec::new(),
+            })
+            .columns
+            .push(text(row, 3));
+    }
+    for t in tables.values_mut() {
+        t.checks.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+}
+
+fn read_views(rows: &[Row]) -> Vec<View> {
+    let mut views: Vec<View> = rows
+        .iter()
+        .map(|row| View {
+            name: text(row, 0),
+            definition: text(row, 1).trim().to_string(),
+            materialized: flag(row, 2),
+        })
+        .collect();
+    views.sort_by(|a, b| (&a.name, a.materialized).cmp(&(&b.name, b.materialized)));
+    views
+}
+
+/// `tgtype` bits (`pg_trigger.h`): 2 BEFORE, 64 INSTEAD (neither: AFTER); 4 INSERT,
+/// 8 DELETE, 16 UPDATE, 32 TRUNCATE, named in the order `pg_get_triggerdef` prints them.
+fn trigger_timing_and_event(tgtype: i64) -> (String, String) {
+    let timing = match (tgtype & 2 != 0, tgtype & 64 != 0) {
+        (true, _) => "BEFORE",
+        (_, true) => "INSTEAD OF",
+        _ => "AFTER",
+    };
+    let events: Vec<&str> = [
+        (4, "INSERT"),
+        (8, "DELETE"),
+        (16, "UPDATE"),
+        (32, "TRUNCATE"),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| tgtype & bit != 0)
+    .map(|(_, name)| name)
+    .collect();
+    (timing.to_string(), events.join(" OR "))
+}
+
+fn read_triggers(rows: &[Row]) -> Vec<Trigger> {
+    let mut triggers: Vec<Trigger> = rows
+        .iter()
+        .map(|row| {
+            let (timing, event) = trigger_timing_and_event(int(row, 2));
+            Trigger {
+                name: text(row, 0),
+                table: text(row, 1),
+                timing,
+                event,
+                definition: text(row, 3),
+            }
+        })
+        .collect();
+    triggers.sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
+    triggers
+}
+
+fn read_sequences(rows: &[Row]) -> Vec<Sequence> {
+    let mut sequences: Vec<Sequence> = rows
+        .iter()
+        .map(|row| Sequence {
+            name: text(row, 0),
+            data_type: text(row, 1),
+            start: int(row, 2),
+            increment: int(row, 3),
+            minimum: int(row, 4),
+            maximum: int(row, 5),
+            cache: int(row, 6),
+            cycle: flag(row, 7),
+        })
+        .collect();
+    sequences.sort_by(|a, b| a.name.cmp(&b.name));
+    sequences
+}
+
+fn read_routines(rows: &[Row]) -> Vec<Routine> {
+    let mut routines: Vec<Routine> = rows
+        .iter()
+        .map(|row| Routine {
+            name: text(row, 0),
+            kind: text(row, 1),
+            arguments: text(row, 2),
+            definition: text(row, 3),
+        })
+        .collect();
+    routines
+        .sort_by(|a, b| (&a.name, &a.kind, &a.arguments).cmp(&(&b.name, &b.kind, &b.arguments)));
+    routines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trigger_types() {
+        let t = |n| trigger_timing_and_event(n);
+        assert_eq!(t(23), ("BEFORE".into(), "INSERT OR UPDATE".into()));
+        assert_eq!(t(8), ("AFTER".into(), "DELETE".into()));
+        assert_eq!(t(64 + 1 + 4), ("INSTEAD OF".into(), "INSERT".into()));
+        assert_eq!(t(32 + 16), ("AFTER".into(), "UPDATE OR TRUNCATE".into()));
+    }
 }

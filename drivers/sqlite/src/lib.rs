@@ -46,13 +46,19 @@
 //!
 //! # Introspection
 //!
-//! Tables come from `sqlite_schema` (SQLite's internal `sqlite_%` tables excluded), sorted by
-//! name. Columns keep their declaration order. Indexes are sorted by name and include those
-//! SQLite creates for `UNIQUE` constraints (`sqlite_autoindex_…`), because they enforce real
+//! Tables, views and triggers come from `sqlite_schema` (SQLite's internal `sqlite_%` tables
+//! and Braid's version store excluded), sorted by name. Columns keep their declaration order,
+//! generated ones included. Indexes are sorted by name and include those SQLite creates for
+//! `UNIQUE` constraints (`sqlite_autoindex_…`, marked as constraints), because they enforce real
 //! constraints; the primary key's own index is left out, since the key is already reported by
-//! [`Column::primary_key`](braid_driver::Column). SQLite does not report foreign key constraint
-//! names, so [`ForeignKey::name`](braid_driver::ForeignKey) is `None`; a foreign key written
-//! without referenced columns is reported with the parent's primary key columns.
+//! [`Table::primary_key`](braid_driver::Table) and [`Column::primary_key`](braid_driver::Column).
+//! SQLite does not report foreign key constraint names, so
+//! [`ForeignKey::name`](braid_driver::ForeignKey) is `None`; a foreign key written without
+//! referenced columns is reported with the parent's primary key columns. What SQLite keeps only
+//! in the statement's text is read from it, verbatim: `CHECK` constraints, generated columns'
+//! expressions, `AUTOINCREMENT`, declared collations, index expressions and `WHERE` predicates,
+//! and a trigger's timing and event; view and trigger definitions are their `CREATE` text as
+//! written. SQLite has no sequences or stored routines.
 
 mod error;
 mod introspect;
@@ -520,7 +526,7 @@ mod tests {
             q.columns[0].primary_key && !q.columns[0].nullable,
             "rowid alias"
         );
-        assert_eq!(q.indexes[0].columns, ["<expression>"]);
+        assert_eq!(q.indexes[0].columns, ["lower(x)"]);
         let fk = &q.foreign_keys[0];
         assert_eq!(fk.columns, ["x", "y"]);
         // No referenced columns written: the parent's primary key, in key order.
