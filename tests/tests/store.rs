@@ -412,6 +412,42 @@ async fn mysql_a_started_statement_that_took_effect_is_not_run_again() {
     db.teardown().await;
 }
 
+/// A store of schema 1 recorded progress after each statement, so a run killed in between
+/// left it one statement behind. Upgraded, that row's next statement counts as started: the run
+/// judges it from the schema (`b` exists) instead of running it again into "already exists".
+#[tokio::test]
+async fn mysql_a_schema_1_row_one_statement_behind_is_judged_not_rerun() {
+    let Some(mut db) = fresh_or_skip::<MysqlTarget>().await else {
+        return;
+    };
+    let m = three(&mut db, true).await;
+    exec(
+        db.driver.as_mut(),
+        "CREATE TABLE a (id INT); CREATE TABLE b (id INT)",
+    )
+    .await;
+    stopped_at(db.driver.as_mut(), "r1", THREE, 2, None).await;
+    // Back to schema 1: no started statement, no session columns.
+    exec(
+        db.driver.as_mut(),
+        "ALTER TABLE braid_version DROP COLUMN statement_started, DROP COLUMN session; \
+         UPDATE braid_version_meta SET `value` = '1' WHERE `key` = 'schema_version'",
+    )
+    .await;
+    let (result, notes) = upgrade_noting(&mut db, &graph(m.path())).await;
+    let report = result.unwrap();
+    assert_eq!(applied(&report), ["r1"]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("statement 2 of revision `r1`")
+                && n.contains("took effect (table `b` exists)")),
+        "{notes:?}"
+    );
+    assert_eq!(int(db.driver.as_mut(), "SELECT count(*) FROM a").await, 1);
+    db.teardown().await;
+}
+
 /// Killed before `CREATE TABLE b` took effect: the next run sees no `b` and runs it.
 #[tokio::test]
 async fn postgres_a_started_statement_that_did_not_take_effect_runs() {
@@ -487,14 +523,21 @@ async fn mysql_a_run_waits_for_the_earlier_session_still_executing() {
         .unwrap()
         .expect("MySQL has session ids");
     stopped_at(db.driver.as_mut(), "r1", THREE, 2, Some(&session)).await;
+    // It runs its statement, then its client goes away (as a killed client's session ends
+    // once the server has finished the statement).
     let busy = tokio::spawn(async move {
         earlier.execute("SELECT SLEEP(3)", &[]).await.unwrap();
-        earlier
+        earlier.close().await.unwrap();
     });
     // Wait until the server shows it busy (a condition, not a sleep).
     let mut watcher = db.connect().await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while watcher.session_activity(&session).await.unwrap().is_none() {
+    while !watcher
+        .session_activity(&session)
+        .await
+        .unwrap()
+        .is_some_and(|a| a.contains("running for"))
+    {
         assert!(
             std::time::Instant::now() < deadline,
             "the session never got busy"
@@ -516,7 +559,7 @@ async fn mysql_a_run_waits_for_the_earlier_session_still_executing() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), FailureKind::LockTimeout, "{err}");
-    assert!(err.to_string().contains("still executing"), "{err}");
+    assert!(err.to_string().contains("has not ended"), "{err}");
     assert!(err.to_string().contains("SLEEP"), "{err}");
     // With time to wait, it waits, then goes on.
     let (result, notes) = upgrade_noting(&mut db, &g).await;
@@ -527,9 +570,48 @@ async fn mysql_a_run_waits_for_the_earlier_session_still_executing() {
             .any(|n| n.contains("waiting for an earlier run's session")),
         "{notes:?}"
     );
-    let earlier = busy.await.unwrap();
-    earlier.close().await.unwrap();
+    busy.await.unwrap();
     watcher.close().await.unwrap();
+    db.teardown().await;
+}
+
+/// An earlier run whose session is idle but still connected may have lost its lock between
+/// marking a statement and sending it: the run does not take it for ended, and refuses once the
+/// lock timeout has passed, naming it; once it is gone, the run goes on.
+#[tokio::test]
+async fn mysql_a_run_does_not_resume_past_an_idle_earlier_session() {
+    let Some(mut db) = fresh_or_skip::<MysqlTarget>().await else {
+        return;
+    };
+    let m = three(&mut db, true).await;
+    exec(db.driver.as_mut(), "CREATE TABLE a (id INT)").await;
+    let mut earlier = db.connect().await;
+    let session = earlier.session_id().await.unwrap().expect("a session id");
+    stopped_at(db.driver.as_mut(), "r1", THREE, 2, Some(&session)).await;
+    let g = graph(m.path());
+    let runner = Runner::new(
+        "app",
+        &g,
+        RunOptions {
+            lock_timeout: Duration::from_millis(200),
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    let err = runner
+        .upgrade(db.driver.as_mut(), "heads", &no_events)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), FailureKind::LockTimeout, "{err}");
+    assert!(err.to_string().contains("idle for"), "{err}");
+    assert_eq!(
+        int(db.driver.as_mut(), "SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'b'").await,
+        0,
+        "statement 2 did not run"
+    );
+    earlier.close().await.unwrap();
+    let (result, _) = upgrade_noting(&mut db, &g).await;
+    assert_eq!(applied(&result.unwrap()), ["r1"]);
     db.teardown().await;
 }
 
@@ -616,6 +698,10 @@ async fn postgres_transaction_statements_in_a_transactional_migration_are_refuse
         assert!(
             text.contains("transaction = false") && text.contains("Nothing was run"),
             "{text}"
+        );
+        assert!(
+            !text.contains("The migration was rolled back") && !text.contains("stay applied"),
+            "says only what happened: {text}"
         );
         let tables = int(
             db.driver.as_mut(),

@@ -85,3 +85,48 @@ pub fn with_causes(err: &dyn std::error::Error) -> String {
     }
     message
 }
+
+/// Words after which SQL may carry a password as a plain literal (`IDENTIFIED BY 'x'`,
+/// `PASSWORD 'x'`): text from there on is not shown.
+pub(crate) const SECRET_WORDS: [&str; 4] = ["password", "passwd", "identified", "secret"];
+
+/// A server's error message as a person may see it. MySQL quotes the statement's text after a
+/// syntax error ("… near 'IDENTIFIED BY 'pw'' at line 1"), so a message that may quote a
+/// password is cut where that quote starts (or at the word), as [`crate::statement_excerpt`]
+/// cuts statements; URLs and `key=value` secrets are masked as everywhere.
+pub fn server_message(message: &str) -> String {
+    let redacted = crate::redact_text(message);
+    // ASCII lowercasing keeps byte offsets, so every cut is a char boundary of `redacted`.
+    let lower = redacted.to_ascii_lowercase();
+    let Some(word) = SECRET_WORDS.iter().filter_map(|w| lower.find(w)).min() else {
+        return redacted;
+    };
+    let cut = lower[..word]
+        .rfind("near '")
+        .map_or(word, |near| near + "near ".len());
+    format!(
+        "{}… (the rest is hidden: it may hold a password)",
+        &redacted[..cut]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_messages_hide_quoted_passwords() {
+        let m = "You have an error in your SQL syntax; check the manual near \
+                 'IDENTIFIED BY 'p4ss'' at line 1";
+        let shown = server_message(m);
+        assert!(!shown.contains("p4ss"), "{shown}");
+        assert!(
+            shown.ends_with("near … (the rest is hidden: it may hold a password)"),
+            "{shown}"
+        );
+        let plain = "Table 'test.t' doesn't exist";
+        assert_eq!(server_message(plain), plain);
+        let bare = "CREATE USER failed: PASSWORD 'hunter2'";
+        assert!(!server_message(bare).contains("hunter2"));
+    }
+}

@@ -16,10 +16,16 @@ mod url;
 mod value;
 
 pub use dialect::Dialect;
-pub use error::{DriverError, ErrorKind, ScriptPosition, with_causes};
-pub use schema::{Column, Difference, ForeignKey, Index, Schema, Table, diff};
+pub use error::{DriverError, ErrorKind, ScriptPosition, server_message, with_causes};
+pub use schema::{
+    Check, Column, Difference, ForeignKey, Generated, Index, PrimaryKey, Routine, Schema, Sequence,
+    Table, Trigger, View, diff, is_version_store,
+};
 pub use split::{Statement, split_statements};
-pub use url::{EXCERPT_CHARS, redact_text, redact_url, statement_excerpt, url_has_secret};
+pub use url::{
+    DatabaseUrlError, EXCERPT_CHARS, redact_text, redact_url, statement_excerpt, url_has_secret,
+    with_database,
+};
 pub use value::{Rows, Value};
 
 use std::time::Duration;
@@ -95,15 +101,20 @@ pub trait Driver: Send {
     }
 
     /// What the session `id` (from [`Driver::session_id`] of an earlier run, maybe of a killed
-    /// process) is executing now, described for a person (its id, for how long, the statement),
-    /// or `None` when it has ended or is idle. A server keeps executing a killed client's last
-    /// statement; the runner waits for it before resuming that statement's migration.
+    /// process) is doing now, described for a person (its id, for how long, the statement), or
+    /// `None` only when it has ended. A server keeps executing a killed client's last
+    /// statement, and an idle session's client is alive and may still send it; the runner waits
+    /// for the session to end before resuming that statement's migration.
     async fn session_activity(&mut self, id: &str) -> Result<Option<String>, DriverError> {
         let _ = id;
         Ok(None)
     }
 
-    /// Tables (excluding the backend's own catalogue), with columns, indexes and foreign keys.
+    /// The schema of the current database (Postgres: the current schema's), normalised so
+    /// that two equal schemas compare equal: tables with columns, primary key, indexes,
+    /// foreign keys and checks; views, triggers, sequences and routines — without the
+    /// backend's own catalogue and Braid's version store ([`is_version_store`]). `verify`
+    /// compares snapshots of it; a resumed run judges a started statement's effect by it.
     async fn introspect(&mut self) -> Result<Schema, DriverError>;
 
     /// The statements of a script, as [`Driver::execute_script`] would run them one by one. The
@@ -119,4 +130,13 @@ pub trait Driver: Send {
 
     /// Closes the connection, releasing anything still held.
     async fn close(self: Box<Self>) -> Result<(), DriverError>;
+}
+
+/// The instant `timeout` from now, for waiting loops: a timeout too large to add (a lock
+/// timeout from the environment is not bounded) waits about a century instead of overflowing.
+pub fn deadline_after(timeout: std::time::Duration) -> std::time::Instant {
+    let now = std::time::Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(std::time::Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
 }

@@ -71,7 +71,7 @@ pub fn statement_excerpt(sql: &str) -> String {
     let mut text = redacted.split_whitespace().collect::<Vec<_>>().join(" ");
     // ASCII lowercasing keeps byte offsets, so `cut` is a char boundary of `text` too.
     let lower = text.to_ascii_lowercase();
-    let cut = ["password", "passwd", "identified", "secret"]
+    let cut = crate::error::SECRET_WORDS
         .iter()
         .filter_map(|word| lower.find(word))
         .min();
@@ -101,6 +101,146 @@ pub fn redact_url(url: &str) -> String {
 pub fn url_has_secret(url: &str) -> bool {
     let r = redact(url);
     r.doubt || r.text.contains(MASK)
+}
+
+/// Why [`with_database`] cannot name another database on the server of a URL. Messages show
+/// the URL only redacted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DatabaseUrlError {
+    /// A URL of a backend without a server (`sqlite:`), or not a URL nor a connection string.
+    #[error(
+        "`{shown}` names no database server: only a server's URL (postgres://…, mysql://…) or a \
+         key-value connection string (host=… dbname=…) can name another database on it"
+    )]
+    NoServer { shown: String },
+    /// A URL whose credentials could end at more than one place (a raw `#`, `?` or `@` in a
+    /// password): where its database name lies cannot be told either.
+    #[error(
+        "`{shown}` cannot be read without doubt (percent-encode characters such as @ : / ? # in \
+         the password), so another database on its server cannot be named"
+    )]
+    Ambiguous { shown: String },
+    /// The database name given is empty.
+    #[error("a database name cannot be empty")]
+    EmptyName,
+}
+
+/// `url` with its database replaced by `database`: the URL a client uses to reach another
+/// database of the same server, as the same user, with the same options (TLS settings
+/// included). Used to reach a scratch database next to a configured one.
+///
+/// * `postgres://…`, `mysql://…` (any `scheme://` URL): the path becomes `/<database>`
+///   (percent-encoded), and a `dbname` query parameter, which libpq lets override the path, is
+///   removed. A URL a parser rejects (a Postgres host list `h1:5432,h2:5433`, a password with a
+///   raw `/`) is handled when it holds at most one `@`; a URL that can be read in more than one
+///   way is refused ([`DatabaseUrlError::Ambiguous`]), as [`redact_url`] refuses to show it.
+/// * A libpq key-value string (`host=h user=u dbname=app`): the last `dbname` value is replaced
+///   (quoted when needed), or `dbname=<database>` is added.
+/// * `sqlite:` and anything else: [`DatabaseUrlError::NoServer`].
+///
+/// The result holds the password `url` holds: never print it, redact it.
+pub fn with_database(url: &str, database: &str) -> Result<String, DatabaseUrlError> {
+    if database.is_empty() {
+        return Err(DatabaseUrlError::EmptyName);
+    }
+    let trimmed = url.trim_matches(|c: char| c.is_whitespace() || c.is_control());
+    let no_server = || DatabaseUrlError::NoServer {
+        shown: redact_url(url),
+    };
+    match split_scheme(trimmed) {
+        Some((scheme, _)) if scheme.eq_ignore_ascii_case("sqlite") => Err(no_server()),
+        Some((_, after_colon)) if after_colon.starts_with("//") => {
+            url_with_database(trimmed, database)
+        }
+        Some(_) => Err(no_server()),
+        None => key_values_with_database(trimmed, database).ok_or_else(no_server),
+    }
+}
+
+/// [`with_database`] for a `scheme://` URL.
+fn url_with_database(url: &str, database: &str) -> Result<String, DatabaseUrlError> {
+    if redact(url).doubt {
+        return Err(DatabaseUrlError::Ambiguous {
+            shown: redact_url(url),
+        });
+    }
+    let (url, _) = crate::options::take_params(url, &["dbname"]);
+    let path = format!("/{}", percent_encode_segment(database));
+    match Url::parse(&url) {
+        // `postgres:///app` has no host (libpq takes it from PGHOST), and a path all the same.
+        Ok(mut parsed) if !parsed.cannot_be_a_base() => {
+            parsed.set_path(&path);
+            Ok(parsed.to_string())
+        }
+        Ok(_) => Err(DatabaseUrlError::NoServer {
+            shown: redact_url(&url),
+        }),
+        Err(_) => replace_path(&url, &path).ok_or_else(|| DatabaseUrlError::Ambiguous {
+            shown: redact_url(&url),
+        }),
+    }
+}
+
+/// The path of a URL the `url` crate rejects replaced by `path`, when the URL holds at most one
+/// `@` (so the credentials end there, under every reading).
+fn replace_path(url: &str, path: &str) -> Option<String> {
+    let body = url.find("://")? + 3;
+    let rest = &url[body..];
+    if rest.matches('@').count() > 1 {
+        return None;
+    }
+    let host_start = rest.find('@').map_or(0, |at| at + 1);
+    let authority_end = rest[host_start..]
+        .find(['/', '?', '#'])
+        .map_or(rest.len(), |i| host_start + i);
+    let path_end = rest[authority_end..]
+        .find(['?', '#'])
+        .map_or(rest.len(), |i| authority_end + i);
+    Some(format!(
+        "{}{path}{}",
+        &url[..body + authority_end],
+        &rest[path_end..]
+    ))
+}
+
+/// [`with_database`] for a libpq key-value string; `None` if `s` is not one.
+fn key_values_with_database(s: &str, database: &str) -> Option<String> {
+    let pairs = key_value_pairs(s)?;
+    let value = libpq_value(database);
+    match pairs.iter().rev().find(|p| &s[p.key.clone()] == "dbname") {
+        Some(pair) => Some(format!(
+            "{}{value}{}",
+            &s[..pair.value.start],
+            &s[pair.value.end..]
+        )),
+        None => Some(format!("{} dbname={value}", s.trim_end())),
+    }
+}
+
+/// `value` as a libpq connection-string value: as it is when it is made of letters, digits and
+/// `_`, else single-quoted with `\` and `'` escaped.
+fn libpq_value(value: &str) -> String {
+    if value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return value.to_string();
+    }
+    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// `segment` percent-encoded for one URL path segment: every byte but unreserved ones
+/// (letters, digits, `-._~`).
+fn percent_encode_segment(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The result of redacting one URL.
@@ -286,28 +426,53 @@ fn redact_keys_to_end(s: &str) -> String {
 /// A libpq connection string (`host=h password='p w'`) with its sensitive values replaced, or
 /// `None` if `s` is not exactly one.
 fn redact_key_values(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
+    let pairs = key_value_pairs(s)?;
     let mut out = String::with_capacity(s.len());
+    let mut at = 0;
+    for pair in pairs {
+        out.push_str(&s[at..pair.value.start]);
+        if is_sensitive_key(&s[pair.key]) {
+            out.push_str(MASK);
+        } else {
+            out.push_str(&s[pair.value.clone()]);
+        }
+        at = pair.value.end;
+    }
+    out.push_str(&s[at..]);
+    Some(out)
+}
+
+/// One `key=value` of a libpq connection string: where its key and its value (quotes
+/// included) lie in the string.
+struct KeyValue {
+    key: std::ops::Range<usize>,
+    value: std::ops::Range<usize>,
+}
+
+/// The pairs of a libpq connection string, or `None` if `s` does not follow libpq's syntax
+/// exactly (single-quoted values with backslash escapes, or unquoted values up to the next
+/// space) or holds no pair. Redaction and [`with_database`] read connection strings through
+/// this one lexer, so they cannot disagree on where a value ends.
+fn key_value_pairs(s: &str) -> Option<Vec<KeyValue>> {
+    let bytes = s.as_bytes();
+    let mut pairs = Vec::new();
     let mut i = 0;
-    let mut pairs = 0;
     let is_space = |b: u8| b.is_ascii_whitespace();
     while i < bytes.len() {
-        let start = i;
         while i < bytes.len() && is_space(bytes[i]) {
             i += 1;
         }
         if i == bytes.len() {
-            out.push_str(&s[start..]);
             break;
         }
         let key_start = i;
         while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
             i += 1;
         }
-        let key = &s[key_start..i];
-        if key.is_empty() {
+        if i == key_start {
             return None;
         }
+        let key = key_start..i;
         while i < bytes.len() && is_space(bytes[i]) {
             i += 1;
         }
@@ -343,15 +508,12 @@ fn redact_key_values(s: &str) -> Option<String> {
                 return None;
             }
         }
-        out.push_str(&s[start..value_start]);
-        if is_sensitive_key(key) {
-            out.push_str(MASK);
-        } else {
-            out.push_str(&s[value_start..i]);
-        }
-        pairs += 1;
+        pairs.push(KeyValue {
+            key,
+            value: value_start..i,
+        });
     }
-    (pairs > 0).then_some(out)
+    (!pairs.is_empty()).then_some(pairs)
 }
 
 /// Characters that end a word, or an unquoted URL.
@@ -557,7 +719,112 @@ fn redact_words(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{redact_text, redact_url, url_has_secret};
+    use super::{DatabaseUrlError, redact_text, redact_url, url_has_secret, with_database};
+
+    #[test]
+    fn another_database_on_the_same_server() {
+        for (url, expected) in [
+            (
+                "postgres://postgres@127.0.0.1:5432/test",
+                "postgres://postgres@127.0.0.1:5432/scratch",
+            ),
+            (
+                "postgresql://u:p%40ss@h/app?sslmode=verify-full&sslrootcert=%2Fca.pem",
+                "postgresql://u:p%40ss@h/scratch?sslmode=verify-full&sslrootcert=%2Fca.pem",
+            ),
+            ("postgres://h", "postgres://h/scratch"),
+            (
+                "postgres://h:5432?sslmode=require",
+                "postgres://h:5432/scratch?sslmode=require",
+            ),
+            ("postgres:///app", "postgres:///scratch"),
+            (
+                "postgres://h/app?dbname=other&application_name=x",
+                "postgres://h/scratch?application_name=x",
+            ),
+            (
+                "mysql://root@127.0.0.1:3306/test",
+                "mysql://root@127.0.0.1:3306/scratch",
+            ),
+            (
+                "mariadb://root:pw@[::1]/test?ssl-mode=REQUIRED#f",
+                "mariadb://root:pw@[::1]/scratch?ssl-mode=REQUIRED#f",
+            ),
+            ("mysql://root@h", "mysql://root@h/scratch"),
+            // Rejected by the `url` crate, unambiguous all the same.
+            (
+                "postgres://u:pw@h1:5432,h2:5433/app?x=1",
+                "postgres://u:pw@h1:5432,h2:5433/scratch?x=1",
+            ),
+            (
+                "postgres://u:pa/ss@h:5432/app",
+                "postgres://u:pa/ss@h:5432/scratch",
+            ),
+        ] {
+            assert_eq!(
+                with_database(url, "scratch").as_deref(),
+                Ok(expected),
+                "{url}"
+            );
+        }
+        assert_eq!(
+            with_database("postgres://h/app", "a b/c").as_deref(),
+            Ok("postgres://h/a%20b%2Fc")
+        );
+    }
+
+    #[test]
+    fn another_database_in_a_key_value_string() {
+        for (kv, expected) in [
+            (
+                "host=h user=u dbname=app port=5432",
+                "host=h user=u dbname=scratch port=5432",
+            ),
+            (
+                "host=h password='p w\\' dbname=x' dbname = 'a b'",
+                "host=h password='p w\\' dbname=x' dbname = scratch",
+            ),
+            ("host=h user=u  ", "host=h user=u dbname=scratch"),
+        ] {
+            assert_eq!(
+                with_database(kv, "scratch").as_deref(),
+                Ok(expected),
+                "{kv}"
+            );
+        }
+        assert_eq!(
+            with_database("host=h", "it's").as_deref(),
+            Ok("host=h dbname='it\\'s'")
+        );
+    }
+
+    #[test]
+    fn no_other_database_where_there_is_no_server_or_doubt() {
+        for url in [
+            "sqlite://app.db",
+            "sqlite::memory:",
+            "not a url",
+            "mysql:/x",
+            "",
+        ] {
+            assert!(
+                matches!(
+                    with_database(url, "s"),
+                    Err(DatabaseUrlError::NoServer { .. })
+                ),
+                "{url}"
+            );
+        }
+        let err = with_database("postgres://u:12#secret@h/db", "s").unwrap_err();
+        assert!(matches!(err, DatabaseUrlError::Ambiguous { .. }));
+        assert!(!err.to_string().contains("secret"), "{err}");
+        let err = with_database("host=h password='unterminated", "s").unwrap_err();
+        assert!(!err.to_string().contains("unterminated"), "{err}");
+        assert_eq!(
+            with_database("postgres://h/db", ""),
+            Err(DatabaseUrlError::EmptyName)
+        );
+    }
 
     #[test]
     fn hides_the_password_and_keeps_the_rest() {

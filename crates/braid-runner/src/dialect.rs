@@ -586,6 +586,22 @@ impl StoreSql {
                     ),
                 ));
             }
+            // Schema 1 recorded progress after each statement, so a run killed in between
+            // left it one statement behind: the statement after the last recorded one may have
+            // run. Marking it started makes the next run judge it from the schema instead of
+            // running it blindly (no session was recorded, so there is none to wait for).
+            let q = |c| quote_ident(self.dialect, c);
+            out.push((
+                None,
+                format!(
+                    "UPDATE {table} SET {started} = {done} + 1 WHERE {done} IS NOT NULL \
+                     AND {started} IS NULL AND ({total} IS NULL OR {done} < {total})",
+                    table = self.table_q,
+                    started = q("statement_started"),
+                    done = q("statements_done"),
+                    total = q("statements_total"),
+                ),
+            ));
         }
         if !out.is_empty() {
             out.push((None, self.update_schema_version.clone()));

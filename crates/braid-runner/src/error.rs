@@ -330,7 +330,9 @@ impl std::fmt::Display for StepFailure {
             write!(f, ": `{}`", braid_driver::statement_excerpt(stmt))?;
         }
         write!(f, ": {}.", self.message)?;
-        if let Some(store_says) = self.commit_lost {
+        if self.source.kind == braid_driver::ErrorKind::Unsupported {
+            // Refused before anything ran: the message says so, and what to change.
+        } else if let Some(store_says) = self.commit_lost {
             let what = match store_says {
                 Some(true) => {
                     "The version store, read again, records it as applied: it took effect."

@@ -25,7 +25,7 @@
 //!   or the report says it is unknown.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use braid_driver::{Dialect, Driver, DriverError, ErrorKind, statement_excerpt};
 use braid_graph::{Direction, Plan, Revision, Step};
@@ -51,8 +51,8 @@ pub(crate) struct Context<'a> {
     pub by: &'a str,
     pub table: &'a str,
     pub lock_key: &'a str,
-    /// How long to wait for an earlier run's session still executing a statement to resume.
-    pub lock_timeout: std::time::Duration,
+    /// How long to wait for an earlier run's session to end before resuming its statement.
+    pub lock_timeout: Duration,
     pub events: EventSink<'a>,
 }
 
@@ -189,7 +189,7 @@ impl<'a> Executor<'a> {
             let rev = step.revision;
             if self.inside_transaction(rev, prep, resume.get(&rev.id))
                 && prep.script.code.is_none()
-                && transaction_control(&prep.script.text, self.dialect)
+                && manages_transactions(&driver.split_script(&prep.script.text), self.dialect)
             {
                 let refused = StepError::Body(DriverError::new(
                     ErrorKind::Unsupported,
@@ -248,7 +248,7 @@ impl<'a> Executor<'a> {
     }
 
     /// A step is applied and committed: keep it and say so.
-    fn finished(&mut self, step: AppliedStep, index: usize, duration: std::time::Duration) {
+    fn finished(&mut self, step: AppliedStep, index: usize, duration: Duration) {
         self.emit(Event::StepFinished {
             database: self.cx.database.to_string(),
             revision: step.revision.clone(),
@@ -506,11 +506,12 @@ impl<'a> Executor<'a> {
             let k = t.done;
             let statement = &statements[k];
             if premarked && k == 0 {
-                // Marked by the previous step's last write; the lock is checked again, as
-                // before any statement, unless that write checked it (a lock lost in between
-                // leaves the mark of a statement that did not run: the next run finds it had no
-                // effect, and runs it).
-                self.check_lock_unguarded(
+                // Marked by the previous step's last write. That write checked the lock, but
+                // events, splitting and hashing ran since, so the lock is asked for once more
+                // (on MySQL a read, no durable write). A lock lost after this check leaves
+                // the mark of a statement that may run here and in the next holder; the next
+                // holder waits while this session is alive (`wait_for_session`).
+                self.check_lock(
                     driver,
                     format!("before statement 1 of revision `{}`", rev.id),
                 )
@@ -780,12 +781,30 @@ impl<'a> Executor<'a> {
         hashes: &[String],
         r: &Recorded,
     ) -> Result<(), StepError> {
-        let Some(n) = r
-            .started
-            .filter(|&n| n == r.done + 1 && n <= statements.len())
-        else {
+        let Some(n) = r.started else {
             return Ok(());
         };
+        // Whatever the mark, its session may still be executing it: wait first.
+        if let Some(session) = &r.session {
+            self.wait_for_session(driver, t.revision, n, session)
+                .await?;
+        }
+        if n != r.done + 1 || n > statements.len() {
+            // The mark names a statement the file no longer has there (the script was cut or
+            // reordered since): what ran cannot be judged from this file.
+            return Err(StepError::Undetermined {
+                index: n,
+                total: t.total,
+                done: r.done,
+                statement: statements.get(n - 1).cloned().unwrap_or_default(),
+                why: format!(
+                    "statement {n} was running and {} statement(s) were done, but the file now \
+                     has {} statement(s): restore the file as it was when the run stopped",
+                    r.done,
+                    statements.len()
+                ),
+            });
+        }
         if hashes.get(n - 1) != r.hashes.get(n - 1) {
             // Its effect would be judged by a text that is not the one that ran.
             return Err(StepError::Undetermined {
@@ -795,10 +814,6 @@ impl<'a> Executor<'a> {
                 statement: statements[n - 1].clone(),
                 why: "the file's statement is not the one that was running: restore it".into(),
             });
-        }
-        if let Some(session) = &r.session {
-            self.wait_for_session(driver, t.revision, n, session)
-                .await?;
         }
         let statement = &statements[n - 1];
         let schema = driver.introspect().await.map_err(StepError::Body)?;
@@ -842,7 +857,9 @@ impl<'a> Executor<'a> {
         }
     }
 
-    /// Waits, up to the lock timeout, until `session` (an earlier run's) executes nothing.
+    /// Waits, up to the lock timeout, until `session` (an earlier run's) has ended. An idle
+    /// session is waited for too: its client is alive, and may have lost the lock between
+    /// marking the statement and sending it.
     async fn wait_for_session(
         &self,
         driver: &mut dyn Driver,
@@ -850,7 +867,17 @@ impl<'a> Executor<'a> {
         n: usize,
         session: &str,
     ) -> Result<(), StepError> {
-        let deadline = Instant::now() + self.cx.lock_timeout;
+        if driver
+            .session_id()
+            .await
+            .map_err(StepError::Body)?
+            .as_deref()
+            == Some(session)
+        {
+            // Our own session executes nothing while we are here.
+            return Ok(());
+        }
+        let deadline = braid_driver::deadline_after(self.cx.lock_timeout);
         let mut told = false;
         loop {
             let activity = driver
@@ -1311,8 +1338,9 @@ fn failure(
             DriverError::new(
                 ErrorKind::LockTimeout,
                 format!(
-                    "an earlier run's session is still executing a statement of this migration \
-                     ({activity}); wait for it to finish, or stop it, then run again"
+                    "the session of an earlier run that was executing a statement of this \
+                     migration has not ended ({activity}): it may still run it; wait for it to \
+                     end, or stop it (and its client), then run again"
                 ),
             ),
             script.origin.clone(),
@@ -1394,13 +1422,4 @@ fn manages_transactions(statements: &[String], _dialect: Dialect) -> bool {
             "BEGIN" | "START" | "COMMIT" | "ROLLBACK" | "END"
         ) && !s.to_ascii_uppercase().contains("BEGIN ATOMIC")
     })
-}
-
-/// [`manages_transactions`] for a whole script, split with the dialect's lexer.
-fn transaction_control(script: &str, dialect: Dialect) -> bool {
-    let statements: Vec<String> = braid_driver::split_statements(script, dialect)
-        .into_iter()
-        .map(|s| s.text)
-        .collect();
-    manages_transactions(&statements, dialect)
 }

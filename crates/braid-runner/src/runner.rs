@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use braid_driver::{Dialect, Driver};
-use braid_graph::{Applied, Direction, Graph, Plan, Revision};
+use braid_graph::{Applied, Direction, Graph, Plan, Revision, Step};
 use serde::{Deserialize, Serialize};
 
 use crate::bodies::{Bodies, SourceBodies};
@@ -40,7 +40,7 @@ macro_rules! locked {
     ($runner:expr, $driver:expr, $store:expr, $events:expr, $work:expr) => {{
         $runner.lock($driver, $store, $events).await?;
         let result = $work.await;
-        $runner.unlock($driver, $store, result).await
+        $runner.unlock($driver, $store, $events, result).await
     }};
 }
 
@@ -53,6 +53,16 @@ pub enum TransactionMode {
     PerMigration,
     /// The whole plan in one transaction where DDL is transactional; per migration elsewhere.
     All,
+}
+
+/// What a migration run moves the database to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Goal<'t> {
+    /// A target expression (`heads`, an id, `label@-1`, …), planned by the graph's rules.
+    Target(&'t str),
+    /// One revision, by reference: upgraded with whatever it needs that is missing, or
+    /// downgraded with whatever applied needs it — nothing else.
+    Revision(&'t str),
 }
 
 /// Per-database settings of a run.
@@ -210,7 +220,8 @@ impl<'a> Runner<'a> {
         if let Some(report) = self.nothing_to_do(driver, target, events).await {
             return Ok(report);
         }
-        self.migrate(driver, Direction::Up, target, events).await
+        self.migrate(driver, Direction::Up, Goal::Target(target), events)
+            .await
     }
 
     /// The up-to-date check an application pays at every start: one read of the version
@@ -278,7 +289,45 @@ impl<'a> Runner<'a> {
         target: &str,
         events: EventSink<'_>,
     ) -> Result<RunReport, RunError> {
-        self.migrate(driver, Direction::Down, target, events).await
+        self.migrate(driver, Direction::Down, Goal::Target(target), events)
+            .await
+    }
+
+    /// Upgrades or downgrades exactly one revision (an id, a unique prefix or a label), for
+    /// tools that walk a history revision by revision (`verify`): a target expression cannot
+    /// always say "this one only" (a downgrade to a parent that is a branch point also undoes
+    /// the other branches; a base revision has no parent to name). Up applies the revision
+    /// and any of its ancestors and dependencies not yet applied; down undoes the revision and
+    /// any applied revision that needs it, newest first. Already in the state asked for: no
+    /// step. Same lock, validation, transactions and records as [`Runner::upgrade`].
+    pub async fn run_revision(
+        &self,
+        driver: &mut dyn Driver,
+        revision: &str,
+        direction: StepDirection,
+        events: EventSink<'_>,
+    ) -> Result<RunReport, RunError> {
+        let direction = match direction {
+            StepDirection::Up => Direction::Up,
+            StepDirection::Down => Direction::Down,
+        };
+        self.migrate(driver, direction, Goal::Revision(revision), events)
+            .await
+    }
+
+    /// Creates the version store if it is missing (and brings an older one up to date), under
+    /// the migration lock, without running or recording anything: a tool that compares
+    /// snapshots of the schema (`verify`) takes its first one with the store already there,
+    /// so that Braid's own tables are never part of a difference.
+    pub async fn ensure_store(&self, driver: &mut dyn Driver) -> Result<(), RunError> {
+        let store = self.store(driver).await?;
+        locked!(
+            self,
+            driver,
+            &store,
+            &crate::report::no_events,
+            store.ensure(driver)
+        )
     }
 
     /// Takes the migration lock of `store`. When another run holds it, says so (an event,
@@ -317,22 +366,63 @@ impl<'a> Runner<'a> {
     }
 
     /// Releases the lock after `result`, whatever it was; the first error wins.
+    /// Releases the lock after `result`. A release that fails after the work succeeded is a
+    /// notice, not a failure: everything was committed under the lock (each commit checked
+    /// it), and a lock that cannot be released is gone with its connection anyway — reporting
+    /// the run as failed would hide what it applied.
     async fn unlock<T>(
         &self,
         driver: &mut dyn Driver,
         store: &Store,
+        events: EventSink<'_>,
         result: Result<T, RunError>,
     ) -> Result<T, RunError> {
         let key = store.sql.names.lock_key();
         let unlocked = driver.unlock(&key).await;
-        match (result, unlocked) {
-            (Ok(v), Ok(())) => Ok(v),
-            (Ok(_), Err(e)) => Err(RunError::driver(
-                &self.database,
-                format!("releasing the migration lock `{key}`"),
-                e,
-            )),
-            (Err(e), _) => Err(e),
+        if let (Ok(_), Err(e)) = (&result, unlocked) {
+            self.emit(
+                events,
+                Event::Notice {
+                    database: self.database.clone(),
+                    message: format!(
+                        "everything was committed, but releasing the migration lock `{key}` \
+                         failed: {}",
+                        braid_driver::with_causes(&e)
+                    ),
+                },
+            );
+        }
+        result
+    }
+
+    /// Before committing a bookkeeping-only transaction (stamp, accept): the lock must still
+    /// be held, or another run may be migrating, and the transaction is rolled back.
+    async fn check_lock_before_commit(
+        &self,
+        driver: &mut dyn Driver,
+        key: &str,
+        during: &str,
+    ) -> Result<(), RunError> {
+        let lost = |kept| RunError::LockLost {
+            database: self.database.clone(),
+            key: key.to_string(),
+            during: during.to_string(),
+            kept,
+        };
+        match driver.lock_held(key).await {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                let _ = driver.rollback().await;
+                Err(lost(Vec::new()))
+            }
+            Err(e) => {
+                let _ = driver.rollback().await;
+                Err(RunError::driver(
+                    &self.database,
+                    "checking the migration lock",
+                    e,
+                ))
+            }
         }
     }
 
@@ -471,7 +561,7 @@ impl<'a> Runner<'a> {
         &self,
         driver: &mut dyn Driver,
         direction: Direction,
-        target: &str,
+        goal: Goal<'_>,
         events: EventSink<'_>,
     ) -> Result<RunReport, RunError> {
         let started = Instant::now();
@@ -481,8 +571,54 @@ impl<'a> Runner<'a> {
             driver,
             &store,
             events,
-            self.migrate_locked(driver, &store, direction, target, events, started)
+            self.migrate_locked(driver, &store, direction, goal, events, started)
         )
+    }
+
+    /// The plan that moves `applied` to `goal` in `direction`.
+    fn plan(
+        &self,
+        applied: &Applied,
+        direction: Direction,
+        goal: Goal<'_>,
+    ) -> Result<Plan<'_>, RunError> {
+        let planned = match (goal, direction) {
+            (Goal::Target(target), Direction::Up) => self.graph.plan_upgrade(applied, target),
+            (Goal::Target(target), Direction::Down) => self.graph.plan_downgrade(applied, target),
+            (Goal::Revision(reference), Direction::Up) => self
+                .graph
+                .lookup(reference)
+                .and_then(|rev| self.graph.plan_upgrade(applied, &rev.id)),
+            (Goal::Revision(reference), Direction::Down) => self
+                .graph
+                .lookup(reference)
+                .map(|rev| self.plan_undo(applied, rev)),
+        };
+        planned.map_err(|source| RunError::Plan {
+            database: self.database.clone(),
+            source,
+        })
+    }
+
+    /// Undoing `rev` alone: the applied revisions that need it (newest first), then `rev`; an
+    /// empty plan when `rev` is not applied.
+    fn plan_undo<'g>(&'g self, applied: &Applied, rev: &'g Revision) -> Plan<'g> {
+        if !applied.contains(&rev.id) {
+            return Plan { steps: Vec::new() };
+        }
+        let steps = self
+            .graph
+            .descendants(&rev.id)
+            .into_iter()
+            .rev()
+            .filter(|d| applied.contains(&d.id))
+            .chain(std::iter::once(rev))
+            .map(|revision| Step {
+                revision,
+                direction: Direction::Down,
+            })
+            .collect();
+        Plan { steps }
     }
 
     async fn migrate_locked(
@@ -490,7 +626,7 @@ impl<'a> Runner<'a> {
         driver: &mut dyn Driver,
         store: &Store,
         direction: Direction,
-        target: &str,
+        goal: Goal<'_>,
         events: EventSink<'_>,
         started: Instant,
     ) -> Result<RunReport, RunError> {
@@ -508,14 +644,7 @@ impl<'a> Runner<'a> {
             });
         }
         let planning = self.for_planning(&known);
-        let plan = match direction {
-            Direction::Up => self.graph.plan_upgrade(&planning, target),
-            Direction::Down => self.graph.plan_downgrade(&planning, target),
-        }
-        .map_err(|source| RunError::Plan {
-            database: self.database.clone(),
-            source,
-        })?;
+        let plan = self.plan(&planning, direction, goal)?;
         self.check_resumable(&partial, direction, &plan)?;
         let from = self.heads(&known);
         let op = match direction {
@@ -797,6 +926,8 @@ impl<'a> Runner<'a> {
             },
         );
         let tx = |e| RunError::driver(&self.database, "stamping the version store", e);
+        let key = store.sql.names.lock_key();
+        let store = &store.guarded(driver, &key);
         driver.begin().await.map_err(tx)?;
         let written: Result<(), StoreWrite> = async {
             if purge {
@@ -840,6 +971,8 @@ impl<'a> Runner<'a> {
             let _ = driver.rollback().await;
             return Err(e);
         }
+        self.check_lock_before_commit(driver, &key, "before committing the stamp")
+            .await?;
         driver.commit().await.map_err(tx)?;
         let mut after = known.clone();
         if purge {
@@ -993,6 +1126,8 @@ impl<'a> Runner<'a> {
             });
         }
         let err = |e| RunError::driver(&self.database, "accepting the new checksum", e);
+        let key = store.sql.names.lock_key();
+        let store = &store.guarded(driver, &key);
         driver.begin().await.map_err(err)?;
         let written: Result<(), RunError> = async {
             store
@@ -1014,6 +1149,8 @@ impl<'a> Runner<'a> {
             let _ = driver.rollback().await;
             return Err(e);
         }
+        self.check_lock_before_commit(driver, &key, "before committing the accepted checksum")
+            .await?;
         driver.commit().await.map_err(err)?;
         Ok(AcceptReport {
             database: self.database.clone(),

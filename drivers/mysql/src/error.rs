@@ -26,7 +26,12 @@ pub(crate) fn map_err(err: Error) -> DriverError {
     match err {
         Error::Server(e) => DriverError::new(
             ErrorKind::Sql,
-            format!("{} [SQLSTATE {}]", e.message, e.state),
+            // The message may quote the statement, password literals included.
+            format!(
+                "{} [SQLSTATE {}]",
+                braid_driver::server_message(&e.message),
+                e.state
+            ),
         )
         .with_code(e.code.to_string()),
         // The connection broke under us: the same situation as not reaching the server.

@@ -176,7 +176,7 @@ pub(crate) async fn acquire(
     name: &str,
     timeout: Duration,
 ) -> Result<bool, DriverError> {
-    let deadline = Instant::now() + timeout;
+    let deadline = braid_driver::deadline_after(timeout);
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         // Fractional seconds: MariaDB and MySQL accept them; 0 means "try once".

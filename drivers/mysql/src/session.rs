@@ -27,13 +27,13 @@ pub(crate) async fn own_id(conn: &mut Conn) -> Result<String, DriverError> {
     Ok(format!("{id}@{}", server_start(conn).await?))
 }
 
-/// What connection `id` is executing now, for a person; `None` when it has ended (no such
-/// connection, or the server restarted since the id was taken) or sleeps (is idle). Any other
-/// command counts as busy: `Query` or `Execute` (a server keeps running a killed client's
-/// statement),
-/// `Killed` (still rolling back), and the rest cannot be told apart from running. Another
-/// user's connections are visible only with the `PROCESS` privilege; Braid's runs connect as
-/// one user, which sees its own.
+/// What connection `id` is doing now, for a person; `None` only when it has ended (no such
+/// connection, or the server restarted since the id was taken). A sleeping (idle) connection
+/// is still reported: its client is alive and may send the statement it was marked for next
+/// (a run that lost its lock between its mark and the statement). `Query` or `Execute` is a
+/// statement running (a server keeps running a killed client's statement), `Killed` still
+/// rolling back. Another user's connections are visible only with the `PROCESS` privilege;
+/// Braid's runs connect as one user, which sees its own.
 pub(crate) async fn activity(conn: &mut Conn, id: &str) -> Result<Option<String>, DriverError> {
     let (connection, start) = parse_id(id)?;
     let row: Option<Row> = conn
@@ -50,7 +50,7 @@ pub(crate) async fn activity(conn: &mut Conn, id: &str) -> Result<Option<String>
         .take::<Option<String>, _>(0)
         .flatten()
         .unwrap_or_default();
-    if command == "Sleep" || (server_start(conn).await? - start).abs() > START_SLACK_SECS {
+    if (server_start(conn).await? - start).abs() > START_SLACK_SECS {
         return Ok(None);
     }
     let seconds = row
@@ -66,13 +66,17 @@ pub(crate) async fn activity(conn: &mut Conn, id: &str) -> Result<Option<String>
             |q| statement_excerpt(&q),
         );
     // `Query` (text protocol) and `Execute` (a prepared statement) are what running means.
-    let command = match command.as_str() {
-        "Query" | "Execute" => String::new(),
-        other => format!(" ({other})"),
-    };
-    Ok(Some(format!(
-        "MySQL connection {connection}{command}, running for {seconds} s: {statement}"
-    )))
+    Ok(Some(match command.as_str() {
+        "Query" | "Execute" => {
+            format!("MySQL connection {connection}, running for {seconds} s: {statement}")
+        }
+        "Sleep" => format!(
+            "MySQL connection {connection}, idle for {seconds} s (its client is still connected)"
+        ),
+        other => {
+            format!("MySQL connection {connection} ({other}), running for {seconds} s: {statement}")
+        }
+    }))
 }
 
 /// The server's start time in seconds since the epoch: now minus `Uptime`.

@@ -200,7 +200,7 @@ impl Locks {
         // The key as a quoted literal: `-9223372036854775808` unquoted would be a numeric.
         let try_sql = format!("SELECT pg_try_advisory_lock('{id}'::bigint)");
         let started = Instant::now();
-        let deadline = started + timeout;
+        let deadline = braid_driver::deadline_after(timeout);
         loop {
             if first_value(conn, &try_sql).await? == "t" {
                 self.held.insert(key.to_string(), id);

@@ -34,16 +34,17 @@ pub(crate) async fn own_id(client: &Client) -> Result<String, DriverError> {
         })
 }
 
-/// What session `id` is executing now, for a person; `None` when it has ended (no backend with
-/// that pid, or one started at another time: the pid was reused) or is idle.
+/// What session `id` is doing now, for a person; `None` only when it has ended (no backend with
+/// that pid, or one started at another time: the pid was reused).
 ///
-/// Every state but `idle` counts as busy: `active` is a statement still running (a server
-/// keeps running a killed client's statement until it next writes to the socket);
-/// `idle in transaction` holds a transaction, and its locks, open until the server notices the
-/// client is gone; anything else (`fastpath function call`, or `disabled` when
-/// `track_activities` is off) cannot be told apart from running. A backend whose details this
-/// role may not see (another role's, without `pg_read_all_stats`) shows no start time and is
-/// taken as not the one recorded: Braid's runs connect as one role, which sees its own.
+/// An idle session is still reported: its client is alive and may send the statement it was
+/// marked for next (a run that lost its lock between its mark and the statement). `active` is
+/// a statement still running (a server keeps running a killed client's statement until it next
+/// writes to the socket); `idle in transaction` holds a transaction, and its locks, open until
+/// the server notices the client is gone. A backend whose details this role may not see
+/// (another role's, without `pg_read_all_stats`) shows no start time: it is reported as a
+/// session that may be the one recorded, since taking it for ended could run its statement
+/// twice.
 pub(crate) async fn activity(client: &Client, id: &str) -> Result<Option<String>, DriverError> {
     let (pid, start) = parse_id(id)?;
     // Within a transaction, pg_stat_activity is a snapshot taken at its first use; cleared
@@ -60,13 +61,17 @@ pub(crate) async fn activity(client: &Client, id: &str) -> Result<Option<String>
     let Some(row) = found.iter().find(|r| r.len() == 5) else {
         return Ok(None);
     };
-    if row.get(0) != Some(start.to_string().as_str()) {
-        return Ok(None);
+    match row.get(0) {
+        None => {
+            return Ok(Some(format!(
+                "Postgres backend {pid}, another role's session whose details this role may \
+                 not see (grant it pg_read_all_stats to tell whether it is the earlier run's)"
+            )));
+        }
+        Some(seen) if seen != start.to_string() => return Ok(None),
+        Some(_) => {}
     }
     let state = row.get(1);
-    if state == Some("idle") {
-        return Ok(None);
-    }
     let application = match row.get(2).unwrap_or("") {
         "" => String::new(),
         name => format!(" (application `{name}`)"),
