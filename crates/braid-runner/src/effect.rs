@@ -33,16 +33,44 @@ pub enum Effect {
     Unknown(String),
 }
 
+/// Whether a resumed run can judge `statement` from the schema alone ([`check`] answers
+/// something other than [`Effect::Unknown`]): such a statement need not be safe to run twice,
+/// since a run that stopped while it was running settles it by looking. `braid lint` asks this
+/// to warn only about statements a resume would stop at.
+pub fn judged_on_resume(statement: &str, dialect: Dialect) -> bool {
+    let current = (dialect != Dialect::Sqlite).then_some("");
+    // The table an `ALTER TABLE` changes must exist for its operations to be looked at.
+    let mut schema = Schema::default();
+    if let Ok(parsed) = parse(statement, dialect)
+        && let [Statement::AlterTable(alter)] = parsed.as_slice()
+    {
+        schema.tables.push(braid_driver::Table {
+            name: last(&alter.name).value.clone(),
+            ..Default::default()
+        });
+    }
+    !matches!(
+        check(statement, dialect, &schema, current),
+        Effect::Unknown(_)
+    )
+}
+
+fn parse(
+    statement: &str,
+    dialect: Dialect,
+) -> Result<Vec<Statement>, sqlparser::parser::ParserError> {
+    match dialect {
+        Dialect::Postgres => Parser::parse_sql(&PostgreSqlDialect {}, statement),
+        Dialect::Mysql => Parser::parse_sql(&MySqlDialect {}, statement),
+        Dialect::Sqlite => Parser::parse_sql(&SQLiteDialect {}, statement),
+    }
+}
+
 /// Judges `statement` against `schema`, the introspection of the schema called `current`
 /// (Postgres `current_schema()`, MySQL `DATABASE()`; `None` for SQLite): a name qualified with
 /// another schema is not judged.
 pub fn check(statement: &str, dialect: Dialect, schema: &Schema, current: Option<&str>) -> Effect {
-    let parsed = match dialect {
-        Dialect::Postgres => Parser::parse_sql(&PostgreSqlDialect {}, statement),
-        Dialect::Mysql => Parser::parse_sql(&MySqlDialect {}, statement),
-        Dialect::Sqlite => Parser::parse_sql(&SQLiteDialect {}, statement),
-    };
-    let statements = match parsed {
+    let statements = match parse(statement, dialect) {
         Ok(s) => s,
         Err(e) => return Effect::Unknown(format!("the statement could not be analysed ({e})")),
     };
@@ -487,12 +515,15 @@ mod tests {
                     name: "users_email".into(),
                     columns: vec!["email".into()],
                     unique: true,
+                    ..Default::default()
                 }],
                 foreign_keys: vec![ForeignKey {
                     name: Some("fk_org".into()),
                     ..Default::default()
                 }],
+                ..Default::default()
             }],
+            ..Default::default()
         }
     }
 
