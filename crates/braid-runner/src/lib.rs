@@ -20,8 +20,10 @@ mod progress;
 mod report;
 pub mod runner;
 pub mod store;
+mod workers;
 
 pub use bodies::{Bodies, BodyError, Script, SourceBodies};
+pub use effect::judged_on_resume;
 pub use dialect::{DEFAULT_VERSION_TABLE, STORE_SCHEMA_VERSION, StoreNames, StoreSql};
 pub use error::{EditedRevision, FailureKind, RunError, StepFailure};
 pub use multi::{DbResult, DbStatus, DbTarget, OpenFuture, Opener, Operation, run_all};
@@ -32,3 +34,4 @@ pub use report::{
 };
 pub use runner::{AcceptReport, RunOptions, Runner, TransactionMode, restrict};
 pub use store::Store;
+pub use workers::{Panicked, Worker, WorkerError, on_workers};

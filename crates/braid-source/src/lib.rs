@@ -33,8 +33,10 @@
 //!   is always deliberate; `created` orders independent revisions). Unknown keys are errors.
 //! * **SQL bodies**: `up.sql` and `down.sql`; `up.<dialect>.sql` / `down.<dialect>.sql` with
 //!   dialect `postgres`, `mysql` or `sqlite` replaces the generic file for that dialect. Each
-//!   direction needs its generic file or all three dialect files. Any other `*.sql` name is an
-//!   error with a suggestion; other files (notes, `.md`) are ignored.
+//!   direction needs its generic file or all three dialect files. `verify.sql` and
+//!   `verify.<dialect>.sql` are `braid verify`'s data checks ([`verify_files`]), never run by
+//!   an upgrade. Any other `*.sql` name is an error with a suggestion; other files (notes,
+//!   `.md`) are ignored.
 //!
 //! * **Rust bodies**: instead of SQL files, `revision.toml` may name a Rust file in the same
 //!   directory, `rust = "migration.rs"`. The file defines `pub struct Migration` implementing
@@ -177,6 +179,8 @@ pub fn load_one(dir: &Path) -> Result<Revision, SourceError> {
             continue; // Editor swap and lock files (`.up.sql.swp`, `.#up.sql`).
         } else if name == METADATA_FILE {
             has_metadata = true;
+        } else if is_verify_file(&name) {
+            continue; // Read by `verify`, not part of the body.
         } else if name.to_ascii_lowercase().ends_with(".sql") {
             check_sql_name(dir, &name)?;
             files.push(name);
@@ -250,6 +254,20 @@ fn direction_name(direction: Direction) -> &'static str {
         Direction::Up => "up",
         Direction::Down => "down",
     }
+}
+
+/// The data check `braid verify` runs for a revision on `dialect`, in order of preference:
+/// `verify.<dialect>.sql`, then `verify.sql` (the dialect's file replaces the generic one, as
+/// `up.<dialect>.sql` replaces `up.sql`).
+pub fn verify_files(dialect: Dialect) -> [String; 2] {
+    [format!("verify.{dialect}.sql"), "verify.sql".to_string()]
+}
+
+/// Whether `name` is one of [`verify_files`] for some dialect.
+fn is_verify_file(name: &str) -> bool {
+    Dialect::ALL
+        .iter()
+        .any(|d| verify_files(*d).iter().any(|f| f == name))
 }
 
 /// Accepts exactly `up.sql`, `down.sql`, `up.<dialect>.sql`, `down.<dialect>.sql`; otherwise

@@ -85,6 +85,10 @@ pub enum Error {
     #[error("{0}")]
     Offline(OfflineError),
 
+    /// `verify` could not start (a range that does not resolve, a `--url` no database uses).
+    #[error(transparent)]
+    Verify(Box<crate::verify::VerifyError>),
+
     /// A driver plugin could not be loaded.
     #[cfg(feature = "plugins")]
     #[error(transparent)]
@@ -117,6 +121,12 @@ pub enum OfflineError {
     Purge,
     #[error("unknown dialect: {0}")]
     Dialect(String),
+}
+
+impl From<crate::verify::VerifyError> for Error {
+    fn from(e: crate::verify::VerifyError) -> Self {
+        Error::Verify(Box::new(e))
+    }
 }
 
 impl From<OfflineError> for Error {

@@ -1,1 +1,357 @@
-//! `verify`: the facade side (placeholder; being written).
+//! `verify`: proves that every migration can be undone and redone, on scratch databases of
+//! every configured backend, before it reaches a database that matters.
+//!
+//! # What is checked
+//!
+//! For each configured backend — databases that share a migration set, a dialect, a server
+//! and `branches` are verified once — a scratch database is created next to the configured one
+//! (Postgres and MySQL/MariaDB: `CREATE DATABASE braid_verify_<unique>` on the same server,
+//! reached with the configured URL and the database name replaced; SQLite: a file in a
+//! temporary directory). The configured database itself is never changed. Then, for each
+//! revision of the set's upgrade plan from base (in plan order, restricted to the database's
+//! `branches`):
+//!
+//! 1. the schema is snapshotted ([`braid_driver::Driver::introspect`]);
+//! 2. `up` runs — it must succeed — and the schema is snapshotted;
+//! 3. `down` of that revision alone runs — it must succeed — and the schema must equal the
+//!    snapshot of step 1 (`down leaves a different schema` otherwise, with each
+//!    [`Difference`]);
+//! 4. `up` runs again — it must succeed — and the schema must equal the snapshot of step 2
+//!    (`up again differs` otherwise).
+//!
+//! Revisions before the range asked for are upgraded without checks. A backend stops at its
+//! first failing revision (what follows is reported as not verified); the other backends go
+//! on, concurrently. The scratch database is dropped at the end, also after a failure, and
+//! the report says so when it could not be.
+//!
+//! # Data checks: `verify.sql`
+//!
+//! A revision directory may hold a `verify.sql` (or `verify.<dialect>.sql` — `postgres`,
+//! `mysql`, `sqlite` — which replaces it on that dialect, as `up.<dialect>.sql` replaces
+//! `up.sql`). It has two kinds of sections, each opened by a line that is exactly the marker:
+//!
+//! ```sql
+//! -- braid:setup
+//! INSERT INTO users (email) VALUES ('a@example.com'), ('b@example.com');
+//!
+//! -- braid:check
+//! SELECT id, email FROM users ORDER BY id;
+//! SELECT count(*) FROM users;
+//! ```
+//!
+//! * Statements under `-- braid:setup` run before the revision's `up` (rows for it to carry);
+//!   they stay in the scratch database for the revisions after it.
+//! * Statements under `-- braid:check` are queries run before the `up` and again after the
+//!   `down`: their results must be identical, row for row and value for value (so give them an
+//!   `ORDER BY`). The first query whose results differ is reported with a short excerpt of
+//!   both results (`down changes the checked data`).
+//!
+//! A marker may appear more than once; only comments may come before the first one.
+//!
+//! # Range and `changed`
+//!
+//! [`VerifyRequest::range`] limits the revisions checked to those `upgrade FROM:TO` would
+//! apply ([`VerifyRange`]); [`VerifyRequest::changed`] to those applied on none of the
+//! configured databases of the set (their version stores are read without the migration
+//! lock, and nothing is written to them). Both together: revisions that satisfy both.
+
+mod backends;
+mod data;
+mod plan;
+mod report;
+mod scratch;
+mod walk;
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use braid_driver::{Dialect, Difference};
+use braid_graph::{Applied, Graph, PlanError};
+use serde::Serialize;
+
+use crate::{Error, Project, RunSettings};
+
+pub use data::{DataFileError, DataMismatch};
+pub use report::{
+    BackendError, BackendReport, Cleanup, Failure, RevisionOutcome, RevisionReport, VerifyReport,
+    VerifyStep,
+};
+pub use scratch::ScratchError;
+
+/// What `verify` checks.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct VerifyRequest {
+    /// Database names; empty for every configured database.
+    pub databases: Vec<String>,
+    /// Only the revisions of this range (and those before it, upgraded without checks).
+    pub range: Option<VerifyRange>,
+    /// Only revisions applied on none of the configured databases (read-only, no lock).
+    pub changed: bool,
+    /// Another server to create the scratch databases on, instead of each database's own: it
+    /// serves the backends of its dialect (its database name is only used to connect).
+    pub url: Option<String>,
+}
+
+/// `url` redacted: a request may be logged.
+impl std::fmt::Debug for VerifyRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyRequest")
+            .field("databases", &self.databases)
+            .field("range", &self.range)
+            .field("changed", &self.changed)
+            .field("url", &self.url.as_deref().map(braid_driver::redact_url))
+            .finish()
+    }
+}
+
+/// Which revisions to check, as `upgrade` reads a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyRange {
+    /// `FROM:TO`: what `upgrade FROM:TO` applies — the revisions above `from` (`base` for
+    /// none) up to and including `to`.
+    Between { from: String, to: String },
+    /// `--since REV`: every revision above `revision`, up to the heads.
+    Since { revision: String },
+}
+
+impl VerifyRange {
+    /// `(from, to)` as target expressions.
+    fn bounds(&self) -> (&str, &str) {
+        match self {
+            VerifyRange::Between { from, to } => (from, to),
+            VerifyRange::Since { revision } => (revision, "heads"),
+        }
+    }
+}
+
+impl FromStr for VerifyRange {
+    type Err = VerifyError;
+
+    /// `FROM:TO`; an empty side means `base` (`:TO`) or `heads` (`FROM:`).
+    fn from_str(range: &str) -> Result<Self, VerifyError> {
+        let Some((from, to)) = range.split_once(':') else {
+            return Err(VerifyError::RangeSyntax {
+                range: range.to_string(),
+            });
+        };
+        let side = |s: &str, default: &str| {
+            if s.trim().is_empty() {
+                default.to_string()
+            } else {
+                s.trim().to_string()
+            }
+        };
+        Ok(VerifyRange::Between {
+            from: side(from, "base"),
+            to: side(to, "heads"),
+        })
+    }
+}
+
+/// Why `verify` could not start. (What goes wrong on a backend is in its
+/// [`BackendReport`], not here.)
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("invalid range `{range}`: expected FROM:TO (e.g. `base:heads`, `abc123:`)")]
+    RangeSyntax { range: String },
+
+    /// The range does not resolve in a migration set.
+    #[error("range `{from}:{to}` in the migration set {}: {source}", set.display())]
+    Range {
+        set: PathBuf,
+        from: String,
+        to: String,
+        source: Box<PlanError>,
+    },
+
+    /// `--url` names a backend without a server.
+    #[error("--url {shown}: SQLite needs no server (scratch SQLite databases are temporary files)")]
+    UrlWithoutServer { shown: String },
+
+    /// `--url` is of a dialect none of the databases verified uses.
+    #[error(
+        "--url {shown} is a {dialect} server, but none of the databases verified ({}) uses {dialect}",
+        databases.join(", ")
+    )]
+    UrlMatchesNoDatabase {
+        shown: String,
+        dialect: Dialect,
+        databases: Vec<String>,
+    },
+}
+
+/// Progress of a `verify` run, for a progress bar. Delivered from the backends' worker
+/// threads as it happens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum VerifyEvent {
+    /// A backend starts: `revisions` will be checked (none: nothing to do, no scratch
+    /// database is made).
+    BackendStarted { backend: String, revisions: usize },
+    RevisionStarted {
+        backend: String,
+        revision: String,
+        /// 1-based, among the revisions checked.
+        index: usize,
+        total: usize,
+    },
+    RevisionFinished {
+        backend: String,
+        revision: String,
+        index: usize,
+        total: usize,
+        passed: bool,
+    },
+    /// The backend is done (scratch database dropped, or not).
+    BackendFinished {
+        backend: String,
+        passed: bool,
+        duration: Duration,
+    },
+}
+
+/// The event callback: shared by concurrent backends, hence `Sync`.
+pub type VerifyEventSink<'a> = &'a (dyn Fn(&VerifyEvent) + Sync);
+
+/// A sink that ignores every event.
+pub fn no_verify_events(_: &VerifyEvent) {}
+
+impl Project {
+    /// Verifies every revision of the selected databases' sets on scratch databases (see the
+    /// [module docs](crate::verify)). Blocks until every backend is done, the backends running
+    /// concurrently (at most the config's `jobs` at once), each on a worker thread of its own
+    /// — as [`Project::run`] does, and for the same reason: SQLite and inline plugins run on
+    /// the calling thread.
+    ///
+    /// An `Err` means nothing was verified (no config, a set that does not load, a range that
+    /// does not resolve); a failing backend or revision is in the report
+    /// ([`VerifyReport::passed`]).
+    pub fn verify(
+        &self,
+        request: &VerifyRequest,
+        events: VerifyEventSink<'_>,
+    ) -> Result<VerifyReport, Error> {
+        let config = self.config()?;
+        let selected = self.selected(&request.databases)?;
+        let graphs: BTreeMap<PathBuf, Graph> = self
+            .load_sets(&selected)
+            .into_iter()
+            .map(|(dir, graph)| graph.map(|graph| (dir, graph)))
+            .collect::<Result<_, _>>()?;
+        let backends = backends::group(self, config, &selected, request.url.as_deref())?;
+        let (applied, notes) = if request.changed {
+            self.applied_anywhere(graphs.keys())?
+        } else {
+            (BTreeMap::new(), Vec::new())
+        };
+        let walks = walks(backends, &graphs, request, &applied)?;
+        let bodies = self.rust().bodies();
+        let context = walk::Context {
+            bodies: &bodies,
+            lock_timeout: config.lock_timeout(),
+            root: self.root(),
+            events,
+        };
+        let started = std::time::Instant::now();
+        let backends = run_walks(walks, &context, config.jobs);
+        Ok(VerifyReport {
+            backends,
+            notes,
+            ms: started.elapsed().as_millis() as u64,
+        })
+    }
+
+    /// For each set in `dirs`, the revisions applied on any of its configured databases, read
+    /// without the lock; databases that cannot be read become notes.
+    fn applied_anywhere<'d>(
+        &self,
+        dirs: impl Iterator<Item = &'d PathBuf>,
+    ) -> Result<(BTreeMap<PathBuf, Applied>, Vec<String>), Error> {
+        let mut applied = BTreeMap::new();
+        let mut notes = Vec::new();
+        for dir in dirs {
+            let sets = self.applied_sets(&RunSettings::default(), dir, &braid_runner::no_events)?;
+            let union: Applied = sets.read.into_iter().flat_map(|(_, a)| a).collect();
+            for (database, error) in sets.unreadable {
+                notes.push(format!(
+                    "--changed: database `{database}` could not be read, so it counts as having \
+                     nothing applied: {error}"
+                ));
+            }
+            applied.insert(dir.clone(), union);
+        }
+        Ok((applied, notes))
+    }
+}
+
+/// One backend's work: the graph it walks and the revisions of the walk.
+struct Walk<'g> {
+    backend: backends::Backend,
+    graph: Cow<'g, Graph>,
+    revisions: Vec<plan::Planned>,
+}
+
+/// Each backend's walk; a range that does not resolve in a set is an error before anything
+/// runs. `applied` (`--changed`) is empty unless asked for.
+fn walks<'g>(
+    backends: Vec<backends::Backend>,
+    graphs: &'g BTreeMap<PathBuf, Graph>,
+    request: &VerifyRequest,
+    applied: &BTreeMap<PathBuf, Applied>,
+) -> Result<Vec<Walk<'g>>, Error> {
+    let mut walks = Vec::with_capacity(backends.len());
+    for backend in backends {
+        // `verify` loaded the set of every selected database.
+        let Some(full) = graphs.get(&backend.dir) else {
+            continue;
+        };
+        let graph = backend.graph(full)?;
+        let changed = request.changed.then(|| applied.get(&backend.dir)).flatten();
+        let revisions = plan::revisions(&graph, request.range.as_ref(), changed)
+            .map_err(|e| e.in_set(&backend.dir))?;
+        walks.push(Walk {
+            backend,
+            graph,
+            revisions,
+        });
+    }
+    Ok(walks)
+}
+
+/// Runs the walks concurrently, at most `jobs` at once; a report per backend, in order.
+fn run_walks(walks: Vec<Walk<'_>>, context: &walk::Context<'_>, jobs: usize) -> Vec<BackendReport> {
+    let mut reports: Vec<BackendReport> = walks
+        .iter()
+        .map(|w| BackendReport::of(&w.backend))
+        .collect();
+    let results = braid_runner::on_workers(walks, jobs, |w, worker| {
+        walk::verify_backend(worker, context, &w.backend, &w.graph, &w.revisions)
+    });
+    for (report, result) in reports.iter_mut().zip(results) {
+        match result {
+            Ok(done) => *report = done,
+            // The worker's runtime did not start: nothing ran.
+            Err(e) => report.error = Some(BackendError::Worker(e)),
+        }
+    }
+    reports
+}
+
+/// The differences between two snapshots, never empty when they are not equal (should
+/// [`braid_driver::diff`] find no words for what `==` sees, the difference is still reported).
+fn differences(expected: &braid_driver::Schema, actual: &braid_driver::Schema) -> Vec<Difference> {
+    if expected == actual {
+        return Vec::new();
+    }
+    let mut found = braid_driver::diff(expected, actual);
+    if found.is_empty() {
+        found.push(Difference {
+            object: "schema".to_string(),
+            change: "differs".to_string(),
+        });
+    }
+    found
+}

@@ -1,0 +1,362 @@
+//! One backend's verification: create the scratch database, walk the revisions in it (up,
+//! down, up again, with snapshots), drop it — whatever happened in between.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use braid_driver::{Driver, Schema};
+use braid_graph::Graph;
+use braid_runner::{Bodies, RunOptions, Runner, StepDirection, TransactionMode, Worker};
+
+use super::backends::Backend;
+use super::data::DataCheck;
+use super::plan::Planned;
+use super::report::{
+    BackendError, BackendReport, Cleanup, Failure, RevisionOutcome, RevisionReport, VerifyStep,
+};
+use super::scratch::{Scratch, Site, drop_panicked};
+use super::{VerifyEvent, VerifyEventSink, differences};
+use crate::drivers::Access;
+
+/// What every backend of a run shares.
+pub(super) struct Context<'a> {
+    pub bodies: &'a dyn Bodies,
+    pub lock_timeout: Duration,
+    /// The project root (relative SQLite paths of plugins' URLs).
+    pub root: &'a Path,
+    pub events: VerifyEventSink<'a>,
+}
+
+/// A failed step of a revision's check (boxed: a failure carries a whole run error).
+type StepFailure = Box<(VerifyStep, Failure)>;
+
+fn failed(step: VerifyStep, failure: Failure) -> StepFailure {
+    Box::new((step, failure))
+}
+
+/// Verifies `backend` along `revisions` of `graph`, on `worker`'s runtime. Every phase runs in
+/// its own [`Worker::block_on`], so a panic while walking still lets the scratch database be
+/// dropped.
+pub(super) fn verify_backend(
+    worker: &Worker,
+    cx: &Context<'_>,
+    backend: &Backend,
+    graph: &Graph,
+    revisions: &[Planned],
+) -> BackendReport {
+    let started = Instant::now();
+    let mut report = BackendReport::of(backend);
+    (cx.events)(&VerifyEvent::BackendStarted {
+        backend: backend.name.clone(),
+        revisions: revisions.iter().filter(|p| p.check).count(),
+    });
+    if revisions.iter().any(|p| p.check) {
+        run_in_scratch(worker, cx, backend, graph, revisions, &mut report);
+        not_verified(revisions, &mut report.revisions);
+    }
+    report.ms = started.elapsed().as_millis() as u64;
+    (cx.events)(&VerifyEvent::BackendFinished {
+        backend: backend.name.clone(),
+        passed: report.passed(),
+        duration: started.elapsed(),
+    });
+    report
+}
+
+/// Creates the scratch database, walks, drops it; fills `report` as it goes.
+fn run_in_scratch(
+    worker: &Worker,
+    cx: &Context<'_>,
+    backend: &Backend,
+    graph: &Graph,
+    revisions: &[Planned],
+    report: &mut BackendReport,
+) {
+    let server = match &backend.server {
+        Ok(server) => server,
+        Err(e) => {
+            report.error = Some(BackendError::Config(e.clone()));
+            return;
+        }
+    };
+    let site = Site {
+        dialect: backend.dialect,
+        source: &backend.source,
+        server,
+        shown: &backend.shown,
+        root: cx.root,
+    };
+    let scratch = match worker.block_on(Scratch::create(&site)) {
+        Ok(Ok(scratch)) => scratch,
+        Ok(Err(e)) => {
+            report.error = Some(BackendError::Scratch(e));
+            return;
+        }
+        Err(panicked) => {
+            report.error = Some(BackendError::Panicked(panicked));
+            return;
+        }
+    };
+    let name = scratch.name();
+    report.scratch = Some(name.clone());
+    let walked = worker.block_on(walk(
+        cx,
+        backend,
+        graph,
+        revisions,
+        &scratch,
+        &mut report.revisions,
+    ));
+    report.error = match walked {
+        Ok(error) => error,
+        Err(panicked) => Some(BackendError::Panicked(panicked)),
+    };
+    report.cleanup = match worker.block_on(scratch.remove(cx.root)) {
+        Ok(Ok(())) => Cleanup::Dropped,
+        Ok(Err(error)) => Cleanup::Failed { error },
+        Err(panicked) => Cleanup::Failed {
+            error: drop_panicked(name, panicked),
+        },
+    };
+}
+
+/// Reports every revision to check that has no report yet (after a failure, a panic, or a
+/// scratch database that could not be made) as not verified.
+fn not_verified(revisions: &[Planned], out: &mut Vec<RevisionReport>) {
+    for planned in revisions.iter().filter(|p| p.check).skip(out.len()) {
+        out.push(RevisionReport {
+            revision: planned.id.clone(),
+            outcome: RevisionOutcome::NotVerified,
+            ms: 0,
+        });
+    }
+}
+
+/// Opens the scratch database and walks the revisions in it, pushing each checked revision's
+/// report to `out`. What stopped the walk outside a revision's checks comes back.
+async fn walk(
+    cx: &Context<'_>,
+    backend: &Backend,
+    graph: &Graph,
+    revisions: &[Planned],
+    scratch: &Scratch,
+    out: &mut Vec<RevisionReport>,
+) -> Option<BackendError> {
+    let mut driver = match crate::drivers::open(
+        &backend.source,
+        scratch.url(),
+        Access::ReadWrite,
+        cx.root,
+    )
+    .await
+    {
+        Ok(driver) => driver,
+        Err(source) => {
+            return Some(BackendError::Open {
+                scratch: scratch.name(),
+                source,
+            });
+        }
+    };
+    let result = walk_open(cx, backend, graph, revisions, driver.as_mut(), out).await;
+    // The scratch database is dropped next: a failing close changes nothing of the result.
+    let _ = driver.close().await;
+    result.err()
+}
+
+async fn walk_open(
+    cx: &Context<'_>,
+    backend: &Backend,
+    graph: &Graph,
+    revisions: &[Planned],
+    driver: &mut dyn Driver,
+    out: &mut Vec<RevisionReport>,
+) -> Result<(), BackendError> {
+    // The graph is already restricted to the backend's branches; the scratch store lives in
+    // the connection's default schema whatever the config says (a configured schema may not
+    // exist before the migrations create it).
+    let options = RunOptions {
+        version_table: backend.version_table.clone(),
+        schema: None,
+        transaction: TransactionMode::PerMigration,
+        lock_timeout: cx.lock_timeout,
+        branches: Vec::new(),
+    };
+    let runner = Runner::new(backend.name.clone(), graph, options)
+        .map_err(BackendError::Store)?
+        .with_bodies(cx.bodies);
+    runner
+        .ensure_store(driver)
+        .await
+        .map_err(BackendError::Store)?;
+    let total = revisions.iter().filter(|p| p.check).count();
+    let mut current: Option<Schema> = None;
+    let mut index = 0;
+    for planned in revisions {
+        if !planned.check {
+            runner
+                .run_revision(
+                    driver,
+                    &planned.id,
+                    StepDirection::Up,
+                    &braid_runner::no_events,
+                )
+                .await
+                .map_err(|source| BackendError::Upgrade {
+                    revision: planned.id.clone(),
+                    source,
+                })?;
+            current = None;
+            continue;
+        }
+        index += 1;
+        let report = check_one(
+            cx,
+            backend,
+            &runner,
+            driver,
+            planned,
+            (index, total),
+            &mut current,
+        )
+        .await;
+        let failed = !matches!(report.outcome, RevisionOutcome::Passed);
+        out.push(report);
+        if failed {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Checks one revision, with its events.
+async fn check_one(
+    cx: &Context<'_>,
+    backend: &Backend,
+    runner: &Runner<'_>,
+    driver: &mut dyn Driver,
+    planned: &Planned,
+    (index, total): (usize, usize),
+    current: &mut Option<Schema>,
+) -> RevisionReport {
+    let started = Instant::now();
+    (cx.events)(&VerifyEvent::RevisionStarted {
+        backend: backend.name.clone(),
+        revision: planned.id.clone(),
+        index,
+        total,
+    });
+    let outcome = match cycle(runner, driver, planned, current).await {
+        Ok(()) => RevisionOutcome::Passed,
+        Err(failure) => {
+            let (step, failure) = *failure;
+            RevisionOutcome::Failed { step, failure }
+        }
+    };
+    (cx.events)(&VerifyEvent::RevisionFinished {
+        backend: backend.name.clone(),
+        revision: planned.id.clone(),
+        index,
+        total,
+        passed: matches!(outcome, RevisionOutcome::Passed),
+    });
+    RevisionReport {
+        revision: planned.id.clone(),
+        outcome,
+        ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+/// Up, down, up again, each compared with the snapshot it must equal. `current` is the
+/// schema as it is now when known (the previous revision's last snapshot), and the schema
+/// after this revision on success: one snapshot fewer per revision.
+async fn cycle(
+    runner: &Runner<'_>,
+    driver: &mut dyn Driver,
+    planned: &Planned,
+    current: &mut Option<Schema>,
+) -> Result<(), StepFailure> {
+    let data = match &planned.dir {
+        Some(dir) => DataCheck::load(dir, driver.dialect())
+            .map_err(|error| failed(VerifyStep::Setup, Failure::DataFile { error }))?,
+        None => None,
+    };
+    if let Some(data) = data.as_ref().filter(|d| d.has_setup()) {
+        data.setup(driver).await.map_err(at(VerifyStep::Setup))?;
+        *current = None;
+    }
+    let before = match current.take() {
+        Some(schema) => schema,
+        None => snapshot(driver, VerifyStep::Setup).await?,
+    };
+    let rows_before = match &data {
+        Some(data) => data.results(driver).await.map_err(at(VerifyStep::Setup))?,
+        None => Vec::new(),
+    };
+    migrate(runner, driver, planned, StepDirection::Up, VerifyStep::Up).await?;
+    let after_up = snapshot(driver, VerifyStep::Up).await?;
+    migrate(
+        runner,
+        driver,
+        planned,
+        StepDirection::Down,
+        VerifyStep::Down,
+    )
+    .await?;
+    let after_down = snapshot(driver, VerifyStep::Down).await?;
+    same_schema(&before, &after_down, VerifyStep::DownSchema)?;
+    if let Some(data) = &data {
+        let rows_after = data
+            .results(driver)
+            .await
+            .map_err(at(VerifyStep::DownData))?;
+        if let Some(mismatch) = data.compare(driver, &rows_before, &rows_after) {
+            return Err(failed(VerifyStep::DownData, Failure::Data(mismatch)));
+        }
+    }
+    migrate(
+        runner,
+        driver,
+        planned,
+        StepDirection::Up,
+        VerifyStep::UpAgain,
+    )
+    .await?;
+    let again = snapshot(driver, VerifyStep::UpAgain).await?;
+    same_schema(&after_up, &again, VerifyStep::UpAgainSchema)?;
+    *current = Some(again);
+    Ok(())
+}
+
+/// Runs the revision alone in `direction`; a failure is `step`'s.
+async fn migrate(
+    runner: &Runner<'_>,
+    driver: &mut dyn Driver,
+    planned: &Planned,
+    direction: StepDirection,
+    step: VerifyStep,
+) -> Result<(), StepFailure> {
+    runner
+        .run_revision(driver, &planned.id, direction, &braid_runner::no_events)
+        .await
+        .map(|_| ())
+        .map_err(|e| failed(step, Failure::run(e)))
+}
+
+async fn snapshot(driver: &mut dyn Driver, step: VerifyStep) -> Result<Schema, StepFailure> {
+    driver.introspect().await.map_err(at(step))
+}
+
+/// `actual` must be `expected`; otherwise `step` fails with the differences.
+fn same_schema(expected: &Schema, actual: &Schema, step: VerifyStep) -> Result<(), StepFailure> {
+    let found = differences(expected, actual);
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(failed(step, Failure::Schema { differences: found }))
+}
+
+/// A driver error as `step`'s failure.
+fn at(step: VerifyStep) -> impl Fn(braid_driver::DriverError) -> StepFailure {
+    move |error| failed(step, Failure::Driver { error })
+}

@@ -1,0 +1,582 @@
+//! `verify` through the library, on SQLite, Postgres and MariaDB: each revision up, down, up
+//! again on a scratch database, snapshots compared; the scratch database dropped afterwards
+//! and the configured database untouched.
+//!
+//! Postgres and MariaDB tests skip with a message when the server is unreachable, and fail
+//! instead when `BRAID_REQUIRE_SERVERS=1`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use braid::verify::{
+    BackendReport, Cleanup, Failure, RevisionOutcome, VerifyReport, VerifyRequest, VerifyStep,
+    no_verify_events,
+};
+use braid::{Dialect, Driver, FailureKind, Operation, Project, ProjectOptions, RunSettings};
+use braid_tests::{MysqlTarget, PostgresTarget};
+use support::{with_conn, with_db};
+
+/// The configured database of one backend.
+struct Configured {
+    dialect: Dialect,
+    url: String,
+}
+
+/// Runs `test` against a configured database of each backend: an SQLite file, and a fresh
+/// database on the Postgres and MariaDB test servers.
+fn each_backend(test: impl Fn(&Configured) + Sync) {
+    let tmp = tempfile::tempdir().unwrap();
+    test(&Configured {
+        dialect: Dialect::Sqlite,
+        url: format!("sqlite://{}", tmp.path().join("app.db").display()),
+    });
+    with_db::<PostgresTarget>(|db| {
+        test(&Configured {
+            dialect: Dialect::Postgres,
+            url: db.url.clone(),
+        })
+    });
+    with_db::<MysqlTarget>(|db| {
+        test(&Configured {
+            dialect: Dialect::Mysql,
+            url: db.url.clone(),
+        })
+    });
+}
+
+/// A project in a temp dir: `migrations/` and `braid.toml` with one database, `app`.
+struct Fixture {
+    dir: tempfile::TempDir,
+    count: usize,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let fixture = Fixture {
+            dir: tempfile::tempdir().unwrap(),
+            count: 0,
+        };
+        std::fs::create_dir_all(fixture.migrations()).unwrap();
+        fixture
+    }
+
+    fn migrations(&self) -> PathBuf {
+        self.dir.path().join("migrations")
+    }
+
+    /// Revision `id` after `parent`, running `up` and undone by `down`.
+    fn rev(&mut self, id: &str, parent: Option<&str>, up: &str, down: &str) -> &mut Self {
+        self.count += 1;
+        let parents = parent.map(|p| format!("{p:?}")).unwrap_or_default();
+        self.file(
+            id,
+            "revision.toml",
+            &format!(
+                "id = {id:?}\nparents = [{parents}]\nmessage = {id:?}\n\
+                 created = 2026-01-01T00:00:{:02}Z\n",
+                self.count
+            ),
+        );
+        self.file(id, "up.sql", up);
+        self.file(id, "down.sql", down)
+    }
+
+    /// Another file in revision `id`'s directory (`up.mysql.sql`, `verify.sql`).
+    fn file(&mut self, id: &str, name: &str, text: &str) -> &mut Self {
+        let dir = self.migrations().join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), text).unwrap();
+        self
+    }
+
+    /// The project, its one database `app` at `url`.
+    fn project(&self, url: &str) -> Project {
+        let config = self.dir.path().join("braid.toml");
+        std::fs::write(
+            &config,
+            format!("[default]\n[default.databases.app]\nurl = {url:?}\n"),
+        )
+        .unwrap();
+        Project::open(
+            ProjectOptions {
+                root: Some(self.dir.path().to_path_buf()),
+                config: Some(config),
+                migrations: Some(self.migrations()),
+                profile: None,
+            },
+            braid::RustRevisions::new(),
+        )
+        .unwrap()
+    }
+
+    /// `verify` of every revision on `db`, checked to have cleaned up after itself.
+    fn verify(&self, db: &Configured) -> BackendReport {
+        self.verify_with(db, &VerifyRequest::default())
+    }
+
+    fn verify_with(&self, db: &Configured, request: &VerifyRequest) -> BackendReport {
+        let report = self
+            .project(&db.url)
+            .verify(request, &no_verify_events)
+            .unwrap();
+        only_backend(report, db)
+    }
+}
+
+/// The report's one backend, after checking that its scratch database is gone and the
+/// configured database was not touched.
+#[track_caller]
+fn only_backend(report: VerifyReport, db: &Configured) -> BackendReport {
+    let [backend]: [BackendReport; 1] = report.backends.try_into().unwrap();
+    assert_eq!(backend.dialect, db.dialect);
+    assert!(
+        matches!(backend.cleanup, Cleanup::Dropped),
+        "[{}] {:?}",
+        db.dialect,
+        backend.cleanup
+    );
+    let scratch = backend.scratch.clone().expect("a scratch database");
+    assert!(
+        !scratch_exists(db, &scratch),
+        "[{}] {scratch} is left",
+        db.dialect
+    );
+    assert_untouched(db);
+    backend
+}
+
+/// Whether the scratch database `name` (a file for SQLite) still exists.
+fn scratch_exists(db: &Configured, name: &str) -> bool {
+    let sql = match db.dialect {
+        Dialect::Sqlite => return Path::new(name).exists(),
+        Dialect::Postgres => "SELECT datname FROM pg_database WHERE datname = $1",
+        Dialect::Mysql => {
+            "SELECT schema_name FROM information_schema.schemata WHERE schema_name = ?"
+        }
+    };
+    with_conn(&db.url, async |d: &mut dyn Driver| {
+        !d.query(sql, &[name.into()]).await.unwrap().rows.is_empty()
+    })
+}
+
+/// The configured database has no table: verify never wrote to it (nor, for SQLite, created it).
+#[track_caller]
+fn assert_untouched(db: &Configured) {
+    if db.dialect == Dialect::Sqlite {
+        let file = db.url.trim_start_matches("sqlite://");
+        assert!(!Path::new(file).exists(), "{file} was created");
+        return;
+    }
+    let schema = with_conn(&db.url, async |d: &mut dyn Driver| {
+        d.introspect().await.unwrap()
+    });
+    assert!(schema.tables.is_empty(), "[{}] {schema:?}", db.dialect);
+}
+
+/// The step and failure of `revision`, which must have failed.
+#[track_caller]
+fn failure<'r>(backend: &'r BackendReport, revision: &str) -> (VerifyStep, &'r Failure) {
+    let rev = backend
+        .revisions
+        .iter()
+        .find(|r| r.revision == revision)
+        .unwrap_or_else(|| panic!("no {revision} in {backend:#?}"));
+    match &rev.outcome {
+        RevisionOutcome::Failed { step, failure } => (*step, failure),
+        other => panic!("[{}] {revision}: {other:?}", backend.dialect),
+    }
+}
+
+/// The differences of a schema failure, one per line.
+#[track_caller]
+fn differences(failure: &Failure) -> String {
+    match failure {
+        Failure::Schema { differences } => differences
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => panic!("not a schema difference: {other}"),
+    }
+}
+
+const USERS: &str = "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(100) NOT NULL);";
+
+#[test]
+fn a_good_history_passes() {
+    let mut f = Fixture::new();
+    f.rev("r1_users", None, USERS, "DROP TABLE users;")
+        .rev(
+            "r2_email_index",
+            Some("r1_users"),
+            "CREATE INDEX ix_users_email ON users (email);",
+            "DROP INDEX ix_users_email;",
+        )
+        .file(
+            "r2_email_index",
+            "down.mysql.sql",
+            "DROP INDEX ix_users_email ON users;",
+        )
+        .rev(
+            "r3_nickname",
+            Some("r2_email_index"),
+            "ALTER TABLE users ADD COLUMN nickname VARCHAR(50);",
+            "ALTER TABLE users DROP COLUMN nickname;",
+        );
+    each_backend(|db| {
+        let backend = f.verify(db);
+        assert!(backend.passed(), "{backend:#?}");
+        let ids: Vec<&str> = backend
+            .revisions
+            .iter()
+            .map(|r| r.revision.as_str())
+            .collect();
+        assert_eq!(ids, ["r1_users", "r2_email_index", "r3_nickname"]);
+    });
+}
+
+#[test]
+fn a_down_that_forgets_an_index_is_caught_naming_it() {
+    let mut f = Fixture::new();
+    f.rev("r1_users", None, USERS, "DROP TABLE users;").rev(
+        "r2_email_index",
+        Some("r1_users"),
+        "CREATE INDEX ix_users_email ON users (email);",
+        "SELECT 1;",
+    );
+    each_backend(|db| {
+        let backend = f.verify(db);
+        assert!(!backend.passed());
+        let (step, failure) = failure(&backend, "r2_email_index");
+        assert_eq!(step, VerifyStep::DownSchema);
+        let found = differences(failure);
+        assert!(found.contains("ix_users_email"), "[{}] {found}", db.dialect);
+        // The JSON a front end prints.
+        let json = serde_json::to_value(&backend).unwrap();
+        let r2 = &json["revisions"][1];
+        assert_eq!(r2["status"], "failed", "{json:#}");
+        assert_eq!(r2["step"], "down_schema", "{json:#}");
+        assert_eq!(r2["failure"]["cause"], "schema", "{json:#}");
+        assert_eq!(json["cleanup"]["status"], "dropped", "{json:#}");
+    });
+}
+
+#[test]
+fn a_down_that_restores_a_column_with_another_type_is_caught() {
+    let mut f = Fixture::new();
+    f.rev("r1_users", None, USERS, "DROP TABLE users;").rev(
+        "r2_drop_email",
+        Some("r1_users"),
+        "ALTER TABLE users DROP COLUMN email;",
+        "ALTER TABLE users ADD COLUMN email TEXT;",
+    );
+    each_backend(|db| {
+        let backend = f.verify(db);
+        let (step, failure) = failure(&backend, "r2_drop_email");
+        assert_eq!(step, VerifyStep::DownSchema);
+        let found = differences(failure);
+        assert!(
+            found.contains("email") && found.to_lowercase().contains("text"),
+            "[{}] {found}",
+            db.dialect
+        );
+    });
+}
+
+#[test]
+fn a_trigger_left_behind_is_caught() {
+    let mut f = Fixture::new();
+    f.rev(
+        "r1_counts",
+        None,
+        "CREATE TABLE counts (id INT PRIMARY KEY, n INT NOT NULL);",
+        "DROP TABLE counts;",
+    )
+    .rev("r2_trigger", Some("r1_counts"), "SELECT 1;", "SELECT 1;")
+    .file(
+        "r2_trigger",
+        "up.postgres.sql",
+        "CREATE FUNCTION counts_bump() RETURNS trigger LANGUAGE plpgsql AS $$\n\
+         BEGIN NEW.n := NEW.n + 1; RETURN NEW; END $$;\n\
+         CREATE TRIGGER trg_counts_bump BEFORE INSERT ON counts\n\
+         FOR EACH ROW EXECUTE FUNCTION counts_bump();\n",
+    )
+    .file(
+        "r2_trigger",
+        "up.mysql.sql",
+        "CREATE TRIGGER trg_counts_bump BEFORE INSERT ON counts FOR EACH ROW SET NEW.n = NEW.n + 1;\n",
+    )
+    .file(
+        "r2_trigger",
+        "up.sqlite.sql",
+        "CREATE TRIGGER trg_counts_bump AFTER INSERT ON counts\n\
+         BEGIN UPDATE counts SET n = n + 1 WHERE id = NEW.id; END;\n",
+    );
+    each_backend(|db| {
+        let backend = f.verify(db);
+        let (step, failure) = failure(&backend, "r2_trigger");
+        assert_eq!(step, VerifyStep::DownSchema, "[{}] {failure}", db.dialect);
+        let found = differences(failure);
+        assert!(
+            found.contains("trg_counts_bump"),
+            "[{}] {found}",
+            db.dialect
+        );
+    });
+}
+
+#[test]
+fn an_up_that_cannot_run_again_after_its_down_is_caught() {
+    let mut f = Fixture::new();
+    f.rev(
+        "r1_ledger",
+        None,
+        "CREATE TABLE ledger (id INT PRIMARY KEY);",
+        "DROP TABLE ledger;",
+    )
+    // The down forgets the row the up inserted: the second up collides with it.
+    .rev(
+        "r2_seed",
+        Some("r1_ledger"),
+        "INSERT INTO ledger (id) VALUES (1);",
+        "SELECT 1;",
+    )
+    .rev(
+        "r3_after",
+        Some("r2_seed"),
+        "CREATE TABLE later (id INT);",
+        "DROP TABLE later;",
+    );
+    each_backend(|db| {
+        let backend = f.verify(db);
+        let (step, failure) = failure(&backend, "r2_seed");
+        assert_eq!(step, VerifyStep::UpAgain);
+        assert!(
+            matches!(
+                failure,
+                Failure::Run {
+                    kind: FailureKind::Migration | FailureKind::Partial,
+                    ..
+                }
+            ),
+            "[{}] {failure:?}",
+            db.dialect
+        );
+        // The backend stops at its first failure.
+        let last = backend.revisions.last().unwrap();
+        assert_eq!(last.revision, "r3_after");
+        assert!(matches!(last.outcome, RevisionOutcome::NotVerified));
+    });
+}
+
+#[test]
+fn a_data_check_catches_a_down_that_loses_rows() {
+    let mut f = Fixture::new();
+    f.rev("r1_users", None, USERS, "DROP TABLE users;")
+        .rev(
+            "r2_split",
+            Some("r1_users"),
+            "CREATE TABLE old_users (id INT PRIMARY KEY, email VARCHAR(100) NOT NULL);\n\
+             INSERT INTO old_users SELECT id, email FROM users WHERE id > 1;\n\
+             DELETE FROM users WHERE id > 1;",
+            // Drops the moved rows instead of moving them back.
+            "DROP TABLE old_users;",
+        )
+        .file(
+            "r2_split",
+            "verify.sql",
+            "-- braid:setup\n\
+             INSERT INTO users (id, email) VALUES (1, 'a@x'), (2, 'b@x'), (3, 'c@x');\n\
+             -- braid:check\n\
+             SELECT count(*) FROM users;\n\
+             SELECT id, email FROM users ORDER BY id;\n",
+        );
+    each_backend(|db| {
+        let backend = f.verify(db);
+        let (step, failure) = failure(&backend, "r2_split");
+        assert_eq!(step, VerifyStep::DownData);
+        let Failure::Data(mismatch) = failure else {
+            panic!("[{}] {failure:?}", db.dialect);
+        };
+        assert_eq!(mismatch.index, 1, "{mismatch}");
+        assert!(mismatch.before.contains("(3)"), "{mismatch}");
+        assert!(mismatch.after.contains("(1)"), "{mismatch}");
+    });
+}
+
+#[test]
+fn changed_checks_only_what_no_configured_database_has_applied() {
+    let mut f = Fixture::new();
+    f.rev("r1_users", None, USERS, "DROP TABLE users;").rev(
+        "r2_email_index",
+        Some("r1_users"),
+        "CREATE INDEX ix_users_email ON users (email);",
+        // Wrong, but r2 is what is checked, and it is caught.
+        "SELECT 1;",
+    );
+    each_backend(|db| {
+        let project = f.project(&db.url);
+        let upgrade = Operation::Upgrade {
+            target: "r1_users".into(),
+        };
+        let results = project
+            .run(&RunSettings::default(), &upgrade, &braid_runner::no_events)
+            .unwrap();
+        assert!(results[0].error.is_none(), "{results:?}");
+        let request = VerifyRequest {
+            changed: true,
+            ..VerifyRequest::default()
+        };
+        let report = project.verify(&request, &no_verify_events).unwrap();
+        let [backend]: [BackendReport; 1] = report.backends.try_into().unwrap();
+        let ids: Vec<&str> = backend
+            .revisions
+            .iter()
+            .map(|r| r.revision.as_str())
+            .collect();
+        assert_eq!(ids, ["r2_email_index"], "[{}] {backend:#?}", db.dialect);
+        assert!(matches!(backend.cleanup, Cleanup::Dropped));
+        // The configured database still has r1 only.
+        let current = project
+            .run(
+                &RunSettings::default(),
+                &Operation::Current,
+                &braid_runner::no_events,
+            )
+            .unwrap();
+        assert_eq!(current[0].current, ["r1_users"], "[{}]", db.dialect);
+    });
+}
+
+#[test]
+fn url_makes_the_scratch_database_on_another_server_and_passwords_stay_hidden() {
+    let mut f = Fixture::new();
+    f.rev("r1_users", None, USERS, "DROP TABLE users;");
+    let servers = [
+        ("postgres://app:s3cretpw@127.0.0.1:1/app", Dialect::Postgres),
+        ("mysql://app:s3cretpw@127.0.0.1:1/app", Dialect::Mysql),
+    ];
+    for (configured, dialect) in servers {
+        let project = f.project(configured);
+        // The configured server is unreachable: reported, without its password.
+        let report = project
+            .verify(&VerifyRequest::default(), &no_verify_events)
+            .unwrap();
+        let backend = &report.backends[0];
+        let error = backend.error.as_ref().expect("an unreachable server");
+        let json = serde_json::to_string(&report).unwrap();
+        for shown in [error.to_string(), backend.server.clone(), json] {
+            assert!(!shown.contains("s3cretpw"), "{shown}");
+        }
+        assert!(matches!(backend.cleanup, Cleanup::NotCreated));
+        assert!(!report.passed());
+        // With --url, the scratch database is made on the test server instead.
+        let run = |db: &mut braid_tests::TestDb| {
+            let request = VerifyRequest {
+                url: Some(db.url.clone()),
+                ..VerifyRequest::default()
+            };
+            let report = project.verify(&request, &no_verify_events).unwrap();
+            let backend = &report.backends[0];
+            assert!(backend.passed(), "{backend:#?}");
+            let scratch = backend.scratch.as_deref().unwrap();
+            let on_server = Configured {
+                dialect,
+                url: db.url.clone(),
+            };
+            assert!(!scratch_exists(&on_server, scratch));
+        };
+        match dialect {
+            Dialect::Postgres => with_db::<PostgresTarget>(run),
+            _ => with_db::<MysqlTarget>(run),
+        }
+    }
+}
+
+#[test]
+fn the_worked_example_verifies() {
+    each_backend(|db| {
+        let tmp = tempfile::tempdir().unwrap();
+        let project = worked_example(tmp.path(), &db.url);
+        let report = project
+            .verify(&VerifyRequest::default(), &no_verify_events)
+            .unwrap();
+        let backend = only_backend(report, db);
+        assert!(backend.passed(), "{backend:#?}");
+        assert_eq!(backend.revisions.len(), 7);
+    });
+}
+
+/// What `verify` costs next to `upgrade`, on the worked example, per backend: run with
+/// `cargo test -p braid-tests --test verify -- --ignored --nocapture`. (Timings are not
+/// asserted: they depend on the machine.)
+#[test]
+#[ignore]
+fn verify_cost_against_upgrade() {
+    each_backend(|db| {
+        let tmp = tempfile::tempdir().unwrap();
+        let project = worked_example(tmp.path(), &db.url);
+        let settings = RunSettings::default();
+        let up = Operation::Upgrade {
+            target: "heads".into(),
+        };
+        let down = Operation::Downgrade {
+            target: "base".into(),
+        };
+        let mut upgrades = Vec::new();
+        let mut verifies = Vec::new();
+        let mut checks = Vec::new();
+        for _ in 0..5 {
+            let started = std::time::Instant::now();
+            let done = project
+                .run(&settings, &up, &braid_runner::no_events)
+                .unwrap();
+            upgrades.push(started.elapsed());
+            assert!(done[0].error.is_none(), "{done:?}");
+            project
+                .run(&settings, &down, &braid_runner::no_events)
+                .unwrap();
+            let started = std::time::Instant::now();
+            let report = project
+                .verify(&VerifyRequest::default(), &no_verify_events)
+                .unwrap();
+            verifies.push(started.elapsed());
+            assert!(report.passed(), "{report:#?}");
+            let revisions = report.backends[0].revisions.iter().map(|r| r.ms);
+            checks.push(std::time::Duration::from_millis(revisions.sum()));
+        }
+        upgrades.sort();
+        verifies.sort();
+        checks.sort();
+        let (upgrade, verify, check) = (upgrades[2], verifies[2], checks[2]);
+        eprintln!(
+            "[{}] upgrade {upgrade:?}, verify {verify:?} ({check:?} checking revisions, the \
+             rest making and dropping the scratch database): {:.1}x",
+            db.dialect,
+            verify.as_secs_f64() / upgrade.as_secs_f64()
+        );
+    });
+}
+
+/// The repository's migrations (Rust revisions compiled in) in a project at `root` whose one
+/// database `app` is at `url`.
+fn worked_example(root: &Path, url: &str) -> Project {
+    support::copy_tree(&braid_tests::repo_migrations(), &root.join("migrations"));
+    let config = root.join("braid.toml");
+    std::fs::write(
+        &config,
+        format!("[default]\n[default.databases.app]\nurl = {url:?}\n"),
+    )
+    .unwrap();
+    Project::open(
+        ProjectOptions {
+            root: Some(root.to_path_buf()),
+            config: Some(config),
+            migrations: Some(root.join("migrations")),
+            profile: None,
+        },
+        braid_tests::repo_rust_revisions(),
+    )
+    .unwrap()
+}
