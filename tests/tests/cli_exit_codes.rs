@@ -390,3 +390,126 @@ fn errors_before_any_database_keep_their_codes() {
         .braid(&["stamp", "heads", "--purge", "--sql"])
         .fails(2);
 }
+
+const LINT_ERRORS: i32 = 8;
+const VERIFY_FAILED: i32 = 9;
+
+/// A column dropped from an existing table (B102, an error) and accepted with a reason in a
+/// later revision: `lint` exits 8 naming the file and line; JSON lists both findings, the
+/// accepted one with its reason; `--format github` annotates the file; `check --lint` fails the
+/// gate with the same code while a plain `check` passes.
+#[test]
+fn lint_errors_exit_with_their_own_code() {
+    let mut project = Project::new();
+    project
+        .rev(
+            "a1",
+            None,
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER);\n",
+            "DROP TABLE t;\n",
+        )
+        .rev(
+            "b2",
+            Some("a1"),
+            "-- the column goes\nALTER TABLE t DROP COLUMN a;\n",
+            "ALTER TABLE t ADD COLUMN a INTEGER;\n",
+        )
+        .rev(
+            "c3",
+            Some("b2"),
+            "-- braid:allow B102 nothing reads b since release 4.2\nALTER TABLE t DROP COLUMN b;\n",
+            "ALTER TABLE t ADD COLUMN b INTEGER;\n",
+        );
+    project.config(&[("app", project.sqlite("app"))], 60);
+
+    let human = project.braid(&["lint"]).fails(LINT_ERRORS);
+    assert!(
+        human.stdout.contains("b2/up.sql:2: error B102 [sqlite]"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("instead:"), "{}", human.stdout);
+
+    let json = project.json_fails(LINT_ERRORS, &["lint"]);
+    let findings = json["findings"].as_array().expect("findings");
+    let b102: Vec<_> = findings.iter().filter(|f| f["code"] == "B102").collect();
+    assert_eq!(b102.len(), 2, "{json}");
+    assert_eq!(b102[0]["revision"], "b2");
+    assert_eq!(b102[0]["line"], 2);
+    assert!(b102[0]["suppressed"].is_null(), "{json}");
+    assert_eq!(b102[1]["suppressed"], "nothing reads b since release 4.2");
+
+    let github = project
+        .braid(&["--format", "github", "lint"])
+        .fails(LINT_ERRORS);
+    let annotation = github
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error file="))
+        .unwrap_or_else(|| panic!("no annotation: {}", github.stdout));
+    assert!(annotation.contains("b2/up.sql,line=2,"), "{annotation}");
+    assert!(
+        !github.stdout.contains("c3/up.sql"),
+        "accepted findings are not annotated: {}",
+        github.stdout
+    );
+
+    project.braid(&["upgrade"]).ok();
+    project.braid(&["check"]).ok();
+    let gate = project.json_fails(LINT_ERRORS, &["check", "--lint"]);
+    assert_eq!(gate["exit_code"], LINT_ERRORS, "{gate}");
+    assert!(gate["lint"]["findings"].is_array(), "{gate}");
+}
+
+/// A down.sql that forgets an index: `verify` exits 9, names the revision, the step and the
+/// index, and leaves the configured database untouched; fixed, it passes.
+#[test]
+fn a_migration_that_does_not_come_back_fails_verify() {
+    let mut project = Project::new();
+    project
+        .rev(
+            "a1",
+            None,
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n",
+            "DROP TABLE users;\n",
+        )
+        .rev(
+            "b2",
+            Some("a1"),
+            "CREATE INDEX ix_users_email ON users (email);\n",
+            "SELECT 1;\n",
+        );
+    project.config(&[("app", project.sqlite("app"))], 60);
+
+    let human = project.braid(&["verify"]).fails(VERIFY_FAILED);
+    assert!(
+        human
+            .stdout
+            .contains("FAILED  b2: down leaves a different schema"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("ix_users_email"), "{}", human.stdout);
+    let json = project.json_fails(VERIFY_FAILED, &["verify"]);
+    assert_eq!(json["passed"], false, "{json}");
+    let revisions = &json["backends"][0]["revisions"];
+    assert_eq!(revisions[0]["status"], "passed", "{json}");
+    assert_eq!(revisions[1]["status"], "failed", "{json}");
+    assert_eq!(revisions[1]["step"], "down_schema", "{json}");
+    assert!(
+        !project.path().join("app.db").exists(),
+        "the configured database is never touched"
+    );
+
+    std::fs::write(
+        project.migrations().join("b2").join("down.sql"),
+        "DROP INDEX ix_users_email;\n",
+    )
+    .unwrap();
+    let ok = project.braid(&["verify"]).ok();
+    assert!(
+        ok.stdout.contains("2/2 revision(s) verified"),
+        "{}",
+        ok.stdout
+    );
+}

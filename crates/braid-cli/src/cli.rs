@@ -75,6 +75,9 @@ pub struct Global {
 pub enum Format {
     Human,
     Json,
+    /// GitHub Actions annotations (`::error file=…,line=…::…`) for `lint` and `check --lint`;
+    /// other commands print human text.
+    Github,
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,8 +105,14 @@ pub enum Command {
     /// Accept an intended edit of an applied migration: store its new checksum.
     Accept(AcceptArgs),
     /// CI gate: fail on several heads, pending, edited, unknown or part-applied migrations
-    /// (exit codes 3-7).
-    Check,
+    /// (exit codes 3-7); with --lint, on lint errors too (8).
+    Check(CheckArgs),
+    /// Lint migrations: backward-compatibility rules and each backend's lock hazards, per
+    /// dialect of the configured databases (exit code 8 on errors).
+    Lint(LintArgs),
+    /// Prove migrations up, down, up again on scratch databases of every configured backend,
+    /// comparing schemas (exit code 9 when a revision fails).
+    Verify(VerifyArgs),
     /// List the built-in drivers and the plugin drivers the config names, with their versions.
     Drivers,
     /// Wire Braid into a Cargo workspace: an xtask with `migrate`, the `cargo xtask` alias, a
@@ -111,6 +120,39 @@ pub enum Command {
     Init(InitArgs),
     /// Print a shell completion script (bash, zsh, fish, …) on stdout.
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Lint the migrations too: lint errors fail the gate with exit code 8.
+    #[arg(long)]
+    pub lint: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LintArgs {
+    /// Only the revisions `upgrade FROM:TO` would apply (`:TO` from base, `FROM:` to the heads)
+    /// [default: every revision].
+    pub range: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Only the revisions `upgrade FROM:TO` would apply (`:TO` from base, `FROM:` to the
+    /// heads); those before are upgraded without checks [default: every revision].
+    #[arg(conflicts_with = "since")]
+    pub range: Option<String>,
+    /// Only the revisions above REV (to the heads).
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+    /// Only the revisions applied on none of the configured databases (their version stores
+    /// are read, without the lock; nothing is written to them).
+    #[arg(long)]
+    pub changed: bool,
+    /// Make the scratch databases on this server instead of each database's own (its
+    /// database name is only used to connect).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

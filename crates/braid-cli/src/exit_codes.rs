@@ -13,6 +13,8 @@
 //! | 5 | an applied migration was edited since it ran | restore the file, or `accept` the edit |
 //! | 6 | the database has revisions the migrations directory does not know | check out the branch that has them |
 //! | 7 | a migration stopped part-way outside a transaction: statements of it stay applied | fix it and `upgrade` (resumes), or undo/finish by hand and `stamp` |
+//! | 8 | `lint` (or `check --lint`): a lint error that is not allowed | fix the migration, or allow it with `-- braid:allow CODE reason` |
+//! | 9 | `verify`: a revision failed up, down or up again, or its schema did not come back | fix the migration (usually its down.sql) |
 //! | 10 | cannot reach the database or log in; nothing changed | check URL, network, credentials; retry |
 //! | 11 | another run holds the migration lock; nothing changed | retry later (or raise `lock_timeout_secs`) |
 //! | 12 | a migration failed and was rolled back | fix the migration and run again |
@@ -52,6 +54,12 @@ pub const UNKNOWN_REVISIONS: u8 = 6;
 /// because of one). Fix it and `upgrade` again (it resumes after the statements already run), or
 /// undo/finish them by hand and settle with `stamp`.
 pub const PARTIAL: u8 = 7;
+/// `lint` (or `check --lint`): an error that no `-- braid:allow CODE reason` accepts. Fix the
+/// migration, or allow the finding with a reason.
+pub const LINT_ERRORS: u8 = 8;
+/// `verify`: a revision's up, down or up again failed, or the schema (or `verify.sql`'s data)
+/// did not come back as it was; or a scratch database could not be made or dropped.
+pub const VERIFY_FAILED: u8 = 9;
 /// The database could not be reached, opened or logged in to ([`FailureKind::Connect`],
 /// [`FailureKind::Auth`]). Nothing was changed: check the URL, the network and the credentials;
 /// retrying is safe.

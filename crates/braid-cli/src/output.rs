@@ -33,7 +33,8 @@ impl Output<'_> {
                 serde_json::to_writer(&mut stdout, value)?;
                 writeln!(stdout)?;
             }
-            Format::Human => {
+            // Annotations are `lint`'s own output; elsewhere `github` prints human text.
+            Format::Human | Format::Github => {
                 let text = human();
                 stdout.write_all(text.as_bytes())?;
                 if !text.is_empty() && !text.ends_with('\n') {
@@ -52,7 +53,7 @@ impl Output<'_> {
 
     /// Whether progress may be drawn: human output on a terminal.
     pub fn progress_allowed(self) -> bool {
-        self.format == Format::Human && std::io::stderr().is_terminal()
+        self.format != Format::Json && std::io::stderr().is_terminal()
     }
 }
 

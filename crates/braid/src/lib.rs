@@ -8,7 +8,8 @@
 //!   are that same library.
 //! * **Your own code** — [`Project`] runs every command and returns what happened:
 //!   [`Project::generate`], [`Project::merge`], [`Project::run`] (upgrade, downgrade, stamp,
-//!   current, accept), [`Project::check`], [`Project::offline`], [`Project::drivers`]; the graph
+//!   current, accept), [`Project::check`], [`Project::offline`], [`Project::drivers`],
+//!   [`Project::lint`] and [`Project::verify`] (prove migrations before they ship); the graph
 //!   itself ([`Project::graph`]) answers heads, branches, history and show.
 //! * **An application that migrates itself** — [`Migrator`] runs migrations compiled into the
 //!   binary by `braid_build::embed` and [`embedded_migrations!`], with the same lock, version
@@ -67,6 +68,8 @@ pub use databases::{
 };
 pub use drivers::DriverInfo;
 pub use embed::{EmbeddedMigrations, Migrator};
+pub use lint::{LintReport, LintRequest, LintedSet};
+pub use verify::{VerifyEvent, VerifyRange, VerifyReport, VerifyRequest};
 pub use error::{Error, OfflineError};
 pub use project::{Project, ProjectOptions, SetInfo};
 pub use root::{ROOT_ENV, find_root, resolve_root};

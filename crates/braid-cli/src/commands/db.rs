@@ -499,30 +499,61 @@ pub fn accept(
 /// revisions (see [`check_codes`]), and a database that could not be checked exits with its
 /// failure's code ([`exit_codes::for_failure`]); when several apply, the most severe (the
 /// library's order). The JSON carries `"exit_code"` when it is not 0.
-pub fn check(project: &Project, settings: &RunSettings, out: Output<'_>) -> Outcome {
+///
+/// With `lint`, the migrations are linted too ([`super::prove::lint_report`]): each error is a
+/// problem, and lint errors alone exit with [`exit_codes::LINT_ERRORS`] (a database's state
+/// outranks them).
+pub fn check(project: &Project, settings: &RunSettings, lint: bool, out: Output<'_>) -> Outcome {
     #[derive(Serialize)]
     struct Check<'a> {
         heads: &'a [String],
         problems: Vec<String>,
         databases: Vec<DbResult>,
         #[serde(skip_serializing_if = "Option::is_none")]
+        lint: Option<&'a braid::lint::LintReport>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         exit_code: Option<u8>,
     }
     let report = project.check(settings, &|_: &Event| {})?;
-    let problems: Vec<String> = report
+    let linted = if lint {
+        Some(super::prove::lint_report(
+            project,
+            &settings.databases,
+            None,
+        )?)
+    } else {
+        None
+    };
+    let mut problems: Vec<String> = report
         .findings
         .iter()
         .map(|f| out.say(&f.to_string()))
         .collect();
+    if let Some(linted) = &linted {
+        problems.extend(
+            linted
+                .findings
+                .iter()
+                .filter(|f| f.is_error())
+                .map(|f| format!("lint: {f}")),
+        );
+    }
     let databases = databases_json(&report.databases, out, None).databases;
     let code = report
         .worst()
-        .map(|kind| check_code(kind, &report.databases));
+        .map(|kind| check_code(kind, &report.databases))
+        .or_else(|| {
+            linted
+                .as_ref()
+                .filter(|l| l.errors() > 0)
+                .map(|_| exit_codes::LINT_ERRORS)
+        });
     out.emit(
         &Check {
             heads: &report.heads,
             problems: problems.clone(),
             databases,
+            lint: linted.as_ref(),
             exit_code: code,
         },
         || {

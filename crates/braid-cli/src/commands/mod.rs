@@ -2,6 +2,7 @@
 
 mod db;
 mod graph;
+mod prove;
 mod setup;
 
 use std::path::PathBuf;
@@ -153,7 +154,9 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
         Command::Stamp(args) => db::stamp(&project, &settings, &args.targets, args.purge, out),
         Command::Current(args) => db::current(&project, &settings, args.verbose, out),
         Command::Accept(args) => db::accept(&project, &settings, &args.revision, out),
-        Command::Check => db::check(&project, &settings, out),
+        Command::Check(args) => db::check(&project, &settings, args.lint, out),
+        Command::Lint(args) => prove::lint(&project, dbs, args.range.as_deref(), out),
+        Command::Verify(args) => prove::verify(&project, dbs, &args, out),
         Command::Drivers => db::drivers(&project, out),
         Command::Init(_) | Command::Completions(_) => unreachable!("handled above"),
     }
