@@ -494,6 +494,37 @@ fn url_makes_the_scratch_database_on_another_server_and_passwords_stay_hidden() 
     }
 }
 
+/// A configured Postgres URL whose query names the database (`dbname=`, which tokio-postgres
+/// lets override the path, here with its name percent-encoded) must not send the walk to the
+/// configured database: the server is asked first, and nothing runs.
+#[test]
+fn a_url_parameter_naming_the_database_cannot_redirect_verify() {
+    with_db::<PostgresTarget>(|db| {
+        let configured = Configured {
+            dialect: Dialect::Postgres,
+            url: db.url.clone(),
+        };
+        let database = db.url.rsplit('/').next().unwrap().to_string();
+        let sneaky = format!("{}?%64bname={database}", db.url);
+        let mut f = Fixture::new();
+        f.rev("r1_t", None, "CREATE TABLE t (id INT);", "DROP TABLE t;");
+        let report = f
+            .project(&sneaky)
+            .verify(&VerifyRequest::default(), &no_verify_events)
+            .unwrap();
+        assert!(!report.passed());
+        let [backend]: [BackendReport; 1] = report.backends.try_into().unwrap();
+        let error = backend.error.as_ref().expect("refused").to_string();
+        assert!(error.contains("nothing was run"), "{error}");
+        assert!(
+            matches!(backend.cleanup, Cleanup::Dropped),
+            "{:?}",
+            backend.cleanup
+        );
+        assert_untouched(&configured);
+    });
+}
+
 #[test]
 fn the_worked_example_verifies() {
     each_backend(|db| {

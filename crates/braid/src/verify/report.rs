@@ -216,6 +216,14 @@ pub enum BackendError {
         #[source]
         source: DriverError,
     },
+    /// The scratch URL reached another database than the scratch one (a parameter of the
+    /// configured URL names the database): nothing ran.
+    #[error(
+        "the scratch connection reached database `{connected}`, not the scratch database \
+         `{scratch}`: a parameter of the configured URL names the database (such as `dbname=`); \
+         nothing was run — remove it from the URL to verify"
+    )]
+    NotScratch { scratch: String, connected: String },
     /// The version store could not be created in the scratch database.
     #[error("cannot create the version store in the scratch database: {0}")]
     Store(#[source] RunError),

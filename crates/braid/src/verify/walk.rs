@@ -158,10 +158,44 @@ async fn walk(
             });
         }
     };
-    let result = walk_open(cx, backend, graph, revisions, driver.as_mut(), out).await;
+    let result = match connected_elsewhere(driver.as_mut(), scratch).await {
+        Some(error) => Err(error),
+        None => walk_open(cx, backend, graph, revisions, driver.as_mut(), out).await,
+    };
     // The scratch database is dropped next: a failing close changes nothing of the result.
     let _ = driver.close().await;
     result.err()
+}
+
+/// The last line of defence for "never the configured database": the server is asked which
+/// database the scratch connection reached, before anything runs. A URL parameter that names
+/// the database (`?dbname=app`, percent-encoded or behind an `@`) could otherwise send the
+/// walk to the configured one. SQLite's scratch database is a file Braid named: nothing to ask.
+async fn connected_elsewhere(driver: &mut dyn Driver, scratch: &Scratch) -> Option<BackendError> {
+    let sql = match driver.dialect() {
+        braid_driver::Dialect::Postgres => "SELECT current_database()::text",
+        braid_driver::Dialect::Mysql => "SELECT DATABASE()",
+        braid_driver::Dialect::Sqlite => return None,
+    };
+    let expected = scratch.name();
+    let found = match driver.query(sql, &[]).await {
+        Ok(rows) => rows
+            .rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        Err(source) => {
+            return Some(BackendError::Open {
+                scratch: expected,
+                source,
+            });
+        }
+    };
+    (found.as_deref() != Some(expected.as_str())).then(|| BackendError::NotScratch {
+        scratch: expected,
+        connected: found.unwrap_or_else(|| "none".to_string()),
+    })
 }
 
 async fn walk_open(
