@@ -320,10 +320,13 @@ const INFO: &[Info] = &[
     Info {
         code: Code::InlineReferences,
         id: "B303",
-        severity: Severity::Error,
+        // A warning, not an error: MariaDB 10.5+ creates the key (the same file means two
+        // schemas on two servers of the one dialect), MySQL before 9.0 does not.
+        severity: Severity::Warning,
         title: "REFERENCES in a column definition",
-        why: "MySQL (and MariaDB before 10.5) parse an inline REFERENCES and ignore it: no \
-              foreign key is created, silently",
+        why: "MySQL before 9.0 (and MariaDB before 10.5) parse an inline REFERENCES and ignore \
+              it: no foreign key is created, silently, while MariaDB 10.5+ creates one — the \
+              same migration gives two schemas",
         instead: "declare the foreign key as a table constraint: FOREIGN KEY (col) REFERENCES \
                   parent (id)",
     },

@@ -21,16 +21,71 @@ pub use mysql::Statement;
 pub fn split_statements(sql: &str, dialect: Dialect) -> Vec<Statement> {
     match dialect {
         Dialect::Mysql => mysql::split_statements(sql),
-        // SQLite's string and comment syntax is the standard one the Postgres lexer reads; the
-        // SQLite driver itself splits with SQLite's own tokenizer.
-        Dialect::Postgres | Dialect::Sqlite => postgres::split_statements(sql)
+        Dialect::Postgres => postgres::split_statements(sql)
             .into_iter()
             .map(|piece| Statement {
                 text: piece.text.to_string(),
                 line: line_of(sql, piece.text),
             })
             .collect(),
+        // SQLite's string and comment syntax is the standard one the Postgres lexer reads, but
+        // a trigger's `BEGIN … END` body holds `;`s. (The SQLite driver itself splits with
+        // SQLite's own tokenizer; this is for readers without a connection, such as lint.)
+        Dialect::Sqlite => join_trigger_bodies(sql, postgres::split_statements(sql)),
     }
+}
+
+/// Joins the pieces of each `CREATE [TEMP] TRIGGER … BEGIN …; …; END` back into one statement:
+/// from the piece that starts it to the first piece ending with the word `END`.
+fn join_trigger_bodies(sql: &str, pieces: Vec<postgres::Piece<'_>>) -> Vec<Statement> {
+    let start_of = |p: &postgres::Piece<'_>| p.text.as_ptr() as usize - sql.as_ptr() as usize;
+    let mut out = Vec::new();
+    let mut open: Option<usize> = None;
+    for piece in &pieces {
+        let begin = *open.get_or_insert_with(|| start_of(piece));
+        let in_trigger = starts_trigger(&sql[begin..]);
+        if in_trigger && !ends_with_end(piece.text) {
+            continue;
+        }
+        let end = start_of(piece) + piece.text.len();
+        out.push(Statement {
+            text: sql[begin..end].to_string(),
+            line: line_of(sql, &sql[begin..end]),
+        });
+        open = None;
+    }
+    if let Some(begin) = open {
+        // An unterminated trigger runs to the end, where SQLite will report it.
+        let text = sql[begin..].trim_end().trim_end_matches(';');
+        out.push(Statement {
+            text: text.to_string(),
+            line: line_of(sql, text),
+        });
+    }
+    out
+}
+
+/// Whether `text` starts `CREATE [TEMP|TEMPORARY] TRIGGER`.
+fn starts_trigger(text: &str) -> bool {
+    let mut words = text.split_whitespace().map(str::to_ascii_uppercase);
+    words.next().as_deref() == Some("CREATE")
+        && match words.next().as_deref() {
+            Some("TEMP" | "TEMPORARY") => words.next().as_deref() == Some("TRIGGER"),
+            Some("TRIGGER") => true,
+            _ => false,
+        }
+}
+
+/// Whether `text` ends with the word `END`.
+fn ends_with_end(text: &str) -> bool {
+    let t = text.trim_end();
+    t.len() >= 3
+        && t.is_char_boundary(t.len() - 3)
+        && t[t.len() - 3..].eq_ignore_ascii_case("end")
+        && !t[..t.len() - 3]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// The 1-based line of `sql` where `part` (a slice of it) starts.
@@ -57,5 +112,21 @@ mod tests {
         let got = split_statements(my, Dialect::Mysql);
         assert_eq!(got.len(), 2, "{got:?}");
         assert_eq!(got[1].text, "SELECT 1");
+    }
+
+    #[test]
+    fn sqlite_trigger_bodies_stay_whole() {
+        let sql = "CREATE TABLE c (id INT, n INT);\n\
+                   CREATE TRIGGER bump AFTER INSERT ON c\nBEGIN\n  UPDATE c SET n = n + 1;\n  \
+                   UPDATE c SET n = n + 1;\nEND;\nSELECT 'legend';";
+        let got = split_statements(sql, Dialect::Sqlite);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[1].text.starts_with("CREATE TRIGGER bump"), "{got:?}");
+        assert!(got[1].text.ends_with("END"), "{got:?}");
+        assert_eq!(got[1].line, 2);
+        assert_eq!(got[2].text, "SELECT 'legend'");
+        // Unterminated: runs to the end.
+        let got = split_statements("CREATE TEMP TRIGGER t BEGIN SELECT 1;", Dialect::Sqlite);
+        assert_eq!(got.len(), 1, "{got:?}");
     }
 }

@@ -219,9 +219,13 @@ fn volatile(function: &str) -> bool {
     VOLATILE.contains(&function) || function.starts_with("uuid_generate_")
 }
 
-/// B207
+/// B207. `REFRESH MATERIALIZED VIEW CONCURRENTLY` is the one `CONCURRENTLY` Postgres runs in a
+/// transaction block; the others (`CREATE`/`DROP INDEX`, `REINDEX`, `DETACH PARTITION`) refuse.
 pub(super) fn concurrently_in_transaction(ctx: &Ctx<'_>, stmt: &Stmt) -> Vec<String> {
-    if !ctx.input.transactional || !stmt.has_word("concurrently") {
+    if !ctx.input.transactional
+        || !stmt.has_word("concurrently")
+        || stmt.starts_with(&["refresh", "materialized", "view"])
+    {
         return Vec::new();
     }
     vec![format!(
@@ -482,6 +486,8 @@ mod tests {
         );
         // sqlparser cannot read this one; the word is enough.
         assert_eq!(in_tx("DROP INDEX CONCURRENTLY IF EXISTS ix", true), 1);
+        // Postgres refreshes a materialized view concurrently inside a transaction.
+        assert_eq!(in_tx("REFRESH MATERIALIZED VIEW CONCURRENTLY mv", true), 0);
         assert_eq!(
             in_tx("CREATE INDEX CONCURRENTLY ix ON users (email)", false),
             0
