@@ -506,12 +506,13 @@ impl<'a> Executor<'a> {
             let k = t.done;
             let statement = &statements[k];
             if premarked && k == 0 {
-                // Marked by the previous step's last write. That write checked the lock, but
-                // events, splitting and hashing ran since, so the lock is asked for once more
-                // (on MySQL a read, no durable write). A lock lost after this check leaves
-                // the mark of a statement that may run here and in the next holder; the next
-                // holder waits while this session is alive (`wait_for_session`).
-                self.check_lock(
+                // Marked by the previous step's last write, which checked the lock (a guarded
+                // store; otherwise it is checked here). A lock lost since leaves the mark with
+                // this session: the next holder waits until this session has ended
+                // (`wait_for_session` counts an idle session as alive), and this run's next
+                // guarded write finds the lock gone and stops — the statement never runs in
+                // two sessions at once, and no round trip is spent per migration to ask.
+                self.check_lock_unguarded(
                     driver,
                     format!("before statement 1 of revision `{}`", rev.id),
                 )

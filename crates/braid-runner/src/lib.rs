@@ -23,8 +23,8 @@ pub mod store;
 mod workers;
 
 pub use bodies::{Bodies, BodyError, Script, SourceBodies};
-pub use effect::judged_on_resume;
 pub use dialect::{DEFAULT_VERSION_TABLE, STORE_SCHEMA_VERSION, StoreNames, StoreSql};
+pub use effect::judged_on_resume;
 pub use error::{EditedRevision, FailureKind, RunError, StepFailure};
 pub use multi::{DbResult, DbStatus, DbTarget, OpenFuture, Opener, Operation, run_all};
 pub use offline::{OfflineOp, applied_from, parse_range, render_offline};
