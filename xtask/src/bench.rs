@@ -52,6 +52,8 @@ pub enum BenchCommand {
     /// Only Postgres and MariaDB against their floors (servers from BRAID_TEST_POSTGRES_URL /
     /// BRAID_TEST_MYSQL_URL, defaults as in the tests).
     Servers,
+    /// `verify` against `upgrade` of the same revisions, on SQLite, Postgres and MariaDB.
+    Verify,
     /// Build times of the adopter example (examples/adopter): a clean debug build with the
     /// smallest feature set (Postgres, SQL only) and with everything, each in a target
     /// directory of its own, and the incremental rebuild after adding a Rust revision. Not part
@@ -107,6 +109,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if matches!(args.what, None | Some(BenchCommand::Servers)) {
         report.push_str(&bench_servers(&bin, &work, &migrations, &args)?);
+    }
+    if matches!(args.what, None | Some(BenchCommand::Verify)) {
+        report.push_str(&bench_verify(&bin, &work, &args)?);
     }
     println!("\n{report}");
     Ok(ExitCode::SUCCESS)
@@ -526,33 +531,16 @@ fn bench_servers(
     migrations: &Path,
     args: &BenchArgs,
 ) -> anyhow::Result<String> {
-    let pg = std::env::var("BRAID_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let my = std::env::var("BRAID_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
-    let db = "braid_bench";
-    let with_db = |url: &str| match url.rfind('/') {
-        Some(i) => format!("{}/{db}", &url[..i]),
-        None => url.to_string(),
-    };
-    let pg_prepare = format!(
-        "psql -q -h 127.0.0.1 -U postgres -d postgres -c 'DROP DATABASE IF EXISTS {db} WITH (FORCE)' -c 'CREATE DATABASE {db}'"
-    );
+    let [pg, my] = server_backends();
     // The same runs without waiting for the WAL flush at each commit (a session setting in the
     // URL, read by Braid and the floor alike): what is left is the client's own overhead, which
     // the shared disk's fsync latency otherwise drowns.
-    let pg_async = format!("{}?options=-c%20synchronous_commit%3Doff", with_db(&pg));
-    let backends = [
-        ("Postgres", with_db(&pg), pg_prepare.clone()),
-        ("Postgres (synchronous_commit=off)", pg_async, pg_prepare),
-        (
-            "MariaDB",
-            with_db(&my),
-            format!(
-                "mysql -h 127.0.0.1 -u root -e 'DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}'"
-            ),
-        ),
-    ];
+    let pg_async = Backend {
+        name: "Postgres (synchronous_commit=off)",
+        url: format!("{}?options=-c%20synchronous_commit%3Doff", pg.url),
+        prepare: pg.prepare.clone(),
+    };
+    let backends = [pg, pg_async, my].map(|b| (b.name, b.url, b.prepare));
     let bin_q = shell_quote(bin);
     let mut report = String::new();
     for (name, url, prepare) in backends {
@@ -588,6 +576,109 @@ fn bench_servers(
                 "{name}: upgrade a fresh database through {} revisions, one transaction per migration (median of {} alternating runs)",
                 args.count,
                 args.runs.clamp(2, 6)
+            ),
+            &results,
+            0,
+        ));
+    }
+    Ok(report)
+}
+
+/// A server database the benchmarks migrate, and the shell command that makes it fresh.
+struct Backend {
+    name: &'static str,
+    url: String,
+    prepare: String,
+}
+
+/// `braid_bench` on the test servers (BRAID_TEST_POSTGRES_URL / BRAID_TEST_MYSQL_URL, defaults
+/// as in the tests), dropped and created again by `prepare` with the servers' own clients.
+fn server_backends() -> [Backend; 2] {
+    let pg = std::env::var("BRAID_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let my = std::env::var("BRAID_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+    let db = "braid_bench";
+    let with_db = |url: &str| match url.rfind('/') {
+        Some(i) => format!("{}/{db}", &url[..i]),
+        None => url.to_string(),
+    };
+    [
+        Backend {
+            name: "Postgres",
+            url: with_db(&pg),
+            prepare: format!(
+                "psql -q -h 127.0.0.1 -U postgres -d postgres -c 'DROP DATABASE IF EXISTS {db} WITH (FORCE)' -c 'CREATE DATABASE {db}'"
+            ),
+        },
+        Backend {
+            name: "MariaDB",
+            url: with_db(&my),
+            prepare: format!(
+                "mysql -h 127.0.0.1 -u root -e 'DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}'"
+            ),
+        },
+    ]
+}
+
+/// How many revisions `bench verify` walks: each is upgraded, downgraded and upgraded again
+/// with a schema snapshot after each, so a tenth of the upgrade benchmarks' history.
+const VERIFY_REVISIONS: usize = 100;
+
+/// `verify` against `upgrade` of the same history on each backend, alternating: what proving a
+/// history costs next to applying it. `verify` makes and drops its own scratch database (on the
+/// same server), so its time includes that; `upgrade` gets a fresh database from `prepare`.
+fn bench_verify(bin: &Path, work: &Path, args: &BenchArgs) -> anyhow::Result<String> {
+    let migrations = work.join("migrations-verify");
+    if !migrations.exists() {
+        run_checked(
+            Command::new(bin)
+                .args(["bench", "--count", &VERIFY_REVISIONS.to_string(), "synth"])
+                .arg(&migrations),
+        )?;
+    }
+    let sqlite_file = work.join("verify-upgrade.db");
+    let sqlite = Backend {
+        name: "SQLite",
+        url: format!("sqlite://{}", sqlite_file.display()),
+        prepare: format!("rm -f {}*", shell_quote(&sqlite_file)),
+    };
+    let [pg, my] = server_backends();
+    let bin_q = shell_quote(bin);
+    let runs = args.runs.clamp(2, 6);
+    let mut report = String::new();
+    for backend in [sqlite, pg, my] {
+        let config = work.join(format!("bench-verify-{}.toml", backend.name));
+        std::fs::write(
+            &config,
+            format!(
+                "[default]\nmigrations = {:?}\n[default.databases.bench]\nurl = {:?}\n",
+                migrations.display().to_string(),
+                backend.url
+            ),
+        )?;
+        eprintln!(
+            "{}: verify {VERIFY_REVISIONS} revisions, alternating runs",
+            backend.name
+        );
+        let run = |command: &str| {
+            format!(
+                "{bin_q} migrate --config {} {command}",
+                shell_quote(&config)
+            )
+        };
+        let results = alternate(
+            &backend.prepare,
+            runs,
+            &[
+                ("braid upgrade heads", run("upgrade heads")),
+                ("braid verify", run("verify")),
+            ],
+        )?;
+        report.push_str(&table(
+            &format!(
+                "{}: verify {VERIFY_REVISIONS} revisions against upgrading them (median of {runs} alternating runs)",
+                backend.name
             ),
             &results,
             0,

@@ -75,8 +75,8 @@ pub struct Global {
 pub enum Format {
     Human,
     Json,
-    /// GitHub Actions annotations (`::error file=…,line=…::…`) for `lint` and `check --lint`;
-    /// other commands print human text.
+    /// GitHub Actions annotations (`::error file=…,line=…::…`) for `lint`; other commands
+    /// print human text.
     Github,
 }
 

@@ -68,12 +68,12 @@ pub use databases::{
 };
 pub use drivers::DriverInfo;
 pub use embed::{EmbeddedMigrations, Migrator};
-pub use lint::{LintReport, LintRequest, LintedSet};
-pub use verify::{VerifyEvent, VerifyRange, VerifyReport, VerifyRequest};
 pub use error::{Error, OfflineError};
+pub use lint::{LintReport, LintRequest, LintedSet};
 pub use project::{Project, ProjectOptions, SetInfo};
 pub use root::{ROOT_ENV, find_root, resolve_root};
 pub use rust::RustRevisions;
+pub use verify::{VerifyEvent, VerifyRange, VerifyReport, VerifyRequest};
 
 pub use braid_config::{Config, DatabaseConfig};
 pub use braid_driver::{Dialect, Driver, DriverError};
