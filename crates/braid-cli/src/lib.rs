@@ -33,6 +33,7 @@ mod commands;
 mod draw;
 pub mod exit_codes;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -93,6 +93,8 @@ pub struct VerifyRequest {
     /// Another server to create the scratch databases on, instead of each database's own: it
     /// serves the backends of its dialect (its database name is only used to connect).
     pub url: Option<String>,
+    /// How many backends at once; the config's `jobs` when `None`.
+    pub jobs: Option<usize>,
 }
 
 /// `url` redacted: a request may be logged.
@@ -103,6 +105,7 @@ impl std::fmt::Debug for VerifyRequest {
             .field("range", &self.range)
             .field("changed", &self.changed)
             .field("url", &self.url.as_deref().map(braid_driver::redact_url))
+            .field("jobs", &self.jobs)
             .finish()
     }
 }
@@ -222,7 +225,7 @@ pub fn no_verify_events(_: &VerifyEvent) {}
 impl Project {
     /// Verifies every revision of the selected databases' sets on scratch databases (see the
     /// [module docs](crate::verify)). Blocks until every backend is done, the backends running
-    /// concurrently (at most the config's `jobs` at once), each on a worker thread of its own
+    /// concurrently (at most [`VerifyRequest::jobs`] at once), each on a worker thread of its own
     /// — as [`Project::run`] does, and for the same reason: SQLite and inline plugins run on
     /// the calling thread.
     ///
@@ -256,7 +259,7 @@ impl Project {
             events,
         };
         let started = std::time::Instant::now();
-        let backends = run_walks(walks, &context, config.jobs);
+        let backends = run_walks(walks, &context, request.jobs.unwrap_or(config.jobs));
         Ok(VerifyReport {
             backends,
             notes,

@@ -4,19 +4,18 @@
 
 use std::collections::HashMap;
 use std::process::ExitCode;
-use std::sync::Mutex;
 
 use braid::{
     DbResult, DbStatus, Dialect, Event, FindingKind, OfflineCommand, Operation, Project,
     RunSettings,
 };
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::{Failure, Outcome};
 use crate::exit_codes;
 use crate::output::Output;
+use crate::progress::Bars;
 
 /// Exit codes of `check`, one per problem, so CI can tell them apart. The same codes as
 /// [`crate::exit_codes`] (edited, unknown and partial mean the same there).
@@ -106,57 +105,29 @@ pub fn drivers(project: &Project, out: Output<'_>) -> Outcome {
 }
 
 /// Draws one progress bar per database on a terminal; nothing otherwise.
-struct Progress {
-    multi: MultiProgress,
-    bars: Mutex<HashMap<String, ProgressBar>>,
-}
+struct Progress(Bars);
 
 impl Progress {
     fn new() -> Self {
-        Progress {
-            multi: MultiProgress::new(),
-            bars: Mutex::new(HashMap::new()),
-        }
+        Progress(Bars::new())
     }
 
     fn on_event(&self, event: &Event) {
-        let Ok(mut bars) = self.bars.lock() else {
-            return;
-        };
         match event {
             Event::Started {
                 database,
                 operation,
                 total_steps,
-            } if *total_steps > 0 => {
-                let bar = self.multi.add(ProgressBar::new(*total_steps as u64));
-                bar.set_style(
-                    ProgressStyle::with_template("{prefix:>12} {bar:30} {pos}/{len} {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
-                bar.set_prefix(database.clone());
-                bar.set_message(operation.clone());
-                bars.insert(database.clone(), bar);
-            }
+            } if *total_steps > 0 => self.0.start(database, *total_steps, operation.clone()),
             Event::StepStarted {
                 database,
                 revision,
                 direction,
                 ..
-            } => {
-                if let Some(bar) = bars.get(database) {
-                    bar.set_message(format!("{direction} {revision}"));
-                }
-            }
-            Event::StepFinished { database, .. } => {
-                if let Some(bar) = bars.get(database) {
-                    bar.inc(1);
-                }
-            }
+            } => self.0.message(database, format!("{direction} {revision}")),
+            Event::StepFinished { database, .. } => self.0.inc(database),
             Event::Finished { database, .. } | Event::StepFailed { database, .. } => {
-                if let Some(bar) = bars.remove(database) {
-                    bar.finish_and_clear();
-                }
+                self.0.finish(database)
             }
             _ => {}
         }

@@ -156,7 +156,7 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
         Command::Accept(args) => db::accept(&project, &settings, &args.revision, out),
         Command::Check(args) => db::check(&project, &settings, args.lint, out),
         Command::Lint(args) => prove::lint(&project, dbs, args.range.as_deref(), out),
-        Command::Verify(args) => prove::verify(&project, dbs, &args, out),
+        Command::Verify(args) => prove::verify(&project, &settings, &args, out),
         Command::Drivers => db::drivers(&project, out),
         Command::Init(_) | Command::Completions(_) => unreachable!("handled above"),
     }

@@ -1,22 +1,20 @@
 //! `lint` and `verify`: proving migrations before they ship. The rules and the checks live in
 //! the library ([`braid::Project::lint`], [`braid::Project::verify`]); this prints them.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
-use std::sync::Mutex;
 
-use braid::Project;
 use braid::lint::{Finding, LintReport, LintRequest, Severity};
 use braid::verify::{
     BackendReport, Cleanup, RevisionOutcome, VerifyEvent, VerifyRange, VerifyReport, VerifyRequest,
 };
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use braid::{Project, RunSettings};
 use serde::Serialize;
 
 use super::{Failure, Outcome};
 use crate::cli::{Format, VerifyArgs};
 use crate::exit_codes;
 use crate::output::Output;
+use crate::progress::Bars;
 
 /// `lint`: every finding, then a count; exit code 8 when an error is not suppressed.
 pub fn lint(
@@ -133,7 +131,7 @@ fn escape_property(s: &str) -> String {
 /// database's fate; exit code 9 when anything failed.
 pub fn verify(
     project: &Project,
-    databases: &[String],
+    settings: &RunSettings,
     args: &VerifyArgs,
     out: Output<'_>,
 ) -> Outcome {
@@ -145,10 +143,11 @@ pub fn verify(
         (None, None) => None,
     };
     let request = VerifyRequest {
-        databases: databases.to_vec(),
+        databases: settings.databases.clone(),
         range,
         changed: args.changed,
         url: args.url.clone(),
+        jobs: settings.jobs,
     };
     let progress = out.progress_allowed().then(VerifyProgress::new);
     let sink = |event: &VerifyEvent| {
@@ -256,51 +255,23 @@ fn backend_text(b: &BackendReport, out: Output<'_>) -> String {
 }
 
 /// One progress bar per backend on a terminal.
-struct VerifyProgress {
-    multi: MultiProgress,
-    bars: Mutex<HashMap<String, ProgressBar>>,
-}
+struct VerifyProgress(Bars);
 
 impl VerifyProgress {
     fn new() -> Self {
-        VerifyProgress {
-            multi: MultiProgress::new(),
-            bars: Mutex::new(HashMap::new()),
-        }
+        VerifyProgress(Bars::new())
     }
 
     fn on_event(&self, event: &VerifyEvent) {
-        let Ok(mut bars) = self.bars.lock() else {
-            return;
-        };
         match event {
             VerifyEvent::BackendStarted { backend, revisions } => {
-                let bar = self.multi.add(ProgressBar::new(*revisions as u64));
-                bar.set_style(
-                    ProgressStyle::with_template("{prefix:>12} {bar:30} {pos}/{len} {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
-                bar.set_prefix(backend.clone());
-                bar.set_message("verify");
-                bars.insert(backend.clone(), bar);
+                self.0.start(backend, *revisions, "verify".to_string())
             }
             VerifyEvent::RevisionStarted {
                 backend, revision, ..
-            } => {
-                if let Some(bar) = bars.get(backend) {
-                    bar.set_message(format!("verify {revision}"));
-                }
-            }
-            VerifyEvent::RevisionFinished { backend, .. } => {
-                if let Some(bar) = bars.get(backend) {
-                    bar.inc(1);
-                }
-            }
-            VerifyEvent::BackendFinished { backend, .. } => {
-                if let Some(bar) = bars.remove(backend) {
-                    bar.finish_and_clear();
-                }
-            }
+            } => self.0.message(backend, format!("verify {revision}")),
+            VerifyEvent::RevisionFinished { backend, .. } => self.0.inc(backend),
+            VerifyEvent::BackendFinished { backend, .. } => self.0.finish(backend),
         }
     }
 }

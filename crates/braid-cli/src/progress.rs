@@ -1,0 +1,67 @@
+//! Progress bars on a terminal: one per database (or `verify` backend), keyed by its name. The
+//! commands translate their library's events into these calls; drawing lives here once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+pub(crate) struct Bars {
+    multi: MultiProgress,
+    bars: Mutex<HashMap<String, ProgressBar>>,
+}
+
+impl Bars {
+    pub(crate) fn new() -> Self {
+        Bars {
+            multi: MultiProgress::new(),
+            bars: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A bar of `len` steps for `name`, showing `message`.
+    pub(crate) fn start(&self, name: &str, len: usize, message: String) {
+        let bar = self.multi.add(ProgressBar::new(len as u64));
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>12} {bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_prefix(name.to_string());
+        bar.set_message(message);
+        self.with(|bars| {
+            bars.insert(name.to_string(), bar);
+        });
+    }
+
+    pub(crate) fn message(&self, name: &str, message: String) {
+        self.with(|bars| {
+            if let Some(bar) = bars.get(name) {
+                bar.set_message(message);
+            }
+        });
+    }
+
+    pub(crate) fn inc(&self, name: &str) {
+        self.with(|bars| {
+            if let Some(bar) = bars.get(name) {
+                bar.inc(1);
+            }
+        });
+    }
+
+    /// Clears `name`'s bar: the summary that follows says how it ended.
+    pub(crate) fn finish(&self, name: &str) {
+        self.with(|bars| {
+            if let Some(bar) = bars.remove(name) {
+                bar.finish_and_clear();
+            }
+        });
+    }
+
+    /// A poisoned lock (a panic while drawing) only stops the drawing.
+    fn with(&self, f: impl FnOnce(&mut HashMap<String, ProgressBar>)) {
+        if let Ok(mut bars) = self.bars.lock() {
+            f(&mut bars);
+        }
+    }
+}
