@@ -508,10 +508,11 @@ impl<'a> Executor<'a> {
             if premarked && k == 0 {
                 // Marked by the previous step's last write, which checked the lock (a guarded
                 // store; otherwise it is checked here). A lock lost since leaves the mark with
-                // this session: the next holder waits until this session has ended
-                // (`wait_for_session` counts an idle session as alive), and this run's next
-                // guarded write finds the lock gone and stops — the statement never runs in
-                // two sessions at once, and no round trip is spent per migration to ask.
+                // this connection's server session id: the next holder waits until that
+                // connection has closed (`wait_for_session` counts an idle connection as
+                // alive), and this run's next guarded write finds the lock gone and stops — the
+                // statement never runs on two connections at once, and no round trip is spent
+                // per migration to ask.
                 self.check_lock_unguarded(
                     driver,
                     format!("before statement 1 of revision `{}`", rev.id),
@@ -536,8 +537,8 @@ impl<'a> Executor<'a> {
                 continue;
             }
             if t.session.is_none() {
-                // Recorded with the mark: a later run waits for this session (see
-                // `settle_started`), so not knowing it is not an option.
+                // Recorded with the mark: a later run waits for this connection to close (see
+                // `settle_started`), so not knowing its server session id is not an option.
                 t.session = driver.session_id().await.map_err(StepError::Body)?;
             }
             let marked = self.record(driver, &t, Some(k + 1)).await;

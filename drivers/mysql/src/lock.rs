@@ -203,8 +203,8 @@ pub(crate) async fn acquire(
     }
 }
 
-/// Releases `name`, which this session took, on `conn`. `RELEASE_LOCK` answers 1 when it
-/// released it; anything else means this session no longer held it: lost.
+/// Releases `name`, which the lock connection `conn` took. `RELEASE_LOCK` answers 1 when it
+/// released it; anything else means that connection no longer held it: lost.
 pub(crate) async fn release(conn: &mut Conn, name: &str) -> Result<(), DriverError> {
     let released: Option<Option<i64>> = conn
         .exec_first("SELECT RELEASE_LOCK(?)", (name,))
@@ -212,7 +212,7 @@ pub(crate) async fn release(conn: &mut Conn, name: &str) -> Result<(), DriverErr
         .map_err(|e| lost(name, &map_err(e).message))?;
     match released.flatten() {
         Some(1) => Ok(()),
-        _ => Err(lost(name, "this session no longer held it")),
+        _ => Err(lost(name, "the lock connection no longer held it")),
     }
 }
 

@@ -25,7 +25,7 @@
 //! as the task runs. Or the network fails and the server ends the session only after its own
 //! TCP timeout (retransmissions or keepalives: minutes), far longer than one interval plus one
 //! ping timeout: by then a ping has failed or timed out. So while the flag is good, the server
-//! still counts this session as the lock's holder.
+//! still counts the lock connection as the lock's holder.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -233,7 +233,7 @@ impl Locks {
         };
         match first_value(conn, &format!("SELECT pg_advisory_unlock('{id}'::bigint)")).await {
             Ok(released) if released == "t" => Ok(()),
-            Ok(_) => Err(lost(key, "this session no longer held it")),
+            Ok(_) => Err(lost(key, "the lock connection no longer held it")),
             Err(_) if conn.client.is_closed() => Err(lost(key, "its session ended")),
             Err(e) => Err(e),
         }
