@@ -10,7 +10,6 @@
 //! dies on its worker's runtime. `run_all` therefore blocks: call it from outside async code, or
 //! from a task that may block.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
@@ -25,6 +24,7 @@ use crate::RunError;
 use crate::bodies::Bodies;
 use crate::report::{AppliedStep, Event, EventSink};
 use crate::runner::{RunOptions, Runner, TransactionMode};
+use crate::workers::{Panicked, WorkerError, on_workers};
 
 /// A boxed future that opens a connection.
 pub type OpenFuture = Pin<Box<dyn Future<Output = Result<Box<dyn Driver>, DriverError>> + Send>>;
@@ -194,7 +194,8 @@ impl DbResult {
 }
 
 /// Runs `op` on every database, at most `jobs` at a time, and blocks until all are done.
-/// Results come back in input order.
+/// Results come back in input order. The databases run on [`on_workers`]'s threads; with
+/// `fail_fast`, a database taken after one has failed is skipped.
 pub fn run_all(
     databases: Vec<DbTarget<'_>>,
     jobs: usize,
@@ -202,68 +203,45 @@ pub fn run_all(
     op: &Operation,
     events: EventSink<'_>,
 ) -> Vec<DbResult> {
-    let count = databases.len();
-    let queue: Mutex<VecDeque<(usize, DbTarget)>> =
-        Mutex::new(databases.into_iter().enumerate().collect());
-    let results: Mutex<Vec<Option<DbResult>>> = Mutex::new((0..count).map(|_| None).collect());
+    let names: Vec<String> = databases.iter().map(|db| db.name.clone()).collect();
     let failed = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, count.max(1)) {
-            scope.spawn(|| {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
-                loop {
-                    let Some((index, db)) = queue.lock().ok().and_then(|mut q| q.pop_front())
-                    else {
-                        break;
-                    };
-                    let result = if fail_fast && failed.load(Ordering::SeqCst) {
-                        skipped(db.name)
-                    } else {
-                        let name = db.name.clone();
-                        match &runtime {
-                            // A panic in a driver fails its database, not the whole run.
-                            Ok(rt) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                rt.block_on(run_one(db, op, events))
-                            }))
-                            .unwrap_or_else(|panic| DbResult {
-                                error: Some(format!(
-                                    "database `{name}`: internal error (a panic in the driver or a migration): {}",
-                                    panic_message(&panic)
-                                )),
-                                ..DbResult::empty(name, DbStatus::Error)
-                            }),
-                            Err(e) => DbResult {
-                                error: Some(format!("cannot start an async runtime: {e}")),
-                                ..DbResult::empty(name, DbStatus::Error)
-                            },
-                        }
-                    };
-                    if result.status == DbStatus::Error {
-                        failed.store(true, Ordering::SeqCst);
-                    }
-                    if let Ok(mut slots) = results.lock() {
-                        slots[index] = Some(result);
-                    }
-                }
-            });
+    let results = on_workers(databases, jobs, |db, worker| {
+        if fail_fast && failed.load(Ordering::SeqCst) {
+            return skipped(db.name);
         }
+        let name = db.name.clone();
+        // A panic in a driver fails its database, not the whole run.
+        let result = worker
+            .block_on(run_one(db, op, events))
+            .unwrap_or_else(|panic| panicked(name, &panic));
+        if result.status == DbStatus::Error {
+            failed.store(true, Ordering::SeqCst);
+        }
+        result
     });
     results
-        .into_inner()
-        .unwrap_or_default()
         .into_iter()
-        .flatten()
+        .zip(names)
+        .map(|(result, name)| {
+            result.unwrap_or_else(|e| match e {
+                WorkerError::Panicked(panic) => panicked(name, &panic),
+                WorkerError::Runtime(_) => DbResult {
+                    error: Some(e.to_string()),
+                    ..DbResult::empty(name, DbStatus::Error)
+                },
+            })
+        })
         .collect()
 }
 
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string())
+fn panicked(name: String, panic: &Panicked) -> DbResult {
+    DbResult {
+        error: Some(format!(
+            "database `{name}`: internal error (a panic in the driver or a migration): {}",
+            panic.message
+        )),
+        ..DbResult::empty(name, DbStatus::Error)
+    }
 }
 
 fn skipped(name: String) -> DbResult {

@@ -1,9 +1,10 @@
-//! Work on several databases at once, for callers whose work per database is not one
-//! [`Operation`](crate::Operation) (`verify` creates a scratch database, walks a history in it
+//! Work on several databases at once: [`run_all`](crate::run_all) runs an
+//! [`Operation`](crate::Operation) on each through it, and callers whose work per database is
+//! something else use it directly (`verify` creates a scratch database, walks a history in it
 //! and drops it).
 //!
-//! The same model as [`run_all`](crate::run_all), for the same reason: each item runs on a
-//! worker thread of its own with a current-thread tokio runtime, at most `jobs` at once. The
+//! Each item runs on a worker thread of its own with a current-thread tokio runtime, at most
+//! `jobs` at once. The
 //! SQLite driver and inline plugins run their calls on the calling thread, so futures polled
 //! together in one task would run the databases one after the other. Scoped threads let the
 //! work borrow what the caller holds; every connection lives and dies on its worker's runtime.
