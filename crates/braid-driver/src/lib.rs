@@ -8,6 +8,7 @@
 
 mod dialect;
 mod error;
+mod keepalive;
 pub mod options;
 mod schema;
 pub mod split;
@@ -17,6 +18,7 @@ mod value;
 
 pub use dialect::Dialect;
 pub use error::{DriverError, ErrorKind, ScriptPosition, server_message, with_causes};
+pub use keepalive::Keepalive;
 pub use schema::{
     Check, Column, Difference, ForeignKey, Generated, Index, PrimaryKey, Routine, Schema, Sequence,
     Table, Trigger, View, diff, is_version_store,

@@ -21,15 +21,13 @@
 //! between statements anyway): a `KILL`ed holder is seen at once. [`release`] asks too, so
 //! `unlock` reports a lost lock whenever it happened.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use braid_driver::{DriverError, ErrorKind};
+use braid_driver::{DriverError, ErrorKind, Keepalive};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row};
 use tokio::sync::Mutex;
-use tokio::task::JoinHandle;
 
 use crate::error::map_err;
 
@@ -57,7 +55,7 @@ impl LockConn {
     pub(crate) fn new(conn: Conn, every: Duration) -> LockConn {
         let id = conn.id();
         let conn = Arc::new(Mutex::new(conn));
-        let keepalive = Keepalive::spawn(Arc::downgrade(&conn), every);
+        let keepalive = Keepalive::spawn(Arc::downgrade(&conn), every, ping);
         LockConn {
             conn,
             id,
@@ -67,7 +65,7 @@ impl LockConn {
 
     /// Whether every ping so far succeeded in time: no round trip (see the module docs).
     pub(crate) fn alive(&self) -> bool {
-        self.keepalive.alive.load(Ordering::Acquire)
+        self.keepalive.alive()
     }
 
     /// Stops the keepalive and disconnects, which releases every lock held on the connection.
@@ -82,65 +80,14 @@ impl LockConn {
     }
 }
 
-/// The keepalive task of a lock connection. It holds only a [`Weak`] reference to the
-/// connection, so it never keeps it open, and it is aborted when this is dropped or stopped,
-/// so it never outlives the driver.
-struct Keepalive {
-    /// True until the task stops, for whatever reason: a failed or slow ping, the connection
-    /// gone, a panic, an abort. Only a running task vouches for the connection.
-    alive: Arc<AtomicBool>,
-    task: JoinHandle<()>,
-}
-
-/// Clears the flag when dropped: the task owns one, so the flag goes false however it ends.
-struct ClearOnDrop(Arc<AtomicBool>);
-
-impl Drop for ClearOnDrop {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
-impl Keepalive {
-    /// Spawns the task pinging `conn` every `every` (needs a tokio runtime with timers, as
-    /// every Braid runtime is).
-    fn spawn(conn: Weak<Mutex<Conn>>, every: Duration) -> Keepalive {
-        let alive = Arc::new(AtomicBool::new(true));
-        let clear = ClearOnDrop(Arc::clone(&alive));
-        let task = tokio::spawn(async move {
-            let _clear = clear;
-            let start = tokio::time::Instant::now() + every;
-            let mut ticks = tokio::time::interval_at(start, every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                let Some(conn) = conn.upgrade() else {
-                    return;
-                };
-                // Waiting for the mutex is not timed: whoever holds it is using the connection.
-                let mut conn = conn.lock().await;
-                if !matches!(
-                    tokio::time::timeout(PING_TIMEOUT, conn.ping()).await,
-                    Ok(Ok(()))
-                ) {
-                    return;
-                }
-            }
-        });
-        Keepalive { alive, task }
-    }
-
-    /// Stops the task and waits until it is gone (so it no longer holds the connection).
-    async fn stop(mut self) {
-        self.task.abort();
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for Keepalive {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+/// The keepalive's ping. Waiting for the mutex is not timed: whoever holds it is using the
+/// connection.
+async fn ping(conn: Arc<Mutex<Conn>>) -> bool {
+    let mut conn = conn.lock().await;
+    matches!(
+        tokio::time::timeout(PING_TIMEOUT, conn.ping()).await,
+        Ok(Ok(()))
+    )
 }
 
 /// The prefix of every lock name Braid takes, so `performance_schema`/`information_schema`

@@ -28,14 +28,12 @@
 //! still counts the lock connection as the lock's holder.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::map_err;
 use crate::{Conn, Target};
-use braid_driver::{DriverError, ErrorKind};
-use tokio::task::JoinHandle;
+use braid_driver::{DriverError, ErrorKind, Keepalive};
 use tokio_postgres::Client;
 
 /// How often the keepalive pings the lock connection. Short enough that no server idle timeout
@@ -65,66 +63,10 @@ pub fn lock_key(database: &str, key: &str) -> i64 {
     hash as i64
 }
 
-/// The keepalive task of a lock connection (see the module docs) and its verdict. The task
-/// holds only a [`Weak`] reference to the client, so it never keeps the connection open; it is
-/// aborted when this is dropped or [stopped](Keepalive::stop), so it never outlives the driver.
-pub(crate) struct Keepalive {
-    /// True until the task stops, for whatever reason: a failed or slow ping, the client gone,
-    /// a panic, an abort. Only a running task vouches for the connection.
-    alive: Arc<AtomicBool>,
-    task: JoinHandle<()>,
-}
-
-/// Clears the flag when dropped: the task owns one, so the flag goes false however it ends.
-struct ClearOnDrop(Arc<AtomicBool>);
-
-impl Drop for ClearOnDrop {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
-impl Keepalive {
-    /// Spawns the task pinging `client` every `every` (must be inside a tokio runtime with
-    /// timers, as every Braid runtime is).
-    fn spawn(client: Weak<Client>, every: Duration) -> Keepalive {
-        let alive = Arc::new(AtomicBool::new(true));
-        let clear = ClearOnDrop(Arc::clone(&alive));
-        let task = tokio::spawn(async move {
-            let _clear = clear;
-            let start = tokio::time::Instant::now() + every;
-            let mut ticks = tokio::time::interval_at(start, every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                let Some(client) = client.upgrade() else {
-                    return;
-                };
-                let ping = tokio::time::timeout(PING_TIMEOUT, client.simple_query("SELECT 1"));
-                if !matches!(ping.await, Ok(Ok(_))) {
-                    return;
-                }
-            }
-        });
-        Keepalive { alive, task }
-    }
-
-    /// Whether the task is still running, i.e. every ping so far succeeded in time.
-    fn alive(&self) -> bool {
-        self.alive.load(Ordering::Acquire)
-    }
-
-    /// Stops the task and waits until it is gone (so it no longer holds the client).
-    async fn stop(mut self) {
-        self.task.abort();
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for Keepalive {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+/// The keepalive's ping: a trivial query, in time.
+async fn ping(client: Arc<Client>) -> bool {
+    let ping = tokio::time::timeout(PING_TIMEOUT, client.simple_query("SELECT 1"));
+    matches!(ping.await, Ok(Ok(_)))
 }
 
 /// The lock connection, its database (part of every lock key) and its keepalive.
@@ -186,7 +128,8 @@ impl Locks {
             self.held.clear();
             let conn = crate::connect(target).await?;
             let database = first_value(&conn, "SELECT current_database()").await?;
-            let keepalive = Keepalive::spawn(Arc::downgrade(&conn.client), self.keepalive_interval);
+            let keepalive =
+                Keepalive::spawn(Arc::downgrade(&conn.client), self.keepalive_interval, ping);
             self.conn = Some(LockConn {
                 conn,
                 database,
