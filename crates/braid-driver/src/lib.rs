@@ -11,6 +11,7 @@ mod error;
 mod keepalive;
 pub mod options;
 mod schema;
+mod scope;
 pub mod split;
 pub mod tls;
 mod url;
@@ -23,6 +24,7 @@ pub use schema::{
     Check, Column, Difference, ForeignKey, Generated, Index, PrimaryKey, Routine, Schema, Sequence,
     Table, Trigger, View, diff, is_version_store,
 };
+pub use scope::Scope;
 pub use split::{Statement, split_statements};
 pub use url::{
     DatabaseUrlError, EXCERPT_CHARS, redact_text, redact_url, statement_excerpt, url_has_secret,
@@ -118,6 +120,15 @@ pub trait Driver: Send {
     /// backend's own catalogue and Braid's version store ([`is_version_store`]). `verify`
     /// compares snapshots of it; a resumed run judges a started statement's effect by it.
     async fn introspect(&mut self) -> Result<Schema, DriverError>;
+
+    /// The schema limited to `scope`: at least every object [`Schema::within`] keeps of
+    /// [`Driver::introspect`]'s answer, each exactly as that answer has it; more is allowed
+    /// (callers that compare apply `within` themselves). `verify` takes three snapshots per
+    /// revision, so a driver reads only what the scope names in its catalogue queries; the
+    /// default reads everything and filters.
+    async fn introspect_within(&mut self, scope: &Scope) -> Result<Schema, DriverError> {
+        Ok(self.introspect().await?.within(scope))
+    }
 
     /// The statements of a script, as [`Driver::execute_script`] would run them one by one. The
     /// runner uses it to record statement-level progress of migrations that run outside a
