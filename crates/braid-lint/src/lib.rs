@@ -21,12 +21,14 @@ mod finding;
 mod names;
 mod parse;
 mod rules;
+mod scope;
 mod suppress;
 
 use std::cmp::Ordering;
 
 pub use code::{Code, Severity, UnknownCode};
 pub use finding::{Down, Finding, RevisionInput, Source, body_unavailable};
+pub use scope::scope;
 
 use parse::Stmt;
 use rules::{At, Ctx, DownScript, Hit, Which};

@@ -1,0 +1,149 @@
+//! Which objects a script can change: the [`Scope`] a `verify` snapshot needs to cover.
+//!
+//! The answer is lexical on purpose: every identifier the script writes (quoted or not,
+//! keywords too) is a name of the scope. A statement can only create, alter or drop what it
+//! names, and reading a few objects too many costs a few catalogue rows — so no statement kind
+//! needs to be known, and one the parser cannot read is covered as well as any other. Objects
+//! a statement creates without naming them belong to a table it names (Postgres's `t_pkey`,
+//! `t_email_key`, a `serial` column's `t_id_seq`; MySQL's generated index names) and live and
+//! die with it.
+//!
+//! What a statement may change beyond its names makes the scope [`Scope::Whole`]:
+//! - `CASCADE` (not `ON DELETE CASCADE` or `ON UPDATE CASCADE`): it drops dependent objects
+//!   wherever they are;
+//! - statements that run code or bring objects in wholesale: `DO`, `CALL`, a `SELECT` or
+//!   `WITH` that calls something (`SELECT 1`, the deliberate no-op, does not), `EXECUTE`,
+//!   `PREPARE`, `PERFORM`, `CREATE`/`ALTER`/`DROP EXTENSION`, `DROP OWNED`,
+//!   `REASSIGN OWNED`, `IMPORT FOREIGN SCHEMA`, SQLite's `ATTACH`/`DETACH`, MySQL's `USE`,
+//!   `SOURCE` and `LOAD`;
+//! - `ALTER`/`DROP` of a `TYPE`, `DOMAIN` or `SCHEMA`: every column of that type or object of
+//!   that schema changes with it;
+//! - a statement that could not be read into tokens.
+//!
+//! Code a statement runs without saying so (a trigger it fires, a function in a default or in
+//! an `INSERT … SELECT`) is outside what any reading of the text can see.
+
+use braid_driver::{Dialect, Scope};
+use sqlparser::tokenizer::Token;
+
+use crate::parse::{self, Stmt};
+
+/// The objects `script`'s statements can change, on `dialect` (see the module docs).
+pub fn scope(script: &str, dialect: Dialect) -> Scope {
+    let statements = parse::read(script, dialect);
+    if statements.iter().any(reaches_beyond_its_names) {
+        return Scope::Whole;
+    }
+    Scope::named(statements.iter().flat_map(Stmt::names))
+}
+
+/// Whether `stmt` may change objects it does not name.
+fn reaches_beyond_its_names(stmt: &Stmt) -> bool {
+    const RUNS_CODE: &[&[&str]] = &[
+        &["do"],
+        &["call"],
+        &["execute"],
+        &["prepare"],
+        &["perform"],
+        &["create", "extension"],
+        &["alter", "extension"],
+        &["drop", "extension"],
+        &["drop", "owned"],
+        &["reassign"],
+        &["import"],
+        &["attach"],
+        &["detach"],
+        &["use"],
+        &["source"],
+        &["load"],
+        &["alter", "type"],
+        &["drop", "type"],
+        &["alter", "domain"],
+        &["drop", "domain"],
+        &["alter", "schema"],
+        &["drop", "schema"],
+    ];
+    let query = stmt.starts_with(&["select"]) || stmt.starts_with(&["with"]);
+    stmt.tokens.is_empty()
+        || RUNS_CODE.iter().any(|words| stmt.starts_with(words))
+        || (query && calls(&stmt.tokens))
+        || cascades(&stmt.tokens)
+}
+
+/// Whether a word is followed by `(`: a function call (or a type's length, which only makes
+/// the answer more careful).
+fn calls(tokens: &[Token]) -> bool {
+    tokens
+        .windows(2)
+        .any(|pair| matches!(pair, [Token::Word(_), Token::LParen]))
+}
+
+/// A `CASCADE` that is not a foreign key's `ON DELETE` / `ON UPDATE` action.
+fn cascades(tokens: &[Token]) -> bool {
+    let word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
+    tokens.iter().enumerate().any(|(i, t)| {
+        word(t, "cascade")
+            && !(i >= 1 && (word(&tokens[i - 1], "delete") || word(&tokens[i - 1], "update")))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(script: &str, dialect: Dialect) -> Vec<String> {
+        match scope(script, dialect) {
+            Scope::Named(names) => names.into_iter().collect(),
+            Scope::Whole => vec!["<whole>".to_string()],
+        }
+    }
+
+    #[test]
+    fn every_identifier_is_a_name_quoted_or_not() {
+        let found = names(
+            "CREATE TABLE \"Users\" (id int);\nCREATE INDEX ix_users_email ON `users` (email);",
+            Dialect::Mysql,
+        );
+        for name in ["\"users\"", "ix_users_email", "users", "email"] {
+            let name = name.trim_matches('"');
+            assert!(found.iter().any(|n| n == name), "{name} in {found:?}");
+        }
+        assert!(names("DROP INDEX ix_a;", Dialect::Postgres).contains(&"ix_a".to_string()));
+        assert_eq!(names("", Dialect::Sqlite), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_foreign_key_action_is_not_a_cascade() {
+        let script = "CREATE TABLE o (u int REFERENCES users ON DELETE CASCADE ON UPDATE CASCADE);";
+        assert!(matches!(scope(script, Dialect::Postgres), Scope::Named(_)));
+        for script in [
+            "DROP TABLE users CASCADE;",
+            "ALTER TABLE users DROP COLUMN email CASCADE;",
+        ] {
+            assert_eq!(scope(script, Dialect::Postgres), Scope::Whole, "{script}");
+        }
+    }
+
+    #[test]
+    fn code_and_wholesale_changes_need_the_whole_schema() {
+        for (script, dialect) in [
+            (
+                "DO $$ BEGIN EXECUTE 'CREATE TABLE x (id int)'; END $$;",
+                Dialect::Postgres,
+            ),
+            (
+                "SELECT create_hypertable('metrics', 'time');",
+                Dialect::Postgres,
+            ),
+            ("CREATE EXTENSION pg_trgm;", Dialect::Postgres),
+            ("ALTER TYPE mood RENAME TO feeling;", Dialect::Postgres),
+            ("CALL backfill();", Dialect::Mysql),
+            ("ATTACH DATABASE 'x.db' AS x;", Dialect::Sqlite),
+        ] {
+            assert_eq!(scope(script, dialect), Scope::Whole, "{script}");
+        }
+        let script = "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\nSELECT 1;\n\
+                      CREATE TYPE mood AS ENUM ('ok');";
+        assert!(matches!(scope(script, Dialect::Postgres), Scope::Named(_)));
+    }
+}
