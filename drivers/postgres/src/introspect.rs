@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use braid_driver::{
-    Check, Column, DriverError, ForeignKey, Generated, Index, PrimaryKey, Routine, Schema,
+    Check, Column, DriverError, ForeignKey, Generated, Index, PrimaryKey, Routine, Schema, Scope,
     Sequence, Table, Trigger, View, is_version_store,
 };
 use tokio_postgres::{Client, SimpleQueryMessage};
@@ -20,7 +20,7 @@ use crate::error::map_err;
 /// exists).
 const TABLES: &str = "\
 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')";
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') /*tables c*/";
 
 /// Columns in declaration order. `format_type` gives the declared type with its modifiers
 /// (`character varying(200)`); a generated column's expression is in `pg_attrdef` like a
@@ -40,7 +40,7 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type ty ON ty.oid = a.atttypid
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') /*tables c*/
   AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY c.relname, a.attnum";
 
@@ -68,7 +68,7 @@ CROSS JOIN LATERAL generate_series(1, x.indnatts::int) AS k(ord)
 LEFT JOIN pg_attribute a
        ON a.attrelid = t.oid AND a.attnum = x.indkey[k.ord - 1] AND x.indkey[k.ord - 1] > 0
 LEFT JOIN pg_opclass oc ON k.ord <= x.indnkeyatts AND oc.oid = x.indclass[k.ord - 1]
-WHERE n.nspname = current_schema() AND t.relkind IN ('r', 'p') AND NOT x.indisprimary
+WHERE n.nspname = current_schema() AND t.relkind IN ('r', 'p') AND NOT x.indisprimary /*tables t*/
 ORDER BY t.relname, i.relname, k.ord";
 
 /// Foreign key column pairs in key order. A referenced table in another schema is qualified.
@@ -89,7 +89,7 @@ JOIN pg_namespace rn ON rn.oid = r.relnamespace
 CROSS JOIN LATERAL unnest(f.conkey, f.confkey) WITH ORDINALITY AS k(att, ratt, ord)
 JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.att
 JOIN pg_attribute ra ON ra.attrelid = f.confrelid AND ra.attnum = k.ratt
-WHERE n.nspname = current_schema() AND f.contype = 'f'
+WHERE n.nspname = current_schema() AND f.contype = 'f' /*tables t*/
 ORDER BY t.relname, f.conname, k.ord";
 
 /// Primary keys (`p`: one row per column, in key order) and checks (`c`: the condition as
@@ -101,13 +101,13 @@ JOIN pg_class t ON t.oid = c.conrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(att, ord)
 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.att
-WHERE n.nspname = current_schema() AND c.contype = 'p'
+WHERE n.nspname = current_schema() AND c.contype = 'p' /*tables t*/
 UNION ALL
 SELECT t.relname, 'c', c.conname, pg_get_expr(c.conbin, c.conrelid, true), 0
 FROM pg_constraint c
 JOIN pg_class t ON t.oid = c.conrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
-WHERE n.nspname = current_schema() AND c.contype = 'c'
+WHERE n.nspname = current_schema() AND c.contype = 'c' /*tables t*/
 ORDER BY 1, 2, 3, 5";
 
 /// Whether the `pg_class` row `c` belongs to an extension: such objects come and go with
@@ -122,7 +122,7 @@ fn views_sql() -> String {
                 CASE WHEN c.relkind = 'm' THEN 't' ELSE 'f' END \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE n.nspname = current_schema() AND c.relkind IN ('v', 'm') \
-           AND {NOT_EXTENSION_RELATION}"
+           AND {NOT_EXTENSION_RELATION} /*named c.relname*/"
     )
 }
 
@@ -132,7 +132,7 @@ SELECT g.tgname, c.relname, g.tgtype, pg_get_triggerdef(g.oid, true)
 FROM pg_trigger g
 JOIN pg_class c ON c.oid = g.tgrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = current_schema() AND NOT g.tgisinternal";
+WHERE n.nspname = current_schema() AND NOT g.tgisinternal /*named g.tgname c.relname*/";
 
 /// Sequences, but not an identity column's own (`deptype` `i`).
 fn sequences_sql() -> String {
@@ -144,7 +144,7 @@ fn sequences_sql() -> String {
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE n.nspname = current_schema() AND {NOT_EXTENSION_RELATION} \
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
-                           AND d.objid = c.oid AND d.deptype = 'i')"
+                           AND d.objid = c.oid AND d.deptype = 'i') /*named c.relname*/"
     )
 }
 
@@ -156,12 +156,149 @@ SELECT p.proname, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p')
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
-                  AND d.objid = p.oid AND d.deptype = 'e')";
+                  AND d.objid = p.oid AND d.deptype = 'e') /*named p.proname*/";
+
+/// Every query above marks where a [`Scope::Named`] narrows it: `/*tables ALIAS*/` keeps the
+/// rows of the tables the scope picks ([`Schema::within`]: by their name, or an index's or a
+/// constraint's), `/*named COLUMN…*/` the rows where one of the columns is a scope name.
+///
+/// The names come from the setting `braid.scope` (an array of lowercase names; empty for the
+/// whole schema), set in the same script the statements run in: a prepared statement without
+/// parameters is planned once, at its first run, whereas one with a parameter is planned
+/// again at each of its first five runs. Comparing `lower(name)` may pick a mixed-case
+/// namesake too, which the caller's `within` trims.
+fn parameterised(query: &str) -> String {
+    let (Some(start), Some(end)) = (query.find("/*"), query.find("*/")) else {
+        return query.to_string();
+    };
+    let mut words = query[start + 2..end].split_whitespace();
+    let condition = match words.next() {
+        Some("tables") => {
+            let alias = words.next().unwrap_or("c");
+            format!(
+                "AND ({WHOLE} OR {alias}.oid IN (\
+                 SELECT oid FROM pg_class WHERE lower(relname) = ANY({NAMES}) \
+                 UNION ALL SELECT x.indrelid FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
+                   WHERE lower(i.relname) = ANY({NAMES}) \
+                 UNION ALL SELECT conrelid FROM pg_constraint WHERE lower(conname) = ANY({NAMES})))"
+            )
+        }
+        _ => {
+            let columns: Vec<String> = words
+                .map(|column| format!("lower({column}) = ANY({NAMES})"))
+                .collect();
+            format!("AND ({WHOLE} OR {})", columns.join(" OR "))
+        }
+    };
+    format!("{}{condition}{}", &query[..start], &query[end + 2..])
+}
+
+/// The scope's names, as [`parameterised`] reads them: a subquery, evaluated once per query
+/// rather than once per catalogue row.
+const NAMES: &str = "(SELECT nullif(current_setting('braid.scope'), '')::text[])::text[]";
+/// No scope: the whole schema.
+const WHOLE: &str = "(SELECT current_setting('braid.scope') = '')";
+
+/// Sets `braid.scope` to `scope`'s names (see [`parameterised`]).
+fn set_scope(scope: &Scope) -> String {
+    let names = scope.name_list().map_or(String::new(), |names| {
+        let elements: Vec<String> = names
+            .iter()
+            .map(|n| format!("\"{}\"", n.replace('\\', "\\\\").replace('"', "\\\"")))
+            .collect();
+        format!("{{{}}}", elements.join(","))
+    });
+    format!(
+        "SELECT set_config('braid.scope', {}, false)",
+        literal(&names)
+    )
+}
+
+/// The queries, in the order [`introspect`] reads their results.
+fn queries() -> [String; 9] {
+    [
+        TABLES.to_string(),
+        COLUMNS.to_string(),
+        INDEXES.to_string(),
+        FOREIGN_KEYS.to_string(),
+        CONSTRAINTS.to_string(),
+        views_sql(),
+        TRIGGERS.to_string(),
+        sequences_sql(),
+        ROUTINES.to_string(),
+    ]
+    .map(|query| parameterised(&query))
+}
+
+/// The introspection queries as prepared statements of one connection. Planning these
+/// catalogue joins costs ten times running them (about 13 ms against 1 ms for a scoped
+/// snapshot), and `verify` takes three snapshots per revision; a prepared statement is planned
+/// once. SQL-level `PREPARE`/`EXECUTE` over the simple protocol keeps what the unprepared
+/// queries had: every query in one round trip, results as text.
+#[derive(Debug, Default)]
+pub(crate) struct Prepared {
+    /// The generation of the names prepared on this connection; `None` before the first use.
+    generation: Option<u32>,
+}
+
+impl Prepared {
+    fn name(generation: u32, query: usize) -> String {
+        format!("braid_introspect_{generation}_{query}")
+    }
+
+    /// Prepares the statements under a new generation's names: a migration may have run
+    /// `DEALLOCATE`, and names of a generation are never reused.
+    async fn prepare(&mut self, client: &Client) -> Result<u32, DriverError> {
+        let generation = self.generation.map_or(0, |g| g + 1);
+        // The setting must exist when the statements are planned.
+        let script: Vec<String> = std::iter::once(set_scope(&Scope::Whole))
+            .chain(queries().iter().enumerate().map(|(i, query)| {
+                let name = Self::name(generation, i);
+                format!("PREPARE {name} AS {query}")
+            }))
+            .collect();
+        client
+            .simple_query(&script.join(";\n"))
+            .await
+            .map_err(map_err)?;
+        self.generation = Some(generation);
+        Ok(generation)
+    }
+
+    /// The result sets of every query for `scope`; prepares first when needed, and once
+    /// again when the server no longer knows the statements (SQLSTATE 26000).
+    async fn run(&mut self, client: &Client, scope: &Scope) -> Result<Vec<Vec<Row>>, DriverError> {
+        let script = |generation: u32| {
+            std::iter::once(set_scope(scope))
+                .chain((0..9).map(|i| format!("EXECUTE {}", Self::name(generation, i))))
+                .collect::<Vec<_>>()
+        };
+        let generation = match self.generation {
+            Some(generation) => generation,
+            None => self.prepare(client).await?,
+        };
+        let sets = match result_sets(client, &script(generation)).await {
+            Err(e) if e.code.as_deref() == Some("26000") => {
+                let generation = self.prepare(client).await?;
+                result_sets(client, &script(generation)).await
+            }
+            result => result,
+        };
+        // The first result set is the setting's.
+        sets.map(|sets| sets.into_iter().skip(1).collect())
+    }
+}
+
+/// `text` as an escape string literal: `E'…'` reads backslashes the same way whatever
+/// `standard_conforming_strings` says.
+fn literal(text: &str) -> String {
+    format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
 
 type Row = Vec<Option<String>>;
 
 /// The result sets of `queries`, run as one script in one round trip.
-async fn result_sets(client: &Client, queries: &[&str]) -> Result<Vec<Vec<Row>>, DriverError> {
+async fn result_sets(client: &Client, queries: &[String]) -> Result<Vec<Vec<Row>>, DriverError> {
     let messages = client
         .simple_query(&queries.join(";\n"))
         .await
@@ -200,19 +337,15 @@ fn int(row: &Row, i: usize) -> i64 {
     text(row, i).parse().unwrap_or_default()
 }
 
-pub(crate) async fn introspect(client: &Client) -> Result<Schema, DriverError> {
-    let (views, sequences) = (views_sql(), sequences_sql());
-    let queries = [
-        TABLES,
-        COLUMNS,
-        INDEXES,
-        FOREIGN_KEYS,
-        CONSTRAINTS,
-        &views,
-        TRIGGERS,
-        &sequences,
-        ROUTINES,
-    ];
+/// The schema as [`Scope`] limits it (see [`parameterised`]): an empty scope reads nothing.
+pub(crate) async fn introspect(
+    client: &Client,
+    prepared: &mut Prepared,
+    scope: &Scope,
+) -> Result<Schema, DriverError> {
+    if scope.name_list().is_some_and(|names| names.is_empty()) {
+        return Ok(Schema::default());
+    }
     let [
         tables,
         columns,
@@ -223,7 +356,7 @@ pub(crate) async fn introspect(client: &Client) -> Result<Schema, DriverError> {
         triggers,
         sequences,
         routines,
-    ] = <[Vec<Row>; 9]>::try_from(result_sets(client, &queries).await?)
+    ] = <[Vec<Row>; 9]>::try_from(prepared.run(client, scope).await?)
         .unwrap_or_else(|_| Default::default());
     // Keyed by name: a BTreeMap gives byte order (what `ORDER BY` on `name` gives too) whatever
     // the database's collation.

@@ -112,7 +112,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use braid_driver::{
-    Dialect, Driver, DriverError, ErrorKind, Rows, Schema, ScriptPosition, Value, redact_url,
+    Dialect, Driver, DriverError, ErrorKind, Rows, Schema, Scope, ScriptPosition, Value, redact_url,
 };
 use tokio::task::JoinHandle;
 use tokio_postgres::types::ToSql;
@@ -181,6 +181,8 @@ pub struct PostgresDriver {
     /// This connection's session id, asked once: `conn` is never replaced (the driver does not
     /// reconnect), so its session never changes.
     session: Option<String>,
+    /// The introspection queries, prepared on this connection at its first snapshot.
+    introspection: introspect::Prepared,
 }
 
 impl PostgresDriver {
@@ -213,6 +215,7 @@ pub async fn open(url: &str) -> Result<PostgresDriver, DriverError> {
         locks: Locks::default(),
         prepared: std::collections::HashMap::new(),
         session: None,
+        introspection: introspect::Prepared::default(),
     })
 }
 
@@ -577,7 +580,11 @@ impl Driver for PostgresDriver {
     }
 
     async fn introspect(&mut self) -> Result<Schema, DriverError> {
-        introspect::introspect(&self.conn.client).await
+        self.introspect_within(&Scope::Whole).await
+    }
+
+    async fn introspect_within(&mut self, scope: &Scope) -> Result<Schema, DriverError> {
+        introspect::introspect(&self.conn.client, &mut self.introspection, scope).await
     }
 
     async fn close(self: Box<Self>) -> Result<(), DriverError> {

@@ -710,3 +710,59 @@ async fn session_activity_reports_a_session_it_may_not_see() {
     Box::new(owner).close().await.unwrap();
     db.drop_db().await;
 }
+
+/// A scoped snapshot holds exactly what the whole one holds of the scope, and reads nothing
+/// else: tables by their name (whatever its case) or an index's or constraint's, triggers by
+/// their name or table, views, sequences and routines by name.
+#[tokio::test]
+async fn scoped_snapshots_read_only_what_the_scope_names() {
+    use braid_driver::Scope;
+    let Some(db) = Db::new().await else {
+        return;
+    };
+    let mut d = db.open().await;
+    d.execute_script(
+        "CREATE TABLE \"Users\" (id serial PRIMARY KEY, email text NOT NULL CHECK (email <> ''));\n\
+         CREATE UNIQUE INDEX ix_users_email ON \"Users\" (lower(email));\n\
+         CREATE TABLE orders (id bigint PRIMARY KEY, user_id int REFERENCES \"Users\" (id),\n\
+                              CONSTRAINT ck_orders_id CHECK (id > 0));\n\
+         CREATE TABLE other (id int);\n\
+         CREATE VIEW active_users AS SELECT id FROM \"Users\";\n\
+         CREATE SEQUENCE invoice_numbers;\n\
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n\
+         CREATE TRIGGER trg_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch();",
+    )
+    .await
+    .unwrap();
+    let whole = d.introspect().await.unwrap();
+    let scopes = [
+        Scope::named(["users"]),
+        Scope::named(["ORDERS"]),
+        Scope::named(["ix_users_email"]),
+        Scope::named(["ck_orders_id"]),
+        Scope::named(["trg_touch"]),
+        Scope::named(["active_users", "invoice_numbers", "touch"]),
+        Scope::named(["it's nothing", "back\\slash\\'"]),
+        Scope::named(Vec::<&str>::new()),
+        Scope::Whole,
+    ];
+    for scope in &scopes {
+        let scoped = d.introspect_within(scope).await.unwrap();
+        assert_eq!(scoped.within(scope), whole.within(scope), "{scope:?}");
+    }
+    let users = d.introspect_within(&Scope::named(["users"])).await.unwrap();
+    let tables: Vec<&str> = users.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(tables, ["Users"]);
+    assert!(users.views.is_empty() && users.routines.is_empty() && users.sequences.is_empty());
+    let by_index = d
+        .introspect_within(&Scope::named(["ix_users_email"]))
+        .await
+        .unwrap();
+    assert_eq!(by_index.tables.len(), 1);
+    // The snapshot's statements are prepared on the connection; a migration that deallocates
+    // them does not break the next snapshot.
+    d.execute_script("DEALLOCATE ALL").await.unwrap();
+    assert_eq!(d.introspect().await.unwrap(), whole);
+    Box::new(d).close().await.unwrap();
+    db.drop_db().await;
+}
