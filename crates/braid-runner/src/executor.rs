@@ -173,15 +173,16 @@ impl<'a> Executor<'a> {
         (self.cx.events)(&event);
     }
 
-    /// Runs every step of `plan`, then writes the run's audit entry `summary` and commits the
-    /// single transaction, if any. Returns the steps that are applied and committed.
+    /// Runs every step of `plan`, then writes the run's audit entry `(action, summary)` (when
+    /// given) and commits the single transaction, if any. Returns the steps that are applied
+    /// and committed.
     pub async fn run(
         mut self,
         driver: &mut dyn Driver,
         plan: &Plan<'_>,
         prepared: &[Prepared],
         resume: &HashMap<String, Recorded>,
-        (action, summary): (&str, &str),
+        audit: Option<(&str, &str)>,
         notes: &mut Vec<String>,
     ) -> Result<Vec<AppliedStep>, RunError> {
         // Refused before anything runs: a migration that would end Braid's transaction itself.
@@ -244,7 +245,7 @@ impl<'a> Executor<'a> {
         if self.total == 0 {
             return Ok(self.kept);
         }
-        self.finish(driver, action, summary, notes).await
+        self.finish(driver, audit, notes).await
     }
 
     /// A step is applied and committed: keep it and say so.
@@ -962,14 +963,17 @@ impl<'a> Executor<'a> {
     async fn finish(
         mut self,
         driver: &mut dyn Driver,
-        action: &str,
-        summary: &str,
+        audit: Option<(&str, &str)>,
         notes: &mut Vec<String>,
     ) -> Result<Vec<AppliedStep>, RunError> {
-        let logged = self
-            .store
-            .log(driver, self.cx.by, action, None, Some(summary))
-            .await;
+        let logged = match audit {
+            Some((action, summary)) => {
+                self.store
+                    .log(driver, self.cx.by, action, None, Some(summary))
+                    .await
+            }
+            None => Ok(()),
+        };
         if !self.in_tx {
             if let Err(e) = logged {
                 // Every migration is committed; a missing audit entry must not report failure.

@@ -32,6 +32,6 @@ pub use report::{
     AppliedRow, AppliedStep, CurrentReport, Event, EventSink, Progress, RunReport, StatusReport,
     StepDirection, no_events,
 };
-pub use runner::{AcceptReport, RunOptions, Runner, TransactionMode, restrict};
+pub use runner::{AcceptReport, RunOptions, Runner, TransactionMode, Walk, restrict};
 pub use store::Store;
 pub use workers::{Panicked, Worker, WorkerError, on_workers};

@@ -21,6 +21,15 @@ impl From<braid_graph::Direction> for StepDirection {
     }
 }
 
+impl From<StepDirection> for braid_graph::Direction {
+    fn from(d: StepDirection) -> Self {
+        match d {
+            StepDirection::Up => braid_graph::Direction::Up,
+            StepDirection::Down => braid_graph::Direction::Down,
+        }
+    }
+}
+
 impl std::fmt::Display for StepDirection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

@@ -293,41 +293,31 @@ impl<'a> Runner<'a> {
             .await
     }
 
-    /// Upgrades or downgrades exactly one revision (an id, a unique prefix or a label), for
-    /// tools that walk a history revision by revision (`verify`): a target expression cannot
-    /// always say "this one only" (a downgrade to a parent that is a branch point also undoes
-    /// the other branches; a base revision has no parent to name). Up applies the revision
-    /// and any of its ancestors and dependencies not yet applied; down undoes the revision and
-    /// any applied revision that needs it, newest first. Already in the state asked for: no
-    /// step. Same lock, validation, transactions and records as [`Runner::upgrade`].
-    pub async fn run_revision(
-        &self,
-        driver: &mut dyn Driver,
-        revision: &str,
-        direction: StepDirection,
-        events: EventSink<'_>,
-    ) -> Result<RunReport, RunError> {
-        let direction = match direction {
-            StepDirection::Up => Direction::Up,
-            StepDirection::Down => Direction::Down,
-        };
-        self.migrate(driver, direction, Goal::Revision(revision), events)
-            .await
-    }
-
-    /// Creates the version store if it is missing (and brings an older one up to date), under
-    /// the migration lock, without running or recording anything: a tool that compares
-    /// snapshots of the schema (`verify`) takes its first one with the store already there,
-    /// so that Braid's own tables are never part of a difference.
-    pub async fn ensure_store(&self, driver: &mut dyn Driver) -> Result<(), RunError> {
+    /// Starts a walk through the history one revision at a time ([`Walk`]): the store
+    /// resolved and created if missing, the migration lock taken, the applied revisions read
+    /// and validated as [`Runner::upgrade`] validates them — once, for every step after.
+    pub async fn walk(&self, driver: &mut dyn Driver) -> Result<Walk<'_, 'a>, RunError> {
         let store = self.store(driver).await?;
-        locked!(
-            self,
-            driver,
-            &store,
-            &crate::report::no_events,
-            store.ensure(driver)
-        )
+        self.lock(driver, &store, &crate::report::no_events).await?;
+        match self.validated(driver, &store).await {
+            Ok((applied, partial)) => match partial.iter().next() {
+                None => Ok(Walk {
+                    runner: self,
+                    store,
+                    applied,
+                    steps: 0,
+                }),
+                Some((id, p)) => {
+                    let refused = Err(self.partial_error(id, p));
+                    self.unlock(driver, &store, &crate::report::no_events, refused)
+                        .await
+                }
+            },
+            Err(e) => {
+                self.unlock(driver, &store, &crate::report::no_events, Err(e))
+                    .await
+            }
+        }
     }
 
     /// Takes the migration lock of `store`. When another run holds it, says so (an event,
@@ -621,6 +611,28 @@ impl<'a> Runner<'a> {
         Plan { steps }
     }
 
+    /// Under the lock: the store created if missing, its rows read, and the applied
+    /// revisions (known to the graph) with the partially run ones — or the refusal of unknown
+    /// revisions and of edited applied files.
+    async fn validated(
+        &self,
+        driver: &mut dyn Driver,
+        store: &Store,
+    ) -> Result<(Applied, HashMap<String, Recorded>), RunError> {
+        store.ensure(driver).await?;
+        let rows = store.read_rows(driver).await?;
+        let (known, unknown) = self.split_known(&rows);
+        self.check_unknown(unknown)?;
+        let edits = self.edited(&rows, driver.dialect())?;
+        if !edits.is_empty() {
+            return Err(RunError::Edited {
+                database: self.database.clone(),
+                edits,
+            });
+        }
+        Ok((known, self.partial_rows(&rows)))
+    }
+
     async fn migrate_locked(
         &self,
         driver: &mut dyn Driver,
@@ -630,19 +642,7 @@ impl<'a> Runner<'a> {
         events: EventSink<'_>,
         started: Instant,
     ) -> Result<RunReport, RunError> {
-        let dialect = driver.dialect();
-        store.ensure(driver).await?;
-        let rows = store.read_rows(driver).await?;
-        let (known, unknown) = self.split_known(&rows);
-        self.check_unknown(unknown)?;
-        let partial = self.partial_rows(&rows);
-        let edits = self.edited(&rows, dialect)?;
-        if !edits.is_empty() {
-            return Err(RunError::Edited {
-                database: self.database.clone(),
-                edits,
-            });
-        }
+        let (known, partial) = self.validated(driver, store).await?;
         let planning = self.for_planning(&known);
         let plan = self.plan(&planning, direction, goal)?;
         self.check_resumable(&partial, direction, &plan)?;
@@ -676,7 +676,7 @@ impl<'a> Runner<'a> {
                 &partial,
                 events,
                 &mut notes,
-                (op, &summary),
+                Some((op, &summary)),
             )
             .await;
         let steps = match outcome {
@@ -725,7 +725,7 @@ impl<'a> Runner<'a> {
         resume: &HashMap<String, Recorded>,
         events: EventSink<'_>,
         notes: &mut Vec<String>,
-        audit: (&str, &str),
+        audit: Option<(&str, &str)>,
     ) -> Result<Vec<AppliedStep>, RunError> {
         let dialect = driver.dialect();
         let prepared = self.prepare(plan, dialect)?;
@@ -1159,6 +1159,68 @@ impl<'a> Runner<'a> {
             old: row.checksum.clone(),
             new,
         })
+    }
+}
+
+/// A walk through the history one revision at a time, for tools that prove a history by
+/// moving a scratch database up and down it (`verify`). The lock is held and the store known
+/// from [`Runner::walk`] to [`Walk::finish`], and the applied set is kept here rather than read
+/// back: a step costs what a step of [`Runner::upgrade`] costs (its transaction, body and
+/// version row), not a whole run's setup. Nothing else may migrate the database meanwhile —
+/// the lock says so to any other runner.
+pub struct Walk<'r, 'a> {
+    runner: &'r Runner<'a>,
+    store: Store,
+    applied: Applied,
+    /// Steps run so far, for the audit entry.
+    steps: usize,
+}
+
+impl Walk<'_, '_> {
+    /// Upgrades or downgrades exactly one revision (an id, a unique prefix or a label): a
+    /// target expression cannot always say "this one only" (a downgrade to a parent that is a
+    /// branch point also undoes the other branches; a base revision has no parent to name). Up
+    /// applies the revision and any of its ancestors and dependencies not yet applied; down
+    /// undoes the revision and any applied revision that needs it, newest first. Already in
+    /// the state asked for: no step. Same transactions and records as [`Runner::upgrade`].
+    pub async fn step(
+        &mut self,
+        driver: &mut dyn Driver,
+        revision: &str,
+        direction: StepDirection,
+    ) -> Result<Vec<AppliedStep>, RunError> {
+        let runner = self.runner;
+        let direction = Direction::from(direction);
+        let plan = runner.plan(&self.applied, direction, Goal::Revision(revision))?;
+        let mut notes = Vec::new();
+        let steps = runner
+            .run_plan(
+                driver,
+                &self.store,
+                &plan,
+                &HashMap::new(),
+                &crate::report::no_events,
+                &mut notes,
+                None,
+            )
+            .await?;
+        self.applied = plan.applied_after(&self.applied);
+        self.steps += steps.len();
+        Ok(steps)
+    }
+
+    /// Writes the walk's one audit entry (steps are not logged one by one: a walk takes
+    /// hundreds) and releases the lock.
+    pub async fn finish(self, driver: &mut dyn Driver) -> Result<(), RunError> {
+        let runner = self.runner;
+        let summary = format!("{} steps", self.steps);
+        let logged = self
+            .store
+            .log(driver, &runner.by, "walk", None, Some(&summary))
+            .await;
+        runner
+            .unlock(driver, &self.store, &crate::report::no_events, logged)
+            .await
     }
 }
 
