@@ -326,6 +326,66 @@ fn a_trigger_left_behind_is_caught() {
     });
 }
 
+/// A snapshot covers what a revision names: `DROP INDEX ix` names no table, yet the table
+/// holding the index is compared, and the missing index is what the difference says.
+#[test]
+fn an_index_dropped_by_its_name_alone_and_not_restored_is_caught() {
+    let mut f = Fixture::new();
+    f.rev(
+        "r1_users",
+        None,
+        &format!("{USERS}\nCREATE INDEX ix_users_email ON users (email);"),
+        "DROP TABLE users;",
+    )
+    .rev(
+        "r2_drop_index",
+        Some("r1_users"),
+        "DROP INDEX ix_users_email;",
+        "SELECT 1;",
+    )
+    .file(
+        "r2_drop_index",
+        "up.mysql.sql",
+        "DROP INDEX ix_users_email ON users;",
+    );
+    each_backend(|db| {
+        let backend = f.verify(db);
+        let (step, failure) = failure(&backend, "r2_drop_index");
+        assert_eq!(step, VerifyStep::DownSchema, "[{}] {failure}", db.dialect);
+        let found = differences(failure);
+        assert!(
+            found.contains("index `ix_users_email` on `users`") && !found.contains("table"),
+            "[{}] {found}",
+            db.dialect
+        );
+    });
+}
+
+/// Code run by a migration can change what its text never names: such a revision is
+/// compared on the whole schema, and the table its downgrade leaves behind is found.
+#[test]
+fn a_down_that_runs_code_is_compared_on_the_whole_schema() {
+    let mut f = Fixture::new();
+    f.rev(
+        "r1_things",
+        None,
+        "CREATE TABLE things (id INT PRIMARY KEY);",
+        "DROP TABLE things;\n\
+         DO $$ BEGIN EXECUTE 'CREATE TABLE left' || 'over (id int)'; END $$;",
+    );
+    with_db::<PostgresTarget>(|db| {
+        let db = Configured {
+            dialect: Dialect::Postgres,
+            url: db.url.clone(),
+        };
+        let backend = f.verify(&db);
+        let (step, failure) = failure(&backend, "r1_things");
+        assert_eq!(step, VerifyStep::DownSchema, "{failure}");
+        let found = differences(failure);
+        assert!(found.contains("leftover"), "{found}");
+    });
+}
+
 #[test]
 fn an_up_that_cannot_run_again_after_its_down_is_caught() {
     let mut f = Fixture::new();

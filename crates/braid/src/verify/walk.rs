@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use braid_driver::{Driver, Schema};
-use braid_graph::Graph;
-use braid_runner::{Bodies, RunOptions, Runner, StepDirection, TransactionMode, Worker};
+use braid_driver::{Dialect, Driver, Schema, Scope};
+use braid_graph::{Direction, Graph};
+use braid_runner::{Bodies, RunOptions, Runner, StepDirection, TransactionMode, Walk, Worker};
 
 use super::backends::Backend;
 use super::data::DataCheck;
@@ -219,22 +219,34 @@ async fn walk_open(
     let runner = Runner::new(backend.name.clone(), graph, options)
         .map_err(BackendError::Store)?
         .with_bodies(cx.bodies);
-    runner
-        .ensure_store(driver)
-        .await
-        .map_err(BackendError::Store)?;
+    let mut walk = runner.walk(driver).await.map_err(BackendError::Store)?;
+    let walked = walk_locked(cx, backend, graph, revisions, &mut walk, driver, out).await;
+    // The scratch database is dropped next: a failing release changes nothing of the result.
+    let _ = walk.finish(driver).await;
+    walked
+}
+
+/// The walk under the lock [`Runner::walk`] took: revisions outside the range upgraded, the
+/// others checked until one fails.
+async fn walk_locked(
+    cx: &Context<'_>,
+    backend: &Backend,
+    graph: &Graph,
+    revisions: &[Planned],
+    walk: &mut Walk<'_, '_>,
+    driver: &mut dyn Driver,
+    out: &mut Vec<RevisionReport>,
+) -> Result<(), BackendError> {
+    let scopes: Vec<Scope> = revisions
+        .iter()
+        .map(|p| revision_scope(cx.bodies, graph, &p.id, backend.dialect))
+        .collect();
     let total = revisions.iter().filter(|p| p.check).count();
     let mut current: Option<Schema> = None;
     let mut index = 0;
-    for planned in revisions {
+    for (i, planned) in revisions.iter().enumerate() {
         if !planned.check {
-            runner
-                .run_revision(
-                    driver,
-                    &planned.id,
-                    StepDirection::Up,
-                    &braid_runner::no_events,
-                )
+            walk.step(driver, &planned.id, StepDirection::Up)
                 .await
                 .map_err(|source| BackendError::Upgrade {
                     revision: planned.id.clone(),
@@ -244,14 +256,18 @@ async fn walk_open(
             continue;
         }
         index += 1;
+        let scopes = Scopes {
+            own: &scopes[i],
+            next: scopes.get(i + 1).unwrap_or(&scopes[i]),
+        };
         let report = check_one(
             cx,
             backend,
-            &runner,
+            walk,
             driver,
             planned,
             (index, total),
-            &mut current,
+            (scopes, &mut current),
         )
         .await;
         let failed = !matches!(report.outcome, RevisionOutcome::Passed);
@@ -263,15 +279,40 @@ async fn walk_open(
     Ok(())
 }
 
+/// What a revision's snapshots cover: the objects its upgrade and downgrade can change
+/// ([`braid_lint::scope`]). A body that cannot be read here fails when it runs; until then the
+/// whole schema is the safe answer.
+fn revision_scope(bodies: &dyn Bodies, graph: &Graph, id: &str, dialect: Dialect) -> Scope {
+    let Some(rev) = graph.get(id) else {
+        return Scope::Whole;
+    };
+    let of = |direction: Direction| {
+        bodies
+            .script(rev, direction, dialect)
+            .ok()
+            .and_then(|script| script.offline_sql(dialect, direction).ok())
+            .map_or(Scope::Whole, |sql| braid_lint::scope(&sql, dialect))
+    };
+    of(Direction::Up).union(&of(Direction::Down))
+}
+
+/// The scopes of a revision's snapshots: its own, and the next revision's, which the last
+/// snapshot also covers so that the next check starts from it.
+#[derive(Clone, Copy)]
+struct Scopes<'s> {
+    own: &'s Scope,
+    next: &'s Scope,
+}
+
 /// Checks one revision, with its events.
 async fn check_one(
     cx: &Context<'_>,
     backend: &Backend,
-    runner: &Runner<'_>,
+    walk: &mut Walk<'_, '_>,
     driver: &mut dyn Driver,
     planned: &Planned,
     (index, total): (usize, usize),
-    current: &mut Option<Schema>,
+    (scopes, current): (Scopes<'_>, &mut Option<Schema>),
 ) -> RevisionReport {
     let started = Instant::now();
     (cx.events)(&VerifyEvent::RevisionStarted {
@@ -280,7 +321,7 @@ async fn check_one(
         index,
         total,
     });
-    let outcome = match cycle(runner, driver, planned, current).await {
+    let outcome = match cycle(walk, driver, planned, scopes, current).await {
         Ok(()) => RevisionOutcome::Passed,
         Err(failure) => {
             let (step, failure) = *failure;
@@ -301,13 +342,15 @@ async fn check_one(
     }
 }
 
-/// Up, down, up again, each compared with the snapshot it must equal. `current` is the
-/// schema as it is now when known (the previous revision's last snapshot), and the schema
-/// after this revision on success: one snapshot fewer per revision.
+/// Up, down, up again, each compared with the snapshot it must equal, within the revision's
+/// scope. `current` is the schema as it is now when known (the previous revision's last
+/// snapshot, covering this revision's scope), and the schema after this revision on success:
+/// one snapshot fewer per revision.
 async fn cycle(
-    runner: &Runner<'_>,
+    walk: &mut Walk<'_, '_>,
     driver: &mut dyn Driver,
     planned: &Planned,
+    scopes: Scopes<'_>,
     current: &mut Option<Schema>,
 ) -> Result<(), StepFailure> {
     let data = match &planned.dir {
@@ -320,24 +363,22 @@ async fn cycle(
         *current = None;
     }
     let before = match current.take() {
-        Some(schema) => schema,
-        None => snapshot(driver, VerifyStep::Setup).await?,
+        Some(schema) => schema.within(scopes.own),
+        None => snapshot(driver, scopes.own, VerifyStep::Setup).await?,
     };
+    // A table picked by one of its index's names (`DROP INDEX ix`) is named from here on, so
+    // that every snapshot of the revision holds it even once the index is gone.
+    let scope = &scopes
+        .own
+        .union(&Scope::named(before.tables.iter().map(|t| &t.name)));
     let rows_before = match &data {
         Some(data) => data.results(driver).await.map_err(at(VerifyStep::Setup))?,
         None => Vec::new(),
     };
-    migrate(runner, driver, planned, StepDirection::Up, VerifyStep::Up).await?;
-    let after_up = snapshot(driver, VerifyStep::Up).await?;
-    migrate(
-        runner,
-        driver,
-        planned,
-        StepDirection::Down,
-        VerifyStep::Down,
-    )
-    .await?;
-    let after_down = snapshot(driver, VerifyStep::Down).await?;
+    migrate(walk, driver, planned, StepDirection::Up, VerifyStep::Up).await?;
+    let after_up = snapshot(driver, scope, VerifyStep::Up).await?;
+    migrate(walk, driver, planned, StepDirection::Down, VerifyStep::Down).await?;
+    let after_down = snapshot(driver, scope, VerifyStep::Down).await?;
     same_schema(&before, &after_down, VerifyStep::DownSchema)?;
     if let Some(data) = &data {
         let rows_after = data
@@ -349,36 +390,45 @@ async fn cycle(
         }
     }
     migrate(
-        runner,
+        walk,
         driver,
         planned,
         StepDirection::Up,
         VerifyStep::UpAgain,
     )
     .await?;
-    let again = snapshot(driver, VerifyStep::UpAgain).await?;
-    same_schema(&after_up, &again, VerifyStep::UpAgainSchema)?;
+    let again = snapshot(driver, &scope.union(scopes.next), VerifyStep::UpAgain).await?;
+    same_schema(&after_up, &again.within(scope), VerifyStep::UpAgainSchema)?;
     *current = Some(again);
     Ok(())
 }
 
 /// Runs the revision alone in `direction`; a failure is `step`'s.
 async fn migrate(
-    runner: &Runner<'_>,
+    walk: &mut Walk<'_, '_>,
     driver: &mut dyn Driver,
     planned: &Planned,
     direction: StepDirection,
     step: VerifyStep,
 ) -> Result<(), StepFailure> {
-    runner
-        .run_revision(driver, &planned.id, direction, &braid_runner::no_events)
+    walk.step(driver, &planned.id, direction)
         .await
         .map(|_| ())
         .map_err(|e| failed(step, Failure::run(e)))
 }
 
-async fn snapshot(driver: &mut dyn Driver, step: VerifyStep) -> Result<Schema, StepFailure> {
-    driver.introspect().await.map_err(at(step))
+/// The schema within `scope` (a driver may answer with more: see
+/// [`Driver::introspect_within`]).
+async fn snapshot(
+    driver: &mut dyn Driver,
+    scope: &Scope,
+    step: VerifyStep,
+) -> Result<Schema, StepFailure> {
+    driver
+        .introspect_within(scope)
+        .await
+        .map(|s| s.within(scope))
+        .map_err(at(step))
 }
 
 /// `actual` must be `expected`; otherwise `step` fails with the differences.
