@@ -1,73 +1,118 @@
 //! Reading the schema back from SQLite's catalogue and pragmas (see the crate docs for what is
 //! reported and in which order).
 //!
-//! Five queries in all, whatever the number of tables: the pragmas are table-valued functions,
-//! joined to `sqlite_schema` for every table at once. What the pragmas do not report (checks,
-//! generated expressions, `AUTOINCREMENT`, collations, index expressions and predicates,
-//! trigger events) is read from the stored `CREATE` statements ([`ddl`]).
+//! Four queries in all, whatever the number of tables: the pragmas are table-valued functions,
+//! joined to the list of tables read (plus one per parent a scoped snapshot did not read of a
+//! foreign key written without referenced columns). What the pragmas do not report (checks,
+//! generated expressions, `AUTOINCREMENT`, collations, index expressions and predicates, trigger
+//! events) is read from the stored `CREATE` statements ([`ddl`]).
+//!
+//! A [`Scope`] narrows one thing: which `sqlite_schema` rows [`objects`] reads. Everything after
+//! (the pragmas, the `CREATE` text) follows the tables read, so each object a scoped snapshot
+//! reports is built by the same code as in the whole snapshot, and the snapshot costs the
+//! pragmas of the tables picked plus two scans of `sqlite_schema` (a few percent of the whole
+//! snapshot's cost, which is a pragma round per table).
 
 mod ddl;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use braid_driver::{
-    Check, Column, DriverError, ForeignKey, Generated, Index, PrimaryKey, Schema, Table, Trigger,
-    View, is_version_store,
+    Check, Column, DriverError, ForeignKey, Generated, Index, PrimaryKey, Schema, Scope, Table,
+    Trigger, View, is_version_store,
 };
 use rusqlite::{Connection, Params, Row};
 
 use crate::error::map_err;
 
-/// Every object but SQLite's own (`sqlite_sequence`, `sqlite_stat1`, the `sqlite_autoindex_…`
-/// indexes, which the index pragmas report).
+/// The catalogue rows to read. `?1` is NULL for the whole schema; for a [`Scope::Named`] it is
+/// the JSON array of its names, and the rows are its candidates, a superset of what it picks
+/// that [`Objects::retain_within`] trims: the triggers named, and every row of a table (the
+/// table or view, its indexes and triggers) that may be picked. That is a table named or owning
+/// an index named, and two kinds the query cannot judge: SQLite folds the case of ASCII letters
+/// only, so a table with an object of another name (its own, an index's or a trigger's) is
+/// always one; and a check's name is only in its table's text, so a table declaring
+/// `CONSTRAINT … CHECK` is one too.
+///
+/// SQLite's own tables (`sqlite_sequence`, `sqlite_stat1`) are left out, not the
+/// `sqlite_autoindex_…` indexes: a scope may pick a table by one of them.
 const OBJECTS: &str = "\
+WITH names(name) AS (SELECT value FROM json_each(?1)),
+owners(name) AS (
+  SELECT name FROM names
+  UNION ALL
+  SELECT tbl_name FROM sqlite_schema
+  WHERE type = 'index' AND name COLLATE NOCASE IN names
+     OR octet_length(name) > length(name)
+     OR type = 'table' AND sql LIKE '%constraint%' AND sql LIKE '%check%')
 SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema
-WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND type IN ('table', 'view', 'index', 'trigger')";
+WHERE (?1 IS NULL
+       OR tbl_name COLLATE NOCASE IN owners
+       OR type = 'trigger' AND name COLLATE NOCASE IN names)
+  AND type IN ('table', 'view', 'index', 'trigger')
+  AND (type = 'index' OR name NOT LIKE 'sqlite\\_%' ESCAPE '\\')";
 
-/// Columns of every table, hidden ones included: `table_info` leaves out generated columns
-/// (`hidden` 2 virtual, 3 stored); 1 marks a virtual table's hidden column, skipped.
+/// Columns of the tables in the JSON array `?1`, hidden ones included: `table_info` leaves out
+/// generated columns (`hidden` 2 virtual, 3 stored); 1 marks a virtual table's hidden column,
+/// skipped.
 const COLUMNS: &str = "\
-SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk, p.hidden
-FROM sqlite_schema m JOIN pragma_table_xinfo(m.name) p
-WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND p.hidden <> 1
-ORDER BY m.name, p.cid";
+SELECT t.value, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk, p.hidden
+FROM json_each(?1) t JOIN pragma_table_xinfo(t.value) p
+WHERE p.hidden <> 1
+ORDER BY t.value, p.cid";
 
-/// Key parts of every index (`cid` -2 marks an expression), the primary key's own left out:
-/// it is reported as the table's primary key.
+/// Key parts of the indexes of the tables in `?1` (`cid` -2 marks an expression), the primary
+/// key's own left out: it is reported as the table's primary key.
 const INDEXES: &str = "\
-SELECT m.name, l.name, l.\"unique\", l.origin, x.name, x.\"desc\", x.coll
-FROM sqlite_schema m JOIN pragma_index_list(m.name) l JOIN pragma_index_xinfo(l.name) x
-WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
-  AND l.origin <> 'pk' AND x.key = 1
-ORDER BY m.name, l.name, x.seqno";
+SELECT t.value, l.name, l.\"unique\", l.origin, x.name, x.\"desc\", x.coll
+FROM json_each(?1) t JOIN pragma_index_list(t.value) l JOIN pragma_index_xinfo(l.name) x
+WHERE l.origin <> 'pk' AND x.key = 1
+ORDER BY t.value, l.name, x.seqno";
 
+/// Foreign keys of the tables in `?1`.
 const FOREIGN_KEYS: &str = "\
-SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_update, f.on_delete
-FROM sqlite_schema m JOIN pragma_foreign_key_list(m.name) f
-WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
-ORDER BY m.name, f.id, f.seq";
+SELECT t.value, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_update, f.on_delete
+FROM json_each(?1) t JOIN pragma_foreign_key_list(t.value) f
+ORDER BY t.value, f.id, f.seq";
+
+/// The primary key columns of table `?1`, in key order.
+const PRIMARY_KEY: &str = "SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk";
 
 /// The catalogue's objects: tables with what their `CREATE TABLE` declares, indexes with their
-/// `CREATE INDEX` text (empty for SQLite's own), views and triggers.
+/// table and `CREATE INDEX` text (empty for SQLite's own), views and triggers.
 #[derive(Default)]
 struct Objects {
     tables: BTreeMap<String, ddl::TableDdl>,
-    indexes: BTreeMap<String, String>,
+    indexes: BTreeMap<String, (String, String)>,
     views: Vec<View>,
     triggers: Vec<Trigger>,
 }
 
+/// The whole schema.
 pub(crate) fn introspect(conn: &Connection) -> Result<Schema, DriverError> {
-    let objects = objects(conn)?;
+    introspect_within(conn, &Scope::Whole)
+}
+
+/// The schema as `scope` limits it: what [`Schema::within`] keeps of the whole one (see
+/// [`OBJECTS`] for how the rows are picked), and the table of a primary key's own
+/// `sqlite_autoindex_…` the scope names, an index the whole one leaves out. An empty scope reads
+/// nothing.
+pub(crate) fn introspect_within(conn: &Connection, scope: &Scope) -> Result<Schema, DriverError> {
+    if scope.name_list().is_some_and(|names| names.is_empty()) {
+        return Ok(Schema::default());
+    }
+    let objects = objects(conn, scope)?;
+    // The pragmas read these tables only.
+    let read = json_array(objects.tables.keys().map(String::as_str));
     // Keyed by name: a BTreeMap gives byte order, what SQLite's BINARY collation gives too.
     let mut tables: BTreeMap<String, Table> = objects
         .tables
         .iter()
         .map(|(name, declared)| (name.clone(), table(name, declared)))
         .collect();
-    add_columns(conn, &objects, &mut tables)?;
-    add_indexes(conn, &objects, &mut tables)?;
-    add_foreign_keys(conn, &mut tables)?;
+    add_columns(conn, &read, &objects, &mut tables)?;
+    add_indexes(conn, &read, &objects, &mut tables)?;
+    add_foreign_keys(conn, &read, &mut tables)?;
     let schema = Schema {
         tables: tables.into_values().collect(),
         views: objects.views,
@@ -77,41 +122,62 @@ pub(crate) fn introspect(conn: &Connection) -> Result<Schema, DriverError> {
     Ok(schema.without_tables(is_version_store))
 }
 
-/// Runs `sql` and maps each row with `f`.
+/// Runs `sql` and maps each row with `f`. Statements are cached: the queries are the same text
+/// at every snapshot (the scope is a parameter), and `verify` takes three per revision.
 fn query<T>(
     conn: &Connection,
     sql: &str,
     params: impl Params,
     f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<Vec<T>, DriverError> {
-    let mut stmt = conn.prepare(sql).map_err(map_err)?;
+    let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
     stmt.query_map(params, f)
         .map_err(map_err)?
         .collect::<Result<_, _>>()
         .map_err(map_err)
 }
 
-fn objects(conn: &Connection) -> Result<Objects, DriverError> {
-    let rows: Vec<(String, String, String, String)> = query(conn, OBJECTS, [], |r| {
+/// `names` as a JSON array: how a list goes into a query as one parameter (`json_each`).
+fn json_array<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    serde_json::to_string(&names).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// The objects `scope` picks, read from `sqlite_schema`.
+fn objects(conn: &Connection, scope: &Scope) -> Result<Objects, DriverError> {
+    let names = scope.name_list().map(json_array);
+    let rows: Vec<(String, String, String, String)> = query(conn, OBJECTS, [names], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
     })?;
     let mut out = Objects::default();
     for (kind, name, table, sql) in rows {
-        match kind.as_str() {
+        out.add(&kind, name, table, sql);
+    }
+    out.retain_within(scope);
+    out.views.sort_by(|a, b| a.name.cmp(&b.name));
+    out.triggers
+        .sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
+    Ok(out)
+}
+
+impl Objects {
+    /// Adds the `sqlite_schema` row of object `name` of type `kind` on table `table`.
+    fn add(&mut self, kind: &str, name: String, table: String, sql: String) {
+        match kind {
             "table" => {
-                out.tables.insert(name, ddl::table(&sql));
+                self.tables.insert(name, ddl::table(&sql));
             }
             "index" => {
-                out.indexes.insert(name, sql);
+                self.indexes.insert(name, (table, sql));
             }
-            "view" => out.views.push(View {
+            "view" => self.views.push(View {
                 name,
                 definition: sql,
                 materialized: false,
             }),
             _ => {
                 let (timing, event) = ddl::trigger(&sql);
-                out.triggers.push(Trigger {
+                self.triggers.push(Trigger {
                     name,
                     table,
                     timing,
@@ -121,10 +187,44 @@ fn objects(conn: &Connection) -> Result<Objects, DriverError> {
             }
         }
     }
-    out.views.sort_by(|a, b| a.name.cmp(&b.name));
-    out.triggers
-        .sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
-    Ok(out)
+
+    /// Keeps what `scope` picks of the candidates [`OBJECTS`] read, by the rule of
+    /// [`Schema::within`] itself applied to their outline: the query can neither fold every
+    /// letter as Rust does nor read a check's name, and each table kept costs its pragmas.
+    fn retain_within(&mut self, scope: &Scope) {
+        if matches!(scope, Scope::Whole) {
+            return;
+        }
+        let kept = self.outline().within(scope);
+        let tables: BTreeSet<String> = kept.tables.into_iter().map(|t| t.name).collect();
+        self.tables.retain(|name, _| tables.contains(name));
+        self.views = kept.views;
+        self.triggers = kept.triggers;
+    }
+
+    /// The objects with what picks them: each table with its indexes' names and its checks.
+    fn outline(&self) -> Schema {
+        // SQLite compares names without regard to ASCII case.
+        let mut tables: BTreeMap<String, Table> = self
+            .tables
+            .iter()
+            .map(|(name, declared)| (name.to_ascii_lowercase(), table(name, declared)))
+            .collect();
+        for (name, (table, _)) in &self.indexes {
+            if let Some(t) = tables.get_mut(&table.to_ascii_lowercase()) {
+                t.indexes.push(Index {
+                    name: name.clone(),
+                    ..Index::default()
+                });
+            }
+        }
+        Schema {
+            tables: tables.into_values().collect(),
+            views: self.views.clone(),
+            triggers: self.triggers.clone(),
+            ..Schema::default()
+        }
+    }
 }
 
 /// A table with the checks its `CREATE TABLE` declares, sorted by name (unnamed ones by
@@ -152,10 +252,11 @@ type ColumnRow = (String, String, String, bool, Option<String>, i64, i64);
 
 fn add_columns(
     conn: &Connection,
+    read: &str,
     objects: &Objects,
     tables: &mut BTreeMap<String, Table>,
 ) -> Result<(), DriverError> {
-    let rows: Vec<ColumnRow> = query(conn, COLUMNS, [], |r| {
+    let rows: Vec<ColumnRow> = query(conn, COLUMNS, [read], |r| {
         Ok((
             r.get(0)?,
             r.get(1)?,
@@ -223,10 +324,11 @@ type IndexRow = (String, String, bool, String, Option<String>, bool, String);
 
 fn add_indexes(
     conn: &Connection,
+    read: &str,
     objects: &Objects,
     tables: &mut BTreeMap<String, Table>,
 ) -> Result<(), DriverError> {
-    let rows: Vec<IndexRow> = query(conn, INDEXES, [], |r| {
+    let rows: Vec<IndexRow> = query(conn, INDEXES, [read], |r| {
         Ok((
             r.get(0)?,
             r.get(1)?,
@@ -244,7 +346,10 @@ fn add_indexes(
             continue;
         };
         if t.indexes.last().is_none_or(|i| i.name != name) {
-            let sql = objects.indexes.get(&name).map_or("", String::as_str);
+            let sql = objects
+                .indexes
+                .get(&name)
+                .map_or("", |(_, sql)| sql.as_str());
             let parsed = ddl::index(sql);
             expressions = parsed.parts;
             t.indexes.push(Index {
@@ -288,9 +393,10 @@ type FkRow = (String, i64, String, String, Option<String>, String, String);
 
 fn add_foreign_keys(
     conn: &Connection,
+    read: &str,
     tables: &mut BTreeMap<String, Table>,
 ) -> Result<(), DriverError> {
-    let rows: Vec<FkRow> = query(conn, FOREIGN_KEYS, [], |r| {
+    let rows: Vec<FkRow> = query(conn, FOREIGN_KEYS, [read], |r| {
         Ok((
             r.get(0)?,
             r.get(1)?,
@@ -323,7 +429,7 @@ fn add_foreign_keys(
     for ((table, _), (mut fk, implicit)) in keys {
         if implicit {
             // `REFERENCES parent` without columns means the parent's primary key.
-            fk.referenced_columns = primary_key_of(tables, &fk.referenced_table);
+            fk.referenced_columns = primary_key_of(conn, tables, &fk.referenced_table)?;
         }
         if let Some(t) = tables.get_mut(&table) {
             t.foreign_keys.push(fk);
@@ -342,14 +448,23 @@ fn add_foreign_keys(
     Ok(())
 }
 
-fn primary_key_of(tables: &BTreeMap<String, Table>, table: &str) -> Vec<String> {
-    tables
-        .get(table)
-        .or_else(|| {
-            // SQLite matches table names case-insensitively.
-            tables.values().find(|t| t.name.eq_ignore_ascii_case(table))
-        })
-        .and_then(|t| t.primary_key.as_ref())
-        .map(|pk| pk.columns.clone())
-        .unwrap_or_default()
+/// The primary key columns of `table`: from the tables read, or from SQLite for a parent a
+/// scoped snapshot did not read.
+fn primary_key_of(
+    conn: &Connection,
+    tables: &BTreeMap<String, Table>,
+    table: &str,
+) -> Result<Vec<String>, DriverError> {
+    let read = tables.get(table).or_else(|| {
+        // SQLite matches table names case-insensitively.
+        tables.values().find(|t| t.name.eq_ignore_ascii_case(table))
+    });
+    match read {
+        Some(t) => Ok(t
+            .primary_key
+            .as_ref()
+            .map(|pk| pk.columns.clone())
+            .unwrap_or_default()),
+        None => query(conn, PRIMARY_KEY, [table], |r| r.get(0)),
+    }
 }

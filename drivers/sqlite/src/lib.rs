@@ -336,6 +336,13 @@ impl Driver for SqliteDriver {
         introspect::introspect(&self.conn)
     }
 
+    async fn introspect_within(
+        &mut self,
+        scope: &braid_driver::Scope,
+    ) -> Result<Schema, DriverError> {
+        introspect::introspect_within(&self.conn, scope)
+    }
+
     fn split_script(&self, sql: &str) -> Vec<String> {
         script::split_statements(sql)
             .into_iter()
@@ -355,6 +362,7 @@ impl Driver for SqliteDriver {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use braid_driver::Scope;
 
     fn assert_send<T: Send>() {}
 
@@ -532,5 +540,107 @@ mod tests {
         // No referenced columns written: the parent's primary key, in key order.
         assert_eq!(fk.referenced_columns, ["a", "b"]);
         assert_eq!(fk.on_delete.as_deref(), Some("NO ACTION"));
+    }
+
+    /// Tables (one mixed-case, one with a non-ASCII name), indexes (an expression one, a
+    /// partial one, a `UNIQUE` constraint's), foreign keys (one without referenced columns), a
+    /// named check, a view and a trigger.
+    async fn scoped_fixture() -> Box<dyn Driver> {
+        let mut d = open_boxed("sqlite::memory:").await.unwrap();
+        d.execute_script(
+            "CREATE TABLE Users(id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE,
+                                age INTEGER CONSTRAINT adult CHECK (age >= 18));
+             CREATE TABLE orders(id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users,
+                                 total REAL CHECK (total >= 0));
+             CREATE TABLE items(id INTEGER PRIMARY KEY,
+                                order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+                                sku TEXT);
+             CREATE TABLE \"Été\"(x);
+             CREATE INDEX ix_users_email ON users(lower(email));
+             CREATE UNIQUE INDEX ix_items_sku ON items(sku DESC) WHERE sku IS NOT NULL;
+             CREATE VIEW active_users AS SELECT id FROM users WHERE age > 20;
+             CREATE TRIGGER trg_audit AFTER INSERT ON ORDERS BEGIN SELECT 1; END;",
+        )
+        .await
+        .unwrap();
+        d
+    }
+
+    fn table_names(schema: &Schema) -> Vec<&str> {
+        schema.tables.iter().map(|t| t.name.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn scoped_introspection_is_the_whole_within_the_scope() {
+        let mut d = scoped_fixture().await;
+        let whole = d.introspect().await.unwrap();
+        let scopes = [
+            (Scope::named(["orders"]), vec!["orders"]),
+            (Scope::named(["USERS"]), vec!["Users"]),
+            (Scope::named(["ix_users_email"]), vec!["Users"]),
+            (Scope::named(["sqlite_autoindex_users_1"]), vec!["Users"]),
+            (Scope::named(["adult"]), vec!["Users"]),
+            (Scope::named(["ÉTÉ"]), vec!["Été"]),
+            (Scope::named(["trg_audit"]), vec![]),
+            (Scope::named(["active_users"]), vec![]),
+            (
+                Scope::named(["ix_items_sku", "orders"]),
+                vec!["items", "orders"],
+            ),
+            (Scope::named(["nothing"]), vec![]),
+            (Scope::Whole, vec!["Users", "items", "orders", "Été"]),
+        ];
+        for (scope, tables) in scopes {
+            let expected = whole.within(&scope);
+            let scoped = d.introspect_within(&scope).await.unwrap();
+            assert_eq!(scoped.within(&scope), expected, "{scope:?}");
+            assert_eq!(table_names(&expected), tables, "{scope:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn scoped_introspection_reads_only_the_picked_tables() {
+        let mut d = scoped_fixture().await;
+        let orders = d
+            .introspect_within(&Scope::named(["orders"]))
+            .await
+            .unwrap();
+        // `Users` (a named check) and `Été` (a non-ASCII name) are candidates, and left out.
+        assert_eq!(table_names(&orders), ["orders"]);
+        assert_eq!(orders.triggers[0].name, "trg_audit");
+        assert!(orders.views.is_empty());
+        // The parent's primary key, though `Users` is not read.
+        assert_eq!(orders.tables[0].foreign_keys[0].referenced_columns, ["id"]);
+        let index = Scope::named(["ix_items_sku"]);
+        let items = d.introspect_within(&index).await.unwrap();
+        assert_eq!(table_names(&items), ["items"]);
+        assert_eq!(items.tables[0].indexes[0].columns, ["sku DESC"]);
+        assert_eq!(
+            items.tables[0].indexes[0].predicate.as_deref(),
+            Some("sku IS NOT NULL")
+        );
+        let trigger = d
+            .introspect_within(&Scope::named(["trg_audit"]))
+            .await
+            .unwrap();
+        assert!(trigger.tables.is_empty() && trigger.triggers.len() == 1);
+        for nothing in [Scope::named(["nothing"]), Scope::named(Vec::<&str>::new())] {
+            assert_eq!(
+                d.introspect_within(&nothing).await.unwrap(),
+                Schema::default()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn scope_names_are_parameters() {
+        let mut d = open("sqlite::memory:").await.unwrap();
+        let name = "it's \"odd\" \\ ]\n";
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        d.execute_script(&format!("CREATE TABLE {quoted}(a); CREATE TABLE other(b);"))
+            .await
+            .unwrap();
+        let scoped = d.introspect_within(&Scope::named([name])).await.unwrap();
+        assert_eq!(table_names(&scoped), [name]);
     }
 }
