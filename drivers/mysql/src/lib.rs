@@ -608,6 +608,16 @@ impl Driver for MysqlDriver {
         introspect::introspect(&mut self.conn, mariadb).await
     }
 
+    /// Reads only the scope's tables, views, triggers, sequences and routines; see
+    /// `introspect::Narrow` for how names are compared and why a table comes by its own name.
+    async fn introspect_within(
+        &mut self,
+        scope: &braid_driver::Scope,
+    ) -> Result<Schema, DriverError> {
+        let mariadb = self.is_mariadb().await?;
+        introspect::introspect_within(&mut self.conn, mariadb, scope).await
+    }
+
     async fn close(self: Box<Self>) -> Result<(), DriverError> {
         let MysqlDriver {
             conn, lock_conn, ..

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use braid_driver::{Driver, ErrorKind, Value};
+use braid_driver::{Driver, ErrorKind, Schema, Scope, Value};
 use braid_mysql::{MysqlDriver, open};
 
 fn base_url() -> String {
@@ -660,5 +660,140 @@ async fn session_activity_sees_a_running_statement() {
     assert_eq!(err.kind, ErrorKind::Internal, "{err}");
     assert!(err.message.contains("not-an-id"), "{err}");
     Box::new(watcher).close().await.unwrap();
+    fresh.drop_db().await;
+}
+
+/// Tables (one mixed-case, one whose name holds a quote and a backslash), indexes, foreign
+/// keys, a check, a view, a trigger, a procedure, a function, the version store, and on MariaDB
+/// a sequence.
+async fn scoped_schema(d: &mut MysqlDriver) -> bool {
+    d.execute_script(
+        "CREATE TABLE Users (id INT PRIMARY KEY, email VARCHAR(100) NOT NULL, \
+           CONSTRAINT ck_users_id CHECK (id > 0), UNIQUE KEY ix_users_email (email));\n\
+         CREATE TABLE orders (id INT PRIMARY KEY, user_id INT, parent INT, \
+           total DECIMAL(10,2) DEFAULT 0, KEY ix_orders_user (user_id), \
+           CONSTRAINT fk_orders_user FOREIGN KEY (user_id) REFERENCES Users (id) ON DELETE CASCADE, \
+           CONSTRAINT fk_orders_parent FOREIGN KEY (parent) REFERENCES orders (id));\n\
+         CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, note TEXT);\n\
+         CREATE TABLE `it's\\odd` (id INT);\n\
+         CREATE TABLE braid_version (version BIGINT PRIMARY KEY);\n\
+         CREATE VIEW big_orders AS SELECT id, total FROM orders WHERE total > 100;\n\
+         CREATE TRIGGER trg_orders_audit AFTER INSERT ON orders FOR EACH ROW \
+           INSERT INTO audit (note) VALUES ('order');\n\
+         CREATE PROCEDURE archive_orders(IN below INT) BEGIN DELETE FROM orders WHERE id < below; END;\n\
+         CREATE FUNCTION order_total(o INT) RETURNS DECIMAL(10,2) DETERMINISTIC READS SQL DATA \
+           RETURN (SELECT total FROM orders WHERE id = o);\n",
+    )
+    .await
+    .expect("schema");
+    let mariadb = d.server_version().await.unwrap().contains("MariaDB");
+    if mariadb {
+        d.execute_script("CREATE SEQUENCE invoice_seq START WITH 100 INCREMENT BY 5")
+            .await
+            .expect("sequence");
+    }
+    mariadb
+}
+
+#[tokio::test]
+async fn introspect_within_keeps_what_within_keeps_of_the_whole() {
+    let Some(fresh) = Fresh::new().await else {
+        return;
+    };
+    let mut d = fresh.connect().await;
+    let mariadb = scoped_schema(&mut d).await;
+    let full = d.introspect().await.unwrap();
+    let scopes = [
+        Scope::named(["Users"]),
+        Scope::named(["users"]),
+        Scope::named(["orders"]),
+        Scope::named(["trg_orders_audit"]),
+        Scope::named(["big_orders"]),
+        Scope::named(["archive_orders", "order_total"]),
+        Scope::named(["invoice_seq"]),
+        Scope::named(["it's\\odd"]),
+        Scope::named(["braid_version"]),
+        Scope::named(["nothing_is_called_this"]),
+        // What a script's scope looks like: every word it writes.
+        Scope::named([
+            "alter", "table", "users", "add", "column", "age", "int", "orders",
+        ]),
+        Scope::named(Vec::<&str>::new()),
+        Scope::Whole,
+    ];
+    for scope in &scopes {
+        let scoped = d.introspect_within(scope).await.unwrap();
+        assert_eq!(scoped.within(scope), full.within(scope), "{scope:?}");
+    }
+    // Not vacuous: the scopes find what they name, whatever its case.
+    let names = |scope: &Scope| {
+        let s = full.within(scope);
+        let tables = s.tables.iter().map(|t| t.name.clone());
+        let views = s.views.iter().map(|v| v.name.clone());
+        let triggers = s.triggers.iter().map(|t| t.name.clone());
+        let sequences = s.sequences.iter().map(|q| q.name.clone());
+        let routines = s.routines.iter().map(|r| r.name.clone());
+        tables
+            .chain(views)
+            .chain(triggers)
+            .chain(sequences)
+            .chain(routines)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&scopes[1]), ["Users"]);
+    assert_eq!(names(&scopes[2]), ["orders", "trg_orders_audit"]);
+    assert_eq!(names(&scopes[3]), ["trg_orders_audit"]);
+    assert_eq!(names(&scopes[4]), ["big_orders"]);
+    assert_eq!(names(&scopes[5]), ["archive_orders", "order_total"]);
+    assert_eq!(names(&scopes[6]).len(), usize::from(mariadb));
+    assert_eq!(names(&scopes[7]), ["it's\\odd"]);
+    assert!(names(&scopes[8]).is_empty());
+    assert!(names(&scopes[9]).is_empty());
+    // The name literals read the same when backslashes are not escapes.
+    d.execute(
+        "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')",
+        &[],
+    )
+    .await
+    .unwrap();
+    let scoped = d.introspect_within(&scopes[7]).await.unwrap();
+    assert_eq!(scoped.within(&scopes[7]), full.within(&scopes[7]));
+    Box::new(d).close().await.unwrap();
+    fresh.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_scoped_snapshot_reads_only_the_scope() {
+    let Some(fresh) = Fresh::new().await else {
+        return;
+    };
+    let mut d = fresh.connect().await;
+    scoped_schema(&mut d).await;
+    // Without `within`: what the server was asked for is all the answer holds.
+    let s = d
+        .introspect_within(&Scope::named(["orders", "users"]))
+        .await
+        .unwrap();
+    let tables: Vec<&str> = s.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(tables, ["Users", "orders"]);
+    let users = &s.tables[0];
+    assert_eq!(users.indexes.len(), 1, "{users:?}");
+    assert_eq!(users.checks.len(), 1, "{users:?}");
+    assert_eq!(s.tables[1].foreign_keys.len(), 2, "{:?}", s.tables[1]);
+    assert_eq!(s.triggers.len(), 1);
+    assert!(s.views.is_empty() && s.routines.is_empty() && s.sequences.is_empty());
+    let s = d
+        .introspect_within(&Scope::named(["trg_orders_audit"]))
+        .await
+        .unwrap();
+    assert!(s.tables.is_empty(), "{s:?}");
+    assert_eq!(s.triggers.len(), 1);
+    assert_eq!(
+        d.introspect_within(&Scope::named(Vec::<&str>::new()))
+            .await
+            .unwrap(),
+        Schema::default()
+    );
+    Box::new(d).close().await.unwrap();
     fresh.drop_db().await;
 }
