@@ -175,13 +175,7 @@ fn parameterised(query: &str) -> String {
     let condition = match words.next() {
         Some("tables") => {
             let alias = words.next().unwrap_or("c");
-            format!(
-                "AND ({WHOLE} OR {alias}.oid IN (\
-                 SELECT oid FROM pg_class WHERE lower(relname) = ANY({NAMES}) \
-                 UNION ALL SELECT x.indrelid FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
-                   WHERE lower(i.relname) = ANY({NAMES}) \
-                 UNION ALL SELECT conrelid FROM pg_constraint WHERE lower(conname) = ANY({NAMES})))"
-            )
+            format!("AND ({WHOLE} OR {alias}.oid = ANY({PICKED}))")
         }
         _ => {
             let columns: Vec<String> = words
@@ -198,6 +192,22 @@ fn parameterised(query: &str) -> String {
 const NAMES: &str = "(SELECT nullif(current_setting('braid.scope'), '')::text[])::text[]";
 /// No scope: the whole schema.
 const WHOLE: &str = "(SELECT current_setting('braid.scope') = '')";
+/// The tables the scope picks, as [`PICK`] found them.
+const PICKED: &str = "(SELECT current_setting('braid.tables')::oid[])::oid[]";
+
+/// Finds the tables the scope picks (by their name, an index's or a constraint's) once per
+/// snapshot, for the five queries that read tables: each would otherwise scan the catalogue
+/// for them again.
+fn pick() -> String {
+    format!(
+        "SELECT set_config('braid.tables', coalesce((SELECT array_agg(oid)::text FROM (\
+           SELECT oid FROM pg_class WHERE lower(relname) = ANY({NAMES}) \
+           UNION SELECT x.indrelid FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
+             WHERE lower(i.relname) = ANY({NAMES}) \
+           UNION SELECT conrelid FROM pg_constraint WHERE lower(conname) = ANY({NAMES})) picked), \
+         '{{}}'), false)"
+    )
+}
 
 /// Sets `braid.scope` to `scope`'s names (see [`parameterised`]).
 fn set_scope(scope: &Scope) -> String {
@@ -250,12 +260,19 @@ impl Prepared {
     /// `DEALLOCATE`, and names of a generation are never reused.
     async fn prepare(&mut self, client: &Client) -> Result<u32, DriverError> {
         let generation = self.generation.map_or(0, |g| g + 1);
-        // The setting must exist when the statements are planned.
-        let script: Vec<String> = std::iter::once(set_scope(&Scope::Whole))
-            .chain(queries().iter().enumerate().map(|(i, query)| {
-                let name = Self::name(generation, i);
-                format!("PREPARE {name} AS {query}")
-            }))
+        // The settings must exist when the statements are planned.
+        let set_picked = "SELECT set_config('braid.tables', '{}', false)".to_string();
+        let script: Vec<String> = [set_scope(&Scope::Whole), set_picked]
+            .into_iter()
+            .chain(
+                std::iter::once(pick())
+                    .chain(queries())
+                    .enumerate()
+                    .map(|(i, query)| {
+                        let name = Self::name(generation, i);
+                        format!("PREPARE {name} AS {query}")
+                    }),
+            )
             .collect();
         client
             .simple_query(&script.join(";\n"))
@@ -270,7 +287,7 @@ impl Prepared {
     async fn run(&mut self, client: &Client, scope: &Scope) -> Result<Vec<Vec<Row>>, DriverError> {
         let script = |generation: u32| {
             std::iter::once(set_scope(scope))
-                .chain((0..9).map(|i| format!("EXECUTE {}", Self::name(generation, i))))
+                .chain((0..=9).map(|i| format!("EXECUTE {}", Self::name(generation, i))))
                 .collect::<Vec<_>>()
         };
         let generation = match self.generation {
@@ -284,8 +301,8 @@ impl Prepared {
             }
             result => result,
         };
-        // The first result set is the setting's.
-        sets.map(|sets| sets.into_iter().skip(1).collect())
+        // The first two result sets are the settings'.
+        sets.map(|sets| sets.into_iter().skip(2).collect())
     }
 }
 
