@@ -1,7 +1,8 @@
 //! Which objects a script can change: the [`Scope`] a `verify` snapshot needs to cover.
 //!
 //! The answer is lexical on purpose: every identifier the script writes (quoted or not,
-//! keywords too) is a name of the scope. A statement can only create, alter or drop what it
+//! keywords too, and string literals, which SQLite and MySQL's `ANSI_QUOTES` take for names
+//! in places) is a name of the scope. A statement can only create, alter or drop what it
 //! names, and reading a few objects too many costs a few catalogue rows — so no statement kind
 //! needs to be known, and one the parser cannot read is covered as well as any other. Objects
 //! a statement creates without naming them belong to a table it names (Postgres's `t_pkey`,
@@ -11,6 +12,9 @@
 //! What a statement may change beyond its names makes the scope [`Scope::Whole`]:
 //! - `CASCADE` (not `ON DELETE CASCADE` or `ON UPDATE CASCADE`): it drops dependent objects
 //!   wherever they are;
+//! - `RENAME` (of a table, a column, an index): the other tables' foreign keys, views and
+//!   trigger bodies that refer to the renamed object follow it (SQLite since 3.26, MySQL's
+//!   foreign keys, Postgres's views), so a wrong rename shows outside the names;
 //! - statements that run code or bring objects in wholesale: `DO`, `CALL`, a `SELECT` or
 //!   `WITH` that calls something (`SELECT 1`, the deliberate no-op, does not), `EXECUTE`,
 //!   `PREPARE`, `PERFORM`, `CREATE`/`ALTER`/`DROP EXTENSION`, `DROP OWNED`,
@@ -34,7 +38,16 @@ pub fn scope(script: &str, dialect: Dialect) -> Scope {
     if statements.iter().any(reaches_beyond_its_names) {
         return Scope::Whole;
     }
-    Scope::named(statements.iter().flat_map(Stmt::names))
+    Scope::named(statements.iter().flat_map(names))
+}
+
+/// The statement's identifiers and string literals.
+fn names(stmt: &Stmt) -> impl Iterator<Item = &str> + '_ {
+    stmt.tokens.iter().filter_map(|t| match t {
+        Token::Word(w) => Some(w.value.as_str()),
+        Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => Some(s.as_str()),
+        _ => None,
+    })
 }
 
 /// Whether `stmt` may change objects it does not name.
@@ -67,6 +80,7 @@ fn reaches_beyond_its_names(stmt: &Stmt) -> bool {
     stmt.tokens.is_empty()
         || RUNS_CODE.iter().any(|words| stmt.starts_with(words))
         || (query && calls(&stmt.tokens))
+        || stmt.has_word("rename")
         || cascades(&stmt.tokens)
 }
 
@@ -109,6 +123,10 @@ mod tests {
             assert!(found.iter().any(|n| n == name), "{name} in {found:?}");
         }
         assert!(names("DROP INDEX ix_a;", Dialect::Postgres).contains(&"ix_a".to_string()));
+        // SQLite takes a string for a name there.
+        assert!(
+            names("CREATE TABLE 'audit' (id int);", Dialect::Sqlite).contains(&"audit".to_string())
+        );
         assert_eq!(names("", Dialect::Sqlite), Vec::<String>::new());
     }
 
@@ -137,6 +155,15 @@ mod tests {
             ),
             ("CREATE EXTENSION pg_trgm;", Dialect::Postgres),
             ("ALTER TYPE mood RENAME TO feeling;", Dialect::Postgres),
+            ("ALTER TABLE users RENAME TO users_old;", Dialect::Sqlite),
+            (
+                "ALTER TABLE users RENAME COLUMN name TO full_name;",
+                Dialect::Postgres,
+            ),
+            (
+                "RENAME TABLE users TO users_old, users_new TO users;",
+                Dialect::Mysql,
+            ),
             ("CALL backfill();", Dialect::Mysql),
             ("ATTACH DATABASE 'x.db' AS x;", Dialect::Sqlite),
         ] {
