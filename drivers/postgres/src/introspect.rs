@@ -165,26 +165,39 @@ WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p')
 /// The names come from the setting `braid.scope` (an array of lowercase names; empty for the
 /// whole schema), set in the same script the statements run in: a prepared statement without
 /// parameters is planned once, at its first run, whereas one with a parameter is planned
-/// again at each of its first five runs. Comparing `lower(name)` may pick a mixed-case
-/// namesake too, which the caller's `within` trims.
+/// again at each of its first five runs.
 fn parameterised(query: &str) -> String {
-    let (Some(start), Some(end)) = (query.find("/*"), query.find("*/")) else {
-        return query.to_string();
-    };
-    let mut words = query[start + 2..end].split_whitespace();
-    let condition = match words.next() {
+    let mut out = String::new();
+    let mut rest = query;
+    while let (Some(start), Some(end)) = (rest.find("/*"), rest.find("*/")) {
+        out.push_str(&rest[..start]);
+        out.push_str(&condition(&rest[start + 2..end]));
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The condition a marker's words (`tables ALIAS`, `named COLUMN…`) stand for.
+fn condition(marker: &str) -> String {
+    let mut words = marker.split_whitespace();
+    match words.next() {
         Some("tables") => {
             let alias = words.next().unwrap_or("c");
             format!("AND ({WHOLE} OR {alias}.oid = ANY({PICKED}))")
         }
         _ => {
-            let columns: Vec<String> = words
-                .map(|column| format!("lower({column}) = ANY({NAMES})"))
-                .collect();
+            let columns: Vec<String> = words.map(named).collect();
             format!("AND ({WHOLE} OR {})", columns.join(" OR "))
         }
-    };
-    format!("{}{condition}{}", &query[..start], &query[end + 2..])
+    }
+}
+
+/// Whether the name in `column` is one of the scope's. Catalogue names have the "C" collation,
+/// where `lower` folds ASCII letters only; a name with another letter is always a candidate.
+/// A candidate too many is trimmed by the caller's `within`.
+fn named(column: &str) -> String {
+    format!("(lower({column}) = ANY({NAMES}) OR octet_length({column}) > length({column}))")
 }
 
 /// The scope's names, as [`parameterised`] reads them: a subquery, evaluated once per query
@@ -192,19 +205,20 @@ fn parameterised(query: &str) -> String {
 const NAMES: &str = "(SELECT nullif(current_setting('braid.scope'), '')::text[])::text[]";
 /// No scope: the whole schema.
 const WHOLE: &str = "(SELECT current_setting('braid.scope') = '')";
-/// The tables the scope picks, as [`PICK`] found them.
+/// The tables the scope picks, as [`pick`] found them.
 const PICKED: &str = "(SELECT current_setting('braid.tables')::oid[])::oid[]";
 
 /// Finds the tables the scope picks (by their name, an index's or a constraint's) once per
 /// snapshot, for the five queries that read tables: each would otherwise scan the catalogue
 /// for them again.
 fn pick() -> String {
+    let (relname, index, constraint) = (named("relname"), named("i.relname"), named("conname"));
     format!(
         "SELECT set_config('braid.tables', coalesce((SELECT array_agg(oid)::text FROM (\
-           SELECT oid FROM pg_class WHERE lower(relname) = ANY({NAMES}) \
+           SELECT oid FROM pg_class WHERE {relname} \
            UNION SELECT x.indrelid FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
-             WHERE lower(i.relname) = ANY({NAMES}) \
-           UNION SELECT conrelid FROM pg_constraint WHERE lower(conname) = ANY({NAMES})) picked), \
+             WHERE {index} \
+           UNION SELECT conrelid FROM pg_constraint WHERE {constraint}) picked), \
          '{{}}'), false)"
     )
 }
@@ -307,9 +321,9 @@ impl Prepared {
 }
 
 /// `text` as an escape string literal: `E'…'` reads backslashes the same way whatever
-/// `standard_conforming_strings` says.
+/// `standard_conforming_strings` says, and a doubled quote whatever `backslash_quote` says.
 fn literal(text: &str) -> String {
-    format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+    format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 type Row = Vec<Option<String>>;
