@@ -123,9 +123,11 @@ pub trait Driver: Send {
 
     /// The schema limited to `scope`: at least every object [`Schema::within`] keeps of
     /// [`Driver::introspect`]'s answer, each exactly as that answer has it; more is allowed
-    /// (callers that compare apply `within` themselves). `verify` takes three snapshots per
-    /// revision, so a driver reads only what the scope names in its catalogue queries; the
-    /// default reads everything and filters.
+    /// (callers that compare apply `within` themselves). One exception is allowed: a backend
+    /// whose syntax names the table in every statement that changes an index or a constraint
+    /// (MySQL: `DROP INDEX ix ON t`) may leave out a table picked only by the name of one of
+    /// them. `verify` takes three snapshots per revision, so a driver reads only what the scope
+    /// names in its catalogue queries; the default reads everything and filters.
     async fn introspect_within(&mut self, scope: &Scope) -> Result<Schema, DriverError> {
         Ok(self.introspect().await?.within(scope))
     }
