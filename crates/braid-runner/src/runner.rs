@@ -306,6 +306,7 @@ impl<'a> Runner<'a> {
                     store,
                     applied,
                     steps: 0,
+                    stopped: None,
                 }),
                 Some((id, p)) => {
                     let refused = Err(self.partial_error(id, p));
@@ -1174,6 +1175,9 @@ pub struct Walk<'r, 'a> {
     applied: Applied,
     /// Steps run so far, for the audit entry.
     steps: usize,
+    /// Why the walk stopped: a failed step may have committed part of its plan, so the applied
+    /// set kept here no longer says what the database holds, and no step may follow.
+    stopped: Option<String>,
 }
 
 impl Walk<'_, '_> {
@@ -1183,17 +1187,23 @@ impl Walk<'_, '_> {
     /// applies the revision and any of its ancestors and dependencies not yet applied; down
     /// undoes the revision and any applied revision that needs it, newest first. Already in
     /// the state asked for: no step. Same transactions and records as [`Runner::upgrade`].
+    /// After a step fails, the walk refuses any other: a new one reads the store again.
     pub async fn step(
         &mut self,
         driver: &mut dyn Driver,
         revision: &str,
         direction: StepDirection,
     ) -> Result<Vec<AppliedStep>, RunError> {
+        if let Some(stopped) = &self.stopped {
+            return Err(RunError::Config(format!(
+                "this walk stopped at a failed step ({stopped}); start another to go on"
+            )));
+        }
         let runner = self.runner;
-        let direction = Direction::from(direction);
-        let plan = runner.plan(&self.applied, direction, Goal::Revision(revision))?;
+        let planning = runner.for_planning(&self.applied);
+        let plan = runner.plan(&planning, direction.into(), Goal::Revision(revision))?;
         let mut notes = Vec::new();
-        let steps = runner
+        let ran = runner
             .run_plan(
                 driver,
                 &self.store,
@@ -1203,23 +1213,40 @@ impl Walk<'_, '_> {
                 &mut notes,
                 None,
             )
-            .await?;
-        self.applied = plan.applied_after(&self.applied);
-        self.steps += steps.len();
-        Ok(steps)
+            .await;
+        match ran {
+            Ok(steps) => {
+                self.applied = plan.applied_after(&self.applied);
+                self.steps += steps.len();
+                Ok(steps)
+            }
+            Err(e) => {
+                self.stopped = Some(truncate(&e.to_string(), 4000));
+                Err(e)
+            }
+        }
     }
 
     /// Writes the walk's one audit entry (steps are not logged one by one: a walk takes
-    /// hundreds) and releases the lock.
-    pub async fn finish(self, driver: &mut dyn Driver) -> Result<(), RunError> {
+    /// hundreds; a walk that stopped is logged as failed, with why) and releases the lock.
+    /// Returns notes, as [`RunReport::notes`]: an audit entry that could not be written does
+    /// not undo what was committed.
+    pub async fn finish(self, driver: &mut dyn Driver) -> Result<Vec<String>, RunError> {
         let runner = self.runner;
-        let summary = format!("{} steps", self.steps);
+        let (action, summary) = match &self.stopped {
+            None => ("walk", format!("{} steps", self.steps)),
+            Some(why) => ("walk-failed", format!("{} steps, then: {why}", self.steps)),
+        };
         let logged = self
             .store
-            .log(driver, &runner.by, "walk", None, Some(&summary))
+            .log(driver, &runner.by, action, None, Some(&summary))
             .await;
+        let notes = match logged {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![format!("could not write the audit log: {e}")],
+        };
         runner
-            .unlock(driver, &self.store, &crate::report::no_events, logged)
+            .unlock(driver, &self.store, &crate::report::no_events, Ok(notes))
             .await
     }
 }
