@@ -237,9 +237,18 @@ async fn walk_locked(
     driver: &mut dyn Driver,
     out: &mut Vec<RevisionReport>,
 ) -> Result<(), BackendError> {
+    // Only a checked revision and the one after it take snapshots (rendering a Rust
+    // revision's SQL to read its scope costs a runtime of its own).
     let scopes: Vec<Scope> = revisions
         .iter()
-        .map(|p| revision_scope(cx.bodies, graph, &p.id, backend.dialect))
+        .enumerate()
+        .map(|(i, p)| {
+            let snapshotted = p.check || (i > 0 && revisions[i - 1].check);
+            match snapshotted {
+                true => revision_scope(cx.bodies, graph, &p.id, backend.dialect),
+                false => Scope::named(Vec::<&str>::new()),
+            }
+        })
         .collect();
     let total = revisions.iter().filter(|p| p.check).count();
     let mut current: Option<Schema> = None;
@@ -362,15 +371,19 @@ async fn cycle(
         data.setup(driver).await.map_err(at(VerifyStep::Setup))?;
         *current = None;
     }
-    let before = match current.take() {
+    let mut before = match current.take() {
         Some(schema) => schema.within(scopes.own),
         None => snapshot(driver, scopes.own, VerifyStep::Setup).await?,
     };
     // A table picked by one of its index's names (`DROP INDEX ix`) is named from here on, so
-    // that every snapshot of the revision holds it even once the index is gone.
+    // that every snapshot of the revision holds it even once the index is gone — and the first
+    // snapshot is taken again by that scope, which holds the table's triggers too.
     let scope = &scopes
         .own
         .union(&Scope::named(before.tables.iter().map(|t| &t.name)));
+    if scope != scopes.own {
+        before = snapshot(driver, scope, VerifyStep::Setup).await?;
+    }
     let rows_before = match &data {
         Some(data) => data.results(driver).await.map_err(at(VerifyStep::Setup))?,
         None => Vec::new(),
