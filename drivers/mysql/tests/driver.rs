@@ -612,10 +612,10 @@ async fn session_activity_sees_a_running_statement() {
         .expect("idle is alive");
     assert!(idle.contains("idle for"), "{idle}");
 
+    // Long enough to be seen on a loaded machine; ended by `KILL QUERY` once seen.
     let running = tokio::spawn(async move {
-        busy.query("SELECT SLEEP(3) AS braid_test", &[])
-            .await
-            .unwrap();
+        let killed = busy.query("SELECT SLEEP(60) AS braid_test", &[]).await;
+        assert_eq!(killed.unwrap_err().code.as_deref(), Some("1317"));
         busy
     });
     let mut seen = None;
@@ -631,11 +631,15 @@ async fn session_activity_sees_a_running_statement() {
         "{seen}"
     );
     assert!(seen.contains("running for"), "{seen}");
-    assert!(seen.contains("SELECT SLEEP(3) AS braid_test"), "{seen}");
+    assert!(seen.contains("SELECT SLEEP(60) AS braid_test"), "{seen}");
     // The same connection id from before a server restart is another connection.
     let restarted = format!("{connection}@{}", start - 3600);
     assert_eq!(watcher.session_activity(&restarted).await.unwrap(), None);
 
+    watcher
+        .execute_script(&format!("KILL QUERY {connection}"))
+        .await
+        .unwrap();
     let busy = running.await.unwrap();
     assert!(
         eventually(Duration::from_secs(10), async || {
