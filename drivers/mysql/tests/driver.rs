@@ -718,6 +718,9 @@ async fn introspect_within_keeps_what_within_keeps_of_the_whole() {
         Scope::named(["it's\\odd"]),
         Scope::named(["braid_version"]),
         Scope::named(["nothing_is_called_this"]),
+        // A seeded emoji is a script's string, never a MySQL identifier.
+        Scope::named(["orders", "👍"]),
+        Scope::named(["👍"]),
         // What a script's scope looks like: every word it writes.
         Scope::named([
             "alter", "table", "users", "add", "column", "age", "int", "orders",
