@@ -38,7 +38,21 @@ pub fn scope(script: &str, dialect: Dialect) -> Scope {
     if statements.iter().any(reaches_beyond_its_names) {
         return Scope::Whole;
     }
-    Scope::named(statements.iter().flat_map(names))
+    let names = statements.iter().flat_map(names);
+    match dialect {
+        Dialect::Postgres => Scope::named(names.flat_map(|n| [n, truncated(n)])),
+        _ => Scope::named(names),
+    }
+}
+
+/// The name Postgres keeps of `name`: its first 63 bytes (`NAMEDATALEN - 1`), cut at a
+/// character boundary. A longer name in a script is stored, and introspected, cut.
+fn truncated(name: &str) -> &str {
+    let mut end = name.len().min(63);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
 }
 
 /// The statement's identifiers and string literals.
@@ -128,6 +142,13 @@ mod tests {
             names("CREATE TABLE 'audit' (id int);", Dialect::Sqlite).contains(&"audit".to_string())
         );
         assert_eq!(names("", Dialect::Sqlite), Vec::<String>::new());
+        // Postgres keeps 63 bytes of a longer name.
+        let long = "a".repeat(70);
+        let found = names(&format!("CREATE TABLE {long} (id int);"), Dialect::Postgres);
+        assert!(
+            found.contains(&"a".repeat(63)) && found.contains(&long),
+            "{found:?}"
+        );
     }
 
     #[test]
