@@ -261,7 +261,8 @@ fn queries() -> [String; 9] {
 /// queries had: every query in one round trip, results as text.
 #[derive(Debug, Default)]
 pub(crate) struct Prepared {
-    /// The generation of the names prepared on this connection; `None` before the first use.
+    /// The generation of the names last prepared (or tried) on this connection; `None` before
+    /// the first snapshot.
     generation: Option<u32>,
 }
 
@@ -288,11 +289,13 @@ impl Prepared {
                     }),
             )
             .collect();
+        // Taken before the script runs: statements prepared by a script that then failed may
+        // outlive it, and their names must not be asked for again.
+        self.generation = Some(generation);
         client
             .simple_query(&script.join(";\n"))
             .await
             .map_err(map_err)?;
-        self.generation = Some(generation);
         Ok(generation)
     }
 
