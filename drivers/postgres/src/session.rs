@@ -29,7 +29,7 @@ pub(crate) async fn own_id(client: &Client) -> Result<String, DriverError> {
         .ok_or_else(|| {
             DriverError::new(
                 ErrorKind::Internal,
-                "pg_stat_activity does not show this session",
+                "pg_stat_activity does not show this connection's backend",
             )
         })
 }
