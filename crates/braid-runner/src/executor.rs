@@ -977,7 +977,7 @@ impl<'a> Executor<'a> {
         if !self.in_tx {
             if let Err(e) = logged {
                 // Every migration is committed; a missing audit entry must not report failure.
-                notes.push(format!("could not write the audit log: {e}"));
+                notes.push(audit_not_written(&e));
             }
             return Ok(self.kept);
         }
@@ -1428,4 +1428,10 @@ fn manages_transactions(statements: &[String], _dialect: Dialect) -> bool {
             "BEGIN" | "START" | "COMMIT" | "ROLLBACK" | "END"
         ) && !s.to_ascii_uppercase().contains("BEGIN ATOMIC")
     })
+}
+
+/// The note for an audit entry that could not be written: the migrations it would describe are
+/// committed, so it is reported, not a failure.
+pub(crate) fn audit_not_written(e: &RunError) -> String {
+    format!("could not write the audit log: {e}")
 }

@@ -299,21 +299,22 @@ impl<'a> Runner<'a> {
     pub async fn walk(&self, driver: &mut dyn Driver) -> Result<Walk<'_, 'a>, RunError> {
         let store = self.store(driver).await?;
         self.lock(driver, &store, &crate::report::no_events).await?;
-        match self.validated(driver, &store).await {
-            Ok((applied, partial)) => match partial.iter().next() {
-                None => Ok(Walk {
-                    runner: self,
-                    store,
-                    applied,
-                    steps: 0,
-                    stopped: None,
-                }),
-                Some((id, p)) => {
-                    let refused = Err(self.partial_error(id, p));
-                    self.unlock(driver, &store, &crate::report::no_events, refused)
-                        .await
-                }
-            },
+        // A partially run revision must be finished by an upgrade before anything walks.
+        let validated = self
+            .validated(driver, &store)
+            .await
+            .and_then(|(applied, partial)| match partial.iter().next() {
+                None => Ok(applied),
+                Some((id, p)) => Err(self.partial_error(id, p)),
+            });
+        match validated {
+            Ok(applied) => Ok(Walk {
+                runner: self,
+                store,
+                applied,
+                steps: 0,
+                stopped: None,
+            }),
             Err(e) => {
                 self.unlock(driver, &store, &crate::report::no_events, Err(e))
                     .await
@@ -1243,7 +1244,7 @@ impl Walk<'_, '_> {
             .await;
         let notes = match logged {
             Ok(()) => Vec::new(),
-            Err(e) => vec![format!("could not write the audit log: {e}")],
+            Err(e) => vec![crate::executor::audit_not_written(&e)],
         };
         runner
             .unlock(driver, &self.store, &crate::report::no_events, Ok(notes))
