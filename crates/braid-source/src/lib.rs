@@ -392,6 +392,19 @@ pub fn sql(
     Ok(SqlScript { path, text })
 }
 
+/// The first line of an SQL file that must not run yet: a body an import could not translate,
+/// or a down migration the source tool never had. The rest of the line says why. The runner
+/// refuses such a file before a plan starts ([`unwritten`]), and `lint` reports it.
+pub const UNWRITTEN_MARK: &str = "-- braid:unwritten";
+
+/// Why `text` must not run: the rest of its [`UNWRITTEN_MARK`] line, when it starts with one.
+pub fn unwritten(text: &str) -> Option<&str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let first = text.lines().next()?;
+    let reason = first.strip_prefix(UNWRITTEN_MARK)?;
+    Some(reason.trim_start_matches(':').trim())
+}
+
 /// `sha256:<hex>` of `text` after normalisation: a UTF-8 BOM, CRLF line ends, trailing
 /// whitespace on each line and trailing blank lines do not count.
 ///
@@ -498,11 +511,56 @@ pub fn write_revision(dir: &Path, new: &NewRevision) -> Result<Written, SourceEr
     write_files(rev_dir, &files)
 }
 
+/// A revision's body files, for [`write_revision_with`]: SQL files by name (`up.sql`,
+/// `down.mysql.sql`, …), or a Rust body and any files beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewBody {
+    /// SQL files, `(file name, text)`.
+    Sql(Vec<(String, String)>),
+    /// The Rust body written as [`RUST_FILE`], with other files (notes) beside it.
+    Rust {
+        source: String,
+        beside: Vec<(String, String)>,
+    },
+}
+
+/// Creates `<dir>/<id>_<slug>/` with `revision.toml` and exactly the given body files; what an
+/// import writes. Refuses an existing revision directory, like [`write_revision`].
+pub fn write_revision_with(
+    dir: &Path,
+    new: &NewRevision,
+    body: &NewBody,
+) -> Result<Written, SourceError> {
+    let rev_dir = create_revision_dir(dir, new)?;
+    let mut files: Vec<(&str, String)> = Vec::new();
+    match body {
+        NewBody::Sql(sql) => {
+            files.push((METADATA_FILE, metadata::render_metadata(new, None)));
+            files.extend(sql.iter().map(|(name, text)| (name.as_str(), text.clone())));
+        }
+        NewBody::Rust { source, beside } => {
+            files.push((
+                METADATA_FILE,
+                metadata::render_metadata(new, Some(RUST_FILE)),
+            ));
+            files.push((RUST_FILE, source.clone()));
+            files.extend(
+                beside
+                    .iter()
+                    .map(|(name, text)| (name.as_str(), text.clone())),
+            );
+        }
+    }
+    write_files(rev_dir, &files)
+}
+
 /// Creates `<dir>/<id>_<slug>/` (refusing an existing one), creating `dir` if missing.
 fn create_revision_dir(dir: &Path, new: &NewRevision) -> Result<PathBuf, SourceError> {
     check_new_id(&new.id)?;
     let slug = slug(&new.message);
-    let name = if slug.is_empty() {
+    // An id that already ends in its message (sea-orm-migration's `m…_create_table`) is not
+    // repeated.
+    let name = if slug.is_empty() || new.id.to_ascii_lowercase().ends_with(&slug) {
         new.id.clone()
     } else {
         format!("{}_{slug}", new.id)

@@ -681,3 +681,47 @@ fn write_rust_revision_round_trips() {
         SourceError::AlreadyExists { .. }
     ));
 }
+
+#[test]
+fn an_unwritten_script_says_why_on_its_first_line() {
+    use braid_source::unwritten;
+    assert_eq!(
+        unwritten("-- braid:unwritten: sqlx had no down migration\n"),
+        Some("sqlx had no down migration")
+    );
+    assert_eq!(
+        unwritten("\u{feff}-- braid:unwritten write me\r\n"),
+        Some("write me")
+    );
+    assert_eq!(
+        unwritten("DROP TABLE t;\n-- braid:unwritten: later\n"),
+        None
+    );
+    assert_eq!(unwritten("-- braid:allow B101 reason\n"), None);
+    assert_eq!(unwritten(""), None);
+}
+
+#[test]
+fn a_revision_is_written_with_exactly_its_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let new = new_rev("m20240101_000001_create_users", &[], "create users");
+    let body = braid_source::NewBody::Sql(vec![
+        ("up.sql".into(), "CREATE TABLE users (id INT);\n".into()),
+        ("down.postgres.sql".into(), "DROP TABLE users;\n".into()),
+        ("down.sql".into(), "DROP TABLE users;\n".into()),
+    ]);
+    let written = braid_source::write_revision_with(tmp.path(), &new, &body).unwrap();
+    // An id that ends in its message's slug is not repeated in the directory name.
+    assert_eq!(
+        written.dir.file_name().unwrap(),
+        "m20240101_000001_create_users"
+    );
+    let rev = braid_source::load_one(&written.dir).unwrap();
+    assert_eq!(rev.id, "m20240101_000001_create_users");
+    assert_eq!(
+        std::fs::read_to_string(written.dir.join("up.sql")).unwrap(),
+        "CREATE TABLE users (id INT);\n"
+    );
+    let again = braid_source::write_revision_with(tmp.path(), &new, &body);
+    assert!(again.is_err(), "an existing revision directory is refused");
+}
