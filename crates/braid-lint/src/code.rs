@@ -103,6 +103,8 @@ pub enum Code {
     SuppressionWithoutReason,
     /// B505
     SuppressionUnknownCode,
+    /// B506
+    Unwritten,
     /// B900
     Unparsed,
     /// B901
@@ -424,6 +426,16 @@ const INFO: &[Info] = &[
                   commas",
     },
     Info {
+        code: Code::Unwritten,
+        id: "B506",
+        severity: Severity::Error,
+        title: "a script that is not written yet",
+        why: "an import could not translate this body, or the source tool had no down \
+              migration; Braid refuses to run the script until it is written",
+        instead: "write the SQL the first line asks for (an imported Python body is beside the \
+                  file), then delete that `-- braid:unwritten` line",
+    },
+    Info {
         code: Code::Unparsed,
         id: "B900",
         severity: Severity::Info,
@@ -456,7 +468,7 @@ const _: () = {
 
 impl Code {
     /// Every code, in code order.
-    pub const ALL: [Code; 31] = [
+    pub const ALL: [Code; 32] = [
         Code::DropTable,
         Code::DropColumn,
         Code::RenameTable,
@@ -486,6 +498,7 @@ impl Code {
         Code::NotRerunnable,
         Code::SuppressionWithoutReason,
         Code::SuppressionUnknownCode,
+        Code::Unwritten,
         Code::Unparsed,
         Code::BodyUnavailable,
     ];

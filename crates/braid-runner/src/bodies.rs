@@ -104,6 +104,29 @@ impl PartialEq for Script {
 
 impl Eq for Script {}
 
+/// Refuses a script marked [`braid_source::UNWRITTEN_MARK`] (an imported body not translated
+/// yet, a down migration the source tool never had). Checked where a plan is prepared and where
+/// offline SQL is rendered, not in [`Bodies::script`]: checksums and `stamp` still read such a
+/// file, since a migration that ran under another tool is recorded without running.
+pub(crate) fn refuse_unwritten(script: &Script, direction: Direction) -> Result<(), BodyError> {
+    if script.code.is_some() {
+        return Ok(());
+    }
+    match braid_source::unwritten(&script.text) {
+        Some(reason) => Err(BodyError {
+            message: format!(
+                "its {} script ({}) is not written yet: {reason}",
+                match direction {
+                    Direction::Up => "upgrade",
+                    Direction::Down => "downgrade",
+                },
+                script.origin
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Why a body could not be produced.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]

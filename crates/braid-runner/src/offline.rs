@@ -178,6 +178,8 @@ fn render_plan(
         let script = bodies
             .script(rev, step.direction, dialect)
             .map_err(|e| body_err(&rev.id, e))?;
+        crate::bodies::refuse_unwritten(&script, step.direction)
+            .map_err(|e| body_err(&rev.id, e))?;
         let tx = dialect.transactional_ddl() && rev.transactional;
         if tx {
             out.push_str("BEGIN;\n");

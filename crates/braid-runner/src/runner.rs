@@ -772,6 +772,8 @@ impl<'a> Runner<'a> {
                     .bodies
                     .script(step.revision, step.direction, dialect)
                     .map_err(|e| self.body_error(step.revision, e))?;
+                crate::bodies::refuse_unwritten(&script, step.direction)
+                    .map_err(|e| self.body_error(step.revision, e))?;
                 // An empty body is almost always the untouched template of `generate`; recording
                 // it would make the real SQL written later count as an edit of an applied
                 // migration. A merge revision may be empty: joining heads is all it does.

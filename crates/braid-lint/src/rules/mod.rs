@@ -214,6 +214,11 @@ pub(crate) const RULES: &[Rule] = &[
         check: Check::Statement(shape::not_rerunnable),
     },
     Rule {
+        code: Code::Unwritten,
+        dialects: ANY,
+        check: Check::Revision(shape::unwritten),
+    },
+    Rule {
         code: Code::Unparsed,
         dialects: ANY,
         check: Check::Statement(unparsed),

@@ -19,6 +19,12 @@ pub(super) fn missing_downgrade(ctx: &Ctx<'_>) -> Vec<Hit> {
     if !ctx.up.iter().any(changes_schema) {
         return Vec::new();
     }
+    // A downgrade still to be written is B506's finding.
+    if let crate::Down::Script(source) = ctx.input.down
+        && braid_source::unwritten(source.text).is_some()
+    {
+        return Vec::new();
+    }
     let (which, message) = match ctx.down {
         DownScript::Absent => (
             Which::Up,
@@ -42,6 +48,29 @@ pub(super) fn missing_downgrade(ctx: &Ctx<'_>) -> Vec<Hit> {
         at: At::Whole,
         message,
     }]
+}
+
+/// B506: a script marked [`braid_source::UNWRITTEN_MARK`], which the runner refuses.
+pub(super) fn unwritten(ctx: &Ctx<'_>) -> Vec<Hit> {
+    let down = match ctx.input.down {
+        crate::Down::Script(source) => Some(source),
+        _ => None,
+    };
+    [(Which::Up, Some(ctx.input.up)), (Which::Down, down)]
+        .into_iter()
+        .filter_map(|(which, source)| {
+            let reason = braid_source::unwritten(source?.text)?;
+            Some(Hit {
+                code: Code::Unwritten,
+                which,
+                at: At::Line(1),
+                message: format!(
+                    "revision `{}`: {} is not written yet: {reason}",
+                    ctx.input.revision, source?.origin
+                ),
+            })
+        })
+        .collect()
 }
 
 fn changes_schema(stmt: &Stmt) -> bool {
@@ -343,6 +372,29 @@ mod tests {
             .unwrap();
         assert_eq!(f.file, "migrations/r1/down.sql");
         assert_eq!(f.line, None);
+    }
+
+    #[test]
+    fn unwritten() {
+        let mark = "-- braid:unwritten: refinery had no down migration for 3\n";
+        for d in Dialect::ALL {
+            let up = "CREATE TABLE t (id INT)";
+            assert_eq!(count(Code::Unwritten, d, up, down(mark), true), 1);
+            // Said once: not also as a missing downgrade.
+            assert_eq!(count(Code::MissingDowngrade, d, up, down(mark), true), 0);
+            assert_eq!(count(Code::Unwritten, d, mark, down(mark), true), 2);
+            // The mark only counts on the first line.
+            let later = format!("DROP TABLE t;\n{mark}");
+            assert_eq!(count(Code::Unwritten, d, up, down(&later), true), 0);
+        }
+        let got = findings_with(Dialect::Sqlite, "CREATE TABLE t (id INT)", down(mark), true);
+        let f = got.iter().find(|f| f.code == Code::Unwritten).unwrap();
+        assert_eq!(f.file, "migrations/r1/down.sql");
+        assert!(
+            f.message.contains("refinery had no down migration"),
+            "{}",
+            f.message
+        );
     }
 
     #[test]
