@@ -40,7 +40,7 @@ pub use adopt::{AdoptError, AdoptPlan, SourceRow, adopt, version_query};
 pub use alembic::AlembicOptions;
 pub use checksum::expected_checksum;
 pub use map::{ImportMap, MAP_FILE, MapEntry};
-pub use write::{WriteError, Written, write};
+pub use write::{Need, WriteError, Written, WrittenRevision, write};
 
 /// A migration tool Braid imports from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
