@@ -15,35 +15,7 @@ use braid::verify::{
 };
 use braid::{Dialect, Driver, FailureKind, Operation, Project, ProjectOptions, RunSettings};
 use braid_tests::{MysqlTarget, PostgresTarget};
-use support::{with_conn, with_db};
-
-/// The configured database of one backend.
-struct Configured {
-    dialect: Dialect,
-    url: String,
-}
-
-/// Runs `test` against a configured database of each backend: an SQLite file, and a fresh
-/// database on the Postgres and MariaDB test servers.
-fn each_backend(test: impl Fn(&Configured) + Sync) {
-    let tmp = tempfile::tempdir().unwrap();
-    test(&Configured {
-        dialect: Dialect::Sqlite,
-        url: format!("sqlite://{}", tmp.path().join("app.db").display()),
-    });
-    with_db::<PostgresTarget>(|db| {
-        test(&Configured {
-            dialect: Dialect::Postgres,
-            url: db.url.clone(),
-        })
-    });
-    with_db::<MysqlTarget>(|db| {
-        test(&Configured {
-            dialect: Dialect::Mysql,
-            url: db.url.clone(),
-        })
-    });
-}
+use support::{Configured, each_backend, with_conn, with_db};
 
 /// A project in a temp dir: `migrations/` and `braid.toml` with one database, `app`.
 struct Fixture {

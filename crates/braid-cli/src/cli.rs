@@ -113,6 +113,12 @@ pub enum Command {
     /// Prove migrations up, down, up again on scratch databases of every configured backend,
     /// comparing schemas (exit code 9 when a revision fails).
     Verify(VerifyArgs),
+    /// Write another tool's migrations (Alembic, diesel, sqlx, sea-orm-migration, Flyway,
+    /// refinery) as Braid revisions, keeping ids, order and graph, into an empty migration set.
+    Import(ImportArgs),
+    /// Record in each database's Braid version store what the source tool already ran there
+    /// (read from its version table, checksums verified); its table is left as it is.
+    Adopt(AdoptArgs),
     /// List the built-in drivers and the plugin drivers the config names, with their versions.
     Drivers,
     /// Wire Braid into a Cargo workspace: an xtask with `migrate`, the `cargo xtask` alias, a
@@ -153,6 +159,31 @@ pub struct VerifyArgs {
     /// database name is only used to connect).
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The tool the migrations come from: alembic, diesel, sqlx, sea-orm, flyway, refinery.
+    #[arg(long = "from", value_name = "TOOL")]
+    pub tool: String,
+    /// Its migrations directory (Alembic: the directory of alembic.ini; sea-orm: the migration
+    /// crate).
+    pub source: PathBuf,
+    /// Alembic: the command that runs Alembic, to render each revision's SQL offline
+    /// [default: `alembic`, else `python3 -m alembic`].
+    #[arg(long, value_name = "COMMAND")]
+    pub alembic: Option<String>,
+    /// Alembic: the dialects to render [default: those of the configured databases, else all
+    /// three].
+    #[arg(long, value_delimiter = ',', value_name = "DIALECT,…")]
+    pub dialects: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AdoptArgs {
+    /// Show what would be recorded; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, clap::Args)]

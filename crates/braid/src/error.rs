@@ -32,6 +32,9 @@ pub enum Error {
     Init(#[from] crate::init::InitError),
     #[error(transparent)]
     Driver(#[from] DriverError),
+    /// Boxed: the graph error an import can carry is large, and every `Result` pays for it.
+    #[error(transparent)]
+    Import(Box<crate::import::ImportFailure>),
 
     /// A file-system error, with the path it happened on.
     #[error("{}: {source}", path.display())]
@@ -132,5 +135,11 @@ impl From<crate::verify::VerifyError> for Error {
 impl From<OfflineError> for Error {
     fn from(e: OfflineError) -> Self {
         Error::Offline(e)
+    }
+}
+
+impl From<crate::import::ImportFailure> for Error {
+    fn from(e: crate::import::ImportFailure) -> Self {
+        Error::Import(Box::new(e))
     }
 }

@@ -53,6 +53,7 @@ pub mod databases;
 pub mod drivers;
 pub mod embed;
 mod error;
+pub mod import;
 pub mod init;
 pub mod lint;
 mod project;
@@ -69,6 +70,7 @@ pub use databases::{
 pub use drivers::DriverInfo;
 pub use embed::{EmbeddedMigrations, Migrator};
 pub use error::{Error, OfflineError};
+pub use import::{AdoptOutcome, AdoptRequest, Adoption, ImportReport, ImportRequest};
 pub use lint::{LintReport, LintRequest, LintedSet};
 pub use project::{Project, ProjectOptions, SetInfo};
 pub use root::{ROOT_ENV, find_root, resolve_root};

@@ -82,9 +82,9 @@ impl LintReport {
 }
 
 /// A migration set and the dialects it is linted on.
-struct Target {
-    dir: PathBuf,
-    dialects: Vec<Dialect>,
+pub(crate) struct Target {
+    pub(crate) dir: PathBuf,
+    pub(crate) dialects: Vec<Dialect>,
 }
 
 impl Project {
@@ -115,7 +115,7 @@ impl Project {
     }
 
     /// Each set the databases use, with their dialects, deduplicated in config order.
-    fn lint_targets(&self, databases: &[String]) -> Result<Vec<Target>, Error> {
+    pub(crate) fn lint_targets(&self, databases: &[String]) -> Result<Vec<Target>, Error> {
         let Some(config) = self.config_if_any() else {
             if !databases.is_empty() {
                 // Naming a database needs a config: let `selected` say so.

@@ -201,3 +201,31 @@ pub fn sqlite_tables(db: &Path) -> Vec<String> {
         .map(Result::unwrap)
         .collect()
 }
+
+/// The configured database of one backend.
+pub struct Configured {
+    pub dialect: braid::Dialect,
+    pub url: String,
+}
+
+/// Runs `test` against a configured database of each backend: an SQLite file, and a fresh
+/// database on the Postgres and MariaDB test servers.
+pub fn each_backend(test: impl Fn(&Configured) + Sync) {
+    let tmp = tempfile::tempdir().unwrap();
+    test(&Configured {
+        dialect: braid::Dialect::Sqlite,
+        url: format!("sqlite://{}", tmp.path().join("app.db").display()),
+    });
+    with_db::<braid_tests::PostgresTarget>(|db| {
+        test(&Configured {
+            dialect: braid::Dialect::Postgres,
+            url: db.url.clone(),
+        })
+    });
+    with_db::<braid_tests::MysqlTarget>(|db| {
+        test(&Configured {
+            dialect: braid::Dialect::Mysql,
+            url: db.url.clone(),
+        })
+    });
+}

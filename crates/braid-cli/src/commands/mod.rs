@@ -2,6 +2,7 @@
 
 mod db;
 mod graph;
+mod moving;
 mod prove;
 mod setup;
 
@@ -157,6 +158,8 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
         Command::Check(args) => db::check(&project, &settings, args.lint, out),
         Command::Lint(args) => prove::lint(&project, dbs, args.range.as_deref(), out),
         Command::Verify(args) => prove::verify(&project, &settings, &args, out),
+        Command::Import(args) => moving::import(&project, dbs, &args, out),
+        Command::Adopt(args) => moving::adopt(&project, &settings, &args, out),
         Command::Drivers => db::drivers(&project, out),
         Command::Init(_) | Command::Completions(_) => unreachable!("handled above"),
     }
