@@ -554,6 +554,15 @@ fn a_missing_down_refuses_to_run() {
         "{down:?}"
     );
     assert_eq!(recorded(&project).len(), 3, "nothing was undone");
+    let offline = project.offline(
+        &braid::OfflineCommand::Downgrade {
+            target: "3:2".into(),
+        },
+        None,
+        &[],
+    );
+    let error = offline.unwrap_err().to_string();
+    assert!(error.contains("not written yet"), "{error}");
     let lint = project.lint(&braid::LintRequest::default()).unwrap();
     let unwritten = lint
         .findings
@@ -561,4 +570,311 @@ fn a_missing_down_refuses_to_run() {
         .filter(|f| f.code.as_str() == "B506")
         .count();
     assert_eq!(unwritten, 3, "{:?}", lint.findings);
+}
+
+/// The Alembic project of braid-import's tests: a base, a branch labelled `audit`, a
+/// `depends_on` and a merge, made with the real `alembic`.
+fn alembic_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/braid-import/tests/fixtures/alembic")
+}
+
+/// Whether Python can import `modules`; when it cannot, the test is skipped with a message, or
+/// fails under `BRAID_REQUIRE_SERVERS=1` (CI installs them).
+fn python_has(modules: &str) -> bool {
+    let found = std::process::Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("BRAID_REQUIRE_SERVERS").as_deref() != Ok("1"),
+            "python3 cannot import {modules}: `pip install alembic psycopg2-binary pymysql`"
+        );
+        eprintln!("SKIPPED: python3 cannot import {modules}");
+    }
+    found
+}
+
+/// SQLAlchemy's URL for a test database.
+fn sqlalchemy_url(db: &Configured) -> String {
+    match db.dialect {
+        Dialect::Sqlite => format!("sqlite:///{}", db.url.trim_start_matches("sqlite://")),
+        Dialect::Postgres => db
+            .url
+            .replacen("postgres://", "postgresql+psycopg2://", 1)
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string(),
+        Dialect::Mysql => db.url.replacen("mysql://", "mysql+pymysql://", 1),
+    }
+}
+
+/// Runs the real Alembic on `db`: a copy of the fixture pointed at it, `alembic upgrade TARGET`.
+fn alembic_upgrade(project: &Path, db: &Configured, target: &str) {
+    let ini = project.join("alembic.ini");
+    let text = std::fs::read_to_string(&ini).unwrap();
+    let text: String = text
+        .lines()
+        .map(|line| match line.starts_with("sqlalchemy.url") {
+            true => format!("sqlalchemy.url = {}\n", sqlalchemy_url(db)),
+            false => format!("{line}\n"),
+        })
+        .collect();
+    std::fs::write(&ini, text).unwrap();
+    let out = std::process::Command::new("python3")
+        .args(["-m", "alembic", "upgrade", target])
+        .current_dir(project)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "[{}] alembic upgrade {target}: {}",
+        db.dialect,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn upgrade(project: &Project) -> Vec<String> {
+    let results = project
+        .run(
+            &RunSettings::default(),
+            &Operation::Upgrade {
+                target: "heads".into(),
+            },
+            &|_| {},
+        )
+        .unwrap();
+    assert!(results[0].error.is_none(), "{results:?}");
+    results[0]
+        .applied
+        .iter()
+        .map(|s| s.revision.clone())
+        .collect()
+}
+
+fn schema(url: &str) -> braid_driver::Schema {
+    with_conn(url, async |d: &mut dyn Driver| {
+        d.introspect().await.unwrap()
+    })
+}
+
+/// The move from Alembic with the real tool, on each backend: Alembic migrates one database to
+/// its heads and another part of the way. Braid imports the history (its SQL rendered by
+/// Alembic's offline mode for the backend), adopts both, runs nothing on the first and the
+/// rest on the second, which then has the first one's schema.
+#[test]
+fn alembic_moves_with_the_real_tool() {
+    each_backend(|part| {
+        let driver = match part.dialect {
+            Dialect::Sqlite => "alembic",
+            Dialect::Postgres => "alembic, psycopg2",
+            Dialect::Mysql => "alembic, pymysql",
+        };
+        if !python_has(driver) {
+            return;
+        }
+        let whole = |test: &(dyn Fn(&Configured) + Sync)| match part.dialect {
+            Dialect::Sqlite => {
+                let tmp = tempfile::tempdir().unwrap();
+                test(&Configured {
+                    dialect: Dialect::Sqlite,
+                    url: format!("sqlite://{}", tmp.path().join("whole.db").display()),
+                })
+            }
+            Dialect::Postgres => support::with_db::<braid_tests::PostgresTarget>(|db| {
+                test(&Configured {
+                    dialect: Dialect::Postgres,
+                    url: db.url.clone(),
+                })
+            }),
+            Dialect::Mysql => support::with_db::<braid_tests::MysqlTarget>(|db| {
+                test(&Configured {
+                    dialect: Dialect::Mysql,
+                    url: db.url.clone(),
+                })
+            }),
+        };
+        whole(&|all: &Configured| alembic_moves(part, all));
+    });
+}
+
+fn alembic_moves(part: &Configured, all: &Configured) {
+    let moving = Moving::new();
+    let source = moving.source();
+    copy_dir(&alembic_fixture(), &source);
+    alembic_upgrade(&source, all, "heads");
+    alembic_upgrade(&source, part, "7ae6d94ceeb9");
+
+    let project = moving.project(&all.url);
+    let report = moving.import(&project, Tool::Alembic);
+    assert_eq!(report.written.revisions.len(), 6);
+    assert_eq!(report.needing_work().count(), 0, "{report:?}");
+    let plan = plan_of(adopt(&project, false), "adopted");
+    assert!(plan.pending.is_empty(), "{plan:?}");
+    assert_eq!(plan.stamp, ["dd1bc5fdfdb0"]);
+    assert!(upgrade(&project).is_empty(), "nothing runs twice");
+
+    let project = moving.project(&part.url);
+    let plan = plan_of(adopt(&project, false), "adopted");
+    assert_eq!(plan.applied, ["14414c37c911", "7ae6d94ceeb9"]);
+    let ran = upgrade(&project);
+    assert_eq!(ran.len(), 4, "[{}] {ran:?}", part.dialect);
+    let differences = braid_driver::diff(&schema(&all.url), &schema(&part.url));
+    assert!(
+        differences.is_empty(),
+        "[{}] Braid's run of Alembic's SQL differs from Alembic's: {differences:?}",
+        part.dialect
+    );
+}
+
+/// sea-orm-migration: its modules become Rust revisions (compiled by the project's own build,
+/// so here only recorded, never run), keyed by the names `seaql_migrations` holds.
+#[test]
+fn sea_orm_moves_on_every_backend() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/braid-import/tests/fixtures/sea-orm");
+    each_backend(|db| {
+        let moving = Moving::new();
+        copy_dir(&fixture.join("migration"), &moving.source());
+        let names = [
+            "m20220101_000001_create_table",
+            "m20240315_101500_create_post",
+            "m20240402_083000_add_post_published",
+        ];
+        with_conn(&db.url, async |d: &mut dyn Driver| {
+            d.execute_script(
+                "CREATE TABLE seaql_migrations (version VARCHAR(255) PRIMARY KEY, applied_at \
+                 BIGINT NOT NULL)",
+            )
+            .await
+            .unwrap();
+            for name in names {
+                let sql = format!(
+                    "INSERT INTO seaql_migrations (version, applied_at) VALUES ({}, 1700000000)",
+                    braid_tests::param(db.dialect, 1)
+                );
+                d.execute(&sql, &[name.into()]).await.unwrap();
+            }
+        });
+        let project = moving.project(&db.url);
+        let report = moving.import(&project, Tool::SeaOrm);
+        let ids: Vec<&str> = report
+            .written
+            .revisions
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
+        assert_eq!(ids, names);
+        let plan = plan_of(adopt(&project, false), "adopted");
+        assert_eq!(plan.stamp, [names[2]], "[{}]", db.dialect);
+        assert!(plan.pending.is_empty());
+        assert!(
+            upgrade(&project).is_empty(),
+            "[{}] nothing runs twice",
+            db.dialect
+        );
+    });
+}
+
+/// The command line: `braid import` then `braid adopt --dry-run` and `adopt`, in human text
+/// and JSON, with the exit codes a script branches on.
+#[test]
+fn the_command_line_moves_a_project() {
+    let moving = Moving::new();
+    REFINERY.write(&moving.source());
+    let root = moving.dir.path();
+    std::fs::create_dir_all(root.join("config")).unwrap();
+    std::fs::write(
+        root.join("config/braid.toml"),
+        "[default.databases.app]\nurl = \"sqlite://app.db\"\n",
+    )
+    .unwrap();
+    let url = format!("sqlite://{}", root.join("app.db").display());
+    with_conn(&url, async |d: &mut dyn Driver| {
+        REFINERY.migrate(d, Dialect::Sqlite, &[0, 1]).await
+    });
+    let braid = |args: &[&str]| support::run_in(support::braid_bin(), root, args, &[]);
+
+    let unknown = braid(&["import", "--from", "liquibase", "source"]).fails(2);
+    assert!(
+        unknown.stderr.contains("unknown tool 'liquibase'"),
+        "{}",
+        unknown.stderr
+    );
+    let imported = braid(&["import", "--from", "refinery", "source"]).ok();
+    assert!(
+        imported
+            .stdout
+            .contains("Imported 3 refinery migration(s) into migrations"),
+        "{}",
+        imported.stdout
+    );
+    assert!(
+        imported.stdout.contains("3 revision(s) need you")
+            && imported.stdout.contains("write down.sql")
+            && imported.stdout.contains("`braid adopt --dry-run`"),
+        "{}",
+        imported.stdout
+    );
+    let again = braid(&["import", "--from", "refinery", "source"]).fails(1);
+    assert!(
+        again.stderr.contains("already holds 3 revision(s)"),
+        "{}",
+        again.stderr
+    );
+
+    let planned = braid(&["adopt", "--dry-run", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(planned["databases"][0]["status"], "planned");
+    assert_eq!(
+        planned["databases"][0]["plan"]["applied"],
+        serde_json::json!(["1", "2"])
+    );
+    let adopted = braid(&["adopt"]).ok();
+    assert!(
+        adopted
+            .stdout
+            .contains("app: adopted from refinery: recorded 2 revision(s)")
+            && adopted.stdout.contains("1 pending for `upgrade` (3)"),
+        "{}",
+        adopted.stdout
+    );
+    braid(&["upgrade"]).ok();
+    let check = braid(&["check"]).ok();
+    assert!(
+        check.stdout.contains("1 database(s) up to date"),
+        "{}",
+        check.stdout
+    );
+
+    // A database whose refinery table names a migration the import does not have.
+    with_conn(&url, async |d: &mut dyn Driver| {
+        d.execute_script(
+            "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES \
+             (9, 'elsewhere', '2024-01-01', '1')",
+        )
+        .await
+        .unwrap()
+    });
+    let refused = braid(&["adopt"]).fails(1);
+    assert!(
+        refused.stdout.contains("app: not adopted"),
+        "{}",
+        refused.stdout
+    );
 }

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use braid_driver::Dialect;
 use braid_graph::{Graph, Revision};
 use braid_source::{NewBody, NewRevision, SourceError, UNWRITTEN_MARK};
 
@@ -156,9 +157,9 @@ fn write_one(
     }
     let body = match &rev.body {
         Body::Sql { up, down } => {
-            let mut files = sql_files("up", up);
+            let mut files = sql_files(tool, "up", up);
             match down {
-                Some(down) => files.extend(sql_files("down", down)),
+                Some(down) => files.extend(sql_files(tool, "down", down)),
                 None => {
                     needs.push(Need::NoDown);
                     files.push(("down.sql".to_string(), no_down(tool, rev)));
@@ -201,15 +202,32 @@ fn write_one(
     })
 }
 
-/// `up.sql`, or `up.<dialect>.sql` per dialect.
-fn sql_files(direction: &str, sql: &Sql) -> Vec<(String, String)> {
+/// `up.sql`, or `up.<dialect>.sql` per dialect. A revision without a generic file needs one
+/// per dialect: a dialect the source's SQL was not rendered for gets a file that refuses to run
+/// and says how to render it.
+fn sql_files(tool: Tool, direction: &str, sql: &Sql) -> Vec<(String, String)> {
     match sql {
         Sql::Every(text) => vec![(format!("{direction}.sql"), text.clone())],
-        Sql::PerDialect(texts) => texts
+        Sql::PerDialect(texts) => Dialect::ALL
             .iter()
-            .map(|(dialect, text)| (format!("{direction}.{dialect}.sql"), text.clone()))
+            .map(|dialect| {
+                let text = texts
+                    .iter()
+                    .find(|(d, _)| d == dialect)
+                    .map(|(_, text)| text.clone())
+                    .unwrap_or_else(|| not_rendered(tool, *dialect));
+                (format!("{direction}.{dialect}.sql"), text)
+            })
             .collect(),
     }
+}
+
+/// The file of a dialect the source's SQL was not rendered for.
+fn not_rendered(tool: Tool, dialect: Dialect) -> String {
+    format!(
+        "{UNWRITTEN_MARK}: the {tool} SQL was not rendered for {dialect}; import again with \
+         `--dialects` naming {dialect}, or write this file, then delete this line.\n"
+    )
 }
 
 /// The down migration of a revision whose source had none: it refuses to run.

@@ -105,50 +105,52 @@ enum Refusal {
     #[error("migration set {}: {source}", dir.display())]
     Set { dir: PathBuf, source: Box<Error> },
     #[error(
-        "database `{database}` has no {table}: {tool} never migrated it. If that is right, run \
-         `braid upgrade --db {database}` instead"
+        "no {table} here: {tool} never migrated this database. If that is right, run `braid \
+         upgrade --db {database}` instead"
     )]
     NoSourceTable {
         database: String,
         tool: Tool,
         table: &'static str,
     },
-    #[error("database `{database}`: reading {table}: {source}")]
+    #[error("reading {table}: {source}")]
     Read {
-        database: String,
         table: &'static str,
         source: DriverError,
     },
-    #[error("database `{database}`: {source}")]
-    Source {
-        database: String,
-        source: AdoptError,
-    },
+    #[error("{source}")]
+    Source { source: AdoptError },
     #[error(
-        "database `{database}`: Braid's version store already records {recorded}, not what \
-         {tool} ran ({planned}); adopt a database only once, before Braid migrates it"
+        "Braid's version store already records {recorded}, not what {tool} ran ({planned}); \
+         adopt a database only once, before Braid migrates it"
     )]
     StoreNotEmpty {
-        database: String,
         tool: Tool,
         recorded: String,
         planned: String,
     },
-    #[error("database `{database}`: {error}")]
-    Run { database: String, error: String },
+    #[error("{error}")]
+    Run { error: String },
 }
 
 impl Project {
     /// Reads `request.source` as `request.tool` lays out its migrations and writes the history
     /// as Braid revisions into the migration set of `databases` (the only set when empty),
-    /// which must hold no revisions yet.
+    /// which must hold no revisions yet. Alembic's SQL is rendered for the dialects asked for,
+    /// else for those of the databases using the set.
     pub fn import(
         &self,
         request: &ImportRequest,
         databases: &[String],
     ) -> Result<ImportReport, Error> {
         let dir = self.set_dir(databases)?;
-        let history = braid_import::read(request.tool, &request.source, &request.options)
+        let mut options = request.options.clone();
+        if options.alembic.dialects.is_empty() {
+            // Alembic's SQL is rendered for the dialects this set runs on (every dialect when
+            // no database is configured).
+            options.alembic.dialects = self.dialects(databases)?;
+        }
+        let history = braid_import::read(request.tool, &request.source, &options)
             .map_err(ImportFailure::from)?;
         let written = braid_import::write(&history, &dir, jiff::Timestamp::now())
             .map_err(ImportFailure::from)?;
@@ -222,24 +224,19 @@ impl Project {
         let dialect = crate::drivers::dialect_of(config, db.config).map_err(set)?;
         let rows = self.source_rows(db, map.tool, dialect)?;
         let up_sql = |id: &str| up_sql(&graph, id, dialect);
-        let plan = braid_import::adopt(&map, &graph, &rows, &up_sql).map_err(|source| {
-            Refusal::Source {
-                database: db.name.to_string(),
-                source,
-            }
-        })?;
+        let plan = braid_import::adopt(&map, &graph, &rows, &up_sql)
+            .map_err(|source| Refusal::Source { source })?;
         let one = RunSettings {
             databases: vec![db.name.to_string()],
             ..settings.clone()
         };
-        let recorded = self.recorded(&one, db, events)?;
+        let recorded = self.recorded(&one, events)?;
         if !recorded.is_empty() {
             let planned: Applied = plan.applied.iter().cloned().collect();
             if recorded == planned {
                 return Ok(AdoptOutcome::AlreadyAdopted { plan });
             }
             return Err(Refusal::StoreNotEmpty {
-                database: db.name.to_string(),
                 tool: map.tool,
                 recorded: list(recorded.iter()),
                 planned: list(plan.applied.iter()),
@@ -256,19 +253,16 @@ impl Project {
         let result = self
             .run(&one, &op, events)
             .map_err(|e| Refusal::Run {
-                database: db.name.to_string(),
                 error: e.to_string(),
             })?
             .pop();
         match result {
             Some(r) if r.status == DbStatus::Ok => Ok(AdoptOutcome::Adopted { plan }),
             Some(r) => Err(Refusal::Run {
-                database: db.name.to_string(),
                 error: r.error.unwrap_or_else(|| "stamp failed".to_string()),
             }
             .into()),
             None => Err(Refusal::Run {
-                database: db.name.to_string(),
                 error: "stamp reported nothing".to_string(),
             }
             .into()),
@@ -276,16 +270,8 @@ impl Project {
     }
 
     /// What Braid's store of `db` records (read without the lock, as `current` reads it).
-    fn recorded(
-        &self,
-        one: &RunSettings,
-        db: &Database<'_>,
-        events: EventSink<'_>,
-    ) -> Result<Applied, Box<Refusal>> {
-        let run_error = |error: String| Refusal::Run {
-            database: db.name.to_string(),
-            error,
-        };
+    fn recorded(&self, one: &RunSettings, events: EventSink<'_>) -> Result<Applied, Box<Refusal>> {
+        let run_error = |error: String| Refusal::Run { error };
         let result = self
             .run(one, &Operation::Current, events)
             .map_err(|e| run_error(e.to_string()))?
@@ -315,11 +301,8 @@ impl Project {
         dialect: Dialect,
     ) -> Result<Vec<SourceRow>, Box<Refusal>> {
         let table = tool.version_table();
-        let read = |source: DriverError| Refusal::Read {
-            database: db.name.to_string(),
-            table,
-            source,
-        };
+        let read = |source: DriverError| Refusal::Read { table, source };
+        let internal = |message: String| read(DriverError::new(ErrorKind::Internal, message));
         let config = self.config().map_err(|source| Refusal::Set {
             dir: self.dir_of(db),
             source: Box::new(source),
@@ -352,9 +335,9 @@ impl Project {
         };
         let rows = braid_runner::on_workers(vec![work], 1, |work, worker| worker.block_on(work))
             .pop()
-            .expect("one item, one result")
-            .map_err(|e| read(DriverError::new(ErrorKind::Internal, e.to_string())))?
-            .map_err(|e| read(DriverError::new(ErrorKind::Internal, e.to_string())))?
+            .ok_or_else(|| internal("the worker returned nothing".to_string()))?
+            .map_err(|e| internal(e.to_string()))?
+            .map_err(|e| internal(e.to_string()))?
             .map_err(read)?
             .ok_or_else(|| Refusal::NoSourceTable {
                 database: db.name.to_string(),

@@ -30,7 +30,7 @@ pub fn import(
         .map_err(|e: String| usage(format!("--from: {e}")))?;
     let mut options = braid::import::ReadOptions::default();
     if tool == braid::import::Tool::Alembic {
-        options.alembic = alembic_options(project, databases, args).map_err(usage)?;
+        options.alembic = alembic_options(args).map_err(usage)?;
     }
     let request = ImportRequest {
         tool,
@@ -44,28 +44,15 @@ pub fn import(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--alembic` and `--dialects`; the dialects default to the configured databases'.
-fn alembic_options(
-    project: &Project,
-    databases: &[String],
-    args: &ImportArgs,
-) -> Result<braid::import::AlembicOptions, String> {
+/// `--alembic` and `--dialects` (the project picks the dialects when none are named).
+fn alembic_options(args: &ImportArgs) -> Result<braid::import::AlembicOptions, String> {
     let mut options = braid::import::AlembicOptions::default();
     if let Some(command) = &args.alembic {
         options.command = Some(command.split_whitespace().map(str::to_string).collect());
     }
-    let mut dialects = Vec::new();
     for name in &args.dialects {
-        dialects.push(
-            name.parse::<braid::Dialect>()
-                .map_err(|e| format!("--dialects: {e}"))?,
-        );
-    }
-    if dialects.is_empty() {
-        dialects = project.dialects(databases).map_err(|e| e.to_string())?;
-    }
-    if !dialects.is_empty() {
-        options.dialects = dialects;
+        let dialect = name.parse().map_err(|e| format!("--dialects: {e}"))?;
+        options.dialects.push(dialect);
     }
     Ok(options)
 }
