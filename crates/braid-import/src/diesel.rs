@@ -23,6 +23,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::files::{read_text, timestamp_from_digits};
 use crate::{Body, History, ImportError, Imported, Sql, Tool, braid_id, chain, message_from_name};
 
 /// The file diesel runs to apply a migration.
@@ -149,7 +150,7 @@ fn reject_duplicates(sorted: &[DieselDir]) -> Result<(), ImportError> {
 
 impl DieselDir {
     fn into_imported(self) -> Result<Imported, ImportError> {
-        let up = read_sql(&self.path.join(UP))?;
+        let up = read_text(&self.path.join(UP))?;
         let down = read_optional(&self.path.join(DOWN))?;
         let transactional = run_in_transaction(&self.path.join(METADATA))?;
         let message = if self.name.trim().is_empty() {
@@ -159,7 +160,7 @@ impl DieselDir {
         };
         Ok(Imported {
             id: braid_id(&self.version),
-            created: crate::sqlx::timestamp_from_digits(&self.version),
+            created: timestamp_from_digits(&self.version),
             name: self.name,
             parents: Vec::new(),
             depends_on: Vec::new(),
@@ -190,10 +191,6 @@ fn run_in_transaction(path: &Path) -> Result<bool, ImportError> {
         // Any other type fails diesel's deserialisation, which then falls back to the default.
         Some(_) => true,
     })
-}
-
-fn read_sql(path: &Path) -> Result<String, ImportError> {
-    std::fs::read_to_string(path).map_err(|e| ImportError::io(path, e))
 }
 
 /// The file's text, or `None` when there is no such file.

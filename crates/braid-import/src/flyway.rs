@@ -28,6 +28,7 @@
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
+use crate::files::{read_text, walk};
 use crate::{Body, History, ImportError, Imported, Skipped, Sql, Tool, braid_id, chain};
 
 const VERSIONED: char = 'V';
@@ -50,7 +51,7 @@ pub(crate) fn read(dir: &Path) -> Result<History, ImportError> {
     let mut versioned = Vec::new();
     let mut undo = Vec::new();
     let mut skipped = Vec::new();
-    for path in sql_files(dir)? {
+    for path in walk(dir, |name| name.ends_with(SUFFIX))? {
         match classify(&path)? {
             Classified::Versioned(script) => versioned.push(script),
             Classified::Undo(script) => undo.push(script),
@@ -76,37 +77,6 @@ pub(crate) fn read(dir: &Path) -> Result<History, ImportError> {
         revisions,
         skipped,
     })
-}
-
-/// Every non-hidden `.sql` file under `dir`, in path order, as Flyway scans its locations.
-fn sql_files(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        for entry in std::fs::read_dir(&current).map_err(|e| ImportError::io(&current, e))? {
-            let entry = entry.map_err(|e| ImportError::io(&current, e))?;
-            let path = entry.path();
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            let kind = entry.file_type().map_err(|e| ImportError::io(&path, e))?;
-            if kind.is_dir() {
-                pending.push(path);
-            } else if entry.file_name().to_string_lossy().ends_with(SUFFIX) && is_file(&path)? {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
-/// Whether `path` is a regular file, following a symbolic link. Linked directories are not
-/// descended into (neither the tool's scan nor this one follows them), which also keeps a
-/// link to an ancestor from looping.
-fn is_file(path: &Path) -> Result<bool, ImportError> {
-    let metadata = std::fs::metadata(path).map_err(|e| ImportError::io(path, e))?;
-    Ok(metadata.is_file())
 }
 
 /// What a `.sql` file under a Flyway location is.
@@ -318,8 +288,8 @@ fn orphan_undo(script: Script) -> ImportError {
 }
 
 fn imported(script: Script, undo: Option<Script>) -> Result<Imported, ImportError> {
-    let up = read_sql(&script.path)?;
-    let down = undo.map(|u| read_sql(&u.path)).transpose()?;
+    let up = read_text(&script.path)?;
+    let down = undo.map(|u| read_text(&u.path)).transpose()?;
     let transactional = execute_in_transaction(&script.path)?;
     let message = if script.description.trim().is_empty() {
         format!("flyway migration {}", script.version)
@@ -408,10 +378,6 @@ fn property<'t>(text: &'t str, key: &str) -> Option<(usize, &'t str)> {
         found = Some((index + 1, value));
     }
     found
-}
-
-fn read_sql(path: &Path) -> Result<String, ImportError> {
-    std::fs::read_to_string(path).map_err(|e| ImportError::io(path, e))
 }
 
 /// The error for a directory without any versioned Flyway migration.

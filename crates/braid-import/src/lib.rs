@@ -25,6 +25,7 @@ mod adopt;
 mod alembic;
 mod checksum;
 mod diesel;
+mod files;
 mod flyway;
 mod map;
 mod refinery;

@@ -29,6 +29,7 @@
 //! `char::is_alphanumeric` plus `_`, which agrees with it on every letter and digit and differs
 //! only on rare marks and numeric symbols.
 
+use crate::files::{read_text, walk};
 use std::path::{Path, PathBuf};
 
 use crate::{
@@ -43,7 +44,7 @@ const NO_TRANSACTION: &str = "refinery:noTransaction";
 pub(crate) fn read(dir: &Path) -> Result<History, ImportError> {
     let mut migrations = Vec::new();
     let mut skipped = Vec::new();
-    for path in files(dir)? {
+    for path in walk(dir, has_migration_suffix)? {
         match classify(&path)? {
             Classified::Ignored => {}
             Classified::Skipped(reason) => skipped.push(Skipped { path, reason }),
@@ -68,41 +69,9 @@ pub(crate) fn read(dir: &Path) -> Result<History, ImportError> {
     })
 }
 
-/// Every non-hidden `.sql` or `.rs` file under `dir`, in path order.
-fn files(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        for entry in std::fs::read_dir(&current).map_err(|e| ImportError::io(&current, e))? {
-            let entry = entry.map_err(|e| ImportError::io(&current, e))?;
-            let path = entry.path();
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            let kind = entry.file_type().map_err(|e| ImportError::io(&path, e))?;
-            if kind.is_dir() {
-                pending.push(path);
-            } else if has_migration_suffix(&entry.file_name().to_string_lossy()) && is_file(&path)?
-            {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
 /// Whether a file name ends as refinery's SQL or Rust migrations do.
 fn has_migration_suffix(name: &str) -> bool {
     name.ends_with(SQL) || name.ends_with(RUST)
-}
-
-/// Whether `path` is a regular file, following a symbolic link. Linked directories are not
-/// descended into (neither the tool's scan nor this one follows them), which also keeps a
-/// link to an ancestor from looping.
-fn is_file(path: &Path) -> Result<bool, ImportError> {
-    let metadata = std::fs::metadata(path).map_err(|e| ImportError::io(path, e))?;
-    Ok(metadata.is_file())
 }
 
 /// What a file under a refinery directory is.
@@ -220,8 +189,7 @@ fn reject_duplicates(sorted: &[RefineryFile]) -> Result<(), ImportError> {
 
 impl RefineryFile {
     fn into_imported(self) -> Result<Imported, ImportError> {
-        let sql =
-            std::fs::read_to_string(&self.path).map_err(|e| ImportError::io(&self.path, e))?;
+        let sql = read_text(&self.path)?;
         let key = self.version.to_string();
         Ok(Imported {
             id: braid_id(&key),

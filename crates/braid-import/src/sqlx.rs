@@ -21,6 +21,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::files::{read_text, timestamp_from_digits};
 use crate::{Body, History, ImportError, Imported, Skipped, Sql, Tool, braid_id, chain};
 
 /// The marker sqlx looks for at the very start of a migration's SQL.
@@ -54,26 +55,6 @@ pub(crate) fn read(dir: &Path) -> Result<History, ImportError> {
         revisions,
         skipped,
     })
-}
-
-/// The timestamp a 14-digit `YYYYMMDDHHMMSS` version stands for, read as UTC (sqlx-cli and
-/// diesel's CLI both write UTC); `None` for anything else, `00000000000000` included.
-pub(crate) fn timestamp_from_digits(digits: &str) -> Option<jiff::Timestamp> {
-    if digits.len() != 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let part = |range: std::ops::Range<usize>| digits.get(range)?.parse::<i16>().ok();
-    let datetime = jiff::civil::DateTime::new(
-        part(0..4)?,
-        i8::try_from(part(4..6)?).ok()?,
-        i8::try_from(part(6..8)?).ok()?,
-        i8::try_from(part(8..10)?).ok()?,
-        i8::try_from(part(10..12)?).ok()?,
-        i8::try_from(part(12..14)?).ok()?,
-        0,
-    )
-    .ok()?;
-    jiff::tz::TimeZone::UTC.to_timestamp(datetime).ok()
 }
 
 /// The regular files directly in `dir`, by name, hidden ones left out. Names are read lossily,
@@ -279,8 +260,8 @@ fn unpaired(file: &SqlxFile, missing: Kind) -> ImportError {
 
 /// One revision from its up file (the simple file, or the `.up.sql`) and its down file.
 fn imported(up: SqlxFile, down: Option<SqlxFile>) -> Result<Imported, ImportError> {
-    let up_sql = read_sql(&up.path)?;
-    let down_sql = down.as_ref().map(|d| read_sql(&d.path)).transpose()?;
+    let up_sql = read_text(&up.path)?;
+    let down_sql = down.as_ref().map(|d| read_text(&d.path)).transpose()?;
     let no_transaction = up_sql.starts_with(NO_TRANSACTION)
         || down_sql
             .as_deref()
@@ -312,10 +293,6 @@ fn imported(up: SqlxFile, down: Option<SqlxFile>) -> Result<Imported, ImportErro
     })
 }
 
-fn read_sql(path: &Path) -> Result<String, ImportError> {
-    std::fs::read_to_string(path).map_err(|e| ImportError::io(path, e))
-}
-
 /// The error for a directory without any sqlx migration.
 fn empty(dir: &Path, skipped: &[Skipped]) -> ImportError {
     let mut hint = "sqlx migrations are files named '<VERSION>_<DESCRIPTION>.sql' (or \
@@ -338,16 +315,6 @@ fn empty(dir: &Path, skipped: &[Skipped]) -> ImportError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_come_from_fourteen_digit_versions_only() {
-        let t = timestamp_from_digits("20240131235959").map(|t| t.to_string());
-        assert_eq!(t.as_deref(), Some("2024-01-31T23:59:59Z"));
-        assert_eq!(timestamp_from_digits("00000000000000"), None);
-        assert_eq!(timestamp_from_digits("20241331000000"), None);
-        assert_eq!(timestamp_from_digits("2024013123595"), None);
-        assert_eq!(timestamp_from_digits("2024013123595x"), None);
-    }
 
     #[test]
     fn descriptions_lose_every_trailing_suffix_and_their_underscores() {
