@@ -2,39 +2,18 @@
 
 use std::path::{Path, PathBuf};
 
-use braid_import::{Body, ImportError, ReadOptions, Sql, Tool};
+use braid_import::{ImportError, Tool};
+
+mod common;
+
+use common::{dir_with, up_down};
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/diesel/app")
+    common::fixture("diesel/app")
 }
 
 fn read(dir: &Path) -> Result<braid_import::History, ImportError> {
-    braid_import::read(Tool::Diesel, dir, &ReadOptions::default())
-}
-
-/// A directory holding `files` (relative path, contents).
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-    dir
-}
-
-fn sql(sql: &Sql) -> &str {
-    match sql {
-        Sql::Every(text) => text,
-        other => panic!("per-dialect SQL: {other:?}"),
-    }
-}
-
-fn up_down(body: &Body) -> (&str, Option<&str>) {
-    match body {
-        Body::Sql { up, down } => (sql(up), down.as_ref().map(sql)),
-        other => panic!("not a plain SQL body: {other:?}"),
-    }
+    common::read(Tool::Diesel, dir)
 }
 
 #[test]

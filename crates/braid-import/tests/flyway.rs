@@ -2,39 +2,18 @@
 
 use std::path::{Path, PathBuf};
 
-use braid_import::{Body, ImportError, ReadOptions, Sql, Tool};
+use braid_import::{ImportError, Tool};
+
+mod common;
+
+use common::{dir_with, layout_error, up_down};
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flyway/app")
+    common::fixture("flyway/app")
 }
 
 fn read(dir: &Path) -> Result<braid_import::History, ImportError> {
-    braid_import::read(Tool::Flyway, dir, &ReadOptions::default())
-}
-
-/// A directory holding `files` (relative path, contents).
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-    dir
-}
-
-fn sql(sql: &Sql) -> &str {
-    match sql {
-        Sql::Every(text) => text,
-        other => panic!("per-dialect SQL: {other:?}"),
-    }
-}
-
-fn up_down(body: &Body) -> (&str, Option<&str>) {
-    match body {
-        Body::Sql { up, down } => (sql(up), down.as_ref().map(sql)),
-        other => panic!("not a plain SQL body: {other:?}"),
-    }
+    common::read(Tool::Flyway, dir)
 }
 
 #[test]
@@ -122,21 +101,6 @@ fn long_descriptions_are_cut_as_the_table_keeps_them() {
         history.revisions[0].message.len() > 200,
         "the message keeps it all"
     );
-}
-
-fn layout_error(result: Result<braid_import::History, ImportError>, file: &str) -> String {
-    match result {
-        Err(ImportError::Layout {
-            path,
-            problem,
-            hint,
-        }) => {
-            assert!(path.ends_with(file), "{path:?}");
-            assert!(!hint.is_empty());
-            problem
-        }
-        other => panic!("expected a layout error for {file}, got {other:?}"),
-    }
 }
 
 #[test]

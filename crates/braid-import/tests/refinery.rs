@@ -2,35 +2,18 @@
 
 use std::path::{Path, PathBuf};
 
-use braid_import::{Body, ImportError, ReadOptions, Sql, Tool};
+use braid_import::{ImportError, Tool};
+
+mod common;
+
+use common::{dir_with, layout_error, up_down};
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/refinery/app")
+    common::fixture("refinery/app")
 }
 
 fn read(dir: &Path) -> Result<braid_import::History, ImportError> {
-    braid_import::read(Tool::Refinery, dir, &ReadOptions::default())
-}
-
-/// A directory holding `files` (relative path, contents).
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-    dir
-}
-
-fn up_down(body: &Body) -> (&str, Option<&Sql>) {
-    match body {
-        Body::Sql {
-            up: Sql::Every(up),
-            down,
-        } => (up, down.as_ref()),
-        other => panic!("not a plain SQL body: {other:?}"),
-    }
+    common::read(Tool::Refinery, dir)
 }
 
 #[test]
@@ -84,21 +67,6 @@ fn rust_migrations_are_skipped_and_other_files_ignored() {
         fixture().join("V11__create_users.rs")
     );
     assert!(history.skipped[0].reason.contains("Rust"));
-}
-
-fn layout_error(result: Result<braid_import::History, ImportError>, file: &str) -> String {
-    match result {
-        Err(ImportError::Layout {
-            path,
-            problem,
-            hint,
-        }) => {
-            assert!(path.ends_with(file), "{path:?}");
-            assert!(!hint.is_empty());
-            problem
-        }
-        other => panic!("expected a layout error for {file}, got {other:?}"),
-    }
 }
 
 #[test]

@@ -2,39 +2,18 @@
 
 use std::path::{Path, PathBuf};
 
-use braid_import::{Body, ImportError, ReadOptions, Sql, Tool};
+use braid_import::{ImportError, Tool};
+
+mod common;
+
+use common::{dir_with, up_down};
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sqlx/app")
+    common::fixture("sqlx/app")
 }
 
 fn read(dir: &Path) -> Result<braid_import::History, ImportError> {
-    braid_import::read(Tool::Sqlx, dir, &ReadOptions::default())
-}
-
-/// A directory holding `files` (name, contents).
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).expect("write");
-    }
-    dir
-}
-
-fn up_down(body: &Body) -> (String, Option<String>) {
-    match body {
-        Body::Sql {
-            up: Sql::Every(up),
-            down,
-        } => (
-            up.clone(),
-            down.as_ref().map(|d| match d {
-                Sql::Every(text) => text.clone(),
-                other => panic!("per-dialect down: {other:?}"),
-            }),
-        ),
-        other => panic!("not a plain SQL body: {other:?}"),
-    }
+    common::read(Tool::Sqlx, dir)
 }
 
 #[test]
@@ -80,7 +59,10 @@ fn keeps_the_sql_files_byte_for_byte() {
     let file = |name: &str| std::fs::read_to_string(fixture().join(name)).expect("fixture");
     let (up, down) = up_down(&history.revisions[0].body);
     assert_eq!(up, file("20240101120000_create_users.up.sql"));
-    assert_eq!(down, Some(file("20240101120000_create_users.down.sql")));
+    assert_eq!(
+        down,
+        Some(file("20240101120000_create_users.down.sql").as_str())
+    );
     assert_eq!(
         history.revisions[0].origin,
         fixture().join("20240101120000_create_users.up.sql")
