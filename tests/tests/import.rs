@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use braid::import::{AdoptPlan, ReadOptions, Tool};
 use braid::{
     AdoptOutcome, AdoptRequest, Adoption, Dialect, Driver, ImportRequest, Operation, Project,
-    ProjectOptions, RunSettings,
+    RunSettings,
 };
 use braid_driver::Value;
 use support::{Configured, each_backend, with_conn};
@@ -254,22 +254,7 @@ impl Moving {
     }
 
     fn project(&self, url: &str) -> Project {
-        let config = self.dir.path().join("braid.toml");
-        std::fs::write(
-            &config,
-            format!("[default]\n[default.databases.app]\nurl = {url:?}\n"),
-        )
-        .unwrap();
-        Project::open(
-            ProjectOptions {
-                root: Some(self.dir.path().to_path_buf()),
-                config: Some(config),
-                migrations: Some(self.migrations()),
-                profile: None,
-            },
-            braid::RustRevisions::new(),
-        )
-        .unwrap()
+        support::project(self.dir.path(), &self.migrations(), url)
     }
 
     fn import(&self, project: &Project, tool: Tool) -> braid::ImportReport {
@@ -380,21 +365,7 @@ fn moves(source: &Source, db: &Configured) {
     assert_eq!(recorded(&project), expected, "[{}]", db.dialect);
     plan_of(adopt(&project, false), "already");
 
-    let upgraded = project
-        .run(
-            &RunSettings::default(),
-            &Operation::Upgrade {
-                target: "head".into(),
-            },
-            &|_| {},
-        )
-        .unwrap();
-    let ran: Vec<&str> = upgraded[0]
-        .applied
-        .iter()
-        .map(|s| s.revision.as_str())
-        .collect();
-    assert_eq!(ran, [ids[2].as_str()], "[{}] {upgraded:?}", db.dialect);
+    assert_eq!(upgrade(&project), ids[2..], "[{}]", db.dialect);
     assert_eq!(count(&db.url, source.tool.version_table()), 2);
 }
 
@@ -530,15 +501,7 @@ fn a_missing_down_refuses_to_run() {
     let url = format!("sqlite://{}", tmp.path().join("app.db").display());
     let project = moving.project(&url);
     moving.import(&project, Tool::Refinery);
-    project
-        .run(
-            &RunSettings::default(),
-            &Operation::Upgrade {
-                target: "head".into(),
-            },
-            &|_| {},
-        )
-        .unwrap();
+    upgrade(&project);
     let down = project
         .run(
             &RunSettings::default(),

@@ -64,22 +64,7 @@ impl Fixture {
 
     /// The project, its one database `app` at `url`.
     fn project(&self, url: &str) -> Project {
-        let config = self.dir.path().join("braid.toml");
-        std::fs::write(
-            &config,
-            format!("[default]\n[default.databases.app]\nurl = {url:?}\n"),
-        )
-        .unwrap();
-        Project::open(
-            ProjectOptions {
-                root: Some(self.dir.path().to_path_buf()),
-                config: Some(config),
-                migrations: Some(self.migrations()),
-                profile: None,
-            },
-            braid::RustRevisions::new(),
-        )
-        .unwrap()
+        support::project(self.dir.path(), &self.migrations(), url)
     }
 
     /// `verify` of every revision on `db`, checked to have cleaned up after itself.

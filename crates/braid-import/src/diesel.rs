@@ -23,7 +23,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::files::{read_text, timestamp_from_digits};
+use crate::files::{entries, read_text, timestamp_from_digits};
 use crate::{Body, History, ImportError, Imported, Sql, Tool, braid_id, chain, message_from_name};
 
 /// The file diesel runs to apply a migration.
@@ -64,20 +64,11 @@ pub(crate) fn read(dir: &Path) -> Result<History, ImportError> {
 
 /// The entries of `dir` diesel takes for migrations: everything but files and hidden names.
 fn migration_dirs(dir: &Path) -> Result<Vec<(String, PathBuf)>, ImportError> {
-    let mut dirs = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| ImportError::io(dir, e))? {
-        let entry = entry.map_err(|e| ImportError::io(dir, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = entry.path();
-        if name.starts_with('.') {
-            continue;
-        }
-        let metadata = std::fs::metadata(&path).map_err(|e| ImportError::io(&path, e))?;
-        if !metadata.is_file() {
-            dirs.push((name, path));
-        }
-    }
-    Ok(dirs)
+    Ok(entries(dir)?
+        .into_iter()
+        .filter(|e| !e.is_file)
+        .map(|e| (e.name, e.path))
+        .collect())
 }
 
 /// One migration directory, its name parsed.

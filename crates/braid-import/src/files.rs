@@ -1,4 +1,4 @@
-//! Reading source directories: one walk, one way to read a file, one reading of a
+//! Reading source directories: one listing, one walk, one way to read a file, one reading of a
 //! timestamp version, for every tool that needs them.
 
 use std::path::{Path, PathBuf};
@@ -29,6 +29,36 @@ pub(crate) fn walk(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<PathBu
         }
     }
     found.sort();
+    Ok(found)
+}
+
+/// An entry directly in a directory.
+pub(crate) struct Entry {
+    /// Read lossily, as the tools read names.
+    pub name: String,
+    pub path: PathBuf,
+    /// A regular file, following a symbolic link.
+    pub is_file: bool,
+}
+
+/// The non-hidden entries directly in `dir`, in no particular order: how sqlx lists its files
+/// and diesel its migration directories.
+pub(crate) fn entries(dir: &Path) -> Result<Vec<Entry>, ImportError> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| ImportError::io(dir, e))? {
+        let entry = entry.map_err(|e| ImportError::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let is_file = is_file(&path)?;
+        found.push(Entry {
+            name,
+            path,
+            is_file,
+        });
+    }
     Ok(found)
 }
 

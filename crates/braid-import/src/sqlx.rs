@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::files::{read_text, timestamp_from_digits};
+use crate::files::{entries, read_text, timestamp_from_digits};
 use crate::{Body, History, ImportError, Imported, Skipped, Sql, Tool, braid_id, chain};
 
 /// The marker sqlx looks for at the very start of a migration's SQL.
@@ -60,19 +60,11 @@ pub(crate) fn read(dir: &Path) -> Result<History, ImportError> {
 /// The regular files directly in `dir`, by name, hidden ones left out. Names are read lossily,
 /// as sqlx reads them.
 fn files(dir: &Path) -> Result<Vec<(String, PathBuf)>, ImportError> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| ImportError::io(dir, e))? {
-        let entry = entry.map_err(|e| ImportError::io(dir, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = entry.path();
-        if name.starts_with('.') {
-            continue;
-        }
-        let metadata = std::fs::metadata(&path).map_err(|e| ImportError::io(&path, e))?;
-        if metadata.is_file() {
-            files.push((name, path));
-        }
-    }
+    let mut files: Vec<(String, PathBuf)> = entries(dir)?
+        .into_iter()
+        .filter(|e| e.is_file)
+        .map(|e| (e.name, e.path))
+        .collect();
     files.sort();
     Ok(files)
 }

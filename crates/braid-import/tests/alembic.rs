@@ -9,6 +9,10 @@ use std::process::Command;
 use braid_driver::Dialect;
 use braid_import::{AlembicOptions, Body, History, ImportError, ReadOptions, Sql, Tool};
 
+mod common;
+
+use common::dir_with;
+
 const BASE: &str = "14414c37c911";
 const EMAIL: &str = "7ae6d94ceeb9";
 const AUDIT: &str = "24c8bcf461b9";
@@ -79,17 +83,6 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).expect("copy");
         }
     }
-}
-
-/// A directory holding `files` (relative path, contents).
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-    dir
 }
 
 /// A revision file as Alembic's template writes it, with `assignments` as its identifiers.

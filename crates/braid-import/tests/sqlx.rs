@@ -6,7 +6,7 @@ use braid_import::{ImportError, Tool};
 
 mod common;
 
-use common::{dir_with, up_down};
+use common::{dir_with, layout_error, up_down};
 
 fn fixture() -> PathBuf {
     common::fixture("sqlx/app")
@@ -109,46 +109,31 @@ fn sql_files_sqlx_ignores_are_listed_as_skipped() {
     assert_eq!(history.skipped[0].path, dir.path().join("schema.sql"));
 }
 
-fn layout_problem(result: Result<braid_import::History, ImportError>, file: &str) -> String {
-    match result {
-        Err(ImportError::Layout {
-            path,
-            problem,
-            hint,
-        }) => {
-            assert!(path.ends_with(file), "{path:?}");
-            assert!(!hint.is_empty());
-            problem
-        }
-        other => panic!("expected a layout error for {file}, got {other:?}"),
-    }
-}
-
 #[test]
 fn an_up_without_its_down_is_an_error() {
     let dir = dir_with(&[("1_users.up.sql", "create table users ();")]);
-    let problem = layout_problem(read(dir.path()), "1_users.up.sql");
+    let problem = layout_error(read(dir.path()), "1_users.up.sql");
     assert!(problem.contains(".down.sql"), "{problem}");
 }
 
 #[test]
 fn a_down_without_its_up_is_an_error() {
     let dir = dir_with(&[("1_users.down.sql", "drop table users;")]);
-    let problem = layout_problem(read(dir.path()), "1_users.down.sql");
+    let problem = layout_error(read(dir.path()), "1_users.down.sql");
     assert!(problem.contains(".up.sql"), "{problem}");
 }
 
 #[test]
 fn a_version_that_is_not_an_integer_is_an_error() {
     let dir = dir_with(&[("1_first.sql", "select 1;"), ("seed_data.sql", "select 0;")]);
-    let problem = layout_problem(read(dir.path()), "seed_data.sql");
+    let problem = layout_error(read(dir.path()), "seed_data.sql");
     assert!(problem.contains("'seed'"), "{problem}");
 }
 
 #[test]
 fn a_version_without_a_description_is_an_error() {
     let dir = dir_with(&[("20240101120000.sql", "select 1;")]);
-    layout_problem(read(dir.path()), "20240101120000.sql");
+    layout_error(read(dir.path()), "20240101120000.sql");
 }
 
 #[test]

@@ -229,3 +229,24 @@ pub fn each_backend(test: impl Fn(&Configured) + Sync) {
         })
     });
 }
+
+/// A project at `root` with `migrations` and one database, `app`, at `url` (its config written
+/// as `root/braid.toml`).
+pub fn project(root: &Path, migrations: &Path, url: &str) -> braid::Project {
+    let config = root.join("braid.toml");
+    std::fs::write(
+        &config,
+        format!("[default]\n[default.databases.app]\nurl = {url:?}\n"),
+    )
+    .unwrap();
+    braid::Project::open(
+        braid::ProjectOptions {
+            root: Some(root.to_path_buf()),
+            config: Some(config),
+            migrations: Some(migrations.to_path_buf()),
+            profile: None,
+        },
+        braid::RustRevisions::new(),
+    )
+    .unwrap()
+}
