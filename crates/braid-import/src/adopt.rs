@@ -7,7 +7,7 @@
 use braid_driver::{Dialect, Value};
 use braid_graph::Graph;
 
-use crate::{ImportMap, MapEntry, Tool, expected_checksum};
+use crate::{ImportMap, MapEntry, Tool, expected_checksums};
 
 /// One row of a source tool's version table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,12 +25,14 @@ pub struct SourceRow {
 }
 
 /// The query that reads `tool`'s version table, in the order the tool applied the rows. Its
-/// columns are what [`SourceRow::decode`] reads. `schema` qualifies the table (Postgres).
-pub fn version_query(tool: Tool, dialect: Dialect, schema: Option<&str>) -> String {
-    let table = match schema {
-        Some(schema) => format!("{}.{}", quote(dialect, schema), tool.version_table()),
-        None => tool.version_table().to_string(),
-    };
+/// columns are what [`SourceRow::decode`] reads. `table` is the table's name, `schema.name`
+/// for one in another schema; each part is quoted.
+pub fn version_query(tool: Tool, dialect: Dialect, table: &str) -> String {
+    let table: Vec<String> = table
+        .split('.')
+        .map(|part| braid_runner::dialect::quote_ident(dialect, part))
+        .collect();
+    let table = table.join(".");
     match tool {
         Tool::Alembic => format!("SELECT version_num FROM {table}"),
         Tool::Diesel | Tool::SeaOrm => format!("SELECT version FROM {table} ORDER BY version"),
@@ -44,13 +46,6 @@ pub fn version_query(tool: Tool, dialect: Dialect, schema: Option<&str>) -> Stri
             "SELECT version, checksum, CASE WHEN success THEN 1 ELSE 0 END, type FROM {table} \
              WHERE version IS NOT NULL ORDER BY installed_rank"
         ),
-    }
-}
-
-fn quote(dialect: Dialect, name: &str) -> String {
-    match dialect {
-        Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
-        _ => format!("\"{}\"", name.replace('"', "\"\"")),
     }
 }
 
@@ -166,32 +161,35 @@ pub fn adopt(
     up_sql: &dyn Fn(&str) -> Result<String, String>,
 ) -> Result<AdoptPlan, AdoptError> {
     let tool = map.tool;
+    let repaired = repaired_away(tool, rows);
     let mut applied_keys: Vec<&str> = Vec::new();
-    for row in rows {
+    for (rank, row) in rows.iter().enumerate() {
+        if repaired(rank, row) {
+            continue;
+        }
         if !row.success {
             return Err(AdoptError::Failed {
                 tool,
                 key: row.key.clone(),
             });
         }
-        match (tool, row.kind.as_deref()) {
-            // Flyway's undo removes what it undid; a baseline stands for every version up to it.
-            (Tool::Flyway, Some("UNDO_SQL" | "UNDO_JDBC" | "UNDO_SCRIPT")) => {
+        match flyway_kind(tool, row) {
+            FlywayRow::Undo => {
                 applied_keys.retain(|k| *k != row.key);
                 continue;
             }
-            (Tool::Flyway, Some("BASELINE")) => {
+            FlywayRow::Baseline => {
                 for entry in &map.revisions {
-                    if flyway_version_le(&entry.key, &row.key)
-                        && !applied_keys.contains(&&*entry.key)
-                    {
+                    let covered = crate::flyway::compare_versions(&entry.key, &row.key)
+                        .is_some_and(|o| o.is_le());
+                    if covered && !applied_keys.contains(&&*entry.key) {
                         applied_keys.push(&entry.key);
                     }
                 }
                 continue;
             }
-            (Tool::Flyway, Some("SCHEMA" | "DELETE")) => continue,
-            _ => {}
+            FlywayRow::Marker => continue,
+            FlywayRow::Migration => {}
         }
         let entry = map.by_key(&row.key).ok_or_else(|| AdoptError::Unknown {
             tool,
@@ -210,6 +208,45 @@ pub fn adopt(
     plan(tool, map, graph, &ids)
 }
 
+/// What a row of Flyway's table records; every other tool's rows are migrations.
+enum FlywayRow {
+    Migration,
+    /// An undo removes what it undid.
+    Undo,
+    /// A baseline (`BASELINE` from `flyway baseline`, `SQL_BASELINE`/`JDBC_BASELINE` from a
+    /// `B…` script) stands for every version up to its own.
+    Baseline,
+    /// `SCHEMA` (the schemas Flyway created) and `DELETE` (see [`repaired_away`]) record no
+    /// migration.
+    Marker,
+}
+
+fn flyway_kind(tool: Tool, row: &SourceRow) -> FlywayRow {
+    match (tool, row.kind.as_deref()) {
+        (Tool::Flyway, Some(kind)) if kind.starts_with("UNDO_") => FlywayRow::Undo,
+        (Tool::Flyway, Some(kind)) if kind.ends_with("BASELINE") => FlywayRow::Baseline,
+        (Tool::Flyway, Some("SCHEMA" | "DELETE")) => FlywayRow::Marker,
+        _ => FlywayRow::Migration,
+    }
+}
+
+/// Whether the row at `rank` was marked deleted later: `flyway repair` keeps the row of a
+/// migration whose file is gone and appends a `DELETE` row for its version. A migration run
+/// again after that is a later row, and counts.
+fn repaired_away(tool: Tool, rows: &[SourceRow]) -> impl Fn(usize, &SourceRow) -> bool {
+    let deletes: Vec<(usize, String)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, row)| tool == Tool::Flyway && row.kind.as_deref() == Some("DELETE"))
+        .map(|(rank, row)| (rank, row.key.clone()))
+        .collect();
+    move |rank, row| {
+        deletes
+            .iter()
+            .any(|(deleted, key)| *deleted > rank && *key == row.key)
+    }
+}
+
 fn check_checksum(
     tool: Tool,
     entry: &MapEntry,
@@ -223,14 +260,17 @@ fn check_checksum(
         id: entry.id.clone(),
         problem,
     })?;
-    match expected_checksum(tool, entry, &sql) {
-        Some(now) if !now.eq_ignore_ascii_case(stored) => Err(AdoptError::Checksum {
-            tool,
-            key: entry.key.clone(),
-            id: entry.id.clone(),
-            stored: stored.clone(),
-            now,
-        }),
+    let accepted = expected_checksums(tool, entry, &sql);
+    match accepted.first() {
+        Some(now) if !accepted.iter().any(|a| a.eq_ignore_ascii_case(stored)) => {
+            Err(AdoptError::Checksum {
+                tool,
+                key: entry.key.clone(),
+                id: entry.id.clone(),
+                stored: stored.clone(),
+                now: now.clone(),
+            })
+        }
         _ => Ok(()),
     }
 }
@@ -287,19 +327,4 @@ fn plan(tool: Tool, map: &ImportMap, graph: &Graph, ids: &[&str]) -> Result<Adop
         stamp,
         pending,
     })
-}
-
-/// Flyway compares versions part by part, numerically (`1.10` after `1.9`; `1` equals `1.0`).
-fn flyway_version_le(a: &str, b: &str) -> bool {
-    let parts = |v: &str| -> Vec<u128> {
-        let mut parts: Vec<u128> = v
-            .split(['.', '_'])
-            .map(|p| p.parse().unwrap_or(u128::MAX))
-            .collect();
-        while parts.last() == Some(&0) {
-            parts.pop();
-        }
-        parts
-    };
-    parts(a) <= parts(b)
 }

@@ -7,24 +7,35 @@
 
 use crate::{MapEntry, Tool};
 
-/// The checksum `tool` would have recorded for a migration whose SQL is `up_sql`, written as
-/// [`crate::SourceRow::checksum`] holds a stored one; `None` for tools that keep none
-/// (Alembic, diesel, sea-orm-migration), and for a refinery entry whose key is not the `i32`
-/// version refinery hashes (no refinery table can hold such a key).
+/// Every checksum `tool` may have recorded for a migration whose SQL is `up_sql`, each written
+/// as [`crate::SourceRow::checksum`] holds a stored one; empty for tools that keep none
+/// (Alembic, diesel, sea-orm-migration), and for a refinery entry whose key is not an integer
+/// version. A stored checksum that equals none of them means the SQL changed.
 ///
-/// * sqlx: SHA-384 of the SQL, as lowercase hex of the 48 bytes.
-/// * Flyway: CRC-32 of the SQL's lines, the signed 32-bit value in decimal.
+/// * sqlx: one value, SHA-384 of the SQL as lowercase hex of the 48 bytes.
+/// * Flyway: one value, CRC-32 of the SQL's lines, the signed 32-bit value in decimal.
 /// * refinery: SipHash-1-3 over `entry.name`, `entry.key` (the version) and the SQL, the
-///   unsigned 64-bit value in decimal.
-pub fn expected_checksum(tool: Tool, entry: &MapEntry, up_sql: &str) -> Option<String> {
+///   unsigned 64-bit value in decimal. refinery hashes its version as it types it, an `i32`
+///   by default and an `i64` with its `int8-versions` feature, and nothing in the migrations
+///   directory says which a project built with; so this gives the `i32`-width hash when the
+///   version fits an `i32`, then the `i64`-width hash (always: an `int8-versions` project may
+///   use any version).
+pub fn expected_checksums(tool: Tool, entry: &MapEntry, up_sql: &str) -> Vec<String> {
     match tool {
-        Tool::Sqlx => Some(hex(&sqlx(up_sql))),
-        Tool::Flyway => Some(flyway(up_sql).to_string()),
+        Tool::Sqlx => vec![hex(&sqlx(up_sql))],
+        Tool::Flyway => vec![flyway(up_sql).to_string()],
         Tool::Refinery => {
-            let version: i32 = entry.key.parse().ok()?;
-            Some(refinery(&entry.name, version, up_sql).to_string())
+            let Ok(version) = entry.key.parse::<i64>() else {
+                return Vec::new();
+            };
+            let mut sums = Vec::new();
+            if let Ok(narrow) = i32::try_from(version) {
+                sums.push(refinery(&entry.name, &narrow.to_le_bytes(), up_sql).to_string());
+            }
+            sums.push(refinery(&entry.name, &version.to_le_bytes(), up_sql).to_string());
+            sums
         }
-        Tool::Alembic | Tool::Diesel | Tool::SeaOrm => None,
+        Tool::Alembic | Tool::Diesel | Tool::SeaOrm => Vec::new(),
     }
 }
 
@@ -64,22 +75,25 @@ pub(crate) fn flyway(sql: &str) -> i32 {
 }
 
 /// refinery's checksum: SipHash-1-3 with zero keys over the migration's name, version and
-/// SQL, in that order, each written as Rust's `Hash` impls write them.
+/// SQL, in that order, each written as Rust's `Hash` impls write them; `version` is the
+/// version's little-endian bytes, 4 of them or 8 (see below).
 ///
 /// `refinery_core` `Migration::unapplied` (`migration.rs`; `runner.rs` before the split) runs
 /// `name.hash(&mut h); version.hash(&mut h); sql.hash(&mut h)` on a
-/// `siphasher::sip::SipHasher13::new()`, with `name: String`, `version: i32` and `sql: &str`
-/// (the `Option<String>` field refinery keeps is not what it hashes). Rust hashes a `str` as
-/// its bytes followed by one `0xff` byte, and an `i32` as its 4 bytes; siphasher writes
-/// integers little-endian on every platform. Those bytes are written out here rather than
-/// through `Hash`, so that the value does not depend on how a future Rust chooses to hash a
-/// `str`. refinery stores `checksum().to_string()`, the `u64` in decimal, in its `VARCHAR`
+/// `siphasher::sip::SipHasher13::new()`, with `name: String`, `version` and `sql: &str` (the
+/// `Option<String>` field refinery keeps is not what it hashes). The version's type is
+/// `SchemaVersion` in `util.rs` (`refinery_core` 0.10.1; a plain `i32` in 0.8.16): `i32` by
+/// default, `i64` with the `int8-versions` feature, so its `Hash` writes 4 bytes or 8. Rust hashes a
+/// `str` as its bytes followed by one `0xff` byte, and an integer as its bytes; siphasher
+/// writes integers little-endian on every platform. Those bytes are written out here rather
+/// than through `Hash`, so that the value does not depend on how a future Rust chooses to hash
+/// a `str`. refinery stores `checksum().to_string()`, the `u64` in decimal, in its `VARCHAR`
 /// column.
-pub(crate) fn refinery(name: &str, version: i32, sql: &str) -> u64 {
+pub(crate) fn refinery(name: &str, version: &[u8], sql: &str) -> u64 {
     use std::hash::Hasher as _;
     let mut hasher = siphasher::sip::SipHasher13::new();
     write_rust_str(&mut hasher, name);
-    hasher.write(&version.to_le_bytes());
+    hasher.write(version);
     write_rust_str(&mut hasher, sql);
     hasher.finish()
 }
@@ -106,17 +120,139 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_str_bytes_match_rusts_own_hash_of_a_str() {
+    fn the_bytes_match_rusts_own_hash_of_a_str_and_of_each_version_width() {
         use std::hash::{Hash, Hasher};
-        let mut by_hand = siphasher::sip::SipHasher13::new();
-        write_rust_str(&mut by_hand, "add_users");
-        by_hand.write(&7i32.to_le_bytes());
-        write_rust_str(&mut by_hand, "select 1;\n");
-        let mut by_trait = siphasher::sip::SipHasher13::new();
-        "add_users".hash(&mut by_trait);
-        7i32.hash(&mut by_trait);
-        "select 1;\n".hash(&mut by_trait);
-        assert_eq!(by_hand.finish(), by_trait.finish());
+        let by_trait = |version: &dyn Fn(&mut siphasher::sip::SipHasher13)| {
+            let mut hasher = siphasher::sip::SipHasher13::new();
+            "add_users".hash(&mut hasher);
+            version(&mut hasher);
+            "select 1;\n".hash(&mut hasher);
+            hasher.finish()
+        };
+        assert_eq!(
+            refinery("add_users", &7i32.to_le_bytes(), "select 1;\n"),
+            by_trait(&|h| 7i32.hash(h))
+        );
+        assert_eq!(
+            refinery("add_users", &7i64.to_le_bytes(), "select 1;\n"),
+            by_trait(&|h| 7i64.hash(h))
+        );
+        let wide = 20_240_101_120_000i64;
+        assert_eq!(
+            refinery("add_users", &wide.to_le_bytes(), "select 1;\n"),
+            by_trait(&|h| wide.hash(h))
+        );
+    }
+
+    fn entry(key: &str, name: &str) -> MapEntry {
+        MapEntry {
+            key: key.to_string(),
+            id: crate::braid_id(key),
+            name: name.to_string(),
+        }
+    }
+
+    /// Every value was computed by `refinery_core` 0.10.1 itself
+    /// (`Migration::unapplied(..).checksum()`), built without features for the `i32` width and
+    /// with `int8-versions` for the `i64` width.
+    #[test]
+    fn refinery_gives_the_i32_width_when_the_version_fits_and_always_the_i64_width() {
+        let cases: [(&str, &str, &str, &[&str]); 4] = [
+            (
+                "3",
+                "add_brand_to_cars_table",
+                "ALTER TABLE cars ADD brand VARCHAR(255);\n",
+                &["626055753570155481", "88804742457049412"],
+            ),
+            (
+                "20",
+                "cafés_añadir",
+                "-- refinery:noTransaction\nCREATE INDEX CONCURRENTLY ix ON t (c);\n",
+                &["8401163131545904925", "6130953591397068997"],
+            ),
+            (
+                "20240101120000",
+                "dated",
+                "select 1;",
+                &["10640251388004828921"],
+            ),
+            (
+                "9223372036854775807",
+                "max",
+                "select 1;\n",
+                &["1941282739634232300"],
+            ),
+        ];
+        for (key, name, sql, sums) in cases {
+            assert_eq!(
+                expected_checksums(Tool::Refinery, &entry(key, name), sql),
+                sums,
+                "{key} {name}"
+            );
+        }
+    }
+
+    /// The `int8-versions` values were computed by `refinery_core` 0.10.1 with that feature
+    /// (`load_sql_migrations` on the fixture directory), the `i32` one without it.
+    #[test]
+    fn refinery_int8_fixture_checksums() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/refinery/int8");
+        let history =
+            crate::read(Tool::Refinery, &dir, &crate::ReadOptions::default()).expect("read");
+        let sums: Vec<(String, Vec<String>)> = history
+            .revisions
+            .iter()
+            .map(|r| {
+                let crate::Body::Sql {
+                    up: crate::Sql::Every(up),
+                    ..
+                } = &r.body
+                else {
+                    panic!("not a plain SQL body: {:?}", r.body);
+                };
+                let sums = expected_checksums(Tool::Refinery, &entry(&r.key, &r.name), up);
+                (r.key.clone(), sums)
+            })
+            .collect();
+        let expected: [(&str, &[&str]); 4] = [
+            ("1", &["8887658048690560624", "3594978432635161372"]),
+            ("20240101120000", &["10298428643271325075"]),
+            ("20240215093000", &["6390623186129286224"]),
+            ("20240301000000", &["17923760652227785851"]),
+        ];
+        let expected: Vec<(String, Vec<String>)> = expected
+            .iter()
+            .map(|(k, s)| (k.to_string(), s.iter().map(|s| s.to_string()).collect()))
+            .collect();
+        assert_eq!(sums, expected);
+    }
+
+    #[test]
+    fn sqlx_and_flyway_give_their_one_checksum() {
+        let e = entry("1", "x");
+        for tool in [Tool::Sqlx, Tool::Flyway] {
+            assert_eq!(
+                expected_checksums(tool, &e, "select 1;\n").len(),
+                1,
+                "{tool}"
+            );
+        }
+    }
+
+    #[test]
+    fn tools_without_checksums_and_non_integer_refinery_keys_give_none() {
+        let e = entry("1", "x");
+        for tool in [Tool::Alembic, Tool::Diesel, Tool::SeaOrm] {
+            assert!(
+                expected_checksums(tool, &e, "select 1;").is_empty(),
+                "{tool}"
+            );
+        }
+        for key in ["v1", "1.1", "9223372036854775808"] {
+            let sums = expected_checksums(Tool::Refinery, &entry(key, "x"), "select 1;");
+            assert!(sums.is_empty(), "{key}: {sums:?}");
+        }
     }
 
     #[test]

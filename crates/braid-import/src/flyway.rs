@@ -204,6 +204,19 @@ fn versioned(stem: &str, path: &Path) -> Result<Script, ImportError> {
     })
 }
 
+/// Flyway's version order, the one reading sorts scripts by and adoption compares a
+/// baseline's version with: `a` and `b` as `flyway_schema_history.version` holds them (`.`
+/// between the parts; a file name's `_` already read as `.`), compared as lists of integers of
+/// any size, leading zeros and trailing zero parts ignored (`1` = `1.0` = `001` < `1.1` <
+/// `1.10` < `2`). `None` when either is not a version.
+#[allow(
+    dead_code,
+    reason = "adoption is to compare a baseline's version with this in place of its own copy"
+)]
+pub(crate) fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
+    Some(compare_parts(&version_parts(a)?, &version_parts(b)?))
+}
+
 /// The integers of a dotted version, for comparing: leading zeros dropped (as Java's
 /// `BigInteger` reads them), then trailing zero parts after the first dropped (as
 /// `MigrationVersion.tokenize` does). `None` when a part is empty or not all ASCII digits.
@@ -427,6 +440,11 @@ mod tests {
             ),
             Ordering::Greater
         );
+        assert_eq!(compare_versions("1.0", "001"), Some(Ordering::Equal));
+        assert_eq!(compare_versions("1.10", "1.9"), Some(Ordering::Greater));
+        assert_eq!(compare_versions("1.1", "2"), Some(Ordering::Less));
+        assert_eq!(compare_versions("1_1", "1"), None);
+        assert_eq!(compare_versions("1", "x"), None);
         assert_eq!(version_parts("1..2"), None);
         assert_eq!(version_parts("1."), None);
         assert_eq!(version_parts("1a"), None);

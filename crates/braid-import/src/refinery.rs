@@ -1,14 +1,20 @@
-//! refinery: SQL files named `V<VERSION>__<NAME>.sql` or `U<VERSION>__<NAME>.sql`, anywhere
-//! under the directory.
+//! refinery: files named `V<VERSION>__<NAME>.sql` or `U<VERSION>__<NAME>.sql` (or `.rs`, for
+//! a Rust migration), anywhere under the directory.
 //!
 //! The rules follow `refinery_core` 0.8.16 `util.rs` (`find_migration_files`,
-//! `load_sql_migrations`, `parse_migration_name`), `runner.rs` and `traits/mod.rs`:
+//! `load_sql_migrations`, `parse_migration_name`), `runner.rs` and `traits/mod.rs`, and
+//! 0.10.1's `SchemaVersion` (`util.rs`) for the `int8-versions` feature:
 //!
 //! * The directory is walked recursively (`WalkDir`); a file counts when its whole name matches
-//!   `^([U|V])(\d+(?:\.\d+)?)__(\w+)\.sql$`, and any other file is skipped with a warning.
-//! * The version must then parse as an `i32` (`1.1` matches the pattern but fails here, and
-//!   refinery stops with `InvalidVersion`); `refinery_schema_history.version` is an `INT4`, so
-//!   the key is the version in decimal (`V001__x.sql` is `1`).
+//!   `^([U|V])(\d+(?:\.\d+)?)__(\w+)\.(rs|sql)$` (`embed_migrations!`; `load_sql_migrations`
+//!   reads the `.sql` ones only), and any other file is skipped with a warning.
+//! * The version must then parse as refinery's `SchemaVersion` (`1.1` matches the pattern but
+//!   fails here, and refinery stops with `InvalidVersion`): an `i32` by default, an `i64` with
+//!   the `int8-versions` feature, which exists for timestamp versions such as
+//!   `V20240101120000__x.sql`. The directory does not say which a project built with, so any
+//!   version that fits an `i64` is accepted (a larger one is an error). The key is the version
+//!   in decimal, as `refinery_schema_history.version` (`INT4`, or `INT8` with the feature)
+//!   holds it (`V001__x.sql` is `1`).
 //! * The name is the `\w+` part, everything between `__` and `.sql`; it is stored in the
 //!   table's `name` column and covered by the checksum, so it is kept exactly.
 //! * `U` means *unversioned*: refinery applies such a migration even when its version is
@@ -22,8 +28,11 @@
 //!   `refinery:noTransaction` marks the migration to run outside a transaction. Released
 //!   refinery (0.8.16) ignores this; its main branch (`parse_no_transaction`) honours it, and
 //!   the line is only ever written to ask for that, so it is honoured here.
-//! * Rust migrations (`V<VERSION>__<NAME>.rs`) are code, not SQL: they are left out and listed
-//!   in [`History::skipped`](crate::History::skipped).
+//! * A Rust migration (`V<VERSION>__<NAME>.rs`, whose `migration()` returns the SQL to run) is
+//!   recorded in the same table as an SQL one, so it is imported in version order with them,
+//!   as a revision whose body is the Rust source, [`Body::Untranslated`]: Braid cannot run
+//!   refinery's Rust, and the revision refuses to run until its SQL is written. Its checksum,
+//!   over the SQL the code returned, cannot be computed from the source.
 //!
 //! `\w` is Unicode-aware in Rust's `regex`; names here are checked with
 //! `char::is_alphanumeric` plus `_`, which agrees with it on every letter and digit and differs
@@ -82,11 +91,13 @@ enum Classified {
     Migration(RefineryFile),
 }
 
-/// An SQL migration, its name parsed.
+/// A migration file, its name parsed.
 struct RefineryFile {
-    version: i32,
+    version: i64,
     name: String,
     path: PathBuf,
+    /// A Rust migration (`.rs`) rather than SQL.
+    rust: bool,
 }
 
 /// Sorts one file the way refinery's file pattern does, with an error for a name that is
@@ -109,18 +120,12 @@ fn classify(path: &Path) -> Result<Classified, ImportError> {
             "not named 'V<VERSION>__<NAME>.sql'; refinery skips it".to_string(),
         ));
     }
-    let parsed = parse_stem(stem).map_err(|problem| malformed(path, stem, problem))?;
-    if !is_sql {
-        return Ok(Classified::Skipped(format!(
-            "a refinery Rust migration: its SQL is built by code, so it cannot be imported; \
-             write version {} as a Braid revision by hand",
-            parsed.0
-        )));
-    }
+    let (version, name) = parse_stem(stem).map_err(|problem| malformed(path, stem, problem))?;
     Ok(Classified::Migration(RefineryFile {
-        version: parsed.0,
-        name: parsed.1.to_string(),
+        version,
+        name: name.to_string(),
         path: path.to_path_buf(),
+        rust: !is_sql,
     }))
 }
 
@@ -133,8 +138,9 @@ fn looks_like_migration(stem: &str) -> bool {
 }
 
 /// Parses a stem refinery's pattern matches, `(U|V)<digits>[.<digits>]__<name>`, into its
-/// `i32` version and its name; `Err` says what is wrong.
-fn parse_stem(stem: &str) -> Result<(i32, &str), String> {
+/// version (as wide as refinery's `int8-versions` allows) and its name; `Err` says what is
+/// wrong.
+fn parse_stem(stem: &str) -> Result<(i64, &str), String> {
     let Some(rest) = stem.strip_prefix(['V', 'U']) else {
         return Err("refinery only reads names starting with an upper-case 'V' or 'U'".into());
     };
@@ -154,9 +160,9 @@ fn parse_stem(stem: &str) -> Result<(i32, &str), String> {
             "'{version}' is not a refinery version: refinery versions are whole numbers"
         ));
     }
-    let version = version
-        .parse::<i32>()
-        .map_err(|_| format!("{version} does not fit refinery's i32 version"))?;
+    let version = version.parse::<i64>().map_err(|_| {
+        format!("{version} does not fit refinery's version, an i64 at most (int8-versions)")
+    })?;
     Ok((version, name))
 }
 
@@ -187,23 +193,43 @@ fn reject_duplicates(sorted: &[RefineryFile]) -> Result<(), ImportError> {
     Ok(())
 }
 
+/// Why a refinery Rust migration is imported as a body that refuses to run.
+const RUST_REASON: &str = "a refinery Rust migration: Braid runs SQL or sea-orm-migration Rust, \
+                           not refinery's Rust; write its SQL";
+
 impl RefineryFile {
     fn into_imported(self) -> Result<Imported, ImportError> {
-        let sql = read_text(&self.path)?;
+        let text = read_text(&self.path)?;
         let key = self.version.to_string();
+        // The annotation in a Rust migration can only be in the SQL it returns, on a line of
+        // its own in a multi-line literal: honoured the same way.
+        let transactional = !no_transaction(&text);
+        let body = if self.rust {
+            Body::Untranslated {
+                file_name: self
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                text,
+                reason: RUST_REASON.to_string(),
+            }
+        } else {
+            Body::Sql {
+                up: Sql::Every(text),
+                down: None,
+            }
+        };
         Ok(Imported {
             id: braid_id(&key),
             message: message_from_name(&self.name),
-            transactional: !no_transaction(&sql),
+            transactional,
             name: self.name,
             parents: Vec::new(),
             depends_on: Vec::new(),
             branch_labels: Vec::new(),
             created: None,
-            body: Body::Sql {
-                up: Sql::Every(sql),
-                down: None,
-            },
+            body,
             origin: self.path,
             key,
         })
@@ -226,7 +252,7 @@ fn no_transaction(sql: &str) -> bool {
     })
 }
 
-/// The error for a directory without any refinery SQL migration.
+/// The error for a directory without any refinery migration.
 fn empty(dir: &Path, skipped: &[Skipped]) -> ImportError {
     let mut hint = "refinery migrations are files named 'V<VERSION>__<NAME>.sql': pass the \
                     directory given to refinery's embed_migrations! or load_sql_migrations"
@@ -260,7 +286,15 @@ mod tests {
         assert!(parse_stem("V1__add-users").is_err());
         assert!(parse_stem("V1__").is_err());
         assert!(parse_stem("v1__initial").is_err());
-        assert!(parse_stem("V99999999999__big").is_err());
+        assert_eq!(
+            parse_stem("V20240101120000__dated"),
+            Ok((20_240_101_120_000, "dated"))
+        );
+        assert_eq!(
+            parse_stem("V9223372036854775807__max"),
+            Ok((i64::MAX, "max"))
+        );
+        assert!(parse_stem("V9223372036854775808__too_big").is_err());
     }
 
     #[test]

@@ -661,28 +661,14 @@ fn file_stem(path: &Path) -> String {
 // ---------------------------------------------------------------------------------------------
 // Names: `mYYYYMMDD_HHMMSS_description`
 
-/// The date sea-orm-cli put in a name (`migrate generate` writes UTC unless `--local-time`).
+/// The date sea-orm-cli put in a name (`migrate generate` writes UTC unless `--local-time`):
+/// `mYYYYMMDD_HHMMSS` read as the 14 digits `YYYYMMDDHHMMSS`.
 fn dated(name: &str) -> Option<jiff::Timestamp> {
-    let digits = name.strip_prefix('m')?.get(..15)?;
-    let (date, time) = (digits.get(..8)?, digits.get(9..)?);
-    if digits.as_bytes().get(8) != Some(&b'_')
-        || !(date.bytes().chain(time.bytes())).all(|b| b.is_ascii_digit())
-    {
+    let (date, time) = name.strip_prefix('m')?.get(..15)?.split_once('_')?;
+    if date.len() != 8 {
         return None;
     }
-    let number = |s: &str| s.parse::<i16>().ok();
-    let small = |s: &str| s.parse::<i8>().ok();
-    let datetime = jiff::civil::DateTime::new(
-        number(date.get(..4)?)?,
-        small(date.get(4..6)?)?,
-        small(date.get(6..8)?)?,
-        small(time.get(..2)?)?,
-        small(time.get(2..4)?)?,
-        small(time.get(4..6)?)?,
-        0,
-    )
-    .ok()?;
-    jiff::tz::TimeZone::UTC.to_timestamp(datetime).ok()
+    crate::files::timestamp_from_digits(&format!("{date}{time}"))
 }
 
 /// The description part of a name (`m20220101_000001_create_table` → "create table"); the
@@ -1466,6 +1452,14 @@ mod tests {
         assert_eq!(t.to_string(), "2024-03-15T10:15:00Z");
         assert_eq!(dated("m20241315_101500_x"), None);
         assert_eq!(dated("m2024"), None);
+        assert_eq!(dated("m20240315-101500_x"), None);
+        assert_eq!(dated("m2024031_5101500_x"), None);
+        assert_eq!(dated("m20240315_10150x_x"), None);
+        // One reading of a timestamp version for every tool.
+        assert_eq!(
+            dated("m20240315_101500_create_post"),
+            crate::files::timestamp_from_digits("20240315101500")
+        );
         assert_eq!(message_of("m20240315_101500_create_post"), "create post");
         assert_eq!(message_of("m20240315_101500"), "m20240315 101500");
         assert_eq!(message_of("create_users"), "create users");

@@ -139,7 +139,7 @@ fn a_failed_row_stops_and_a_checksum_must_match() {
     let sql = "CREATE TABLE t (id INT);\n";
     let stored = SourceRow {
         checksum: Some(
-            braid_import::expected_checksum(Tool::Sqlx, &map.revisions[0], sql).unwrap(),
+            braid_import::expected_checksums(Tool::Sqlx, &map.revisions[0], sql).remove(0),
         ),
         ..row("1")
     };
@@ -184,9 +184,61 @@ fn rows_decode_from_every_driver_type() {
 }
 
 #[test]
-fn the_query_names_the_schema_quoted() {
-    let q = version_query(Tool::Alembic, Dialect::Postgres, Some("my\"app"));
-    assert_eq!(q, "SELECT version_num FROM \"my\"\"app\".alembic_version");
-    let q = version_query(Tool::Flyway, Dialect::Mysql, None);
+fn the_query_quotes_each_part_of_the_table() {
+    let q = version_query(Tool::Alembic, Dialect::Postgres, "my\"app.alembic_version");
+    assert_eq!(
+        q,
+        "SELECT version_num FROM \"my\"\"app\".\"alembic_version\""
+    );
+    let q = version_query(Tool::Flyway, Dialect::Mysql, "flyway_schema_history");
+    assert!(q.contains("FROM `flyway_schema_history`"), "{q}");
     assert!(q.contains("ORDER BY installed_rank"), "{q}");
+}
+
+#[test]
+fn flyway_baseline_scripts_and_repaired_rows() {
+    let graph = chain(&["v1", "v2", "v3"]);
+    let map = map(Tool::Flyway, &[("1", "v1"), ("2", "v2"), ("3", "v3")]);
+    // A database made from a `B2__…` script records SQL_BASELINE at 2: 1 and 2 are applied,
+    // and its row is not compared with V2's file.
+    let rows = [
+        SourceRow {
+            checksum: Some("12345".into()),
+            ..flyway("2", "SQL_BASELINE")
+        },
+        flyway("3", "SQL"),
+    ];
+    let plan = adopt(&map, &graph, &rows, &no_sql).unwrap();
+    assert_eq!(plan.applied, ["v1", "v2", "v3"]);
+    // `flyway repair` keeps the row of a migration whose file is gone and appends a DELETE
+    // row: the version counts as not applied, and a later run of it counts again.
+    let rows = [
+        flyway("1", "SQL"),
+        flyway("9", "SQL"),
+        flyway("9", "DELETE"),
+    ];
+    let plan = adopt(&map, &graph, &rows, &no_sql).unwrap();
+    assert_eq!(plan.applied, ["v1"]);
+    let rows = [
+        flyway("1", "SQL"),
+        flyway("2", "SQL"),
+        flyway("2", "DELETE"),
+        flyway("2", "SQL"),
+    ];
+    let plan = adopt(&map, &graph, &rows, &no_sql).unwrap();
+    assert_eq!(plan.applied, ["v1", "v2"]);
+}
+
+#[test]
+fn ids_are_kept_where_valid_and_mapped_where_not() {
+    use braid_import::braid_id;
+    assert_eq!(braid_id("20240101120000"), "20240101120000");
+    assert_eq!(
+        braid_id("m20220101_000001_create_table"),
+        "m20220101_000001_create_table"
+    );
+    assert_eq!(braid_id("1.1"), "v1_1");
+    assert_eq!(braid_id("2.0.1-beta"), "v2_0_1_beta");
+    assert_eq!(braid_id("head"), "vhead");
+    assert_eq!(braid_id(""), "v");
 }

@@ -6,7 +6,12 @@
 
 use std::path::Path;
 
-use braid_import::{Body, MapEntry, ReadOptions, Sql, Tool, expected_checksum};
+use braid_import::{Body, MapEntry, ReadOptions, Sql, Tool, expected_checksums};
+
+/// The first checksum the tool may have stored (refinery: the default, `i32`-width one).
+fn expected_checksum(tool: Tool, entry: &MapEntry, up_sql: &str) -> Option<String> {
+    expected_checksums(tool, entry, up_sql).into_iter().next()
+}
 
 fn entry(key: &str, name: &str) -> MapEntry {
     MapEntry {
@@ -25,6 +30,8 @@ fn fixture_checksums(tool: Tool, fixture: &str) -> Vec<(String, String, Option<S
     history
         .revisions
         .iter()
+        // A refinery Rust migration's checksum covers the SQL its code returned: not computable.
+        .filter(|r| !matches!(r.body, Body::Untranslated { .. }))
         .map(|r| {
             let Body::Sql {
                 up: Sql::Every(up), ..
