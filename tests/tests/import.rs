@@ -282,8 +282,16 @@ impl Moving {
 }
 
 fn adopt(project: &Project, dry_run: bool) -> AdoptOutcome {
+    adopt_from(project, dry_run, None)
+}
+
+fn adopt_from(project: &Project, dry_run: bool, table: Option<&str>) -> AdoptOutcome {
+    let request = AdoptRequest {
+        dry_run,
+        table: table.map(str::to_string),
+    };
     let adoptions: Vec<Adoption> = project
-        .adopt(&RunSettings::default(), &AdoptRequest { dry_run }, &|_| {})
+        .adopt(&RunSettings::default(), &request, &|_| {})
         .unwrap();
     let [one]: [Adoption; 1] = adoptions.try_into().unwrap();
     assert_eq!(one.database, "app");
@@ -685,7 +693,19 @@ fn alembic_moves(part: &Configured, all: &Configured) {
     let project = moving.project(&all.url);
     let report = moving.import(&project, Tool::Alembic);
     assert_eq!(report.written.revisions.len(), 6);
-    assert_eq!(report.needing_work().count(), 0, "{report:?}");
+    // Rendered for the configured database's dialect only: the others' files refuse to run.
+    let others: Vec<Dialect> = Dialect::ALL
+        .into_iter()
+        .filter(|d| *d != all.dialect)
+        .collect();
+    for rev in &report.written.revisions {
+        let merge = rev.id == "dd1bc5fdfdb0";
+        let expected = match merge {
+            true => Vec::new(),
+            false => vec![braid::import::Need::NotRendered(others.clone())],
+        };
+        assert_eq!(rev.needs, expected, "{}", rev.id);
+    }
     let plan = plan_of(adopt(&project, false), "adopted");
     assert!(plan.pending.is_empty(), "{plan:?}");
     assert_eq!(plan.stamp, ["dd1bc5fdfdb0"]);
@@ -840,4 +860,52 @@ fn the_command_line_moves_a_project() {
         "{}",
         refused.stdout
     );
+}
+
+/// A tool's table under another name, or (Postgres) in another schema, is read when named; its
+/// absence is not taken for a database the tool never migrated.
+#[test]
+fn a_table_elsewhere_is_read_when_named() {
+    each_backend(|db| {
+        let moving = Moving::new();
+        SQLX.write(&moving.source());
+        with_conn(&db.url, async |d: &mut dyn Driver| {
+            SQLX.migrate(d, db.dialect, &[0, 1]).await;
+            d.execute_script("ALTER TABLE _sqlx_migrations RENAME TO app_migrations")
+                .await
+                .unwrap();
+        });
+        let project = moving.project(&db.url);
+        moving.import(&project, Tool::Sqlx);
+        let error = refusal(adopt(&project, true));
+        assert!(
+            error.contains("--table") && error.contains("never migrated at all"),
+            "[{}] {error}",
+            db.dialect
+        );
+        let plan = plan_of(
+            adopt_from(&project, false, Some("app_migrations")),
+            "adopted",
+        );
+        assert_eq!(plan.applied.len(), 2, "[{}]", db.dialect);
+    });
+    support::with_db::<braid_tests::PostgresTarget>(|db| {
+        let moving = Moving::new();
+        SQLX.write(&moving.source());
+        with_conn(&db.url, async |d: &mut dyn Driver| {
+            SQLX.migrate(d, Dialect::Postgres, &[0]).await;
+            d.execute_script(
+                "CREATE SCHEMA legacy; ALTER TABLE _sqlx_migrations SET SCHEMA legacy",
+            )
+            .await
+            .unwrap();
+        });
+        let project = moving.project(&db.url);
+        moving.import(&project, Tool::Sqlx);
+        let plan = plan_of(
+            adopt_from(&project, false, Some("legacy._sqlx_migrations")),
+            "adopted",
+        );
+        assert_eq!(plan.applied, [SQLX.keys[0]]);
+    });
 }

@@ -184,6 +184,10 @@ pub struct AdoptArgs {
     /// Show what would be recorded; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// The tool's version table, SCHEMA.TABLE for one outside the connection's default schema
+    /// [default: the tool's own name, e.g. flyway_schema_history].
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -39,7 +39,7 @@ use braid_driver::Dialect;
 
 pub use adopt::{AdoptError, AdoptPlan, SourceRow, adopt, version_query};
 pub use alembic::AlembicOptions;
-pub use checksum::expected_checksum;
+pub use checksum::expected_checksums;
 pub use map::{ImportMap, MAP_FILE, MapEntry};
 pub use write::{Need, WriteError, Written, WrittenRevision, write};
 
@@ -254,7 +254,8 @@ pub fn read(tool: Tool, dir: &Path, options: &ReadOptions) -> Result<History, Im
 
 /// The Braid id for a source key: the key itself when it is a valid Braid id, else every run
 /// of characters other than ASCII letters, digits and `_` turned into one `_`, with a `v`
-/// before a key that starts with a digit after that (`1.1` → `v1_1`).
+/// before a key that starts with a digit after that (`1.1` → `v1_1`) or is a word targets
+/// reserve (`head` → `vhead`).
 pub fn braid_id(key: &str) -> String {
     if braid_graph::validate_id(key).is_ok() {
         return key.to_string();
@@ -268,7 +269,11 @@ pub fn braid_id(key: &str) -> String {
         }
     }
     let id = id.trim_matches('_');
-    let id = if id.starts_with(|c: char| c.is_ascii_digit()) || id.is_empty() {
+    // A leading digit after the mapping, or a word targets reserve (`head`), gets a `v`.
+    let id = if id.starts_with(|c: char| c.is_ascii_digit())
+        || id.is_empty()
+        || braid_graph::RESERVED.contains(&id)
+    {
         format!("v{id}")
     } else {
         id.to_string()

@@ -37,6 +37,8 @@ pub enum Need {
     Untranslated { file: PathBuf, reason: String },
     /// The source had no down migration; `down.sql` refuses until written.
     NoDown,
+    /// The source's SQL was not rendered for these dialects; their files refuse until written.
+    NotRendered(Vec<Dialect>),
     /// The source's key is not a valid Braid id; the revision has another id (see the map).
     IdMapped,
 }
@@ -157,6 +159,10 @@ fn write_one(
     }
     let body = match &rev.body {
         Body::Sql { up, down } => {
+            let missing = not_rendered_dialects([Some(up), down.as_ref()]);
+            if !missing.is_empty() {
+                needs.push(Need::NotRendered(missing));
+            }
             let mut files = sql_files(tool, "up", up);
             match down {
                 Some(down) => files.extend(sql_files(tool, "down", down)),
@@ -220,6 +226,19 @@ fn sql_files(tool: Tool, direction: &str, sql: &Sql) -> Vec<(String, String)> {
             })
             .collect(),
     }
+}
+
+/// The dialects that per-dialect SQL (of either direction) has no text for.
+fn not_rendered_dialects(sql: [Option<&Sql>; 2]) -> Vec<Dialect> {
+    Dialect::ALL
+        .into_iter()
+        .filter(|dialect| {
+            sql.iter().flatten().any(|sql| match sql {
+                Sql::Every(_) => false,
+                Sql::PerDialect(texts) => !texts.iter().any(|(d, _)| d == dialect),
+            })
+        })
+        .collect()
 }
 
 /// The file of a dialect the source's SQL was not rendered for.

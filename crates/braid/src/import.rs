@@ -67,6 +67,9 @@ pub enum ImportFailure {
 pub struct AdoptRequest {
     /// Show the plan; record nothing.
     pub dry_run: bool,
+    /// The tool's version table, `schema.table` for one outside the connection's default
+    /// schema [default: the tool's default name, e.g. `flyway_schema_history`].
+    pub table: Option<String>,
 }
 
 /// One database's adoption.
@@ -105,19 +108,23 @@ enum Refusal {
     #[error("migration set {}: {source}", dir.display())]
     Set { dir: PathBuf, source: Box<Error> },
     #[error(
-        "no {table} here: {tool} never migrated this database. If that is right, run `braid \
-         upgrade --db {database}` instead"
+        "no table {table} in the connection's default schema: if {tool} keeps its table under \
+         another name or in another schema, name it with `braid adopt --db {database} --table \
+         SCHEMA.TABLE`. Only a database {tool} never migrated at all is brought up to date with \
+         `braid upgrade` instead (on one it migrated, that would run every migration again)"
     )]
     NoSourceTable {
         database: String,
         tool: Tool,
-        table: &'static str,
+        table: String,
     },
     #[error("reading {table}: {source}")]
-    Read {
-        table: &'static str,
-        source: DriverError,
-    },
+    Read { table: String, source: DriverError },
+    #[error(
+        "row {row} of {table} has no version Braid can read (NULL, or not text or a number); \
+         correct it, then adopt again"
+    )]
+    Undecodable { table: String, row: usize },
     #[error("{source}")]
     Source { source: AdoptError },
     #[error(
@@ -222,7 +229,11 @@ impl Project {
         let graph = self.graph(&dir).map_err(set)?;
         let config = self.config().map_err(set)?;
         let dialect = crate::drivers::dialect_of(config, db.config).map_err(set)?;
-        let rows = self.source_rows(db, map.tool, dialect)?;
+        let table = request
+            .table
+            .clone()
+            .unwrap_or_else(|| map.tool.version_table().to_string());
+        let rows = self.source_rows(db, map.tool, &table, dialect)?;
         let up_sql = |id: &str| up_sql(&graph, id, dialect);
         let plan = braid_import::adopt(&map, &graph, &rows, &up_sql)
             .map_err(|source| Refusal::Source { source })?;
@@ -243,8 +254,12 @@ impl Project {
             }
             .into());
         }
-        if request.dry_run || plan.stamp.is_empty() {
+        if request.dry_run {
             return Ok(AdoptOutcome::Planned { plan });
+        }
+        if plan.stamp.is_empty() {
+            // The tool ran nothing here: Braid's empty store already says so.
+            return Ok(AdoptOutcome::Adopted { plan });
         }
         let op = Operation::Stamp {
             targets: plan.stamp.clone(),
@@ -293,15 +308,20 @@ impl Project {
             .collect())
     }
 
-    /// The rows of `tool`'s version table in `db`, read on a connection of its own.
+    /// The rows of the tool's version table (`table`) in `db`, read on a connection of its own.
+    /// An unqualified table must be in the connection's default schema; one named
+    /// `schema.table` is read where it is.
     fn source_rows(
         &self,
         db: &Database<'_>,
         tool: Tool,
+        table: &str,
         dialect: Dialect,
     ) -> Result<Vec<SourceRow>, Box<Refusal>> {
-        let table = tool.version_table();
-        let read = |source: DriverError| Refusal::Read { table, source };
+        let read = |source: DriverError| Refusal::Read {
+            table: table.to_string(),
+            source,
+        };
         let internal = |message: String| read(DriverError::new(ErrorKind::Internal, message));
         let config = self.config().map_err(|source| Refusal::Set {
             dir: self.dir_of(db),
@@ -314,21 +334,21 @@ impl Project {
         let source = config
             .driver_source(db.config)
             .map_err(|e| read(DriverError::new(ErrorKind::Url, e.to_string())))?;
-        let schema = db.config.schema.clone();
         let root = self.root().to_path_buf();
+        let sql = braid_import::version_query(tool, dialect, table);
+        let qualified = table.contains('.');
         let work = async move {
             let mut driver = crate::drivers::open(&source, &url, Access::ReadOnly, &root).await?;
-            let found = driver
-                .introspect_within(&Scope::named([table]))
-                .await?
-                .tables
-                .iter()
-                .any(|t| t.name.eq_ignore_ascii_case(table));
-            let rows = if found {
-                let sql = braid_import::version_query(tool, dialect, schema.as_deref());
-                Some(driver.query(&sql, &[]).await?.rows)
-            } else {
-                None
+            let found = qualified
+                || driver
+                    .introspect_within(&Scope::named([table]))
+                    .await?
+                    .tables
+                    .iter()
+                    .any(|t| t.name.eq_ignore_ascii_case(table));
+            let rows = match found {
+                true => Some(driver.query(&sql, &[]).await?.rows),
+                false => None,
             };
             let _ = driver.close().await;
             Ok::<_, DriverError>(rows)
@@ -342,12 +362,21 @@ impl Project {
             .ok_or_else(|| Refusal::NoSourceTable {
                 database: db.name.to_string(),
                 tool,
-                table,
+                table: table.to_string(),
             })?;
-        Ok(rows
-            .iter()
-            .filter_map(|row| SourceRow::decode(tool, row))
-            .collect())
+        // A row that cannot be read is refused, never skipped: skipping it would leave a
+        // migration that ran to run again.
+        rows.iter()
+            .enumerate()
+            .map(|(i, row)| {
+                SourceRow::decode(tool, row).ok_or_else(|| {
+                    Box::new(Refusal::Undecodable {
+                        table: table.to_string(),
+                        row: i + 1,
+                    })
+                })
+            })
+            .collect()
     }
 }
 

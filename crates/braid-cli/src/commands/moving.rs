@@ -116,6 +116,14 @@ fn need_text(need: &Need) -> String {
             file.display()
         ),
         Need::NoDown => "the source had no down migration: write down.sql".to_string(),
+        Need::NotRendered(dialects) => {
+            let names: Vec<String> = dialects.iter().map(|d| d.to_string()).collect();
+            format!(
+                "no SQL was rendered for {}: import with `--dialects` naming them, or write \
+                 their files",
+                names.join(", ")
+            )
+        }
         Need::IdMapped => "the source's id is not a valid Braid id: it was mapped".to_string(),
     }
 }
@@ -180,6 +188,7 @@ pub fn adopt(
 ) -> Outcome {
     let request = AdoptRequest {
         dry_run: args.dry_run,
+        table: args.table.clone(),
     };
     let adoptions = project.adopt(settings, &request, &|_| {})?;
     #[derive(Serialize)]
@@ -209,6 +218,12 @@ fn human_adopt(adoptions: &[Adoption], out: Output<'_>) -> String {
     let mut text = String::new();
     for a in adoptions {
         let line = match &a.outcome {
+            AdoptOutcome::Adopted { plan } if plan.stamp.is_empty() => format!(
+                "{}: {} ran none of the imported migrations: nothing to record{}",
+                a.database,
+                plan.tool,
+                pending(&plan.pending)
+            ),
             AdoptOutcome::Adopted { plan } => format!(
                 "{}: adopted from {}: recorded {} revision(s) as applied (stamped {}){}",
                 a.database,
