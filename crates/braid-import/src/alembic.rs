@@ -10,6 +10,8 @@
 //! `depends_on` (annotated or not, a string, `None`, or a tuple or list of strings) and its
 //! docstring, whose first line is the message and whose `Create Date:` is the creation time.
 //! The revisions come out parents first (dependencies too), ties kept in file-name order.
+//! Alembic's ids are valid Braid ids; a branch label that is not (`feature-x`) is mapped as ids
+//! are ([`braid_id`]: `feature_x`), in `depends_on` too, unless that name is taken.
 //!
 //! # The bodies
 //!
@@ -25,9 +27,11 @@
 //! comment, branches and merges included; `alembic -c <ini> downgrade H:base --sql` does the
 //! same going down from a head `H` (one run per head: Alembic will not start a downgrade from
 //! several). The output is cut at those comments, and Alembic's own statements (`BEGIN;`,
-//! `COMMIT;`, and everything on `alembic_version`) are dropped; the user's statements are kept
-//! byte for byte. So a project costs two runs per dialect (plus one per extra head), run at
-//! the same time. Only when a revision fails to render (a body that reads the database, which
+//! `COMMIT;`, and everything on its version table: `alembic_version`, or the one `env.py`
+//! names, as the upgrade's `CREATE TABLE` shows) are dropped; the user's statements are kept
+//! byte for byte. A revision inside which Alembic commits (an `autocommit_block()`, for
+//! `CREATE INDEX CONCURRENTLY` say) runs outside a transaction. So a project costs two runs
+//! per dialect (plus one per extra head), run at the same time. Only when a revision fails to render (a body that reads the database, which
 //! offline mode cannot do) are further runs made to render the rest; see `render`.
 //!
 //! A revision any of whose SQL could not be rendered (or every revision, when Alembic could
@@ -50,6 +54,7 @@ use std::path::Path;
 use braid_driver::Dialect;
 
 use crate::{Body, History, ImportError, Imported, Sql, Tool, braid_id};
+use braid_graph::validate_id;
 use output::Direction;
 use render::{Node, Outcome, Outcomes};
 use script::Script;
@@ -102,7 +107,7 @@ pub(crate) fn read(dir: &Path, options: &AlembicOptions) -> Result<History, Impo
     let revisions = scripts
         .into_iter()
         .zip(bodies)
-        .map(|(script, body)| imported(script, body, &ids))
+        .map(|(script, (body, transactional))| imported(script, body, transactional, &ids))
         .collect();
     Ok(History {
         tool: Tool::Alembic,
@@ -118,6 +123,8 @@ struct Ids {
     by_key: HashMap<String, String>,
     /// Every branch label declared → the Alembic id of the revision declaring it.
     labels: HashMap<String, String>,
+    /// Every branch label declared → its Braid form (itself when valid, else mapped).
+    label_ids: HashMap<String, String>,
 }
 
 impl Ids {
@@ -130,13 +137,21 @@ impl Ids {
             .unwrap_or_else(|| braid_id(key))
     }
 
+    /// A branch label's Braid form.
+    fn label(&self, label: &str) -> String {
+        self.label_ids
+            .get(label)
+            .cloned()
+            .unwrap_or_else(|| label.to_string())
+    }
+
     /// A `depends_on` entry's Braid form: the Braid id of the revision it names, or a branch
-    /// label as it is (Braid resolves labels the same way). Anything else is kept for the graph
-    /// to report.
+    /// label's Braid form (Braid resolves labels the same way). Anything else is kept for the
+    /// graph to report.
     fn dependency(&self, value: &str) -> String {
         match self.resolve(value) {
             Dependency::Revision(key) => self.parent(&key),
-            Dependency::Label(label) => label,
+            Dependency::Label(label) => self.label(&label),
             Dependency::Unknown(value) => value,
         }
     }
@@ -224,7 +239,93 @@ fn ids(scripts: &[Script]) -> Result<Ids, ImportError> {
                 .map(|l| (l.clone(), s.revision.clone()))
         })
         .collect();
-    Ok(Ids { by_key, labels })
+    let label_ids = label_ids(scripts, &owner_of_id)?;
+    Ok(Ids {
+        by_key,
+        labels,
+        label_ids,
+    })
+}
+
+/// Every branch label's Braid form: itself when it is a valid Braid label (labels follow the
+/// rules of ids), else mapped as ids are. A mapped label that is still invalid, or that is
+/// taken by a revision id or another label, is refused with a name to rename it to (Alembic keeps labels in the files only, so renaming one changes no database).
+fn label_ids(
+    scripts: &[Script],
+    revision_ids: &HashMap<String, &Script>,
+) -> Result<HashMap<String, String>, ImportError> {
+    let declared: HashMap<&str, &Script> = scripts
+        .iter()
+        .flat_map(|s| s.branch_labels.iter().map(move |l| (l.as_str(), s)))
+        .collect();
+    let mut label_ids: HashMap<String, String> = HashMap::new();
+    let mut owner_of_label: HashMap<String, (&str, &Script)> = HashMap::new();
+    for script in scripts {
+        for label in &script.branch_labels {
+            if validate_id(label).is_ok() {
+                label_ids.insert(label.clone(), label.clone());
+                continue;
+            }
+            let mapped = braid_id(label);
+            let refuse = |why: String| ImportError::Parse {
+                path: script.path.clone(),
+                line: None,
+                problem: format!(
+                    "branch label '{label}' {why}; rename it in this file (to '{}', say) and \
+                     in the depends_on that name it, then import again",
+                    free_label(&mapped, revision_ids, &declared)
+                ),
+            };
+            if let Err(reason) = validate_id(&mapped) {
+                return Err(refuse(format!("cannot be a Braid label: {reason}")));
+            }
+            let taken = if let Some(owner) = revision_ids.get(&mapped) {
+                Some(format!(
+                    "revision '{}' ({})",
+                    owner.revision,
+                    owner.path.display()
+                ))
+            } else if let Some(owner) = declared.get(mapped.as_str()) {
+                Some(format!("a label of {}", owner.path.display()))
+            } else {
+                owner_of_label
+                    .get(&mapped)
+                    .filter(|(other, _)| other != label)
+                    .map(|(other, owner)| {
+                        format!("what label '{other}' ({}) becomes", owner.path.display())
+                    })
+            };
+            if let Some(taken) = taken {
+                return Err(refuse(format!(
+                    "is not a valid Braid label (labels follow the rules of ids) and would \
+                     become '{mapped}', which is already {taken}"
+                )));
+            }
+            owner_of_label.insert(mapped.clone(), (label.as_str(), script));
+            label_ids.insert(label.clone(), mapped);
+        }
+    }
+    Ok(label_ids)
+}
+
+/// A valid Braid label based on `mapped` that no revision or label has: `<mapped>_branch`,
+/// numbered if need be.
+fn free_label(
+    mapped: &str,
+    revision_ids: &HashMap<String, &Script>,
+    declared: &HashMap<&str, &Script>,
+) -> String {
+    let base: String = mapped
+        .chars()
+        .take(braid_graph::MAX_ID_LEN - "_branch_99".len())
+        .collect();
+    (1..100)
+        .map(|n| match n {
+            1 => format!("{base}_branch"),
+            n => format!("{base}_branch_{n}"),
+        })
+        .find(|c| !revision_ids.contains_key(c) && !declared.contains_key(c.as_str()))
+        .unwrap_or_else(|| format!("{base}_branch"))
 }
 
 /// `scripts` (sorted by file name) reordered so that every revision comes after its parents
@@ -290,13 +391,14 @@ fn topological(before: &[BTreeSet<usize>]) -> Vec<usize> {
     order
 }
 
-/// Each script's body, in order: its SQL rendered by Alembic, or its Python when that fails.
+/// Each script's body, in order (its SQL rendered by Alembic, or its Python when that fails),
+/// and whether it runs in a transaction.
 fn bodies(
     layout: &layout::Layout,
     scripts: &[Script],
     ids: &Ids,
     options: &AlembicOptions,
-) -> Result<Vec<Body>, ImportError> {
+) -> Result<Vec<(Body, bool)>, ImportError> {
     let dialects = options.dialects();
     if !layout.has_env() {
         let reason = format!(
@@ -304,7 +406,10 @@ fn bodies(
              directory holding alembic.ini",
             layout.script_dir.display()
         );
-        return Ok(scripts.iter().map(|s| untranslated(s, &reason)).collect());
+        return Ok(scripts
+            .iter()
+            .map(|s| (untranslated(s, &reason), true))
+            .collect());
     }
     let alembic = run::Alembic::resolve(options.command.as_deref());
     let scratch = run::Scratch::new(layout, &dialects)?;
@@ -328,29 +433,55 @@ fn bodies(
 }
 
 /// One revision's body from its outcomes: SQL when every dialect rendered both ways (no down
-/// when the downgrade is irreversible), else its Python with the first failure.
-fn body(script: &Script, dialects: &[Dialect], outcomes: &Outcomes) -> Body {
+/// when the downgrade is irreversible), else its Python with the first failure. With it,
+/// whether the revision runs in a transaction: not when Alembic committed inside it, either
+/// way, for any dialect.
+fn body(script: &Script, dialects: &[Dialect], outcomes: &Outcomes) -> (Body, bool) {
     let up = sql(script, dialects, outcomes, Direction::Up);
     let down = sql(script, dialects, outcomes, Direction::Down);
     match (up, down) {
-        (Ok(Some(up)), Ok(down)) => Body::Sql { up, down },
-        (Ok(None), _) => untranslated(script, "its upgrade raised NotImplementedError"),
-        (Err(reason), _) | (_, Err(reason)) => untranslated(script, &reason),
+        (Ok(Some(up)), Ok(down)) => {
+            let transactional = up.transactional && down.as_ref().is_none_or(|d| d.transactional);
+            let body = Body::Sql {
+                up: up.sql,
+                down: down.map(|d| d.sql),
+            };
+            (body, transactional)
+        }
+        (Ok(None), _) => (
+            untranslated(script, "its upgrade raised NotImplementedError"),
+            true,
+        ),
+        (Err(reason), _) | (_, Err(reason)) => (untranslated(script, &reason), true),
     }
 }
 
+/// One direction's SQL, and whether every dialect's may run in a transaction.
+struct Rendered {
+    sql: Sql,
+    transactional: bool,
+}
+
 /// The SQL of one direction: `Ok(None)` when the downgrade is irreversible, `Err` with why when
-/// a dialect failed. One text for every dialect when all of Braid's dialects rendered alike.
+/// a dialect failed. One text for every dialect when all of Braid's dialects rendered alike, or
+/// when the function does nothing.
 fn sql(
     script: &Script,
     dialects: &[Dialect],
     outcomes: &Outcomes,
     direction: Direction,
-) -> Result<Option<Sql>, String> {
+) -> Result<Option<Rendered>, String> {
     let mut texts: Vec<(Dialect, String)> = Vec::new();
+    let mut all_transactional = true;
     for &dialect in dialects {
         match outcomes.get(dialect, direction, &script.revision) {
-            Some(Outcome::Sql(text)) => texts.push((dialect, text.clone())),
+            Some(Outcome::Sql {
+                text,
+                transactional,
+            }) => {
+                texts.push((dialect, text.clone()));
+                all_transactional &= transactional;
+            }
             Some(Outcome::Irreversible) => return Ok(None),
             Some(Outcome::Unreached(_)) if does_nothing(script, direction) => {
                 texts.push((dialect, String::new()));
@@ -367,11 +498,21 @@ fn sql(
         }
     }
     let all_alike = texts.windows(2).all(|w| w[0].1 == w[1].1);
-    if texts.len() == Dialect::ALL.len() && all_alike {
+    // A function that is only `pass` (a merge's) is empty on every dialect, rendered or not.
+    let empty_everywhere =
+        does_nothing(script, direction) && texts.iter().all(|(_, t)| t.trim().is_empty());
+    let sql = if empty_everywhere {
+        Sql::Every(String::new())
+    } else if texts.len() == Dialect::ALL.len() && all_alike {
         let text = texts.into_iter().next().map(|(_, t)| t).unwrap_or_default();
-        return Ok(Some(Sql::Every(text)));
-    }
-    Ok(Some(Sql::PerDialect(texts)))
+        Sql::Every(text)
+    } else {
+        Sql::PerDialect(texts)
+    };
+    Ok(Some(Rendered {
+        sql,
+        transactional: all_transactional,
+    }))
 }
 
 /// Whether the script's function for `direction` is empty (`pass`), so its SQL is empty.
@@ -397,7 +538,7 @@ fn untranslated(script: &Script, reason: &str) -> Body {
     }
 }
 
-fn imported(script: Script, body: Body, ids: &Ids) -> Imported {
+fn imported(script: Script, body: Body, transactional: bool, ids: &Ids) -> Imported {
     Imported {
         id: ids.parent(&script.revision),
         // Alembic's version table records the id alone; there is no name to keep.
@@ -412,10 +553,10 @@ fn imported(script: Script, body: Body, ids: &Ids) -> Imported {
             .iter()
             .map(|d| ids.dependency(d))
             .collect(),
-        branch_labels: script.branch_labels,
+        branch_labels: script.branch_labels.iter().map(|l| ids.label(l)).collect(),
         message: script.message,
         created: script.created,
-        transactional: true,
+        transactional,
         body,
         origin: script.path,
         key: script.revision,

@@ -227,8 +227,6 @@ pub enum ImportError {
         dir: PathBuf,
         hint: String,
     },
-    #[error("`{command}` failed: {problem}")]
-    Command { command: String, problem: String },
 }
 
 impl ImportError {

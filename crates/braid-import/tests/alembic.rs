@@ -476,6 +476,150 @@ fn an_env_py_that_ignores_the_ini_url_is_caught() {
     }
 }
 
+/// Replaces the fixture's offline `context.configure(…)` options with `options` added.
+fn configure_offline_with(project: &Path, options: &str) {
+    let env = project.join("migrations/env.py");
+    let text = std::fs::read_to_string(&env).expect("read env.py");
+    let anchor = "dialect_opts={\"paramstyle\": \"named\"},";
+    assert!(text.contains(anchor));
+    let changed = text.replacen(anchor, &format!("{anchor}\n        {options}"), 1);
+    std::fs::write(&env, changed).expect("write env.py");
+}
+
+#[test]
+fn a_custom_version_table_is_dropped_like_the_default() {
+    if !alembic_available("a_custom_version_table_is_dropped_like_the_default") {
+        return;
+    }
+    let copy = fixture_copy();
+    configure_offline_with(
+        copy.path(),
+        "version_table=\"my_versions\", version_table_schema=\"app\", \
+         transaction_per_migration=True,",
+    );
+    let history = read_with(copy.path(), AlembicOptions::default()).expect("read");
+    for rev in &history.revisions {
+        let (up, down) = up_down(&history, &rev.key);
+        let down = down.unwrap_or_else(|| panic!("{}: no down", rev.key));
+        for (_, text) in texts(&up).into_iter().chain(texts(&down)) {
+            assert!(!text.contains("my_versions"), "{}: {text}", rev.key);
+            assert!(
+                !text.contains("BEGIN;") && !text.contains("COMMIT;"),
+                "{text}"
+            );
+        }
+        assert!(rev.transactional, "{}", rev.key);
+    }
+    let (up, down) = up_down(&history, EMAIL);
+    assert_eq!(
+        up,
+        Sql::Every("ALTER TABLE users ADD COLUMN email VARCHAR(255);\n".to_string())
+    );
+    assert_eq!(
+        down,
+        Some(Sql::Every(
+            "ALTER TABLE users DROP COLUMN email;\n".to_string()
+        ))
+    );
+    let (_, down) = up_down(&history, BASE);
+    assert_eq!(down, Some(Sql::Every("DROP TABLE users;\n".to_string())));
+}
+
+/// Built on the fixture's head: an index that Postgres builds only outside a transaction.
+const CONCURRENTLY: &str = r#""""index users concurrently
+
+Revision ID: c0c0c0c0c0c1
+Revises: dd1bc5fdfdb0
+"""
+from alembic import op
+
+revision = "c0c0c0c0c0c1"
+down_revision = "dd1bc5fdfdb0"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("SELECT 1")
+    with op.get_context().autocommit_block():
+        op.execute("CREATE INDEX CONCURRENTLY ix_users_email ON users (email)")
+    op.execute("SELECT 2")
+
+
+def downgrade():
+    with op.get_context().autocommit_block():
+        op.execute("DROP INDEX CONCURRENTLY ix_users_email")
+"#;
+
+/// Built on [`CONCURRENTLY`]: a procedure whose body commits, between blank lines.
+const PROCEDURE: &str = r#""""a procedure that commits
+
+Revision ID: c0c0c0c0c0c2
+Revises: c0c0c0c0c0c1
+"""
+from alembic import op
+
+revision = "c0c0c0c0c0c2"
+down_revision = "c0c0c0c0c0c1"
+branch_labels = None
+depends_on = None
+
+BODY = """CREATE PROCEDURE flush_users() LANGUAGE plpgsql AS $$
+BEGIN
+DELETE FROM users;
+
+COMMIT;
+
+END $$"""
+
+
+def upgrade():
+    op.execute(BODY)
+
+
+def downgrade():
+    op.execute("DROP PROCEDURE flush_users")
+"#;
+
+#[test]
+fn a_revision_that_commits_inside_runs_outside_a_transaction() {
+    if !alembic_available("a_revision_that_commits_inside_runs_outside_a_transaction") {
+        return;
+    }
+    let copy = fixture_copy();
+    let versions = copy.path().join("migrations/versions");
+    std::fs::write(versions.join("c0c0c0c0c0c1_concurrently.py"), CONCURRENTLY).expect("write");
+    std::fs::write(versions.join("c0c0c0c0c0c2_procedure.py"), PROCEDURE).expect("write");
+    let history = read_with(copy.path(), AlembicOptions::default()).expect("read");
+    let concurrently = find(&history, "c0c0c0c0c0c1");
+    assert!(!concurrently.transactional);
+    let (up, down) = up_down(&history, "c0c0c0c0c0c1");
+    assert_eq!(
+        up,
+        Sql::Every(
+            "SELECT 1;\n\nCREATE INDEX CONCURRENTLY ix_users_email ON users (email);\n\n\
+             SELECT 2;\n"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        down,
+        Some(Sql::Every(
+            "DROP INDEX CONCURRENTLY ix_users_email;\n".to_string()
+        ))
+    );
+    assert!(find(&history, "c0c0c0c0c0c2").transactional);
+    let (up, _) = up_down(&history, "c0c0c0c0c0c2");
+    assert_eq!(
+        for_dialect(&up, Dialect::Postgres),
+        "CREATE PROCEDURE flush_users() LANGUAGE plpgsql AS $$\nBEGIN\nDELETE FROM users;\n\n\
+         COMMIT;\n\nEND $$;\n"
+    );
+    for key in [BASE, EMAIL, AUDIT, NAME_INDEX, AUDIT_INDEX, MERGE] {
+        assert!(find(&history, key).transactional, "{key}");
+    }
+}
+
 #[test]
 fn the_real_alembic_upgrades_a_sqlite_database_from_the_fixture() {
     if !alembic_available("the_real_alembic_upgrades_a_sqlite_database") {
@@ -582,6 +726,87 @@ fn reads_every_way_of_writing_the_identifiers() {
     assert_eq!(find(&history, "r3").depends_on, ["side"], "labels are kept");
     assert_eq!(find(&history, "r4").parents, ["r2", "r3"]);
     assert_eq!(find(&history, "r2").message, "typed");
+}
+
+#[test]
+fn branch_labels_braid_does_not_accept_are_mapped() {
+    let dir = dir_with(&[
+        (
+            "versions/a.py",
+            &revision_file(
+                "base",
+                "revision = 'r1'\ndown_revision = None\n\
+                 branch_labels = ('feature-x', 'main', 'heads')",
+            ),
+        ),
+        (
+            "versions/b.py",
+            &revision_file(
+                "on the labels",
+                "revision = 'r2'\ndown_revision = None\n\
+                 depends_on = ['feature-x', 'main', 'heads']",
+            ),
+        ),
+    ]);
+    let history = read_graph(dir.path()).expect("read");
+    let heads = braid_import::braid_id("heads");
+    assert!(braid_graph::validate_id(&heads).is_ok(), "{heads}");
+    assert_eq!(
+        find(&history, "r1").branch_labels,
+        ["feature_x", "main", heads.as_str()]
+    );
+    assert_eq!(
+        find(&history, "r2").depends_on,
+        ["feature_x", "main", heads.as_str()]
+    );
+    let revisions = history
+        .revisions
+        .iter()
+        .map(|r| {
+            let mut rev = braid_graph::Revision::new(r.id.clone(), &[]);
+            rev.parents = r.parents.clone();
+            rev.depends_on = r.depends_on.clone();
+            rev.branch_labels = r.branch_labels.clone();
+            rev
+        })
+        .collect();
+    braid_graph::Graph::build(revisions).expect("a graph Braid accepts");
+}
+
+#[test]
+fn a_branch_label_that_cannot_be_mapped_is_refused_by_name() {
+    for (labels, mapped, suggestion) in [
+        (
+            "('feature-x', 'feature_x')",
+            "feature_x",
+            "feature_x_branch",
+        ),
+        ("'r-2'", "r_2", "r_2_branch"),
+    ] {
+        let dir = dir_with(&[
+            (
+                "versions/a.py",
+                &revision_file(
+                    "base",
+                    &format!("revision = 'r1'\ndown_revision = None\nbranch_labels = {labels}"),
+                ),
+            ),
+            (
+                "versions/b.py",
+                &revision_file("other", "revision = 'r_2'\ndown_revision = 'r1'"),
+            ),
+        ]);
+        let err = read_graph(dir.path()).expect_err(labels);
+        let ImportError::Parse { path, problem, .. } = &err else {
+            panic!("{labels}: {err:?}");
+        };
+        assert!(path.ends_with("a.py"), "{err}");
+        assert!(
+            problem.contains(&format!("would become '{mapped}'")),
+            "{err}"
+        );
+        assert!(problem.contains(&format!("'{suggestion}'")), "{err}");
+    }
 }
 
 #[test]

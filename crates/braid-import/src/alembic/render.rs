@@ -15,12 +15,16 @@
 //!
 //! A run that fails before starting any revision (Alembic missing, an `env.py` that cannot run
 //! offline) fails every revision still to render on that track with its message.
+//!
+//! The version table whose statements are dropped is learned from each dialect's first upgrade
+//! (the `CREATE TABLE` it prints before the first revision), before any output of that round is
+//! cut: downgrades print no `CREATE TABLE`.
 
 use std::collections::{BTreeSet, HashMap};
 
 use braid_driver::Dialect;
 
-use super::output::{self, Direction};
+use super::output::{self, Direction, VersionTable};
 use super::run::{self, Alembic, Job, Scratch};
 
 /// A revision as rendering needs it: its Alembic id, its parents' and its dependencies'.
@@ -34,7 +38,9 @@ pub(super) struct Node {
 /// What one dialect and direction gave for one revision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Outcome {
-    Sql(String),
+    /// The revision's SQL, and whether it may run in a transaction (false when Alembic
+    /// committed inside it: an `autocommit_block()`).
+    Sql { text: String, transactional: bool },
     /// Alembic could not render it: why, in one line.
     Failed(String),
     /// Alembic stopped at another revision before it got to this one: why, in one line.
@@ -71,6 +77,7 @@ pub(super) fn render(
     if nodes.is_empty() {
         return Outcomes::default();
     }
+    let mut tables: HashMap<Dialect, VersionTable> = HashMap::new();
     loop {
         let mut jobs: Vec<(usize, Job, Option<String>)> = Vec::new();
         for (i, track) in tracks.iter_mut().enumerate() {
@@ -83,8 +90,18 @@ pub(super) fn render(
         }
         let list: Vec<Job> = jobs.iter().map(|(_, j, _)| j.clone()).collect();
         let outputs = run::run_all(&list, alembic, scratch, cwd);
+        for (job, output) in list.iter().zip(&outputs) {
+            if job.direction == Direction::Up
+                && !tables.contains_key(&job.dialect)
+                && let Ok(output) = output
+                && let Some(table) = VersionTable::learn(&String::from_utf8_lossy(&output.stdout))
+            {
+                tables.insert(job.dialect, table);
+            }
+        }
         for ((i, job, single), output) in jobs.into_iter().zip(outputs) {
-            tracks[i].absorb(&graph, &job, single.as_deref(), output, alembic);
+            let table = version_table(&tables, job.dialect);
+            tracks[i].absorb(&graph, &job, single.as_deref(), output, alembic, &table);
         }
         for track in &mut tracks {
             track.advance(&graph);
@@ -99,6 +116,16 @@ pub(super) fn render(
         }
     }
     outcomes
+}
+
+/// The version table `dialect`'s output records in: the one its upgrade created, else one
+/// another dialect's did (the same `env.py` configured both), else Alembic's default.
+fn version_table(tables: &HashMap<Dialect, VersionTable>, dialect: Dialect) -> VersionTable {
+    tables
+        .get(&dialect)
+        .or_else(|| Dialect::ALL.iter().find_map(|d| tables.get(d)))
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The revisions, with the lookups rendering needs.
@@ -269,6 +296,7 @@ impl Track {
         single: Option<&str>,
         output: std::io::Result<std::process::Output>,
         alembic: &Alembic,
+        table: &VersionTable,
     ) {
         let output = match output {
             Ok(output) => output,
@@ -292,7 +320,7 @@ impl Track {
             return;
         }
         let text = String::from_utf8_lossy(&output.stdout);
-        let mut pieces = output::pieces(&text, self.direction);
+        let mut pieces = output::pieces(&text, self.direction, self.dialect, table);
         if !output.status.success() {
             let line = run::error_line(&output.stderr);
             let command = job.display(alembic);
@@ -337,7 +365,11 @@ impl Track {
             }
         }
         for piece in pieces {
-            self.record(graph, &piece.revision, Outcome::Sql(piece.sql));
+            let outcome = Outcome::Sql {
+                text: piece.sql,
+                transactional: piece.transactional,
+            };
+            self.record(graph, &piece.revision, outcome);
         }
     }
 

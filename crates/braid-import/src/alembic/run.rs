@@ -104,7 +104,8 @@ impl Drop for Scratch {
     }
 }
 
-/// A new directory under the system's temporary directory, named for this process.
+/// A new directory under the system's temporary directory, named for this process; on Unix
+/// only its owner may enter it (mode 0700: the ini copies carry the project's settings).
 fn fresh_dir() -> Result<PathBuf, ImportError> {
     let base = std::env::temp_dir();
     let nanos = std::time::SystemTime::now()
@@ -116,7 +117,7 @@ fn fresh_dir() -> Result<PathBuf, ImportError> {
             "braid-alembic-{}-{nanos}-{attempt}",
             std::process::id()
         ));
-        match std::fs::create_dir(&dir) {
+        match private_dir_builder().create(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
             Err(e) => return Err(ImportError::io(&dir, e)),
@@ -124,6 +125,19 @@ fn fresh_dir() -> Result<PathBuf, ImportError> {
     }
     let error = last.unwrap_or_else(|| std::io::Error::other("no free name"));
     Err(ImportError::io(&base, error))
+}
+
+#[cfg(unix)]
+fn private_dir_builder() -> std::fs::DirBuilder {
+    use std::os::unix::fs::DirBuilderExt;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.mode(0o700);
+    builder
+}
+
+#[cfg(not(unix))]
+fn private_dir_builder() -> std::fs::DirBuilder {
+    std::fs::DirBuilder::new()
 }
 
 /// One Alembic invocation: `alembic -c <dialect ini> <upgrade|downgrade> <range> --sql`.
@@ -274,6 +288,16 @@ mod tests {
             Some("PostgresqlImpl")
         );
         assert_eq!(other_dialect(b"", Dialect::Sqlite), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_scratch_directory_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = fresh_dir().unwrap();
+        let mode = std::fs::metadata(&dir).map(|m| m.permissions().mode());
+        std::fs::remove_dir(&dir).unwrap();
+        assert_eq!(mode.unwrap() & 0o777, 0o700);
     }
 
     #[test]
