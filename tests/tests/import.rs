@@ -909,3 +909,28 @@ fn a_table_elsewhere_is_read_when_named() {
         assert_eq!(plan.applied, [SQLX.keys[0]]);
     });
 }
+
+/// A row whose version cannot be read stops the adoption: skipping it would leave a migration
+/// that ran to run again.
+#[test]
+fn an_unreadable_row_stops_the_adoption() {
+    let moving = Moving::new();
+    DIESEL.write(&moving.source());
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("app.db").display());
+    with_conn(&url, async |d: &mut dyn Driver| {
+        DIESEL.migrate(d, Dialect::Sqlite, &[0]).await;
+        // SQLite keeps a blob as it is, whatever the column's type: bytes that are not text.
+        d.execute_script("INSERT INTO __diesel_schema_migrations (version) VALUES (X'FF')")
+            .await
+            .unwrap();
+    });
+    let project = moving.project(&url);
+    moving.import(&project, Tool::Diesel);
+    let error = refusal(adopt(&project, false));
+    assert!(
+        error.contains("row 2 of __diesel_schema_migrations"),
+        "{error}"
+    );
+    assert!(recorded(&project).is_empty());
+}

@@ -256,6 +256,9 @@ fn check_checksum(
     let Some(stored) = &row.checksum else {
         return Ok(());
     };
+    if entry.untranslated {
+        return Ok(());
+    }
     let sql = up_sql(&entry.id).map_err(|problem| AdoptError::Body {
         id: entry.id.clone(),
         problem,

@@ -441,7 +441,9 @@ fn body(script: &Script, dialects: &[Dialect], outcomes: &Outcomes) -> (Body, bo
     let down = sql(script, dialects, outcomes, Direction::Down);
     match (up, down) {
         (Ok(Some(up)), Ok(down)) => {
-            let transactional = up.transactional && down.as_ref().is_none_or(|d| d.transactional);
+            let transactional = up.transactional
+                && down.as_ref().is_none_or(|d| d.transactional)
+                && !calls_autocommit_block(script);
             let body = Body::Sql {
                 up: up.sql,
                 down: down.map(|d| d.sql),
@@ -515,6 +517,13 @@ fn sql(
     }))
 }
 
+/// Whether the script commits inside itself. Alembic prints the `COMMIT;`/`BEGIN;` around an
+/// `autocommit_block()` only for dialects with transactional DDL (Postgres), so a project
+/// rendered for MySQL or SQLite alone shows it only in its source.
+fn calls_autocommit_block(script: &Script) -> bool {
+    script.source.contains("autocommit_block(")
+}
+
 /// Whether the script's function for `direction` is empty (`pass`), so its SQL is empty.
 fn does_nothing(script: &Script, direction: Direction) -> bool {
     match direction {
@@ -576,6 +585,18 @@ mod tests {
             BTreeSet::from([3]),
         ];
         assert_eq!(topological(&before), vec![1, 2, 0, 3]);
+    }
+
+    #[test]
+    fn an_autocommit_block_is_seen_in_the_source() {
+        let source = "revision = 'a1'\ndown_revision = None\n\ndef upgrade():\n    \
+                      with op.get_context().autocommit_block():\n        \
+                      op.execute('VACUUM')\n\ndef downgrade():\n    pass\n";
+        let script = script::parse(Path::new("a1_vacuum.py"), source.to_string()).unwrap();
+        assert!(calls_autocommit_block(&script));
+        let plain = source.replace("with op.get_context().autocommit_block():", "if True:");
+        let script = script::parse(Path::new("a1_vacuum.py"), plain).unwrap();
+        assert!(!calls_autocommit_block(&script));
     }
 
     #[test]

@@ -149,6 +149,7 @@ mod tests {
             key: key.to_string(),
             id: crate::braid_id(key),
             name: name.to_string(),
+            ..MapEntry::default()
         }
     }
 

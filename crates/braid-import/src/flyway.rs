@@ -209,10 +209,6 @@ fn versioned(stem: &str, path: &Path) -> Result<Script, ImportError> {
 /// between the parts; a file name's `_` already read as `.`), compared as lists of integers of
 /// any size, leading zeros and trailing zero parts ignored (`1` = `1.0` = `001` < `1.1` <
 /// `1.10` < `2`). `None` when either is not a version.
-#[allow(
-    dead_code,
-    reason = "adoption is to compare a baseline's version with this in place of its own copy"
-)]
 pub(crate) fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
     Some(compare_parts(&version_parts(a)?, &version_parts(b)?))
 }

@@ -22,7 +22,7 @@ pub struct ImportMap {
 }
 
 /// One imported revision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MapEntry {
     /// What the source's version table records.
@@ -33,6 +33,11 @@ pub struct MapEntry {
     /// shows it (Flyway's description).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
+    /// Its body was not translated (Python Alembic could not render, a refinery Rust
+    /// migration): the checksum the tool kept covers SQL that code produced, which no file here
+    /// holds, so `adopt` cannot check it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub untranslated: bool,
 }
 
 impl ImportMap {

@@ -87,6 +87,7 @@ pub fn write(history: &History, dir: &Path, now: jiff::Timestamp) -> Result<Writ
                 key: r.key.clone(),
                 id: r.id.clone(),
                 name: r.name.clone(),
+                untranslated: matches!(r.body, Body::Untranslated { .. }),
             })
             .collect(),
     };

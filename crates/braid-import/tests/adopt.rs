@@ -14,6 +14,7 @@ fn map(tool: Tool, keys: &[(&str, &str)]) -> ImportMap {
                 key: key.to_string(),
                 id: id.to_string(),
                 name: String::new(),
+                ..MapEntry::default()
             })
             .collect(),
     }
@@ -241,4 +242,25 @@ fn ids_are_kept_where_valid_and_mapped_where_not() {
     assert_eq!(braid_id("2.0.1-beta"), "v2_0_1_beta");
     assert_eq!(braid_id("head"), "vhead");
     assert_eq!(braid_id(""), "v");
+}
+
+/// A body that was not translated (refinery's Rust migration) has no file whose checksum could
+/// equal the one the tool kept over the SQL its code produced: that row is not checked.
+#[test]
+fn an_untranslated_body_is_not_checksummed() {
+    let graph = chain(&["v1", "v2"]);
+    let mut map = map(Tool::Refinery, &[("1", "v1"), ("2", "v2")]);
+    map.revisions[1].untranslated = true;
+    let stored = |key: &str| SourceRow {
+        checksum: Some("42".into()),
+        ..row(key)
+    };
+    let error = adopt(&map, &graph, &[stored("1"), stored("2")], &no_sql).unwrap_err();
+    assert!(
+        matches!(&error, AdoptError::Checksum { id, .. } if id == "v1"),
+        "{error}"
+    );
+    map.revisions[0].untranslated = true;
+    let plan = adopt(&map, &graph, &[stored("1"), stored("2")], &no_sql).unwrap();
+    assert_eq!(plan.applied, ["v1", "v2"]);
 }

@@ -18,6 +18,7 @@ fn entry(key: &str, name: &str) -> MapEntry {
         key: key.to_string(),
         id: braid_import::braid_id(key),
         name: name.to_string(),
+        ..MapEntry::default()
     }
 }
 

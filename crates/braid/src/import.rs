@@ -109,9 +109,10 @@ enum Refusal {
     Set { dir: PathBuf, source: Box<Error> },
     #[error(
         "no table {table} in the connection's default schema: if {tool} keeps its table under \
-         another name or in another schema, name it with `braid adopt --db {database} --table \
-         SCHEMA.TABLE`. Only a database {tool} never migrated at all is brought up to date with \
-         `braid upgrade` instead (on one it migrated, that would run every migration again)"
+         another name or in another schema, name it with `braid adopt --db {database} \
+         --table [SCHEMA.]TABLE`. Only a database {tool} never migrated at all is brought up \
+         to date with `braid upgrade` instead (on one it migrated, that would run every \
+         migration again)"
     )]
     NoSourceTable {
         database: String,
@@ -152,9 +153,9 @@ impl Project {
     ) -> Result<ImportReport, Error> {
         let dir = self.set_dir(databases)?;
         let mut options = request.options.clone();
-        if options.alembic.dialects.is_empty() {
+        if request.tool == Tool::Alembic && options.alembic.dialects.is_empty() {
             // Alembic's SQL is rendered for the dialects this set runs on (every dialect when
-            // no database is configured).
+            // there is no config).
             options.alembic.dialects = self.dialects(databases)?;
         }
         let history = braid_import::read(request.tool, &request.source, &options)

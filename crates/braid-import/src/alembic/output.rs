@@ -40,9 +40,13 @@ impl Direction {
 /// The table Alembic records applied revisions in, as its output names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct VersionTable {
-    /// The schema the output qualifies it with; `None` matches any (or none).
+    /// The schema the output qualifies it with.
     schema: Option<String>,
     name: String,
+    /// Learnt from the output: Alembic writes the table exactly so every time (qualified only
+    /// with `version_table_schema`), so a user's `archive.alembic_version` is not it. The
+    /// default, used when nothing was learnt, matches the name in any schema.
+    exact: bool,
 }
 
 impl Default for VersionTable {
@@ -51,6 +55,7 @@ impl Default for VersionTable {
         VersionTable {
             schema: None,
             name: "alembic_version".to_string(),
+            exact: false,
         }
     }
 }
@@ -79,6 +84,7 @@ impl VersionTable {
             return Some(VersionTable {
                 schema: parts.pop(),
                 name,
+                exact: true,
             });
         }
         None
@@ -86,6 +92,13 @@ impl VersionTable {
 
     /// Whether `parts` (a possibly qualified name, unquoted) names this table.
     fn is(&self, parts: &[String]) -> bool {
+        if self.exact {
+            return match (&self.schema, parts) {
+                (None, [name]) => *name == self.name,
+                (Some(schema), [s, name]) => s == schema && *name == self.name,
+                _ => false,
+            };
+        }
         match parts {
             [.., name] if *name != self.name => false,
             [_] => true,
@@ -400,6 +413,7 @@ DELETE FROM `App`.`My Versions` WHERE `App`.`My Versions`.version_num = 'a1';\n\
             VersionTable {
                 schema: Some("App".to_string()),
                 name: "My Versions".to_string(),
+                exact: true,
             }
         );
         let up = pieces(CUSTOM_TABLE_UP, Direction::Up, Dialect::Postgres, &table);
@@ -444,8 +458,27 @@ DELETE FROM `App`.`My Versions` WHERE `App`.`My Versions`.version_num = 'a1';\n\
             Some(VersionTable {
                 schema: Some("app".to_string()),
                 name: "my_versions".to_string(),
+                exact: true,
             })
         );
+    }
+
+    /// Once learnt, the table is matched as Alembic writes it: a user's table of the same name
+    /// in another schema is the user's.
+    #[test]
+    fn a_learnt_table_is_matched_exactly() {
+        let learnt = VersionTable::learn(UP).expect("learned");
+        let name = |parts: &[&str]| parts.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        assert!(learnt.is(&name(&["alembic_version"])));
+        assert!(!learnt.is(&name(&["archive", "alembic_version"])));
+        assert!(!learnt.is(&name(&["alembic_version_archive"])));
+        assert!(VersionTable::default().is(&name(&["archive", "alembic_version"])));
+        let qualified = VersionTable::learn(
+            "CREATE TABLE app.my_versions (\n    version_num VARCHAR(32) NOT NULL\n);\n\n",
+        )
+        .expect("learned");
+        assert!(qualified.is(&name(&["app", "my_versions"])));
+        assert!(!qualified.is(&name(&["my_versions"])));
     }
 
     /// `with op.get_context().autocommit_block():` on Postgres, Alembic 1.20.1: the block's
