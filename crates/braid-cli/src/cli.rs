@@ -69,6 +69,31 @@ pub struct Global {
     /// Stop starting new databases after the first one fails.
     #[arg(long, global = true)]
     pub fail_fast: bool,
+    /// Stop starting new databases once K have failed.
+    #[arg(long, value_name = "K", global = true)]
+    pub max_failures: Option<usize>,
+    /// Migrate the first N selected databases first, stopping on any failure; then the rest.
+    #[arg(long, value_name = "N", global = true)]
+    pub canary: Option<usize>,
+    /// Only the databases whose stable hash falls in shard I of N (I from 0), e.g. a
+    /// Kubernetes indexed Job's `--shard $JOB_COMPLETION_INDEX/8`.
+    #[arg(long, value_name = "I/N", global = true)]
+    pub shard: Option<braid::Shard>,
+    /// The most connections to one server at once [default: the config's `max_connections`].
+    #[arg(long, value_name = "N", global = true)]
+    pub max_connections: Option<usize>,
+    /// Write the run's record (per database: from, to, status, error) to PATH [default: a run
+    /// over a tenant set writes .braid/last-run.json].
+    #[arg(long, value_name = "PATH", global = true)]
+    pub report: Option<PathBuf>,
+    /// Run only the databases a run's record says did not finish (failed or not started).
+    #[arg(
+        long,
+        value_name = "RECORD",
+        global = true,
+        conflicts_with = "databases"
+    )]
+    pub only_failed: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

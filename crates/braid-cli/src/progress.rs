@@ -33,6 +33,31 @@ impl Bars {
         });
     }
 
+    /// One bar for a whole run over `len` databases: done of all, the message (failures), the
+    /// rate and the time left.
+    pub(crate) fn start_run(&self, name: &str, len: usize) {
+        let bar = self.multi.add(ProgressBar::new(len as u64));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} databases, {msg}, {per_sec}, {eta} left",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message("0 failed");
+        self.with(|bars| {
+            bars.insert(name.to_string(), bar);
+        });
+    }
+
+    /// `len` more steps on `name`'s bar.
+    pub(crate) fn grow(&self, name: &str, len: usize) {
+        self.with(|bars| {
+            if let Some(bar) = bars.get(name) {
+                bar.inc_length(len as u64);
+            }
+        });
+    }
+
     pub(crate) fn message(&self, name: &str, message: String) {
         self.with(|bars| {
             if let Some(bar) = bars.get(name) {

@@ -58,6 +58,7 @@
 //! Unknown keys are errors naming the file, so a typo never silently falls back to a default.
 //! Passwords never reach a message: every URL shown goes through [`braid_driver::redact_url`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -67,6 +68,10 @@ use braid_driver::{Dialect, redact_url};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
+
+pub mod tenants;
+
+pub use tenants::{TenantSetConfig, TenantSetError};
 
 /// Where the config file is, relative to the project root, unless `--config` says otherwise.
 pub const DEFAULT_CONFIG_FILE: &str = "config/braid.toml";
@@ -83,6 +88,8 @@ const CONFIG_KEYS: &[&str] = &[
     "lock_timeout_secs",
     "jobs",
     "databases",
+    "tenants",
+    "max_connections",
     "plugins",
 ];
 
@@ -103,6 +110,14 @@ pub struct Config {
     /// Databases by name.
     #[serde(default)]
     pub databases: BTreeMap<String, DatabaseConfig>,
+    /// Tenant sets by name: each stands for many databases (see [`tenants`]).
+    #[serde(default)]
+    pub tenants: BTreeMap<String, TenantSetConfig>,
+    /// The most connections Braid opens to one server at once, whatever `jobs` is (a database
+    /// being migrated holds two: its work and its lock connection); `None` = no bound but
+    /// `jobs`.
+    #[serde(default)]
+    pub max_connections: Option<usize>,
     /// Driver plugins by name: shared libraries a database can name as its `driver`.
     #[serde(default)]
     pub plugins: BTreeMap<String, PathBuf>,
@@ -123,7 +138,7 @@ fn default_lock_timeout() -> u64 {
 fn default_jobs() -> usize {
     4
 }
-fn default_version_table() -> String {
+pub(crate) fn default_version_table() -> String {
     "braid_version".to_string()
 }
 
@@ -327,11 +342,14 @@ pub fn url_dialect(url: &str) -> Result<Dialect, ConfigError> {
     }
 }
 
-/// A named database, as [`Config::databases`] lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A database a command acts on: a configured one, borrowed from the config, or a tenant of a
+/// tenant set, made from the set's template (`name` is then `SET:TENANT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Database<'a> {
-    pub name: &'a str,
-    pub config: &'a DatabaseConfig,
+    pub name: Cow<'a, str>,
+    pub config: Cow<'a, DatabaseConfig>,
+    /// The tenant set it belongs to; `None` for a database configured by name.
+    pub set: Option<&'a str>,
 }
 
 /// A configuration that cannot be used. Messages name the file or variable to fix; URLs in them
@@ -440,13 +458,38 @@ pub enum ConfigError {
     NoUserForPassword,
 
     #[error(
-        "no database named `{name}`; configured: {}",
+        "no database or tenant set named `{name}`; configured: {}",
         if available.is_empty() { "none".to_string() } else { available.join(", ") }
     )]
     UnknownDatabase {
         name: String,
         available: Vec<String>,
     },
+
+    /// A tenant set's settings that cannot work together, or a bad tenant name.
+    #[error(transparent)]
+    TenantSet(#[from] TenantSetError),
+
+    /// A problem with one tenant set's settings.
+    #[error("{}: tenant set `{set}`: {source}", file.display())]
+    InTenantSet {
+        file: PathBuf,
+        set: String,
+        #[source]
+        source: Box<ConfigError>,
+    },
+
+    #[error(
+        "`{name}` names both a database and a tenant set in {}: rename one",
+        file.display()
+    )]
+    NameTaken { name: String, file: PathBuf },
+
+    #[error(
+        "max_connections must be at least 2: a database being migrated holds two connections \
+         to its server (its work and its lock connection)"
+    )]
+    NoConnections,
 }
 
 impl Config {
@@ -496,7 +539,7 @@ impl Config {
 
     /// Checks what serde cannot: at least one database, identifiers, URL schemes.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.databases.is_empty() {
+        if self.databases.is_empty() && self.tenants.is_empty() {
             return Err(ConfigError::NoDatabases {
                 profile: self.profile.clone(),
                 file: self.file.clone(),
@@ -533,6 +576,25 @@ impl Config {
                 }
             }
         }
+        if self.max_connections.is_some_and(|n| n < 2) {
+            return Err(ConfigError::NoConnections);
+        }
+        for (name, set) in &self.tenants {
+            if self.databases.contains_key(name) {
+                return Err(ConfigError::NameTaken {
+                    name: name.clone(),
+                    file: self.file.clone(),
+                });
+            }
+            let wrap = |e: ConfigError| ConfigError::InTenantSet {
+                file: self.file.clone(),
+                set: name.clone(),
+                source: Box::new(e),
+            };
+            check_identifier("tenant set name", name).map_err(wrap)?;
+            set.validate().map_err(wrap)?;
+            self.driver_source(&set.tenant("t")).map_err(wrap)?;
+        }
         Ok(())
     }
 
@@ -567,25 +629,57 @@ impl Config {
         }
     }
 
-    /// Databases in name order.
+    /// Databases configured by name, in name order (tenant sets are listed by the facade).
     pub fn databases(&self) -> impl Iterator<Item = Database<'_>> + '_ {
         self.databases.iter().map(|(name, config)| Database {
-            name: name.as_str(),
-            config,
+            name: Cow::Borrowed(name.as_str()),
+            config: Cow::Borrowed(config),
+            set: None,
         })
     }
 
-    /// The database called `name`; an unknown name lists the configured ones.
+    /// The database called `name`; an unknown name lists the configured databases and tenant
+    /// sets.
     pub fn database(&self, name: &str) -> Result<Database<'_>, ConfigError> {
         match self.databases.get_key_value(name) {
             Some((name, config)) => Ok(Database {
-                name: name.as_str(),
-                config,
+                name: Cow::Borrowed(name.as_str()),
+                config: Cow::Borrowed(config),
+                set: None,
             }),
-            None => Err(ConfigError::UnknownDatabase {
-                name: name.to_string(),
-                available: self.databases.keys().cloned().collect(),
-            }),
+            None => Err(self.unknown(name)),
+        }
+    }
+
+    /// The tenant set called `name` (with the name as the config spells it).
+    pub fn tenant_set(&self, name: &str) -> Result<(&str, &TenantSetConfig), ConfigError> {
+        self.tenants
+            .get_key_value(name)
+            .map(|(name, set)| (name.as_str(), set))
+            .ok_or_else(|| self.unknown(name))
+    }
+
+    /// Tenant `tenant` of the set `set`, as a database called `SET:TENANT`. Whether the set
+    /// lists it is the caller's question (listing may need a database).
+    pub fn tenant<'a>(&'a self, set: &str, tenant: &str) -> Result<Database<'a>, ConfigError> {
+        let (set, config) = self.tenant_set(set)?;
+        tenants::check_tenant_name(tenant)?;
+        Ok(Database {
+            name: Cow::Owned(format!("{set}{}{tenant}", tenants::TENANT_SEPARATOR)),
+            config: Cow::Owned(config.tenant(tenant)),
+            set: Some(set),
+        })
+    }
+
+    fn unknown(&self, name: &str) -> ConfigError {
+        ConfigError::UnknownDatabase {
+            name: name.to_string(),
+            available: self
+                .databases
+                .keys()
+                .chain(self.tenants.keys())
+                .cloned()
+                .collect(),
         }
     }
 
@@ -611,6 +705,23 @@ impl Config {
                 absolute(plugin);
             }
             if let Some(file) = &mut db.password_file {
+                absolute(file);
+            }
+        }
+        for set in self.tenants.values_mut() {
+            if let Some(dir) = &mut set.migrations {
+                absolute(dir);
+            }
+            if let Some(DriverChoice::Plugin { plugin }) = &mut set.driver {
+                absolute(plugin);
+            }
+            if let Some(file) = &mut set.password_file {
+                absolute(file);
+            }
+            if let tenants::TenantSource::From(tenants::TenantQuery {
+                file: Some(file), ..
+            }) = &mut set.tenants
+            {
                 absolute(file);
             }
         }
@@ -657,7 +768,7 @@ fn file_profiles(file: &Path) -> Result<Vec<String>, ConfigError> {
     Ok(profiles)
 }
 
-fn check_identifier(what: &str, value: &str) -> Result<(), ConfigError> {
+pub(crate) fn check_identifier(what: &str, value: &str) -> Result<(), ConfigError> {
     let mut bytes = value.bytes();
     let ok = value.len() <= 63
         && bytes

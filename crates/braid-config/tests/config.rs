@@ -367,6 +367,8 @@ fn url_schemes() {
         lock_timeout_secs: 1,
         jobs: 1,
         databases: Default::default(),
+        tenants: Default::default(),
+        max_connections: None,
         plugins: Default::default(),
         profile: "default".into(),
         file: "f".into(),

@@ -99,9 +99,47 @@ pub fn with_password(url: &str, password: &str) -> Option<String> {
     Some(parsed.to_string())
 }
 
+/// The server a URL connects to, as `scheme://host:port` (the scheme's default port when the
+/// URL names none; `local` for a socket), for bounding the connections Braid opens to one
+/// server. `None` for SQLite and URLs without an authority.
+pub fn server_of(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let scheme = parsed.scheme().to_ascii_lowercase();
+    let (family, default_port) = match scheme.as_str() {
+        "postgres" | "postgresql" => ("postgres", 5432),
+        "mysql" | "mariadb" => ("mysql", 3306),
+        "sqlite" => return None,
+        other => (other, 0),
+    };
+    let host = parsed
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .unwrap_or("local")
+        .to_ascii_lowercase();
+    let port = parsed.port().unwrap_or(default_port);
+    Some(format!("{family}://{host}:{port}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn servers_are_scheme_host_and_port() {
+        assert_eq!(
+            server_of("postgresql://u:p@DB.example:5432/a").as_deref(),
+            Some("postgres://db.example:5432")
+        );
+        assert_eq!(
+            server_of("postgres://u@db.example/b?sslmode=disable").as_deref(),
+            Some("postgres://db.example:5432")
+        );
+        assert_eq!(
+            server_of("mariadb://root@127.0.0.1:3307/t").as_deref(),
+            Some("mysql://127.0.0.1:3307")
+        );
+        assert_eq!(server_of("sqlite://.braid/app.db"), None);
+    }
 
     #[test]
     fn params_are_taken_out_and_the_rest_kept() {

@@ -206,7 +206,7 @@ impl RunError {
 /// What kind of failure stopped a database, for exit codes and scripts (`"kind"` in JSON).
 /// [`FailureKind::SEVERITY`] orders them: a front end reporting several failed databases
 /// reports the most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
     /// A setting, a store written by a newer Braid, a graph that cannot be restricted.

@@ -39,6 +39,7 @@ use crate::store::{ProgressRow, ProgressWrite, RowWrite, Store, StoreWrite};
 
 /// The script (and, for an up step, the checksum) of one planned step, loaded before anything
 /// runs.
+#[derive(Debug, Clone)]
 pub(crate) struct Prepared {
     pub script: Script,
     pub checksum: Option<String>,

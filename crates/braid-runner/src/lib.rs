@@ -19,6 +19,7 @@ pub mod offline;
 mod progress;
 mod report;
 pub mod runner;
+mod shared;
 pub mod store;
 mod workers;
 
@@ -26,12 +27,16 @@ pub use bodies::{Bodies, BodyError, Script, SourceBodies};
 pub use dialect::{DEFAULT_VERSION_TABLE, STORE_SCHEMA_VERSION, StoreNames, StoreSql};
 pub use effect::judged_on_resume;
 pub use error::{EditedRevision, FailureKind, RunError, StepFailure};
-pub use multi::{DbResult, DbStatus, DbTarget, OpenFuture, Opener, Operation, run_all};
+pub use multi::{
+    CONNECTIONS_PER_DATABASE, DbResult, DbStatus, DbTarget, Limits, OpenFuture, Opener, Operation,
+    run_all,
+};
 pub use offline::{OfflineOp, applied_from, parse_range, render_offline};
 pub use report::{
     AppliedRow, AppliedStep, CurrentReport, Event, EventSink, Progress, RunReport, StatusReport,
     StepDirection, no_events,
 };
 pub use runner::{AcceptReport, RunOptions, Runner, TransactionMode, Walk, restrict};
+pub use shared::Shared;
 pub use store::Store;
 pub use workers::{Panicked, Worker, WorkerError, on_workers};

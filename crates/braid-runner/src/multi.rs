@@ -1,6 +1,11 @@
-//! Several databases at once: each runs concurrently, at most `jobs` at a time; one failing
-//! database does not stop the others unless `fail_fast` (then those not yet started are
+//! Several databases at once: each runs concurrently, bounded by [`Limits`] — at most `jobs`
+//! at a time, at most `max_connections` connections to one server; one failing database does
+//! not stop the others until `max_failures` have failed (then those not yet started are
 //! reported as skipped).
+//!
+//! Databases of one migration set share a [`Shared`]: the scripts each step reads and the plan
+//! for each applied state are made once, not once per database, so a thousand tenants at the
+//! same revision cost one read of each file.
 //!
 //! Each database runs on a worker thread of its own with a current-thread tokio runtime (at most
 //! `jobs` workers), not as futures polled together in one task: the SQLite driver and inline
@@ -10,10 +15,11 @@
 //! dies on its worker's runtime. `run_all` therefore blocks: call it from outside async code, or
 //! from a task that may block.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use braid_driver::{Driver, DriverError, redact_url};
@@ -24,6 +30,7 @@ use crate::RunError;
 use crate::bodies::Bodies;
 use crate::report::{AppliedStep, Event, EventSink};
 use crate::runner::{RunOptions, Runner, TransactionMode};
+use crate::shared::Shared;
 use crate::workers::{Panicked, WorkerError, on_workers};
 
 /// A boxed future that opens a connection.
@@ -49,6 +56,11 @@ pub struct DbTarget<'a> {
     pub branches: Vec<String>,
     pub transaction: TransactionMode,
     pub lock_timeout: Duration,
+    /// The server it connects to ([`braid_driver::options::server_of`]), for
+    /// [`Limits::max_connections`]; `None` for SQLite.
+    pub server: Option<String>,
+    /// What the databases of its migration set share; `None` for nothing shared.
+    pub shared: Option<&'a Shared>,
 }
 
 impl<'a> DbTarget<'a> {
@@ -72,6 +84,8 @@ impl<'a> DbTarget<'a> {
             branches: d.branches,
             transaction: d.transaction,
             lock_timeout: d.lock_timeout,
+            server: None,
+            shared: None,
         }
     }
 
@@ -94,6 +108,7 @@ impl std::fmt::Debug for DbTarget<'_> {
             .field("version_table", &self.version_table)
             .field("schema", &self.schema)
             .field("branches", &self.branches)
+            .field("server", &self.server)
             .finish_non_exhaustive()
     }
 }
@@ -121,7 +136,7 @@ pub enum Operation {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DbStatus {
     Ok,
@@ -175,6 +190,14 @@ impl DbResult {
         }
     }
 
+    /// A database the run did not start, and why.
+    pub fn skipped(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        DbResult {
+            error: Some(reason.into()),
+            ..DbResult::empty(name.into(), DbStatus::Skipped)
+        }
+    }
+
     fn empty(name: String, status: DbStatus) -> Self {
         DbResult {
             name,
@@ -193,30 +216,122 @@ impl DbResult {
     }
 }
 
-/// Runs `op` on every database, at most `jobs` at a time, and blocks until all are done.
-/// Results come back in input order. The databases run on [`on_workers`]'s threads; with
-/// `fail_fast`, a database taken after one has failed is skipped.
+/// How a multi-database run is bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Databases at once.
+    pub jobs: usize,
+    /// Stop starting databases once this many have failed; `None` = never stop.
+    pub max_failures: Option<usize>,
+    /// Connections to one server at once; `None` = only `jobs` bounds them.
+    pub max_connections: Option<usize>,
+}
+
+impl Limits {
+    /// `jobs` at a time, no other bound.
+    pub fn jobs(jobs: usize) -> Self {
+        Limits {
+            jobs,
+            max_failures: None,
+            max_connections: None,
+        }
+    }
+}
+
+/// The connections a database being migrated holds on its server: the work connection and
+/// the lock connection (both server drivers keep the migration lock on a connection of its own).
+pub const CONNECTIONS_PER_DATABASE: usize = 2;
+
+/// Connections taken per server, bounded by [`Limits::max_connections`]: a worker takes its
+/// database's before opening it and gives them back once the driver is closed, so a server is
+/// never sent more than the bound — whatever `jobs` is.
+struct Slots {
+    limit: Option<usize>,
+    taken: Mutex<HashMap<String, usize>>,
+    freed: Condvar,
+}
+
+impl Slots {
+    /// Waits until `server` has room for one more database (a lone database always has room,
+    /// so a bound below [`CONNECTIONS_PER_DATABASE`] still makes progress).
+    fn take<'s>(&'s self, server: Option<&str>) -> Option<SlotGuard<'s>> {
+        let (limit, server) = (self.limit?, server?);
+        let mut taken = self.taken.lock().ok()?;
+        while taken
+            .get(server)
+            .is_some_and(|&n| n > 0 && n + CONNECTIONS_PER_DATABASE > limit)
+        {
+            taken = self.freed.wait(taken).ok()?;
+        }
+        *taken.entry(server.to_string()).or_default() += CONNECTIONS_PER_DATABASE;
+        Some(SlotGuard {
+            slots: self,
+            server: server.to_string(),
+        })
+    }
+}
+
+struct SlotGuard<'s> {
+    slots: &'s Slots,
+    server: String,
+}
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut taken) = self.slots.taken.lock()
+            && let Some(n) = taken.get_mut(&self.server)
+        {
+            *n = n.saturating_sub(CONNECTIONS_PER_DATABASE);
+        }
+        self.slots.freed.notify_all();
+    }
+}
+
+/// Runs `op` on every database within `limits`, and blocks until all are done. Results come
+/// back in input order. The databases run on [`on_workers`]'s threads; once
+/// `limits.max_failures` have failed, a database taken after is skipped. After each database,
+/// [`Event::DatabaseDone`] says how it ended (progress over many databases).
 pub fn run_all(
     databases: Vec<DbTarget<'_>>,
-    jobs: usize,
-    fail_fast: bool,
+    limits: &Limits,
     op: &Operation,
     events: EventSink<'_>,
 ) -> Vec<DbResult> {
     let names: Vec<String> = databases.iter().map(|db| db.name.clone()).collect();
-    let failed = AtomicBool::new(false);
-    let results = on_workers(databases, jobs, |db, worker| {
-        if fail_fast && failed.load(Ordering::SeqCst) {
-            return skipped(db.name);
-        }
-        let name = db.name.clone();
-        // A panic in a driver fails its database, not the whole run.
-        let result = worker
-            .block_on(run_one(db, op, events))
-            .unwrap_or_else(|panic| panicked(name, &panic));
-        if result.status == DbStatus::Error {
-            failed.store(true, Ordering::SeqCst);
-        }
+    events(&Event::RunStarted {
+        databases: names.len(),
+    });
+    let failures = AtomicUsize::new(0);
+    let slots = Slots {
+        limit: limits.max_connections,
+        taken: Mutex::new(HashMap::new()),
+        freed: Condvar::new(),
+    };
+    let stop = |failures: &AtomicUsize| {
+        limits
+            .max_failures
+            .is_some_and(|max| failures.load(Ordering::SeqCst) >= max)
+    };
+    let results = on_workers(databases, limits.jobs, |db, worker| {
+        let result = if stop(&failures) {
+            skipped(db.name)
+        } else {
+            let name = db.name.clone();
+            let slot = slots.take(db.server.as_deref());
+            // A panic in a driver fails its database, not the whole run.
+            let result = worker
+                .block_on(run_one(db, op, events))
+                .unwrap_or_else(|panic| panicked(name, &panic));
+            drop(slot);
+            if result.status == DbStatus::Error {
+                failures.fetch_add(1, Ordering::SeqCst);
+            }
+            result
+        };
+        events(&Event::DatabaseDone {
+            database: result.name.clone(),
+            status: result.status,
+        });
         result
     });
     results
@@ -245,10 +360,10 @@ fn panicked(name: String, panic: &Panicked) -> DbResult {
 }
 
 fn skipped(name: String) -> DbResult {
-    DbResult {
-        error: Some("skipped: another database failed (--fail-fast)".to_string()),
-        ..DbResult::empty(name, DbStatus::Skipped)
-    }
+    DbResult::skipped(
+        name,
+        "not started: the run stopped after too many failures (--fail-fast, --max-failures)",
+    )
 }
 
 /// A report for the operations that change nothing.
@@ -283,7 +398,7 @@ async fn run_one(db: DbTarget<'_>, op: &Operation, events: EventSink<'_>) -> DbR
     let options = db.options();
     let graph = db.graph;
     let runner = match Runner::new(db.name.clone(), graph, options) {
-        Ok(r) => r.with_bodies(db.bodies),
+        Ok(r) => r.with_bodies(db.bodies).with_shared(db.shared),
         Err(e) => return error_result(db.name, Vec::new(), Vec::new(), &e),
     };
     let mut driver = match (db.open)().await {

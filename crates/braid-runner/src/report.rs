@@ -122,6 +122,8 @@ pub struct StatusReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
+    /// A multi-database run starts on this many databases (before any of them).
+    RunStarted { databases: usize },
     Started {
         database: String,
         operation: String,
@@ -157,6 +159,12 @@ pub enum Event {
         database: String,
         steps: usize,
         duration: Duration,
+    },
+    /// A database of a multi-database run is done, however it ended (after `Finished` or
+    /// `StepFailed`, and also for one that could not be opened or was skipped).
+    DatabaseDone {
+        database: String,
+        status: crate::DbStatus,
     },
 }
 

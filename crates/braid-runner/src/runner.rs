@@ -31,6 +31,7 @@ use crate::report::{
     AppliedRow, AppliedStep, CurrentReport, Event, EventSink, RunReport, StatusReport,
     StepDirection,
 };
+use crate::shared::Shared;
 use crate::store::{RowWrite, Store, StoreWrite, applied_by};
 
 /// Lock → work → unlock, written once: `$work` (a future) runs with the migration lock held,
@@ -112,6 +113,8 @@ pub struct Runner<'a> {
     /// The graph restricted to the database's branches: plans use it.
     graph: Cow<'a, Graph>,
     bodies: &'a dyn Bodies,
+    /// Scripts and plans shared with the other databases of the set in this run.
+    shared: Option<&'a Shared>,
     names: StoreNames,
     options: RunOptions,
     by: String,
@@ -160,6 +163,7 @@ impl<'a> Runner<'a> {
             full: graph,
             graph: restricted,
             bodies: &SOURCE_BODIES,
+            shared: None,
             names,
             options,
             by: applied_by(),
@@ -169,6 +173,13 @@ impl<'a> Runner<'a> {
     /// Uses `bodies` instead of the SQL files (Rust migrations, tests).
     pub fn with_bodies(mut self, bodies: &'a dyn Bodies) -> Self {
         self.bodies = bodies;
+        self
+    }
+
+    /// Shares scripts and plans with the other databases of its migration set in a run
+    /// ([`Shared`]); `None` keeps them to itself.
+    pub fn with_shared(mut self, shared: Option<&'a Shared>) -> Self {
+        self.shared = shared;
         self
     }
 
@@ -247,8 +258,11 @@ impl<'a> Runner<'a> {
             return None;
         }
         let plan = self
-            .graph
-            .plan_upgrade(&self.for_planning(&known), target)
+            .plan(
+                &self.for_planning(&known),
+                Direction::Up,
+                Goal::Target(target),
+            )
             .ok()?;
         if !plan.steps.is_empty() || !self.edited(&rows, dialect).ok()?.is_empty() {
             return None;
@@ -567,8 +581,54 @@ impl<'a> Runner<'a> {
         )
     }
 
-    /// The plan that moves `applied` to `goal` in `direction`.
+    /// The plan that moves `applied` to `goal` in `direction`: made once per applied state
+    /// in a run whose databases share a [`Shared`].
     fn plan(
+        &self,
+        applied: &Applied,
+        direction: Direction,
+        goal: Goal<'_>,
+    ) -> Result<Plan<'_>, RunError> {
+        let Some(shared) = self.shared else {
+            return self.make_plan(applied, direction, goal);
+        };
+        let (by_reference, text) = match goal {
+            Goal::Target(t) => (false, t),
+            Goal::Revision(r) => (true, r),
+        };
+        let key = (
+            self.options.branches.clone(),
+            applied.clone(),
+            direction,
+            by_reference,
+            text.to_string(),
+        );
+        if let Some(steps) = shared.plan(&key) {
+            let steps: Option<Vec<_>> = steps
+                .iter()
+                .map(|(id, direction)| {
+                    let revision = self.graph.lookup(id).ok()?;
+                    Some(braid_graph::Step {
+                        revision,
+                        direction: *direction,
+                    })
+                })
+                .collect();
+            if let Some(steps) = steps {
+                return Ok(Plan { steps });
+            }
+        }
+        let plan = self.make_plan(applied, direction, goal)?;
+        let steps = plan
+            .steps
+            .iter()
+            .map(|s| (s.revision.id.clone(), s.direction))
+            .collect();
+        shared.keep_plan(key, steps);
+        Ok(plan)
+    }
+
+    fn make_plan(
         &self,
         applied: &Applied,
         direction: Direction,
@@ -763,11 +823,27 @@ impl<'a> Runner<'a> {
             .await
     }
 
-    /// Loads every script of the plan (and the checksums of up scripts) before anything runs.
+    /// Loads every script of the plan (and the checksums of up scripts) before anything runs;
+    /// once per run for databases that share a [`Shared`].
     fn prepare(&self, plan: &Plan<'_>, dialect: Dialect) -> Result<Vec<Prepared>, RunError> {
         plan.steps
             .iter()
-            .map(|step| {
+            .map(|step| match self.shared {
+                Some(shared) => shared.script(&step.revision.id, step.direction, dialect, || {
+                    self.prepare_step(step, dialect)
+                }),
+                None => self.prepare_step(step, dialect),
+            })
+            .collect()
+    }
+
+    fn prepare_step(
+        &self,
+        step: &braid_graph::Step<'_>,
+        dialect: Dialect,
+    ) -> Result<Prepared, RunError> {
+        {
+            {
                 let script = self
                     .bodies
                     .script(step.revision, step.direction, dialect)
@@ -801,8 +877,8 @@ impl<'a> Runner<'a> {
                     Direction::Down => None,
                 };
                 Ok(Prepared { script, checksum })
-            })
-            .collect()
+            }
+        }
     }
 
     /// Sets the applied set to what `stamp targets…` means, writing rows only: the checksum of

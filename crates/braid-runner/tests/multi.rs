@@ -5,7 +5,7 @@ mod common;
 use std::sync::Mutex;
 
 use braid_runner::{
-    DbStatus, DbTarget, Event, Opener, Operation, SourceBodies, no_events, run_all,
+    DbStatus, DbTarget, Event, Limits, Opener, Operation, SourceBodies, no_events, run_all,
 };
 use common::{Fixture, ids, rows};
 
@@ -35,8 +35,7 @@ async fn one_broken_url_does_not_stop_the_good_database() {
     let sink = |e: &Event| events.lock().unwrap().push(e.clone());
     let results = run_all(
         dbs,
-        2,
-        false,
+        &Limits::jobs(2),
         &Operation::Upgrade {
             target: "heads".into(),
         },
@@ -98,8 +97,10 @@ async fn fail_fast_skips_databases_not_yet_started() {
     ];
     let results = run_all(
         dbs,
-        1,
-        true,
+        &Limits {
+            max_failures: Some(1),
+            ..Limits::jobs(1)
+        },
         &Operation::Upgrade {
             target: "heads".into(),
         },
@@ -132,8 +133,7 @@ async fn many_databases_with_bounded_jobs_and_a_failing_migration() {
     }
     let results = run_all(
         dbs,
-        2,
-        false,
+        &Limits::jobs(2),
         &Operation::Upgrade {
             target: "heads".into(),
         },
@@ -159,7 +159,7 @@ async fn many_databases_with_bounded_jobs_and_a_failing_migration() {
             opener(&url),
         ));
     }
-    let results = run_all(dbs, 3, false, &Operation::Current, &no_events);
+    let results = run_all(dbs, &Limits::jobs(3), &Operation::Current, &no_events);
     assert!(
         results
             .iter()

@@ -10,24 +10,35 @@ use braid_config::{Database, DriverSource};
 use braid_driver::{Dialect, DriverError, ErrorKind};
 use braid_graph::Applied;
 use braid_runner::{
-    DbResult, DbStatus, DbTarget, EventSink, OfflineOp, OpenFuture, Opener, Operation, StoreNames,
-    TransactionMode,
+    DbResult, DbStatus, DbTarget, EventSink, Limits, OfflineOp, OpenFuture, Opener, Operation,
+    StoreNames, TransactionMode,
 };
 use serde::Serialize;
 
 use crate::drivers::Access;
 use crate::project::Sets;
+use crate::tenants::{Shard, in_shard};
 use crate::{Error, OfflineError, Project};
 
 /// Which databases a command drives, and how.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunSettings {
-    /// Database names; empty for every configured database.
+    /// Database names, tenant set names or `SET:TENANT`; empty for every configured database
+    /// and every tenant.
     pub databases: Vec<String>,
+    /// Only the databases of this shard ([`Shard`]).
+    pub shard: Option<Shard>,
     /// How many at once; the config's `jobs` when `None`.
     pub jobs: Option<usize>,
-    /// Stop starting databases after the first failure.
+    /// Stop starting databases after the first failure (`max_failures = 1`).
     pub fail_fast: bool,
+    /// Stop starting databases once this many have failed.
+    pub max_failures: Option<usize>,
+    /// Run this many databases first (the first of the selection), with every failure
+    /// stopping the run, and the rest only when all of them succeed.
+    pub canary: Option<usize>,
+    /// Connections to one server at once; the config's `max_connections` when `None`.
+    pub max_connections: Option<usize>,
     /// Transactions of upgrade and downgrade.
     pub transaction: TransactionMode,
 }
@@ -199,12 +210,40 @@ impl Project {
         op: &Operation,
         events: EventSink<'_>,
     ) -> Result<Vec<DbResult>, Error> {
-        let selected = self.selected(&settings.databases)?;
+        let selected = self.selection(settings)?;
         let sets = self.load_sets(&selected);
         if settings.databases.is_empty() {
             target_in_every_set(op, &selected, &sets, |db| self.dir_of(db))?;
         }
-        self.run_on(settings, &selected, &sets, op, events)
+        let canaries = settings.canary.unwrap_or(0).min(selected.len());
+        if canaries == 0 {
+            return self.run_on(settings, &selected, &sets, op, events);
+        }
+        let (first, rest) = selected.split_at(canaries);
+        let strict = RunSettings {
+            max_failures: Some(1),
+            ..settings.clone()
+        };
+        let mut results = self.run_on(&strict, first, &sets, op, events)?;
+        if results.iter().any(|r| r.status != DbStatus::Ok) {
+            results.extend(rest.iter().map(|db| {
+                DbResult::skipped(
+                    db.name.to_string(),
+                    "not started: a canary database failed (--canary)",
+                )
+            }));
+            return Ok(results);
+        }
+        results.extend(self.run_on(settings, rest, &sets, op, events)?);
+        Ok(results)
+    }
+
+    /// The databases `settings` selects: by name (all when none), then its shard.
+    fn selection(&self, settings: &RunSettings) -> Result<Vec<Database<'_>>, Error> {
+        Ok(in_shard(
+            self.selected(&settings.databases)?,
+            settings.shard,
+        ))
     }
 
     fn run_on(
@@ -223,6 +262,10 @@ impl Project {
         };
         let mut unloaded = Vec::new();
         let mut targets = Vec::new();
+        let shared: std::collections::BTreeMap<&PathBuf, braid_runner::Shared> = sets
+            .keys()
+            .map(|dir| (dir, braid_runner::Shared::new()))
+            .collect();
         for (index, db) in selected.iter().enumerate() {
             let dir = self.dir_of(db);
             let graph = match sets.get(&dir) {
@@ -235,7 +278,11 @@ impl Project {
                     );
                     unloaded.push((
                         index,
-                        DbResult::failed(db.name, error, braid_runner::FailureKind::Config),
+                        DbResult::failed(
+                            db.name.to_string(),
+                            error,
+                            braid_runner::FailureKind::Config,
+                        ),
                     ));
                     continue;
                 }
@@ -251,15 +298,18 @@ impl Project {
             let url_error =
                 |e: braid_config::ConfigError| DriverError::new(ErrorKind::Url, e.to_string());
             let url = db.config.connection_url().map_err(url_error);
-            let source = config.driver_source(db.config).map_err(url_error);
+            let source = config.driver_source(&db.config).map_err(url_error);
             let base = self.root().to_path_buf();
+            let server = braid_driver::options::server_of(&shown);
             let mut target = DbTarget::new(
-                db.name,
+                db.name.to_string(),
                 graph,
                 &bodies,
                 shown,
                 opener(url, source, access, base),
             );
+            target.server = server;
+            target.shared = shared.get(&dir);
             target.version_table = db.config.version_table.clone();
             target.schema = db.config.schema.clone();
             target.branches = db.config.branches.clone().unwrap_or_default();
@@ -267,8 +317,12 @@ impl Project {
             target.transaction = settings.transaction;
             targets.push(target);
         }
-        let jobs = settings.jobs.unwrap_or(config.jobs);
-        let mut results = braid_runner::run_all(targets, jobs, settings.fail_fast, op, events);
+        let limits = Limits {
+            jobs: settings.jobs.unwrap_or(config.jobs),
+            max_failures: settings.max_failures.or(settings.fail_fast.then_some(1)),
+            max_connections: settings.max_connections.or(config.max_connections),
+        };
+        let mut results = braid_runner::run_all(targets, &limits, op, events);
         for (index, result) in unloaded {
             results.insert(index, result);
         }
@@ -281,7 +335,7 @@ impl Project {
         settings: &RunSettings,
         events: EventSink<'_>,
     ) -> Result<CheckReport, Error> {
-        let selected = self.selected(&settings.databases)?;
+        let selected = self.selection(settings)?;
         let sets = self.load_sets(&selected);
         let several = sets.len() > 1;
         let mut heads = Vec::new();
@@ -461,7 +515,7 @@ impl Project {
         for db in selected {
             let dialect = match dialect {
                 Some(d) => d,
-                None => crate::drivers::dialect_of(config, db.config)?,
+                None => crate::drivers::dialect_of(config, &db.config)?,
             };
             let names = StoreNames::new(&db.config.version_table, db.config.schema.as_deref())?;
             // load_sets loaded the set of every selected database.

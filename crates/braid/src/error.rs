@@ -36,6 +36,14 @@ pub enum Error {
     #[error(transparent)]
     Import(Box<crate::import::ImportFailure>),
 
+    /// A tenant set's tenants could not be listed, or a tenant named is not listed.
+    #[error(transparent)]
+    Tenants(Box<crate::tenants::TenantsError>),
+
+    /// A run record that cannot be read.
+    #[error(transparent)]
+    Record(Box<crate::runs::RecordError>),
+
     /// A file-system error, with the path it happened on.
     #[error("{}: {source}", path.display())]
     Io {

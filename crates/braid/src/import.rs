@@ -229,7 +229,7 @@ impl Project {
         };
         let graph = self.graph(&dir).map_err(set)?;
         let config = self.config().map_err(set)?;
-        let dialect = crate::drivers::dialect_of(config, db.config).map_err(set)?;
+        let dialect = crate::drivers::dialect_of(config, &db.config).map_err(set)?;
         let table = request
             .table
             .clone()
@@ -333,7 +333,7 @@ impl Project {
             .connection_url()
             .map_err(|e| read(DriverError::new(ErrorKind::Url, e.to_string())))?;
         let source = config
-            .driver_source(db.config)
+            .driver_source(&db.config)
             .map_err(|e| read(DriverError::new(ErrorKind::Url, e.to_string())))?;
         let root = self.root().to_path_buf();
         let sql = braid_import::version_query(tool, dialect, table);

@@ -58,7 +58,9 @@ pub mod init;
 pub mod lint;
 mod project;
 mod root;
+pub mod runs;
 mod rust;
+pub mod tenants;
 pub mod verify;
 
 pub use authoring::{
@@ -74,7 +76,9 @@ pub use import::{AdoptOutcome, AdoptRequest, Adoption, ImportReport, ImportReque
 pub use lint::{LintReport, LintRequest, LintedSet};
 pub use project::{Project, ProjectOptions, SetInfo};
 pub use root::{ROOT_ENV, find_root, resolve_root};
+pub use runs::{LAST_RUN, RunRecord};
 pub use rust::RustRevisions;
+pub use tenants::{Shard, TenantsError};
 pub use verify::{VerifyEvent, VerifyRange, VerifyReport, VerifyRequest};
 
 pub use braid_config::{Config, DatabaseConfig};

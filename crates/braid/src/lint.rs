@@ -118,15 +118,15 @@ impl Project {
     pub(crate) fn lint_targets(&self, databases: &[String]) -> Result<Vec<Target>, Error> {
         let Some(config) = self.config_if_any() else {
             if !databases.is_empty() {
-                // Naming a database needs a config: let `selected` say so.
-                self.selected(databases)?;
+                // Naming a database needs a config: let `representatives` say so.
+                self.representatives(databases)?;
             }
             return Ok(vec![self.default_target()?]);
         };
         let mut targets: Vec<Target> = Vec::new();
-        for db in self.selected(databases)? {
+        for db in self.representatives(databases)? {
             let dir = self.dir_of(&db);
-            let dialect = crate::drivers::dialect_of(config, db.config)?;
+            let dialect = crate::drivers::dialect_of(config, &db.config)?;
             match targets.iter_mut().find(|t| t.dir == dir) {
                 Some(t) if !t.dialects.contains(&dialect) => t.dialects.push(dialect),
                 Some(_) => {}

@@ -105,7 +105,7 @@ impl Project {
     pub fn dir_of(&self, db: &Database<'_>) -> PathBuf {
         match (&self.migrations, &self.config) {
             (Some(dir), _) => dir.clone(),
-            (None, Some(config)) => config.migrations_of(db.config).to_path_buf(),
+            (None, Some(config)) => config.migrations_of(&db.config).to_path_buf(),
             (None, None) => self.root.join("migrations"),
         }
     }
@@ -120,20 +120,24 @@ impl Project {
                 databases: Vec::new(),
             }];
         };
-        for db in config.databases() {
-            let dir = self.dir_of(&db);
+        // A tenant set is listed by its name: its tenants share its set.
+        let names = config.databases.keys().chain(config.tenants.keys());
+        for name in names {
+            let Ok(dir) = self.dir_of_name(name) else {
+                continue;
+            };
             match sets.iter_mut().find(|s| s.dir == dir) {
-                Some(set) => set.databases.push(db.name.to_string()),
+                Some(set) => set.databases.push(name.to_string()),
                 None => sets.push(SetInfo {
                     dir,
-                    databases: vec![db.name.to_string()],
+                    databases: vec![name.to_string()],
                 }),
             }
         }
         sets
     }
 
-    fn default_dir(&self) -> PathBuf {
+    pub(crate) fn default_dir(&self) -> PathBuf {
         match (&self.migrations, &self.config) {
             (Some(dir), _) => dir.clone(),
             (None, Some(config)) => config.migrations.clone(),
@@ -149,11 +153,10 @@ impl Project {
             return Ok(self.default_dir());
         }
         if !databases.is_empty() {
-            let mut dirs: Vec<PathBuf> = self
-                .selected(databases)?
+            let mut dirs: Vec<PathBuf> = databases
                 .iter()
-                .map(|db| self.dir_of(db))
-                .collect();
+                .map(|name| self.dir_of_name(name))
+                .collect::<Result<_, _>>()?;
             dirs.sort();
             dirs.dedup();
             return match dirs.as_slice() {
@@ -191,18 +194,6 @@ impl Project {
         } else {
             Ok(Graph::build(Vec::new())?)
         }
-    }
-
-    /// The databases named (every configured one when `names` is empty), in config order.
-    pub fn selected(&self, names: &[String]) -> Result<Vec<Database<'_>>, Error> {
-        let config = self.config()?;
-        if names.is_empty() {
-            return Ok(config.databases().collect());
-        }
-        Ok(names
-            .iter()
-            .map(|n| config.database(n))
-            .collect::<Result<_, _>>()?)
     }
 
     /// The graph of every set the `databases` use, each loaded once. A set that does not

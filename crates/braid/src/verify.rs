@@ -238,7 +238,7 @@ impl Project {
         events: VerifyEventSink<'_>,
     ) -> Result<VerifyReport, Error> {
         let config = self.config()?;
-        let selected = self.selected(&request.databases)?;
+        let selected = self.representatives(&request.databases)?;
         let graphs: BTreeMap<PathBuf, Graph> = self
             .load_sets(&selected)
             .into_iter()

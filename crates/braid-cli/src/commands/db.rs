@@ -3,6 +3,7 @@
 //! draws progress and prints one summary.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::process::ExitCode;
 
 use braid::{
@@ -104,33 +105,79 @@ pub fn drivers(project: &Project, out: Output<'_>) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Draws one progress bar per database on a terminal; nothing otherwise.
-struct Progress(Bars);
+/// Above this many databases, progress is one bar for the whole run (done, failed, rate)
+/// instead of one bar per database.
+const ONE_BAR_ABOVE: usize = 8;
+
+/// Draws progress on a terminal; nothing otherwise: one bar per database, or for a run over
+/// many databases (a tenant set) one bar counting databases done and failed, with the rate.
+struct Progress {
+    bars: Bars,
+    /// Set once the run says it has more than [`ONE_BAR_ABOVE`] databases.
+    whole: std::sync::atomic::AtomicBool,
+    failed: std::sync::atomic::AtomicUsize,
+}
+
+/// The name of the whole run's bar (no database is called this: names are identifiers).
+const RUN_BAR: &str = " run";
 
 impl Progress {
     fn new() -> Self {
-        Progress(Bars::new())
+        Progress {
+            bars: Bars::new(),
+            whole: std::sync::atomic::AtomicBool::new(false),
+            failed: std::sync::atomic::AtomicUsize::new(0),
+        }
     }
 
     fn on_event(&self, event: &Event) {
+        use std::sync::atomic::Ordering::SeqCst;
+        if let Event::RunStarted { databases } = event
+            && (*databases > ONE_BAR_ABOVE || self.whole.load(SeqCst))
+        {
+            // A canary run starts twice: the second adds to the first's bar.
+            if self.whole.swap(true, SeqCst) {
+                self.bars.grow(RUN_BAR, *databases);
+            } else {
+                self.bars.start_run(RUN_BAR, *databases);
+            }
+            return;
+        }
+        if self.whole.load(SeqCst) {
+            if let Event::DatabaseDone { status, .. } = event {
+                let failed = match status {
+                    DbStatus::Ok => self.failed.load(SeqCst),
+                    _ => self.failed.fetch_add(1, SeqCst) + 1,
+                };
+                self.bars.message(RUN_BAR, format!("{failed} failed"));
+                self.bars.inc(RUN_BAR);
+            }
+            return;
+        }
         match event {
             Event::Started {
                 database,
                 operation,
                 total_steps,
-            } if *total_steps > 0 => self.0.start(database, *total_steps, operation.clone()),
+            } if *total_steps > 0 => self.bars.start(database, *total_steps, operation.clone()),
             Event::StepStarted {
                 database,
                 revision,
                 direction,
                 ..
-            } => self.0.message(database, format!("{direction} {revision}")),
-            Event::StepFinished { database, .. } => self.0.inc(database),
+            } => self
+                .bars
+                .message(database, format!("{direction} {revision}")),
+            Event::StepFinished { database, .. } => self.bars.inc(database),
             Event::Finished { database, .. } | Event::StepFailed { database, .. } => {
-                self.0.finish(database)
+                self.bars.finish(database)
             }
             _ => {}
         }
+    }
+
+    fn done(&self) {
+        self.bars.finish(RUN_BAR);
     }
 }
 
@@ -141,13 +188,25 @@ fn run_op(
     project: &Project,
     settings: &RunSettings,
     op: &Operation,
+    report: Option<&Path>,
     out: Output<'_>,
 ) -> Result<Vec<DbResult>, Failure> {
     let progress = out.progress_allowed().then(Progress::new);
     let stream = streams_steps(out, op);
+    // A run over many databases (a tenant set) prints no line per step: its summary says
+    // how it ended, grouped by outcome.
+    let many = std::sync::atomic::AtomicBool::new(false);
     let events = |event: &Event| {
         if let Some(progress) = &progress {
             progress.on_event(event);
+        }
+        if let Event::RunStarted { databases } = event
+            && *databases > TABLE_UP_TO
+        {
+            many.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        if many.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
         }
         if let (
             true,
@@ -171,7 +230,46 @@ fn run_op(
             let _ = std::io::Write::flush(&mut stdout);
         }
     };
-    Ok(project.run(settings, op, &events)?)
+    let results = project.run(settings, op, &events)?;
+    if let Some(progress) = &progress {
+        progress.done();
+    }
+    record(project, report, op, &results, out);
+    Ok(results)
+}
+
+/// Writes the run's record where the library says; a record that cannot be written is a
+/// warning: the run itself is done and reported.
+fn record(
+    project: &Project,
+    report: Option<&Path>,
+    op: &Operation,
+    results: &[DbResult],
+    out: Output<'_>,
+) {
+    match project.record_run(report, op, results) {
+        Ok(Some(path)) if !out.is_json() => {
+            let unfinished = results.iter().any(|r| r.status != DbStatus::Ok);
+            eprintln!(
+                "recorded in {}{}",
+                path.display(),
+                match unfinished {
+                    true => format!(
+                        " (run the unfinished again with `{} {} --only-failed {}`)",
+                        out.invocation,
+                        braid::runs::command_of(op),
+                        path.display()
+                    ),
+                    false => String::new(),
+                }
+            );
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!(
+            "warning: the run's record was not written: {}",
+            out.say(&e.to_string())
+        ),
+    }
 }
 
 /// Whether `run_op` prints step lines as they happen: human output, not on a terminal, for the
@@ -246,24 +344,27 @@ fn summarise(results: &[DbResult], out: Output<'_>, verb: &str, streamed: bool) 
         .filter(|r| r.status == DbStatus::Skipped)
         .count();
     let failure = (!failed.is_empty() || skipped > 0).then(|| {
+        let names: Vec<&str> = failed.iter().map(|r| r.name.as_str()).collect();
         let mut message = format!(
             "{} of {} database(s) failed: {}",
             failed.len(),
             results.len(),
-            failed
-                .iter()
-                .map(|r| r.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            shortened(&names, 10)
         );
         if skipped > 0 {
-            message.push_str(&format!("; {skipped} not started (--fail-fast)"));
+            message.push_str(&format!("; {skipped} not started"));
         }
         Failed {
             code: failed_code(results),
             message,
         }
     });
+    if results.len() > TABLE_UP_TO {
+        out.emit(&databases_json(results, out, failure.as_ref()), || {
+            grouped(results, verb, out)
+        })?;
+        return exit_for_failures(failure);
+    }
     out.emit(&databases_json(results, out, failure.as_ref()), || {
         let mut table = Table::new();
         table.load_preset(UTF8_FULL_CONDENSED);
@@ -309,6 +410,49 @@ fn summarise(results: &[DbResult], out: Output<'_>, verb: &str, streamed: bool) 
     Err(failure.exit())
 }
 
+/// Up to this many databases, the summary is a table of them; above, it is grouped by outcome
+/// (a run over a tenant set).
+const TABLE_UP_TO: usize = 20;
+
+/// The first `most` names, then how many more.
+fn shortened(names: &[&str], most: usize) -> String {
+    match names.len() > most {
+        true => format!(
+            "{}, … and {} more",
+            names[..most].join(", "),
+            names.len() - most
+        ),
+        false => names.join(", "),
+    }
+}
+
+/// A run over many databases, summarised by outcome: how many changed, were already there,
+/// failed (grouped by error) and were not started, and where the databases are now.
+fn grouped(results: &[DbResult], verb: &str, out: Output<'_>) -> String {
+    let outcomes = braid::RunRecord::new(&Operation::Current, results).outcomes();
+    let mut text = format!(
+        "{} databases ({verb}): {} changed, {} already there, {} failed, {} not started\n",
+        results.len(),
+        outcomes.changed,
+        outcomes.unchanged,
+        outcomes.failed,
+        outcomes.skipped
+    );
+    for (heads, count) in &outcomes.now_at {
+        text.push_str(&format!("  now at {heads}: {count}\n"));
+    }
+    for (error, names) in &outcomes.errors {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        text.push_str(&format!(
+            "  failed ({}): {}\n    {}\n",
+            names.len(),
+            out.say(error),
+            shortened(&names, 10)
+        ));
+    }
+    text
+}
+
 /// One line per step: `app: upgrade abc123 (12 ms)`; a stamp runs nothing, so it says what it
 /// recorded or removed.
 fn step_line(database: &str, verb: &str, step: &braid::AppliedStep) -> String {
@@ -329,37 +473,26 @@ fn step_line(database: &str, verb: &str, step: &braid::AppliedStep) -> String {
 pub fn move_to(
     project: &Project,
     settings: &RunSettings,
-    target: &str,
-    up: bool,
+    op: &Operation,
+    report: Option<&Path>,
     out: Output<'_>,
 ) -> Outcome {
-    let target = target.to_string();
-    let op = if up {
-        Operation::Upgrade { target }
-    } else {
-        Operation::Downgrade { target }
+    let results = run_op(project, settings, op, report, out)?;
+    let verb = match op {
+        Operation::Downgrade { .. } => "downgrade",
+        _ => "upgrade",
     };
-    let results = run_op(project, settings, &op, out)?;
-    summarise(
-        &results,
-        out,
-        if up { "upgrade" } else { "downgrade" },
-        streams_steps(out, &op),
-    )
+    summarise(&results, out, verb, streams_steps(out, op))
 }
 
 pub fn stamp(
     project: &Project,
     settings: &RunSettings,
-    targets: &[String],
-    purge: bool,
+    op: &Operation,
+    report: Option<&Path>,
     out: Output<'_>,
 ) -> Outcome {
-    let op = Operation::Stamp {
-        targets: targets.to_vec(),
-        purge,
-    };
-    let results = run_op(project, settings, &op, out)?;
+    let results = run_op(project, settings, op, report, out)?;
     summarise(&results, out, "stamp", false)
 }
 
@@ -367,9 +500,10 @@ pub fn current(
     project: &Project,
     settings: &RunSettings,
     verbose: bool,
+    report: Option<&Path>,
     out: Output<'_>,
 ) -> Outcome {
-    let results = run_op(project, settings, &Operation::Current, out)?;
+    let results = run_op(project, settings, &Operation::Current, report, out)?;
     let failure = failed_on(&results);
     // Each database's set, to mark the applied heads that are heads of the graph.
     let mut graphs: HashMap<std::path::PathBuf, braid::Graph> = HashMap::new();
@@ -438,12 +572,13 @@ pub fn accept(
     project: &Project,
     settings: &RunSettings,
     revision: &str,
+    report: Option<&Path>,
     out: Output<'_>,
 ) -> Outcome {
     let op = Operation::Accept {
         revision: revision.to_string(),
     };
-    let results = run_op(project, settings, &op, out)?;
+    let results = run_op(project, settings, &op, report, out)?;
     let failure = failed_on(&results);
     out.emit(&databases_json(&results, out, failure.as_ref()), || {
         let mut text = String::new();

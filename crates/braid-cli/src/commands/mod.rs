@@ -105,9 +105,15 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
     } = args;
     // Paths typed on the command line are relative to where they were typed.
     let cwd = std::env::current_dir()?;
-    for path in [&mut global.root, &mut global.migrations, &mut global.config]
-        .into_iter()
-        .flatten()
+    for path in [
+        &mut global.root,
+        &mut global.migrations,
+        &mut global.config,
+        &mut global.report,
+        &mut global.only_failed,
+    ]
+    .into_iter()
+    .flatten()
     {
         if path.is_relative() {
             *path = cwd.join(&*path);
@@ -127,13 +133,28 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
         },
         front.rust.clone(),
     )?;
+    if let Some(record) = &global.only_failed {
+        global.databases = braid::RunRecord::read(record)?.unfinished();
+        if global.databases.is_empty() {
+            eprintln!(
+                "every database in {} finished: nothing to run again",
+                record.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let settings = RunSettings {
         databases: global.databases.clone(),
+        shard: global.shard,
         jobs: global.jobs,
         fail_fast: global.fail_fast,
+        max_failures: global.max_failures,
+        canary: global.canary,
+        max_connections: global.max_connections,
         ..RunSettings::default()
     };
     let dbs = &global.databases;
+    let report = global.report.as_deref();
     match command {
         Command::Generate(args) => graph::generate(&project, dbs, &args, out),
         Command::Merge(args) => graph::merge(&project, dbs, &args, out),
@@ -141,9 +162,23 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
         Command::Branches => graph::branches(&set(&project, dbs)?, out),
         Command::Show(args) => graph::show(&set(&project, dbs)?, &args, out),
         Command::History(args) => graph::history(&project, &settings, &args, out),
-        Command::Upgrade(args) => move_to(&project, settings, &args.target, &args.run, true, out),
+        Command::Upgrade(args) => {
+            let moving = Move {
+                target: &args.target,
+                run: &args.run,
+                up: true,
+                report,
+            };
+            move_to(&project, settings, moving, out)
+        }
         Command::Downgrade(args) => {
-            move_to(&project, settings, &args.target, &args.run, false, out)
+            let moving = Move {
+                target: &args.target,
+                run: &args.run,
+                up: false,
+                report,
+            };
+            move_to(&project, settings, moving, out)
         }
         Command::Stamp(args) if args.sql => {
             let command = OfflineCommand::Stamp {
@@ -152,9 +187,15 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
             };
             db::offline(&project, &command, args.dialect.as_deref(), dbs, out)
         }
-        Command::Stamp(args) => db::stamp(&project, &settings, &args.targets, args.purge, out),
-        Command::Current(args) => db::current(&project, &settings, args.verbose, out),
-        Command::Accept(args) => db::accept(&project, &settings, &args.revision, out),
+        Command::Stamp(args) => {
+            let op = braid::Operation::Stamp {
+                targets: args.targets.clone(),
+                purge: args.purge,
+            };
+            db::stamp(&project, &settings, &op, report, out)
+        }
+        Command::Current(args) => db::current(&project, &settings, args.verbose, report, out),
+        Command::Accept(args) => db::accept(&project, &settings, &args.revision, report, out),
         Command::Check(args) => db::check(&project, &settings, args.lint, out),
         Command::Lint(args) => prove::lint(&project, dbs, args.range.as_deref(), out),
         Command::Verify(args) => prove::verify(&project, &settings, &args, out),
@@ -165,15 +206,28 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
     }
 }
 
+/// An `upgrade` or a `downgrade`, as typed.
+struct Move<'a> {
+    target: &'a str,
+    run: &'a RunOptions,
+    up: bool,
+    /// `--report`.
+    report: Option<&'a std::path::Path>,
+}
+
 /// `upgrade` / `downgrade`: on every selected database, or as offline SQL with `--sql`.
 fn move_to(
     project: &Project,
     mut settings: RunSettings,
-    target: &str,
-    run: &RunOptions,
-    up: bool,
+    moving: Move<'_>,
     out: Output<'_>,
 ) -> Outcome {
+    let Move {
+        target,
+        run,
+        up,
+        report,
+    } = moving;
     if run.sql {
         let target = target.to_string();
         let command = if up {
@@ -193,7 +247,12 @@ fn move_to(
         TransactionMode::PerMigration => braid::TransactionMode::PerMigration,
         TransactionMode::All => braid::TransactionMode::All,
     };
-    db::move_to(project, &settings, target, up, out)
+    let target = target.to_string();
+    let op = match up {
+        true => braid::Operation::Upgrade { target },
+        false => braid::Operation::Downgrade { target },
+    };
+    db::move_to(project, &settings, &op, report, out)
 }
 
 /// The migration set a graph command reads: its directory and graph.

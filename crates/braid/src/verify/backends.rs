@@ -71,7 +71,7 @@ pub(super) fn group(
             backend.server = Ok(url.clone());
             backend.shown = redact_url(url);
         }
-        let key = key_of(&backend, db.name);
+        let key = key_of(&backend, &db.name);
         match keys.iter().position(|k| *k == key) {
             Some(i) => {
                 backends[i].databases.push(db.name.to_string());
@@ -109,7 +109,7 @@ fn server_override(url: &str) -> Result<(Dialect, String), Error> {
 }
 
 fn backend_of(project: &Project, config: &Config, db: &Database<'_>) -> Result<Backend, Error> {
-    let dialect = crate::drivers::dialect_of(config, db.config)?;
+    let dialect = crate::drivers::dialect_of(config, &db.config)?;
     let shown = match dialect {
         Dialect::Sqlite => "(a temporary file)".to_string(),
         _ => db.config.redacted_url(),
@@ -119,7 +119,7 @@ fn backend_of(project: &Project, config: &Config, db: &Database<'_>) -> Result<B
         databases: vec![db.name.to_string()],
         dir: project.dir_of(db),
         dialect,
-        source: config.driver_source(db.config)?,
+        source: config.driver_source(&db.config)?,
         server: db.config.connection_url(),
         shown,
         branches: db.config.branches.clone().unwrap_or_default(),

@@ -1,0 +1,67 @@
+//! What the databases migrated along one migration set share within a run: each step's script
+//! (read, checked and checksummed once) and the plan for each applied state (made once). A run
+//! over a thousand tenants at the same revision then reads every file once and plans once,
+//! instead of once per tenant.
+//!
+//! Keys say everything the cached value depends on besides the set itself: the dialect for a
+//! script, the branches a database receives, the applied set, the direction and the goal for a
+//! plan. Only successes are kept; an error is made again (with its database's name) by every
+//! database that meets it.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use braid_driver::Dialect;
+use braid_graph::{Applied, Direction};
+
+use crate::executor::Prepared;
+
+type ScriptKey = (String, Direction, Dialect);
+
+/// A plan's identity: the database's branches, the applied set, the direction, and the goal
+/// (`true` for one revision by reference, `false` for a target expression) with its text.
+pub(crate) type PlanKey = (Vec<String>, Applied, Direction, bool, String);
+
+/// Shared by every database of one migration set in a run (see the [module docs](self)).
+#[derive(Debug, Default)]
+pub struct Shared {
+    scripts: Mutex<HashMap<ScriptKey, Prepared>>,
+    plans: Mutex<HashMap<PlanKey, Vec<(String, Direction)>>>,
+}
+
+impl Shared {
+    pub fn new() -> Self {
+        Shared::default()
+    }
+
+    /// The prepared script of `revision` in `direction` for `dialect`, made by `make` the first
+    /// time.
+    pub(crate) fn script<E>(
+        &self,
+        revision: &str,
+        direction: Direction,
+        dialect: Dialect,
+        make: impl FnOnce() -> Result<Prepared, E>,
+    ) -> Result<Prepared, E> {
+        let key = (revision.to_string(), direction, dialect);
+        if let Some(found) = self.scripts.lock().ok().and_then(|s| s.get(&key).cloned()) {
+            return Ok(found);
+        }
+        let made = make()?;
+        if let Ok(mut scripts) = self.scripts.lock() {
+            scripts.insert(key, made.clone());
+        }
+        Ok(made)
+    }
+
+    /// The steps planned for `key`, when a database has planned them already.
+    pub(crate) fn plan(&self, key: &PlanKey) -> Option<Vec<(String, Direction)>> {
+        self.plans.lock().ok()?.get(key).cloned()
+    }
+
+    pub(crate) fn keep_plan(&self, key: PlanKey, steps: Vec<(String, Direction)>) {
+        if let Ok(mut plans) = self.plans.lock() {
+            plans.insert(key, steps);
+        }
+    }
+}
