@@ -28,7 +28,14 @@
 //!                                 # the search_path finds it, else current_schema())
 //! branches = ["audit"]            # optional: branch labels this database receives; all if absent
 //! migrations = "services/billing/migrations"  # optional: this database's own migration set
+//!
+//! [default.tenants.shops]         # a tenant set: one entry, many databases (see `tenants`)
+//! url = "postgres://app@db/shop"
+//! schema = "{tenant}"
+//! tenants = { like = "shop\\_%" }
 //! ```
+//!
+//! `max_connections` (top level) bounds the connections Braid opens to one server at once.
 //!
 //! # Paths
 //!

@@ -1,7 +1,9 @@
 //! The commands that act on databases — upgrade, downgrade, stamp, current, accept, check,
-//! `history -i` — and offline SQL. Each selected database runs along its own migration set,
-//! concurrently, through [`braid_runner::run_all`]; what `check` reports and in which order of
-//! severity is decided here.
+//! `history -i` — and offline SQL. Each selected database (a tenant of a tenant set is one,
+//! see [`crate::tenants`]) runs along its own migration set, concurrently, through
+//! [`braid_runner::run_all`], within the run's [`Limits`]; a canary run (`canary`) runs its first
+//! databases before the rest. What `check` reports and in which order of severity is decided
+//! here.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -210,6 +212,9 @@ impl Project {
         op: &Operation,
         events: EventSink<'_>,
     ) -> Result<Vec<DbResult>, Error> {
+        if settings.max_connections.is_some_and(|n| n < 2) {
+            return Err(braid_config::ConfigError::NoConnections.into());
+        }
         let selected = self.selection(settings)?;
         let sets = self.load_sets(&selected);
         if settings.databases.is_empty() {

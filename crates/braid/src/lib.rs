@@ -10,7 +10,9 @@
 //!   [`Project::generate`], [`Project::merge`], [`Project::run`] (upgrade, downgrade, stamp,
 //!   current, accept), [`Project::check`], [`Project::offline`], [`Project::drivers`],
 //!   [`Project::lint`] and [`Project::verify`] (prove migrations before they ship); the graph
-//!   itself ([`Project::graph`]) answers heads, branches, history and show.
+//!   itself ([`Project::graph`]) answers heads, branches, history and show. Tenant sets
+//!   ([`tenants`]) stand for many databases in every one of them, and a run's [`RunRecord`]
+//!   says what it did to each.
 //! * **An application that migrates itself** — [`Migrator`] runs migrations compiled into the
 //!   binary by `braid_build::embed` and [`embedded_migrations!`], with the same lock, version
 //!   store, checksums and validation as the command line.
