@@ -473,6 +473,55 @@ fn connections_to_a_server_stay_within_the_bound() {
 }
 
 #[test]
+fn a_worker_reuses_its_connections_across_a_schema_per_tenant_set() {
+    with_db::<PostgresTarget>(|db| {
+        let tenants: Vec<String> = (0..10).map(|i| format!("t_{i}")).collect();
+        let setup: String = tenants
+            .iter()
+            .map(|t| format!("CREATE SCHEMA {t};\n"))
+            .collect();
+        execute(&db.url, &setup);
+        let tmp = tempfile::tempdir().unwrap();
+        // The last revision moves the session elsewhere, as pg_dump's output does: the next
+        // tenant on the same connection must still land in its own schema.
+        let root = project(tmp.path(), &schema_set(&db.url, ""), "");
+        std::fs::write(
+            root.join("migrations/r3/up.sql"),
+            "CREATE TABLE t3 (id INTEGER PRIMARY KEY);\nSET search_path TO public;\n",
+        )
+        .unwrap();
+        let database = db.url.rsplit('/').next().unwrap().to_string();
+        let sessions =
+            format!("SELECT sessions FROM pg_stat_database WHERE datname = '{database}'");
+        let before: i64 = column(&db.url, &sessions)[0].parse().unwrap();
+        braid(&root, &["upgrade", "heads", "--jobs", "2"]).ok();
+        let after: i64 = column(&db.url, &sessions)[0].parse().unwrap();
+        // Two workers with two connections each, the listing, and this test's queries; ten
+        // tenants opening their own would be twenty.
+        assert!(
+            after - before <= 8,
+            "{} sessions for ten tenants",
+            after - before
+        );
+        for tenant in &tenants {
+            let tables = column(
+                &db.url,
+                &format!(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = \
+                     '{tenant}' AND table_name LIKE 't_' ORDER BY 1"
+                ),
+            );
+            assert_eq!(tables, ["t1", "t2", "t3"], "{tenant}");
+        }
+        let public = column(
+            &db.url,
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+        );
+        assert_eq!(public, ["0"]);
+    });
+}
+
+#[test]
 fn two_shards_and_an_overlapping_run_at_once_on_one_server() {
     with_db::<PostgresTarget>(|db| {
         let tenants: Vec<String> = (0..10).map(|i| format!("t_{i}")).collect();

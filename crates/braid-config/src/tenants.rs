@@ -231,6 +231,18 @@ impl TenantSetConfig {
         config
     }
 
+    /// For a schema per tenant, what makes a connection opened for another tenant of the set
+    /// this tenant's: its session settings reset (what the other tenant's migrations may have
+    /// set) and its `search_path` set to the tenant's schema. `None` when tenants do not share
+    /// a database.
+    pub fn session_setup(&self, tenant: &str) -> Option<String> {
+        if !self.schema_per_tenant() {
+            return None;
+        }
+        let schema = self.schema.as_deref()?.replace(TENANT_PLACEHOLDER, tenant);
+        Some(format!("RESET ALL;\nSET search_path TO \"{schema}\";\n"))
+    }
+
     /// Whether tenants share one database, each in its own schema.
     pub fn schema_per_tenant(&self) -> bool {
         self.schema

@@ -29,7 +29,7 @@ pub use effect::judged_on_resume;
 pub use error::{EditedRevision, FailureKind, RunError, StepFailure};
 pub use multi::{
     CONNECTIONS_PER_DATABASE, DbResult, DbStatus, DbTarget, Limits, OpenFuture, Opener, Operation,
-    run_all,
+    Reuse, run_all,
 };
 pub use offline::{OfflineOp, applied_from, parse_range, render_offline};
 pub use report::{
@@ -39,4 +39,4 @@ pub use report::{
 pub use runner::{AcceptReport, RunOptions, Runner, TransactionMode, Walk, restrict};
 pub use shared::Shared;
 pub use store::Store;
-pub use workers::{Panicked, Worker, WorkerError, on_workers};
+pub use workers::{Panicked, Worker, WorkerError, on_workers, on_workers_then};

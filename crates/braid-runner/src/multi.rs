@@ -31,7 +31,7 @@ use crate::bodies::Bodies;
 use crate::report::{AppliedStep, Event, EventSink};
 use crate::runner::{RunOptions, Runner, TransactionMode};
 use crate::shared::Shared;
-use crate::workers::{Panicked, WorkerError, on_workers};
+use crate::workers::{Panicked, Worker, WorkerError, on_workers_then};
 
 /// A boxed future that opens a connection.
 pub type OpenFuture = Pin<Box<dyn Future<Output = Result<Box<dyn Driver>, DriverError>> + Send>>;
@@ -61,6 +61,32 @@ pub struct DbTarget<'a> {
     pub server: Option<String>,
     /// What the databases of its migration set share; `None` for nothing shared.
     pub shared: Option<&'a Shared>,
+    /// Whether its connections may serve the next database (see [`Reuse`]); `None` closes them
+    /// after it.
+    pub reuse: Option<Reuse>,
+}
+
+/// Connections that can serve several databases one after the other: the tenants of a
+/// schema-per-tenant set share one server database and differ only in the session's
+/// `search_path`. A worker keeps a database's connections (work and lock) after it succeeds
+/// and hands them to its next database with the same `key`, after running that database's
+/// `setup` on them; so a run over a thousand schemas opens two connections per worker, not two
+/// per tenant. A database that failed never passes its connections on.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Reuse {
+    /// Databases with equal keys can use each other's connections (e.g. the tenant set's name).
+    pub key: String,
+    /// Run on a kept connection before it serves this database: resets what the previous
+    /// database's migrations left in the session and selects this one's schema.
+    pub setup: String,
+}
+
+impl std::fmt::Debug for Reuse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reuse")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> DbTarget<'a> {
@@ -86,6 +112,7 @@ impl<'a> DbTarget<'a> {
             lock_timeout: d.lock_timeout,
             server: None,
             shared: None,
+            reuse: None,
         }
     }
 
@@ -287,6 +314,13 @@ impl Drop for SlotGuard<'_> {
     }
 }
 
+/// A worker's open connections, kept for its next database, with the server slots they hold.
+struct Kept<'s> {
+    key: String,
+    driver: Box<dyn Driver>,
+    slot: Option<SlotGuard<'s>>,
+}
+
 /// Runs `op` on every database within `limits`, and blocks until all are done. Results come
 /// back in input order. The databases run on [`on_workers`]'s threads; once
 /// `limits.max_failures` have failed, a database taken after is skipped. After each database,
@@ -312,17 +346,51 @@ pub fn run_all(
             .max_failures
             .is_some_and(|max| failures.load(Ordering::SeqCst) >= max)
     };
-    let results = on_workers(databases, limits.jobs, |db, worker| {
+    // The connections each worker keeps for its next database, by worker thread.
+    let kept: Mutex<HashMap<std::thread::ThreadId, Kept<'_>>> = Mutex::new(HashMap::new());
+    let take_kept = || {
+        kept.lock()
+            .ok()
+            .and_then(|mut k| k.remove(&std::thread::current().id()))
+    };
+    let close = |worker: &Worker, kept: Option<Kept<'_>>| {
+        if let Some(kept) = kept {
+            // A failure to close changes nothing that happened; the slot frees after it.
+            let _ = worker.block_on(kept.driver.close());
+        }
+    };
+    let work = |db: DbTarget<'_>, worker: &Worker| {
         let result = if stop(&failures) {
+            close(worker, take_kept());
             skipped(db.name)
         } else {
             let name = db.name.clone();
-            let slot = slots.take(db.server.as_deref());
+            let reuse_key = db.reuse.as_ref().map(|r| r.key.clone());
+            let (driver, slot) = match take_kept() {
+                Some(k) if reuse_key.as_ref() == Some(&k.key) => (Some(k.driver), k.slot),
+                other => {
+                    close(worker, other);
+                    (None, slots.take(db.server.as_deref()))
+                }
+            };
             // A panic in a driver fails its database, not the whole run.
-            let result = worker
-                .block_on(run_one(db, op, events))
-                .unwrap_or_else(|panic| panicked(name, &panic));
-            drop(slot);
+            let (result, driver) = worker
+                .block_on(run_one(db, driver, op, events))
+                .unwrap_or_else(|panic| (panicked(name, &panic), None));
+            match (driver, reuse_key) {
+                (Some(driver), Some(key)) => {
+                    let keep = Kept { key, driver, slot };
+                    if let Ok(mut k) = kept.lock() {
+                        k.insert(std::thread::current().id(), keep);
+                    }
+                }
+                (driver, _) => {
+                    if let Some(driver) = driver {
+                        let _ = worker.block_on(driver.close());
+                    }
+                    drop(slot);
+                }
+            }
             if result.status == DbStatus::Error {
                 failures.fetch_add(1, Ordering::SeqCst);
             }
@@ -333,6 +401,9 @@ pub fn run_all(
             status: result.status,
         });
         result
+    };
+    let results = on_workers_then(databases, limits.jobs, work, |worker| {
+        close(worker, take_kept())
     });
     results
         .into_iter()
@@ -393,25 +464,56 @@ fn error_result(
     }
 }
 
-async fn run_one(db: DbTarget<'_>, op: &Operation, events: EventSink<'_>) -> DbResult {
+/// Opens `db`'s connection, or readies `kept` for it (its [`Reuse::setup`]); a kept connection
+/// that cannot be readied is closed and a new one opened.
+async fn connect(
+    db: DbTarget<'_>,
+    kept: Option<Box<dyn Driver>>,
+) -> Result<Box<dyn Driver>, DriverError> {
+    if let (Some(mut driver), Some(reuse)) = (kept, &db.reuse) {
+        match driver.execute_script(&reuse.setup).await {
+            Ok(()) => return Ok(driver),
+            Err(_) => {
+                let _ = driver.close().await;
+            }
+        }
+    }
+    (db.open)().await
+}
+
+/// Runs `op` on `db` (on `kept`'s connection when given) and returns how it went, with the
+/// connection when it may serve another database: the run succeeded and `db` allows reuse.
+async fn run_one(
+    db: DbTarget<'_>,
+    kept: Option<Box<dyn Driver>>,
+    op: &Operation,
+    events: EventSink<'_>,
+) -> (DbResult, Option<Box<dyn Driver>>) {
     let started = std::time::Instant::now();
     let options = db.options();
     let graph = db.graph;
     let runner = match Runner::new(db.name.clone(), graph, options) {
         Ok(r) => r.with_bodies(db.bodies).with_shared(db.shared),
-        Err(e) => return error_result(db.name, Vec::new(), Vec::new(), &e),
+        Err(e) => {
+            if let Some(driver) = kept {
+                let _ = driver.close().await;
+            }
+            return (error_result(db.name, Vec::new(), Vec::new(), &e), None);
+        }
     };
-    let mut driver = match (db.open)().await {
+    let (name, url, reusable) = (db.name.clone(), db.url.clone(), db.reuse.is_some());
+    let mut driver = match connect(db, kept).await {
         Ok(d) => d,
         Err(source) => {
             let e = RunError::Open {
-                database: db.name.clone(),
-                url: redact_url(&db.url),
+                database: name.clone(),
+                url: redact_url(&url),
                 source: Box::new(source),
             };
-            return error_result(db.name, Vec::new(), Vec::new(), &e);
+            return (error_result(name, Vec::new(), Vec::new(), &e), None);
         }
     };
+    let db = Named { name };
     let mut result = DbResult::empty(db.name.clone(), DbStatus::Ok);
     // Notices (waiting for the lock, a fallback) go to the caller as they happen and into the
     // result's notes, so a report read later (JSON) says them too.
@@ -499,13 +601,21 @@ async fn run_one(db: DbTarget<'_>, op: &Operation, events: EventSink<'_>) -> DbR
             }
         }
     };
-    // A failure to close does not change what happened to the database.
-    let _ = driver.close().await;
     let mut result = result;
     for notice in notices.into_inner().unwrap_or_default() {
         if !result.notes.contains(&notice) {
             result.notes.push(notice);
         }
     }
-    result
+    if reusable && result.status == DbStatus::Ok {
+        return (result, Some(driver));
+    }
+    // A failure to close does not change what happened to the database.
+    let _ = driver.close().await;
+    (result, None)
+}
+
+/// What `run_one` still needs of its target once the target's opener is spent.
+struct Named {
+    name: String,
 }

@@ -75,6 +75,23 @@ where
     R: Send,
     F: Fn(T, &Worker) -> R + Sync,
 {
+    on_workers_then(items, jobs, work, |_: &Worker| {})
+}
+
+/// [`on_workers`], then `finish` on each worker once the queue is empty, on that worker's
+/// thread and runtime (closing what its items left open for the next one).
+pub fn on_workers_then<T, R, F, G>(
+    items: Vec<T>,
+    jobs: usize,
+    work: F,
+    finish: G,
+) -> Vec<Result<R, WorkerError>>
+where
+    T: Send,
+    R: Send,
+    F: Fn(T, &Worker) -> R + Sync,
+    G: Fn(&Worker) + Sync,
+{
     let count = items.len();
     let queue: Mutex<VecDeque<(usize, T)>> = Mutex::new(items.into_iter().enumerate().collect());
     let results: Mutex<Vec<Option<Result<R, WorkerError>>>> =
@@ -98,6 +115,9 @@ where
                     if let Ok(mut slots) = results.lock() {
                         slots[index] = Some(result);
                     }
+                }
+                if let Ok(worker) = &worker {
+                    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| finish(worker)));
                 }
             });
         }

@@ -243,6 +243,17 @@ impl Project {
         Ok(results)
     }
 
+    /// Whether `db`'s connections may serve the next tenant of its set: in a schema-per-tenant
+    /// set, whose tenants share one database.
+    fn reuse_of(&self, db: &Database<'_>) -> Option<braid_runner::Reuse> {
+        let (set, tenant) = braid_config::tenants::split_tenant(&db.name)?;
+        let (set, config) = self.config().ok()?.tenant_set(set).ok()?;
+        Some(braid_runner::Reuse {
+            key: set.to_string(),
+            setup: config.session_setup(tenant)?,
+        })
+    }
+
     /// The databases `settings` selects: by name (all when none), then its shard.
     fn selection(&self, settings: &RunSettings) -> Result<Vec<Database<'_>>, Error> {
         Ok(in_shard(
@@ -315,6 +326,7 @@ impl Project {
             );
             target.server = server;
             target.shared = shared.get(&dir);
+            target.reuse = self.reuse_of(db);
             target.version_table = db.config.version_table.clone();
             target.schema = db.config.schema.clone();
             target.branches = db.config.branches.clone().unwrap_or_default();
