@@ -29,7 +29,7 @@ pub use effect::judged_on_resume;
 pub use error::{EditedRevision, FailureKind, RunError, StepFailure};
 pub use multi::{
     CONNECTIONS_PER_DATABASE, DbResult, DbStatus, DbTarget, Limits, OpenFuture, Opener, Operation,
-    Reuse, run_all,
+    Reuse, run_all, run_each,
 };
 pub use offline::{OfflineOp, applied_from, parse_range, render_offline};
 pub use report::{

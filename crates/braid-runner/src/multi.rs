@@ -332,6 +332,21 @@ pub fn run_all(
     events: EventSink<'_>,
 ) -> Vec<DbResult> {
     let names: Vec<String> = databases.iter().map(|db| db.name.clone()).collect();
+    run_each(databases, names, Ok, limits, op, events)
+}
+
+/// [`run_all`] over items that become databases only when a worker takes them (`target`), so
+/// a run over ten thousand tenants holds ten thousand small items, not ten thousand open
+/// targets; an item that cannot become one (its migration set does not load) is its result.
+/// `names` are the items' database names, in order.
+pub fn run_each<'a, T: Send>(
+    items: Vec<T>,
+    names: Vec<String>,
+    target: impl Fn(T) -> Result<DbTarget<'a>, Box<DbResult>> + Sync,
+    limits: &Limits,
+    op: &Operation,
+    events: EventSink<'_>,
+) -> Vec<DbResult> {
     events(&Event::RunStarted {
         databases: names.len(),
     });
@@ -359,42 +374,47 @@ pub fn run_all(
             let _ = worker.block_on(kept.driver.close());
         }
     };
-    let work = |db: DbTarget<'_>, worker: &Worker| {
-        let result = if stop(&failures) {
-            close(worker, take_kept());
-            skipped(db.name)
-        } else {
-            let name = db.name.clone();
-            let reuse_key = db.reuse.as_ref().map(|r| r.key.clone());
-            let (driver, slot) = match take_kept() {
-                Some(k) if reuse_key.as_ref() == Some(&k.key) => (Some(k.driver), k.slot),
-                other => {
-                    close(worker, other);
-                    (None, slots.take(db.server.as_deref()))
-                }
-            };
-            // A panic in a driver fails its database, not the whole run.
-            let (result, driver) = worker
-                .block_on(run_one(db, driver, op, events))
-                .unwrap_or_else(|panic| (panicked(name, &panic), None));
-            match (driver, reuse_key) {
-                (Some(driver), Some(key)) => {
-                    let keep = Kept { key, driver, slot };
-                    if let Ok(mut k) = kept.lock() {
-                        k.insert(std::thread::current().id(), keep);
-                    }
-                }
-                (driver, _) => {
-                    if let Some(driver) = driver {
-                        let _ = worker.block_on(driver.close());
-                    }
-                    drop(slot);
+    let run_target = |db: DbTarget<'a>, worker: &Worker| {
+        let name = db.name.clone();
+        let reuse_key = db.reuse.as_ref().map(|r| r.key.clone());
+        let (driver, slot) = match take_kept() {
+            Some(k) if reuse_key.as_ref() == Some(&k.key) => (Some(k.driver), k.slot),
+            other => {
+                close(worker, other);
+                (None, slots.take(db.server.as_deref()))
+            }
+        };
+        // A panic in a driver fails its database, not the whole run.
+        let (result, driver) = worker
+            .block_on(run_one(db, driver, op, events))
+            .unwrap_or_else(|panic| (panicked(name, &panic), None));
+        match (driver, reuse_key) {
+            (Some(driver), Some(key)) => {
+                let keep = Kept { key, driver, slot };
+                if let Ok(mut k) = kept.lock() {
+                    k.insert(std::thread::current().id(), keep);
                 }
             }
-            if result.status == DbStatus::Error {
-                failures.fetch_add(1, Ordering::SeqCst);
+            (driver, _) => {
+                if let Some(driver) = driver {
+                    let _ = worker.block_on(driver.close());
+                }
+                drop(slot);
             }
-            result
+        }
+        if result.status == DbStatus::Error {
+            failures.fetch_add(1, Ordering::SeqCst);
+        }
+        result
+    };
+    let work = |item: T, worker: &Worker| {
+        let result = match target(item) {
+            Err(result) => *result,
+            Ok(db) if stop(&failures) => {
+                close(worker, take_kept());
+                skipped(db.name)
+            }
+            Ok(db) => run_target(db, worker),
         };
         events(&Event::DatabaseDone {
             database: result.name.clone(),
@@ -402,7 +422,7 @@ pub fn run_all(
         });
         result
     };
-    let results = on_workers_then(databases, limits.jobs, work, |worker| {
+    let results = on_workers_then(items, limits.jobs, work, |worker| {
         close(worker, take_kept())
     });
     results

@@ -276,13 +276,14 @@ impl Project {
             Operation::Current | Operation::Status => Access::ReadOnly,
             _ => Access::ReadWrite,
         };
-        let mut unloaded = Vec::new();
-        let mut targets = Vec::new();
         let shared: std::collections::BTreeMap<&PathBuf, braid_runner::Shared> = sets
             .keys()
             .map(|dir| (dir, braid_runner::Shared::new()))
             .collect();
-        for (index, db) in selected.iter().enumerate() {
+        let lock_timeout = config.lock_timeout();
+        // Each database becomes a target when a worker takes it, so a large tenant set holds
+        // only its list while it runs.
+        let target = |db: &Database<'_>| {
             let dir = self.dir_of(db);
             let graph = match sets.get(&dir) {
                 Some(Ok(graph)) => graph,
@@ -292,18 +293,14 @@ impl Project {
                         db.name,
                         dir.display()
                     );
-                    unloaded.push((
-                        index,
-                        DbResult::failed(
-                            db.name.to_string(),
-                            error,
-                            braid_runner::FailureKind::Config,
-                        ),
-                    ));
-                    continue;
+                    let kind = braid_runner::FailureKind::Config;
+                    return Err(Box::new(DbResult::failed(db.name.to_string(), error, kind)));
                 }
-                // load_sets loaded the set of every selected database.
-                None => continue,
+                None => {
+                    let error = format!("database `{}`: its migration set was not loaded", db.name);
+                    let kind = braid_runner::FailureKind::Config;
+                    return Err(Box::new(DbResult::failed(db.name.to_string(), error, kind)));
+                }
             };
             // Shown (redacted) in messages: the URL with `${…}` resolved, never the password
             // `password_env` / `password_file` add.
@@ -330,20 +327,20 @@ impl Project {
             target.version_table = db.config.version_table.clone();
             target.schema = db.config.schema.clone();
             target.branches = db.config.branches.clone().unwrap_or_default();
-            target.lock_timeout = config.lock_timeout();
+            target.lock_timeout = lock_timeout;
             target.transaction = settings.transaction;
-            targets.push(target);
-        }
+            Ok(target)
+        };
         let limits = Limits {
             jobs: settings.jobs.unwrap_or(config.jobs),
             max_failures: settings.max_failures.or(settings.fail_fast.then_some(1)),
             max_connections: settings.max_connections.or(config.max_connections),
         };
-        let mut results = braid_runner::run_all(targets, &limits, op, events);
-        for (index, result) in unloaded {
-            results.insert(index, result);
-        }
-        Ok(results)
+        let names = selected.iter().map(|db| db.name.to_string()).collect();
+        let items: Vec<&Database<'_>> = selected.iter().collect();
+        Ok(braid_runner::run_each(
+            items, names, target, &limits, op, events,
+        ))
     }
 
     /// `check`: every selected database's status and the heads of their sets, as findings.

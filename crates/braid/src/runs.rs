@@ -79,43 +79,65 @@ pub struct Outcomes {
     pub now_at: Vec<(String, usize)>,
 }
 
-impl RunRecord {
-    /// The record of `results` of `operation`.
-    pub fn new(operation: &Operation, results: &[DbResult]) -> Self {
-        RunRecord {
-            version: RECORD_VERSION,
-            operation: command_of(operation),
-            databases: results
-                .iter()
-                .map(|r| RecordedDatabase {
-                    name: r.name.clone(),
-                    status: r.status,
-                    from: r.from.clone(),
-                    to: r.current.clone(),
-                    steps: r.applied.len(),
-                    error: r.error.clone(),
-                    kind: r.error_kind,
-                })
-                .collect(),
-        }
-    }
+/// One database's entry as it is written: borrowed from its result, so writing the record of
+/// ten thousand tenants copies none of them.
+#[derive(Serialize)]
+struct EntryRef<'a> {
+    name: &'a str,
+    status: DbStatus,
+    from: &'a [String],
+    to: &'a [String],
+    steps: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<FailureKind>,
+}
 
-    /// Writes the record to `path` (its directory created if missing), whole or not at all: a
-    /// temporary file beside it, renamed over it.
-    pub fn write(&self, path: &Path) -> Result<(), Error> {
-        let io = |source| Error::Io {
-            path: path.to_path_buf(),
-            source,
+/// Writes the record of `results` of `operation` to `path` (its directory created if missing),
+/// whole or not at all: a temporary file beside it, renamed over it. One database per line, so
+/// the file reads (and greps) as well as it parses.
+pub fn write_record(path: &Path, operation: &Operation, results: &[DbResult]) -> Result<(), Error> {
+    use std::io::Write;
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let temporary = path.with_extension("json.partial");
+    let file = std::fs::File::create(&temporary).map_err(io)?;
+    let mut out = std::io::BufWriter::new(file);
+    let operation = serde_json::to_string(&command_of(operation)).map_err(|e| io(e.into()))?;
+    write!(
+        out,
+        "{{\"version\": {RECORD_VERSION}, \"operation\": {operation}, \"databases\": ["
+    )
+    .map_err(io)?;
+    for (i, r) in results.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })
+            .map_err(io)?;
+        let entry = EntryRef {
+            name: &r.name,
+            status: r.status,
+            from: &r.from,
+            to: &r.current,
+            steps: r.applied.len(),
+            error: r.error.as_deref(),
+            kind: r.error_kind,
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let text = serde_json::to_string_pretty(self).map_err(|e| io(e.into()))?;
-        let temporary = path.with_extension("json.partial");
-        std::fs::write(&temporary, text + "\n").map_err(io)?;
-        std::fs::rename(&temporary, path).map_err(io)
+        serde_json::to_writer(&mut out, &entry).map_err(|e| io(e.into()))?;
     }
+    out.write_all(b"\n]}\n").map_err(io)?;
+    out.into_inner()
+        .map_err(|e| io(e.into_error()))?
+        .sync_all()
+        .map_err(io)?;
+    std::fs::rename(&temporary, path).map_err(io)
+}
 
+impl RunRecord {
     /// Reads the record at `path`.
     pub fn read(path: &Path) -> Result<Self, Error> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
@@ -148,10 +170,42 @@ impl RunRecord {
 
     /// The counts by outcome, the failures grouped by error, the successes by where they are.
     pub fn outcomes(&self) -> Outcomes {
+        Outcomes::tally(self.databases.iter().map(|d| Entry {
+            name: &d.name,
+            status: d.status,
+            steps: d.steps,
+            to: &d.to,
+            error: d.error.as_deref(),
+        }))
+    }
+}
+
+/// What [`Outcomes`] reads of one database.
+struct Entry<'a> {
+    name: &'a str,
+    status: DbStatus,
+    steps: usize,
+    to: &'a [String],
+    error: Option<&'a str>,
+}
+
+impl Outcomes {
+    /// The outcomes of a run's results, without making its record.
+    pub fn of(results: &[DbResult]) -> Outcomes {
+        Outcomes::tally(results.iter().map(|r| Entry {
+            name: &r.name,
+            status: r.status,
+            steps: r.applied.len(),
+            to: &r.current,
+            error: r.error.as_deref(),
+        }))
+    }
+
+    fn tally<'a>(entries: impl Iterator<Item = Entry<'a>>) -> Outcomes {
         let mut outcomes = Outcomes::default();
         let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut now_at: BTreeMap<String, usize> = BTreeMap::new();
-        for d in &self.databases {
+        for d in entries {
             match d.status {
                 DbStatus::Ok if d.steps > 0 => outcomes.changed += 1,
                 DbStatus::Ok => outcomes.unchanged += 1,
@@ -159,11 +213,11 @@ impl RunRecord {
                 DbStatus::Skipped => outcomes.skipped += 1,
             }
             match d.status {
-                DbStatus::Ok => *now_at.entry(heads_text(&d.to)).or_default() += 1,
+                DbStatus::Ok => *now_at.entry(heads_text(d.to)).or_default() += 1,
                 DbStatus::Error => errors
-                    .entry(without_name(d))
+                    .entry(without_name(d.name, d.error))
                     .or_default()
-                    .push(d.name.clone()),
+                    .push(d.name.to_string()),
                 DbStatus::Skipped => {}
             }
         }
@@ -199,7 +253,7 @@ impl crate::Project {
             None if changes && tenants => self.root().join(LAST_RUN),
             None => return Ok(None),
         };
-        RunRecord::new(operation, results).write(&path)?;
+        write_record(&path, operation, results)?;
         Ok(Some(path))
     }
 }
@@ -212,11 +266,11 @@ impl From<RecordError> for Error {
 
 /// A failure's message without its database's name, so that one error on many tenants groups
 /// as one line.
-fn without_name(d: &RecordedDatabase) -> String {
-    let error = d.error.as_deref().unwrap_or("failed");
+fn without_name(name: &str, error: Option<&str>) -> String {
+    let error = error.unwrap_or("failed");
     error
-        .replace(&format!("`{}`", d.name), "`…`")
-        .replace(&d.name, "…")
+        .replace(&format!("`{name}`"), "`…`")
+        .replace(name, "…")
 }
 
 fn heads_text(heads: &[String]) -> String {
@@ -270,18 +324,21 @@ mod tests {
             result("shops:c", DbStatus::Error, Some("database `shops:c`: boom")),
             result("shops:d", DbStatus::Skipped, None),
         ];
-        let record = RunRecord::new(
-            &Operation::Upgrade {
-                target: "heads".into(),
-            },
-            &results,
-        );
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("runs/last.json");
-        record.write(&path).unwrap();
+        let upgrade = Operation::Upgrade {
+            target: "heads".into(),
+        };
+        write_record(&path, &upgrade, &results).unwrap();
         let read = RunRecord::read(&path).unwrap();
-        assert_eq!(read, record);
         assert_eq!(read.operation, "upgrade heads");
+        assert_eq!(read.databases.len(), 4);
+        assert_eq!(read.databases[0].to, ["b"]);
+        assert_eq!(read.databases[1].kind, Some(FailureKind::Migration));
+        assert_eq!(Outcomes::of(&results), read.outcomes());
+        // One database per line.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 6, "{text}");
         assert_eq!(read.unfinished(), ["shops:b", "shops:c", "shops:d"]);
         let outcomes = read.outcomes();
         assert_eq!(

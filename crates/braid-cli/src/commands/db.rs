@@ -293,8 +293,11 @@ struct Databases {
 }
 
 fn databases_json(results: &[DbResult], out: Output<'_>, failed: Option<&Failed>) -> Databases {
+    // Printed in JSON mode only: human output leaves the copy of every result unmade (a run
+    // over thousands of tenants would hold two).
+    let shown = if out.is_json() { results } else { &[] };
     Databases {
-        databases: results
+        databases: shown
             .iter()
             .map(|r| DbResult {
                 error: r.error.as_deref().map(|e| out.say(e)),
@@ -429,7 +432,7 @@ fn shortened(names: &[&str], most: usize) -> String {
 /// A run over many databases, summarised by outcome: how many changed, were already there,
 /// failed (grouped by error) and were not started, and where the databases are now.
 fn grouped(results: &[DbResult], verb: &str, out: Output<'_>) -> String {
-    let outcomes = braid::RunRecord::new(&Operation::Current, results).outcomes();
+    let outcomes = braid::runs::Outcomes::of(results);
     let mut text = format!(
         "{} databases ({verb}): {} changed, {} already there, {} failed, {} not started\n",
         results.len(),
