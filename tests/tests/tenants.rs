@@ -155,6 +155,30 @@ fn a_sqlite_file_per_tenant_from_a_list_a_file_or_the_files_there() {
         ["shops:acme", "shops:globex", "shops:initech"]
     );
 
+    // A pattern that matches nothing is refused, not a quiet success.
+    std::fs::write(
+        root.join("config/braid.toml"),
+        sqlite_set(r#"{ like = "zz%" }"#),
+    )
+    .unwrap();
+    let empty = braid(&root, &["upgrade", "heads"]).fails(1);
+    assert!(
+        empty.stderr.contains("tenant set `shops` lists no tenants"),
+        "{}",
+        empty.stderr
+    );
+    std::fs::write(
+        root.join("config/braid.toml"),
+        sqlite_set(r#"{ like = "%e%" }"#),
+    )
+    .unwrap();
+    let no_jobs = braid(&root, &["upgrade", "heads", "--jobs", "0"]).fails(1);
+    assert!(
+        no_jobs.stderr.contains("jobs must be at least 1"),
+        "{}",
+        no_jobs.stderr
+    );
+
     // Commands that need the set, not its tenants: verify, lint, offline SQL.
     braid(&root, &["verify", "--db", "shops"]).ok();
     braid(&root, &["lint", "--db", "shops"]).ok();
@@ -266,6 +290,17 @@ fn max_failures_stops_starting_tenants_and_the_record_resumes_them() {
         ],
     );
     assert_ne!(run.code, 0);
+    let human = braid(
+        &root,
+        &["upgrade", "heads", "--jobs", "1", "--max-failures", "2"],
+    );
+    assert!(
+        human
+            .stderr
+            .contains("run the same command again with `--only-failed"),
+        "{}",
+        human.stderr
+    );
     assert_eq!(names_with(&run, "error"), ["shops:a", "shops:b"]);
     assert_eq!(
         names_with(&run, "skipped"),

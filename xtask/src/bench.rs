@@ -54,6 +54,10 @@ pub enum BenchCommand {
     Servers,
     /// `verify` against `upgrade` of the same revisions, on SQLite, Postgres and MariaDB.
     Verify,
+    /// Tenant sets: N tenants (a Postgres schema or a SQLite file each) upgraded one at a time
+    /// and two at a time, the bound on connections, and the peak memory at 1 000 and 10 000
+    /// tenants. Not part of the default run: it takes minutes.
+    Tenants(crate::bench_tenants::TenantsArgs),
     /// Build times of the adopter example (examples/adopter): a clean debug build with the
     /// smallest feature set (Postgres, SQL only) and with everything, each in a target
     /// directory of its own, and the incremental rebuild after adding a Rust revision. Not part
@@ -79,6 +83,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(BenchCommand::Adopter) = &args.what {
         println!("\n{}", bench_adopter(&args)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(BenchCommand::Tenants(tenants)) = &args.what {
+        let report = crate::bench_tenants::run(tenants, args.work_dir.as_deref())?;
+        println!("\n{report}");
         return Ok(ExitCode::SUCCESS);
     }
     which("hyperfine").context("hyperfine is needed: apt-get install hyperfine")?;
@@ -122,13 +131,13 @@ fn workspace_root() -> anyhow::Result<PathBuf> {
     Ok(braid::find_root(&std::env::current_dir()?))
 }
 
-fn tempdir() -> anyhow::Result<PathBuf> {
+pub(crate) fn tempdir() -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("braid-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
 
-fn which(tool: &str) -> anyhow::Result<()> {
+pub(crate) fn which(tool: &str) -> anyhow::Result<()> {
     let ok = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
         .output()
@@ -141,7 +150,7 @@ fn which(tool: &str) -> anyhow::Result<()> {
     }
 }
 
-fn run_checked(cmd: &mut Command) -> anyhow::Result<std::process::Output> {
+pub(crate) fn run_checked(cmd: &mut Command) -> anyhow::Result<std::process::Output> {
     let out = cmd
         .output()
         .with_context(|| format!("cannot run {cmd:?}"))?;
@@ -156,7 +165,7 @@ fn run_checked(cmd: &mut Command) -> anyhow::Result<std::process::Output> {
 }
 
 /// Builds binary `bin` of `package` in release mode and asks cargo where it is.
-fn release_binary(package: &str, bin: &str) -> anyhow::Result<PathBuf> {
+pub(crate) fn release_binary(package: &str, bin: &str) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("building the release binary {bin}…");
     let out = run_checked(
@@ -278,7 +287,7 @@ fn table(title: &str, results: &[(String, f64, f64)], baseline: usize) -> String
     out
 }
 
-fn shell_quote(path: &Path) -> String {
+pub(crate) fn shell_quote(path: &Path) -> String {
     format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
 }
 

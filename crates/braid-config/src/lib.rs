@@ -497,6 +497,9 @@ pub enum ConfigError {
          to its server (its work and its lock connection)"
     )]
     NoConnections,
+
+    #[error("jobs must be at least 1")]
+    NoJobs,
 }
 
 impl Config {
@@ -582,6 +585,9 @@ impl Config {
                     return Err(wrap(ConfigError::SchemaUnsupported { dialect }));
                 }
             }
+        }
+        if self.jobs == 0 {
+            return Err(ConfigError::NoJobs);
         }
         if self.max_connections.is_some_and(|n| n < 2) {
             return Err(ConfigError::NoConnections);

@@ -35,7 +35,8 @@ impl Shared {
     }
 
     /// The prepared script of `revision` in `direction` for `dialect`, made by `make` the first
-    /// time.
+    /// time — once, even when several databases ask at the same moment (the lock is held while
+    /// it is made: a file read).
     pub(crate) fn script<E>(
         &self,
         revision: &str,
@@ -43,14 +44,15 @@ impl Shared {
         dialect: Dialect,
         make: impl FnOnce() -> Result<Prepared, E>,
     ) -> Result<Prepared, E> {
+        let Ok(mut scripts) = self.scripts.lock() else {
+            return make();
+        };
         let key = (revision.to_string(), direction, dialect);
-        if let Some(found) = self.scripts.lock().ok().and_then(|s| s.get(&key).cloned()) {
-            return Ok(found);
+        if let Some(found) = scripts.get(&key) {
+            return Ok(found.clone());
         }
         let made = make()?;
-        if let Ok(mut scripts) = self.scripts.lock() {
-            scripts.insert(key, made.clone());
-        }
+        scripts.insert(key, made.clone());
         Ok(made)
     }
 

@@ -166,3 +166,53 @@ async fn many_databases_with_bounded_jobs_and_a_failing_migration() {
             .all(|r| r.status == DbStatus::Ok && r.current == ids(&["b"]))
     );
 }
+
+/// Counts the scripts the runner asks for, passing them through to the SQL files.
+struct Counting(std::sync::atomic::AtomicUsize);
+
+impl braid_runner::Bodies for Counting {
+    fn script(
+        &self,
+        rev: &braid_graph::Revision,
+        direction: braid_graph::Direction,
+        dialect: braid_driver::Dialect,
+    ) -> Result<braid_runner::Script, braid_runner::BodyError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        SourceBodies.script(rev, direction, dialect)
+    }
+
+    fn checksum(&self, rev: &braid_graph::Revision, script: &braid_runner::Script) -> String {
+        SourceBodies.checksum(rev, script)
+    }
+}
+
+#[tokio::test]
+async fn databases_sharing_a_set_read_each_script_once() {
+    let f = fixture();
+    let g = f.graph();
+    let upgrade = Operation::Upgrade {
+        target: "heads".into(),
+    };
+    let run = |shared: Option<&braid_runner::Shared>| {
+        let bodies = Counting(std::sync::atomic::AtomicUsize::new(0));
+        let dbs: Vec<DbTarget<'_>> = (0..4)
+            .map(|i| {
+                let url = f.url(&format!("t{i}-{}", shared.is_some()));
+                let mut db = DbTarget::new(format!("t{i}"), &g, &bodies, url.clone(), opener(&url));
+                db.shared = shared;
+                db
+            })
+            .collect();
+        let results = run_all(dbs, &Limits::jobs(2), &upgrade, &no_events);
+        assert!(
+            results.iter().all(|r| r.status == DbStatus::Ok),
+            "{results:?}"
+        );
+        bodies.0.into_inner()
+    };
+    // Two revisions, four databases: each reads both scripts (and the up-to-date check reads
+    // none), unless they share.
+    assert_eq!(run(None), 8);
+    let shared = braid_runner::Shared::new();
+    assert_eq!(run(Some(&shared)), 2);
+}

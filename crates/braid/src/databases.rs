@@ -215,6 +215,9 @@ impl Project {
         if settings.max_connections.is_some_and(|n| n < 2) {
             return Err(braid_config::ConfigError::NoConnections.into());
         }
+        if settings.jobs == Some(0) {
+            return Err(braid_config::ConfigError::NoJobs.into());
+        }
         let selected = self.selection(settings)?;
         let sets = self.load_sets(&selected);
         if settings.databases.is_empty() {

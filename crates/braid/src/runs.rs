@@ -280,8 +280,8 @@ fn heads_text(heads: &[String]) -> String {
     }
 }
 
-/// The command that runs `op` again, as typed after `braid`: `upgrade heads`.
-pub fn command_of(op: &Operation) -> String {
+/// The operation as typed after `braid`: `upgrade heads`.
+fn command_of(op: &Operation) -> String {
     match op {
         Operation::Upgrade { target } => format!("upgrade {target}"),
         Operation::Downgrade { target } => format!("downgrade {target}"),

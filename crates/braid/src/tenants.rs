@@ -52,6 +52,18 @@ impl Shard {
     }
 }
 
+/// Where a listing looked, for messages (no URL: it may hold a password).
+fn describe(listing: &Listing<'_>) -> String {
+    match listing {
+        Listing::Names(_) => "an empty list".to_string(),
+        Listing::File(path) => format!("file {}", path.display()),
+        Listing::Query { sql, .. } => format!("query `{sql}`"),
+        Listing::Schemas { pattern, .. } => format!("no schema is like '{pattern}'"),
+        Listing::Databases { pattern, .. } => format!("no database is like '{pattern}'"),
+        Listing::Files { pattern } => format!("no file's tenant part is like '{pattern}'"),
+    }
+}
+
 /// FNV-1a, 64 bits: tiny, fast and the same on every machine and release.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
@@ -90,6 +102,12 @@ pub enum TenantsError {
         #[source]
         source: braid_config::TenantSetError,
     },
+    /// A set whose listing found nobody: a typo in a pattern must not pass for a deploy.
+    #[error(
+        "tenant set `{set}` lists no tenants ({source_text}): check it, or comment the set out \
+         while it has none"
+    )]
+    Empty { set: String, source_text: String },
     #[error(
         "tenant set `{set}` has no tenant `{tenant}` ({count} listed){}",
         if *count == 0 { ": the list is empty" } else { "" }
@@ -158,6 +176,13 @@ impl Project {
         }
         names.sort();
         names.dedup();
+        if names.is_empty() {
+            return Err(TenantsError::Empty {
+                set: name.to_string(),
+                source_text: describe(&listing),
+            }
+            .into());
+        }
         Ok(names)
     }
 

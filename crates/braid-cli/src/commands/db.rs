@@ -188,7 +188,6 @@ fn run_op(
     project: &Project,
     settings: &RunSettings,
     op: &Operation,
-    report: Option<&Path>,
     out: Output<'_>,
 ) -> Result<Vec<DbResult>, Failure> {
     let progress = out.progress_allowed().then(Progress::new);
@@ -234,7 +233,6 @@ fn run_op(
     if let Some(progress) = &progress {
         progress.done();
     }
-    record(project, report, op, &results, out);
     Ok(results)
 }
 
@@ -255,9 +253,8 @@ fn record(
                 path.display(),
                 match unfinished {
                     true => format!(
-                        " (run the unfinished again with `{} {} --only-failed {}`)",
-                        out.invocation,
-                        braid::runs::command_of(op),
+                        " (run the same command again with `--only-failed {}` to finish the \
+                         rest)",
                         path.display()
                     ),
                     false => String::new(),
@@ -480,12 +477,14 @@ pub fn move_to(
     report: Option<&Path>,
     out: Output<'_>,
 ) -> Outcome {
-    let results = run_op(project, settings, op, report, out)?;
+    let results = run_op(project, settings, op, out)?;
     let verb = match op {
         Operation::Downgrade { .. } => "downgrade",
         _ => "upgrade",
     };
-    summarise(&results, out, verb, streams_steps(out, op))
+    let outcome = summarise(&results, out, verb, streams_steps(out, op));
+    record(project, report, op, &results, out);
+    outcome
 }
 
 pub fn stamp(
@@ -495,8 +494,10 @@ pub fn stamp(
     report: Option<&Path>,
     out: Output<'_>,
 ) -> Outcome {
-    let results = run_op(project, settings, op, report, out)?;
-    summarise(&results, out, "stamp", false)
+    let results = run_op(project, settings, op, out)?;
+    let outcome = summarise(&results, out, "stamp", false);
+    record(project, report, op, &results, out);
+    outcome
 }
 
 pub fn current(
@@ -506,7 +507,7 @@ pub fn current(
     report: Option<&Path>,
     out: Output<'_>,
 ) -> Outcome {
-    let results = run_op(project, settings, &Operation::Current, report, out)?;
+    let results = run_op(project, settings, &Operation::Current, out)?;
     let failure = failed_on(&results);
     // Each database's set, to mark the applied heads that are heads of the graph.
     let mut graphs: HashMap<std::path::PathBuf, braid::Graph> = HashMap::new();
@@ -548,6 +549,7 @@ pub fn current(
         }
         text
     })?;
+    record(project, report, &Operation::Current, &results, out);
     exit_for_failures(failure)
 }
 
@@ -581,7 +583,7 @@ pub fn accept(
     let op = Operation::Accept {
         revision: revision.to_string(),
     };
-    let results = run_op(project, settings, &op, report, out)?;
+    let results = run_op(project, settings, &op, out)?;
     let failure = failed_on(&results);
     out.emit(&databases_json(&results, out, failure.as_ref()), || {
         let mut text = String::new();
@@ -601,6 +603,7 @@ pub fn accept(
         }
         text
     })?;
+    record(project, report, &op, &results, out);
     exit_for_failures(failure)
 }
 
