@@ -26,7 +26,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Task {
     /// Database migrations over a version graph (Alembic's model), for every configured database.
-    Migrate(braid_cli::Args),
+    /// (Boxed: the command line is large, and the enum pays for its largest variant.)
+    Migrate(Box<braid_cli::Args>),
     /// Benchmarks of whole commands (hyperfine) against the graph and SQLite floors.
     Bench(bench::BenchArgs),
 }
@@ -34,7 +35,7 @@ enum Task {
 fn main() -> ExitCode {
     match Cli::parse().task {
         Task::Migrate(args) => {
-            braid_cli::run(args, &braid_cli::FrontEnd::xtask(braid::rust_revisions!()))
+            braid_cli::run(*args, &braid_cli::FrontEnd::xtask(braid::rust_revisions!()))
         }
         Task::Bench(args) => bench::run(args).unwrap_or_else(|e| {
             eprintln!("error: {e:#}");
