@@ -113,6 +113,24 @@ fn a_sqlite_file_per_tenant_from_a_list_a_file_or_the_files_there() {
         let tables = support::sqlite_tables(&root.join(format!("data/{tenant}.db")));
         assert_eq!(tables, ["t1", "t2", "t3"], "{tenant}");
     }
+    // A tenant named twice (a set and one of its tenants) is one database.
+    let twice = braid(
+        &root,
+        &[
+            "--format",
+            "json",
+            "current",
+            "--db",
+            "shops:globex",
+            "--db",
+            "shops",
+        ],
+    )
+    .ok();
+    assert_eq!(
+        names_with(&twice, "ok"),
+        ["shops:globex", "shops:acme", "shops:initech"]
+    );
     // One tenant by name; an unlisted one is refused before anything is opened.
     let one = braid(
         &root,
@@ -448,6 +466,35 @@ fn a_postgres_schema_per_tenant_three_poisoned_then_resumed_from_the_record() {
 }
 
 #[test]
+fn a_pattern_lists_the_tenant_part_of_prefixed_schemas_and_offline_sql_sets_the_schema() {
+    with_db::<PostgresTarget>(|db| {
+        execute(
+            &db.url,
+            "CREATE SCHEMA s_acme; CREATE SCHEMA s_globex; CREATE SCHEMA other; \
+             CREATE SCHEMA \"s_Bad Name\";",
+        );
+        let tmp = tempfile::tempdir().unwrap();
+        let config = format!(
+            "[default]\n[default.tenants.shops]\nurl = \"{}\"\nschema = \"s_{{tenant}}\"\n\
+             tenants = {{ like = \"%\" }}\n",
+            db.url
+        );
+        let root = project(tmp.path(), &config, "");
+        let run = braid(&root, &["--format", "json", "upgrade", "heads"]).ok();
+        // Schema `s_acme` is tenant `acme`; `other`, `public` and Postgres's own are no tenants.
+        assert_eq!(names_with(&run, "ok"), ["shops:acme", "shops:globex"]);
+        let applied = column(&db.url, "SELECT count(*) FROM s_acme.braid_version");
+        assert_eq!(applied, ["3"]);
+        let sql = braid(&root, &["upgrade", "r1", "--sql", "--db", "shops:acme"]).ok();
+        assert!(
+            sql.stdout.starts_with("SET search_path TO \"s_acme\";"),
+            "{}",
+            sql.stdout
+        );
+    });
+}
+
+#[test]
 fn connections_to_a_server_stay_within_the_bound() {
     with_db::<PostgresTarget>(|db| {
         let tenants: Vec<String> = (0..10).map(|i| format!("t_{i}")).collect();
@@ -517,12 +564,14 @@ fn a_worker_reuses_its_connections_across_a_schema_per_tenant_set() {
             .collect();
         execute(&db.url, &setup);
         let tmp = tempfile::tempdir().unwrap();
-        // The last revision moves the session elsewhere, as pg_dump's output does: the next
-        // tenant on the same connection must still land in its own schema.
+        // The last revision moves the session elsewhere, as pg_dump's output does, and leaves
+        // a temporary table: the next tenant on the same connection must still land in its own
+        // schema, and create that table afresh.
         let root = project(tmp.path(), &schema_set(&db.url, ""), "");
         std::fs::write(
             root.join("migrations/r3/up.sql"),
-            "CREATE TABLE t3 (id INTEGER PRIMARY KEY);\nSET search_path TO public;\n",
+            "CREATE TABLE t3 (id INTEGER PRIMARY KEY);\nCREATE TEMP TABLE scratch (x int);\n\
+             SET search_path TO public;\n",
         )
         .unwrap();
         let database = db.url.rsplit('/').next().unwrap().to_string();

@@ -500,6 +500,29 @@ pub enum ConfigError {
 
     #[error("jobs must be at least 1")]
     NoJobs,
+
+    #[error("max_failures must be at least 1 (one failure stops the run: --fail-fast)")]
+    NoFailures,
+}
+
+/// The bounds of a run that make sense: at least one job; room on a server for one database
+/// (two connections); at least one failure before stopping. The config's and the command
+/// line's values both pass here.
+pub fn check_limits(
+    jobs: usize,
+    max_connections: Option<usize>,
+    max_failures: Option<usize>,
+) -> Result<(), ConfigError> {
+    if jobs == 0 {
+        return Err(ConfigError::NoJobs);
+    }
+    if max_connections.is_some_and(|n| n < 2) {
+        return Err(ConfigError::NoConnections);
+    }
+    if max_failures == Some(0) {
+        return Err(ConfigError::NoFailures);
+    }
+    Ok(())
 }
 
 impl Config {
@@ -586,12 +609,7 @@ impl Config {
                 }
             }
         }
-        if self.jobs == 0 {
-            return Err(ConfigError::NoJobs);
-        }
-        if self.max_connections.is_some_and(|n| n < 2) {
-            return Err(ConfigError::NoConnections);
-        }
+        check_limits(self.jobs, self.max_connections, None)?;
         for (name, set) in &self.tenants {
             if self.databases.contains_key(name) {
                 return Err(ConfigError::NameTaken {
@@ -606,7 +624,10 @@ impl Config {
             };
             check_identifier("tenant set name", name).map_err(wrap)?;
             set.validate().map_err(wrap)?;
-            self.driver_source(&set.tenant("t")).map_err(wrap)?;
+            match self.driver_source(&set.tenant("t")) {
+                Err(ConfigError::UnsetVariable { .. }) | Ok(_) => {}
+                Err(e) => return Err(wrap(e)),
+            }
         }
         Ok(())
     }

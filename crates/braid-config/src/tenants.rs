@@ -98,8 +98,9 @@ pub struct TenantQuery {
     pub url: Option<String>,
 }
 
-/// A tenant set's source of names, validated: what the facade lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A tenant set's source of names, validated: what the facade lists. (`Debug` by hand: the
+/// URLs may hold a password.)
+#[derive(Clone, PartialEq, Eq)]
 pub enum Listing<'a> {
     Names(&'a [String]),
     File(&'a std::path::Path),
@@ -122,6 +123,33 @@ pub enum Listing<'a> {
     Files {
         pattern: &'a str,
     },
+}
+
+impl fmt::Debug for Listing<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Listing::Names(names) => f.debug_tuple("Names").field(&names.len()).finish(),
+            Listing::File(path) => f.debug_tuple("File").field(path).finish(),
+            Listing::Query { sql, url } => f
+                .debug_struct("Query")
+                .field("sql", sql)
+                .field("url", &redact_url(url))
+                .finish(),
+            Listing::Schemas { pattern, url } => f
+                .debug_struct("Schemas")
+                .field("pattern", pattern)
+                .field("url", &redact_url(url))
+                .finish(),
+            Listing::Databases { pattern, url } => f
+                .debug_struct("Databases")
+                .field("pattern", pattern)
+                .field("url", &redact_url(url))
+                .finish(),
+            Listing::Files { pattern } => {
+                f.debug_struct("Files").field("pattern", pattern).finish()
+            }
+        }
+    }
 }
 
 impl fmt::Debug for TenantSetConfig {
@@ -159,6 +187,11 @@ pub enum TenantSetError {
     )]
     NoPlaceholder,
     #[error(
+        "both `url` and `schema` hold `{{tenant}}`: a tenant is a database or a schema — keep \
+         one"
+    )]
+    BothPlaceholders,
+    #[error(
         "`tenants` needs exactly one of `file`, `query` and `like` (or a list of names, \
          tenants = [\"acme\", \"globex\"])"
     )]
@@ -185,6 +218,11 @@ pub enum TenantSetError {
          63 characters"
     )]
     BadName { name: String },
+    #[error(
+        "`like` reads names around `{{tenant}}`, and `{part}` beside it holds characters a name \
+         cannot (letters, digits, `_`, `-` and `.` only)"
+    )]
+    BadTemplate { part: String },
     #[error(
         "`like = \"{pattern}\"`: a pattern is letters, digits, `_`, `-`, `%` and `\\` \
          escapes (tenant names can hold nothing else)"
@@ -231,16 +269,33 @@ impl TenantSetConfig {
         config
     }
 
-    /// For a schema per tenant, what makes a connection opened for another tenant of the set
-    /// this tenant's: its session settings reset (what the other tenant's migrations may have
-    /// set) and its `search_path` set to the tenant's schema. `None` when tenants do not share
-    /// a database.
-    pub fn session_setup(&self, tenant: &str) -> Option<String> {
+    /// For a schema per tenant, the statement that makes a session the tenant's: its
+    /// `search_path` set to the tenant's schema (on a connection reused from another tenant,
+    /// once the driver has reset it; at the top of the tenant's offline script). `None` when
+    /// tenants do not share a database.
+    pub fn search_path_sql(&self, tenant: &str) -> Option<String> {
         if !self.schema_per_tenant() {
             return None;
         }
         let schema = self.schema.as_deref()?.replace(TENANT_PLACEHOLDER, tenant);
-        Some(format!("RESET ALL;\nSET search_path TO \"{schema}\";\n"))
+        Some(format!("SET search_path TO \"{schema}\";\n"))
+    }
+
+    /// The text before and after `{tenant}` in the name a `like` listing reads: the schema
+    /// (a schema per tenant), else the database in the URL, or the SQLite file's name — so
+    /// `schema = "t_{tenant}"` lists schema `t_acme` as tenant `acme`.
+    pub fn name_around(&self) -> (String, String) {
+        let name = match (self.schema_per_tenant(), self.schema.as_deref()) {
+            (true, Some(schema)) => schema,
+            _ => {
+                let path = self.url.split('?').next().unwrap_or(&self.url);
+                path.rsplit('/').next().unwrap_or(path)
+            }
+        };
+        match name.split_once(TENANT_PLACEHOLDER) {
+            Some((before, after)) => (before.to_string(), after.to_string()),
+            None => (String::new(), String::new()),
+        }
     }
 
     /// Whether tenants share one database, each in its own schema.
@@ -251,9 +306,9 @@ impl TenantSetConfig {
             && !self.url.contains(TENANT_PLACEHOLDER)
     }
 
-    /// The dialect of the set's URL (the template's scheme).
+    /// The dialect of the set's URL (the template's scheme, `${…}` resolved).
     pub fn dialect(&self) -> Result<Dialect, ConfigError> {
-        crate::url_dialect(&self.url)
+        crate::url_dialect(&crate::interpolate(&self.url)?)
     }
 
     /// Where the names come from, validated against the set's URL and dialect.
@@ -277,6 +332,11 @@ impl TenantSetConfig {
             }),
             (None, None, Some(pattern)) => {
                 check_pattern(pattern)?;
+                let (before, after) = self.name_around();
+                for part in [before, after] {
+                    check_pattern(&part.replace('.', ""))
+                        .map_err(|_| TenantSetError::BadTemplate { part })?;
+                }
                 if self.dialect()? == Dialect::Sqlite && per_database {
                     return Ok(Listing::Files { pattern });
                 }
@@ -306,6 +366,9 @@ impl TenantSetConfig {
         if !in_url && !in_schema {
             return Err(TenantSetError::NoPlaceholder.into());
         }
+        if in_url && in_schema {
+            return Err(TenantSetError::BothPlaceholders.into());
+        }
         let probe = self.tenant("t");
         crate::check_identifier("version_table", &probe.version_table)?;
         if let Some(schema) = &probe.schema {
@@ -314,7 +377,12 @@ impl TenantSetConfig {
         if probe.password_env.is_some() && probe.password_file.is_some() {
             return Err(ConfigError::TwoPasswordSources);
         }
-        let dialect = self.dialect()?;
+        // A URL naming an unset variable fails the set when it is used, not the commands
+        // that need no database (as for a database).
+        let dialect = match self.dialect() {
+            Err(ConfigError::UnsetVariable { .. }) => return Ok(()),
+            other => other?,
+        };
         if self.schema.is_some() && dialect != Dialect::Postgres {
             return Err(ConfigError::SchemaUnsupported { dialect });
         }
@@ -505,7 +573,38 @@ mod tests {
     }
 
     #[test]
+    fn a_like_listing_reads_the_name_around_the_placeholder() {
+        let schema = set(
+            "postgres://h/db",
+            Some("t_{tenant}"),
+            TenantSource::Names(vec![]),
+        );
+        assert_eq!(schema.name_around(), ("t_".to_string(), String::new()));
+        let db = set(
+            "mysql://h/app_{tenant}_db?x=1",
+            None,
+            TenantSource::Names(vec![]),
+        );
+        assert_eq!(db.name_around(), ("app_".to_string(), "_db".to_string()));
+        let file = set(
+            "sqlite://data/{tenant}.db",
+            None,
+            TenantSource::Names(vec![]),
+        );
+        assert_eq!(file.name_around(), (String::new(), ".db".to_string()));
+    }
+
+    #[test]
     fn validation_refuses_what_cannot_work() {
+        let both = set(
+            "postgres://h/{tenant}",
+            Some("{tenant}"),
+            TenantSource::Names(vec![]),
+        );
+        assert!(matches!(
+            both.validate(),
+            Err(ConfigError::TenantSet(TenantSetError::BothPlaceholders))
+        ));
         let none = set("postgres://h/db", None, TenantSource::Names(vec![]));
         assert!(matches!(
             none.validate(),

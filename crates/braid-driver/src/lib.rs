@@ -143,6 +143,15 @@ pub trait Driver: Send {
             .collect()
     }
 
+    /// Makes an idle connection that served one database ready to serve another in the same
+    /// server database (a tenant set's next schema): whatever the last one's migrations left in
+    /// the session — settings, role, temporary tables, cursors, listens, advisory locks on this
+    /// connection, the driver's own statement cache — is undone. `Ok(false)` when the driver
+    /// cannot promise that; the connection is then closed rather than reused (the default).
+    async fn reset_session(&mut self) -> Result<bool, DriverError> {
+        Ok(false)
+    }
+
     /// Closes the connection, releasing anything still held.
     async fn close(self: Box<Self>) -> Result<(), DriverError>;
 }

@@ -69,15 +69,16 @@ pub struct DbTarget<'a> {
 /// Connections that can serve several databases one after the other: the tenants of a
 /// schema-per-tenant set share one server database and differ only in the session's
 /// `search_path`. A worker keeps a database's connections (work and lock) after it succeeds
-/// and hands them to its next database with the same `key`, after running that database's
-/// `setup` on them; so a run over a thousand schemas opens two connections per worker, not two
-/// per tenant. A database that failed never passes its connections on.
+/// and hands them to its next database with the same `key`, after the driver resets the
+/// session ([`Driver::reset_session`]) and that database's `setup` runs; so a run over a
+/// thousand schemas opens two connections per worker, not two per tenant. A database that
+/// failed never passes its connections on, nor does a driver that cannot reset a session.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Reuse {
     /// Databases with equal keys can use each other's connections (e.g. the tenant set's name).
     pub key: String,
-    /// Run on a kept connection before it serves this database: resets what the previous
-    /// database's migrations left in the session and selects this one's schema.
+    /// Run on a kept connection, once the driver has reset its session, before it serves this
+    /// database: selects this one's schema.
     pub setup: String,
 }
 
@@ -491,12 +492,14 @@ async fn connect(
     kept: Option<Box<dyn Driver>>,
 ) -> Result<Box<dyn Driver>, DriverError> {
     if let (Some(mut driver), Some(reuse)) = (kept, &db.reuse) {
-        match driver.execute_script(&reuse.setup).await {
-            Ok(()) => return Ok(driver),
-            Err(_) => {
-                let _ = driver.close().await;
-            }
+        let ready = match driver.reset_session().await {
+            Ok(true) => driver.execute_script(&reuse.setup).await.is_ok(),
+            _ => false,
+        };
+        if ready {
+            return Ok(driver);
         }
+        let _ = driver.close().await;
     }
     (db.open)().await
 }

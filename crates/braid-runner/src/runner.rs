@@ -842,43 +842,39 @@ impl<'a> Runner<'a> {
         step: &braid_graph::Step<'_>,
         dialect: Dialect,
     ) -> Result<Prepared, RunError> {
+        let script = self
+            .bodies
+            .script(step.revision, step.direction, dialect)
+            .map_err(|e| self.body_error(step.revision, e))?;
+        crate::bodies::refuse_unwritten(&script, step.direction)
+            .map_err(|e| self.body_error(step.revision, e))?;
+        // An empty body is almost always the untouched template of `generate`; recording
+        // it would make the real SQL written later count as an edit of an applied
+        // migration. A merge revision may be empty: joining heads is all it does.
+        if script.code.is_none()
+            && !step.revision.is_merge()
+            && braid_driver::split_statements(&script.text, dialect).is_empty()
         {
-            {
-                let script = self
-                    .bodies
-                    .script(step.revision, step.direction, dialect)
-                    .map_err(|e| self.body_error(step.revision, e))?;
-                crate::bodies::refuse_unwritten(&script, step.direction)
-                    .map_err(|e| self.body_error(step.revision, e))?;
-                // An empty body is almost always the untouched template of `generate`; recording
-                // it would make the real SQL written later count as an edit of an applied
-                // migration. A merge revision may be empty: joining heads is all it does.
-                if script.code.is_none()
-                    && !step.revision.is_merge()
-                    && braid_driver::split_statements(&script.text, dialect).is_empty()
-                {
-                    let which = match step.direction {
-                        Direction::Up => "upgrade",
-                        Direction::Down => "downgrade",
-                    };
-                    return Err(self.body_error(
-                        step.revision,
-                        crate::bodies::BodyError {
-                            message: format!(
-                                "its {which} script ({}) has no statements: write the migration \
-                                 first (a deliberate no-op can say `SELECT 1;`)",
-                                script.origin
-                            ),
-                        },
-                    ));
-                }
-                let checksum = match step.direction {
-                    Direction::Up => Some(self.bodies.checksum(step.revision, &script)),
-                    Direction::Down => None,
-                };
-                Ok(Prepared { script, checksum })
-            }
+            let which = match step.direction {
+                Direction::Up => "upgrade",
+                Direction::Down => "downgrade",
+            };
+            return Err(self.body_error(
+                step.revision,
+                crate::bodies::BodyError {
+                    message: format!(
+                        "its {which} script ({}) has no statements: write the migration \
+                         first (a deliberate no-op can say `SELECT 1;`)",
+                        script.origin
+                    ),
+                },
+            ));
         }
+        let checksum = match step.direction {
+            Direction::Up => Some(self.bodies.checksum(step.revision, &script)),
+            Direction::Down => None,
+        };
+        Ok(Prepared { script, checksum })
     }
 
     /// Sets the applied set to what `stamp targets…` means, writing rows only: the checksum of

@@ -216,3 +216,47 @@ async fn databases_sharing_a_set_read_each_script_once() {
     let shared = braid_runner::Shared::new();
     assert_eq!(run(Some(&shared)), 2);
 }
+
+#[tokio::test]
+async fn a_shared_plan_is_made_for_each_applied_state() {
+    let f = fixture();
+    let g = f.graph();
+    let (fresh, halfway) = (f.url("fresh"), f.url("halfway"));
+    // `halfway` has `a` already.
+    let first = vec![DbTarget::new(
+        "halfway",
+        &g,
+        &SourceBodies,
+        halfway.clone(),
+        opener(&halfway),
+    )];
+    let to_a = Operation::Upgrade { target: "a".into() };
+    assert_eq!(
+        run_all(first, &Limits::jobs(1), &to_a, &no_events)[0]
+            .applied
+            .len(),
+        1
+    );
+    let shared = braid_runner::Shared::new();
+    let dbs: Vec<DbTarget<'_>> = [("fresh", &fresh), ("halfway", &halfway)]
+        .into_iter()
+        .map(|(name, url)| {
+            let mut db = DbTarget::new(name, &g, &SourceBodies, url.clone(), opener(url));
+            db.shared = Some(&shared);
+            db
+        })
+        .collect();
+    let upgrade = Operation::Upgrade {
+        target: "heads".into(),
+    };
+    let results = run_all(dbs, &Limits::jobs(1), &upgrade, &no_events);
+    let applied = |i: usize| -> Vec<String> {
+        results[i]
+            .applied
+            .iter()
+            .map(|s| s.revision.clone())
+            .collect()
+    };
+    assert_eq!(applied(0), ids(&["a", "b"]));
+    assert_eq!(applied(1), ids(&["b"]));
+}

@@ -212,12 +212,6 @@ impl Project {
         op: &Operation,
         events: EventSink<'_>,
     ) -> Result<Vec<DbResult>, Error> {
-        if settings.max_connections.is_some_and(|n| n < 2) {
-            return Err(braid_config::ConfigError::NoConnections.into());
-        }
-        if settings.jobs == Some(0) {
-            return Err(braid_config::ConfigError::NoJobs.into());
-        }
         let selected = self.selection(settings)?;
         let sets = self.load_sets(&selected);
         if settings.databases.is_empty() {
@@ -249,22 +243,31 @@ impl Project {
     /// Whether `db`'s connections may serve the next tenant of its set: in a schema-per-tenant
     /// set, whose tenants share one database.
     fn reuse_of(&self, db: &Database<'_>) -> Option<braid_runner::Reuse> {
-        let (set, tenant) = braid_config::tenants::split_tenant(&db.name)?;
-        let (set, config) = self.config().ok()?.tenant_set(set).ok()?;
+        let (set, setup) = self.search_path_of(db)?;
         Some(braid_runner::Reuse {
             key: set.to_string(),
-            setup: config.session_setup(tenant)?,
+            setup,
         })
     }
 
+    /// For a tenant of a schema-per-tenant set: its set's name and the statement that makes a
+    /// session the tenant's ([`braid_config::TenantSetConfig::search_path_sql`]).
+    fn search_path_of<'d>(&self, db: &'d Database<'_>) -> Option<(&'d str, String)> {
+        let (set, tenant) = braid_config::tenants::split_tenant(&db.name)?;
+        let (_, config) = self.config().ok()?.tenant_set(set).ok()?;
+        Some((set, config.search_path_sql(tenant)?))
+    }
+
     /// The databases `settings` selects: by name (all when none), then its shard.
-    fn selection(&self, settings: &RunSettings) -> Result<Vec<Database<'_>>, Error> {
+    pub(crate) fn selection(&self, settings: &RunSettings) -> Result<Vec<Database<'_>>, Error> {
         Ok(in_shard(
             self.selected(&settings.databases)?,
             settings.shard,
         ))
     }
 
+    /// Runs `op` on `selected` within the run's limits; the first failing check refuses
+    /// before anything is opened.
     fn run_on(
         &self,
         settings: &RunSettings,
@@ -334,11 +337,7 @@ impl Project {
             target.transaction = settings.transaction;
             Ok(target)
         };
-        let limits = Limits {
-            jobs: settings.jobs.unwrap_or(config.jobs),
-            max_failures: settings.max_failures.or(settings.fail_fast.then_some(1)),
-            max_connections: settings.max_connections.or(config.max_connections),
-        };
+        let limits = limits(settings, config)?;
         let names = selected.iter().map(|db| db.name.to_string()).collect();
         let items: Vec<&Database<'_>> = selected.iter().collect();
         Ok(braid_runner::run_each(
@@ -547,14 +546,35 @@ impl Project {
                 }
                 _ => full,
             };
+            let mut sql = braid_runner::render_offline(graph, dialect, &op, &names, &bodies)?;
+            // A tenant's script runs in its schema, as the tenant's connection does.
+            if let Some((_, search_path)) = self.search_path_of(&db) {
+                sql.insert_str(0, &search_path);
+            }
             scripts.push(OfflineScript {
                 database: Some(db.name.to_string()),
                 dialect,
-                sql: braid_runner::render_offline(graph, dialect, &op, &names, &bodies)?,
+                sql,
             });
         }
         Ok(scripts)
     }
+}
+
+/// The run's bounds: the command line's, else the config's; `--fail-fast` is a
+/// `--max-failures` of 1 (the smaller wins when both are given).
+fn limits(settings: &RunSettings, config: &braid_config::Config) -> Result<Limits, Error> {
+    let max_failures = match (settings.max_failures, settings.fail_fast) {
+        (Some(k), true) => Some(k.min(1)),
+        (k, fail_fast) => k.or(fail_fast.then_some(1)),
+    };
+    let limits = Limits {
+        jobs: settings.jobs.unwrap_or(config.jobs),
+        max_failures,
+        max_connections: settings.max_connections.or(config.max_connections),
+    };
+    braid_config::check_limits(limits.jobs, limits.max_connections, limits.max_failures)?;
+    Ok(limits)
 }
 
 /// Opens a database with its driver when its turn comes (so at most `jobs` are open at once,

@@ -195,7 +195,7 @@ impl Project {
         request: &AdoptRequest,
         events: EventSink<'_>,
     ) -> Result<Vec<Adoption>, Error> {
-        let selected = self.selected(&settings.databases)?;
+        let selected = self.selection(settings)?;
         let mut adoptions = Vec::with_capacity(selected.len());
         for db in &selected {
             let outcome = match self.adopt_one(settings, request, db, events) {

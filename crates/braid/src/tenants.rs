@@ -13,6 +13,7 @@
 //! hash is of the name only: a tenant stays in its shard while tenants are added or removed.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use braid_config::tenants::{self, Listing};
@@ -50,6 +51,29 @@ impl Shard {
     pub fn holds(&self, name: &str) -> bool {
         (fnv1a(name.as_bytes()) % u64::from(self.count)) == u64::from(self.index)
     }
+}
+
+/// The `LIKE` pattern over whole names: `pattern` (over the tenant part) between the set's
+/// text around `{tenant}`, escaped (braid-config checked both hold only safe characters).
+fn like_around(set: &TenantSetConfig, pattern: &str) -> String {
+    let escape = |s: &str| s.replace('_', "\\_");
+    let (before, after) = set.name_around();
+    format!("{}{pattern}{}", escape(&before), escape(&after))
+}
+
+/// The tenant parts of whole names (schemas, databases, files): the text between the set's
+/// text around `{tenant}`; names of another shape, or whose part is no tenant name, are not
+/// tenants.
+fn tenant_parts(set: &TenantSetConfig, names: impl IntoIterator<Item = String>) -> Vec<String> {
+    let (before, after) = set.name_around();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let part = name.strip_prefix(&before)?.strip_suffix(&after)?;
+            tenants::check_tenant_name(part).ok()?;
+            Some(part.to_string())
+        })
+        .collect()
 }
 
 /// Where a listing looked, for messages (no URL: it may hold a password).
@@ -147,27 +171,50 @@ impl Project {
                 })?;
                 tenants::names_in_file(&text)
             }
-            Listing::Files { pattern } => self.tenant_files(tenant_set, pattern),
+            Listing::Files { pattern } => self.tenant_files(name, tenant_set, pattern)?,
             Listing::Query { sql, url } => self.list_on(name, tenant_set, url, |_| sql.into())?,
-            Listing::Schemas { pattern, url } => self.list_on(name, tenant_set, url, |_| {
-                format!(
-                    "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE '{pattern}' \
-                     ORDER BY 1"
-                )
-            })?,
+            Listing::Schemas { pattern, url } => {
+                let like = like_around(tenant_set, pattern);
+                let listed = self.list_on(name, tenant_set, url, |_| {
+                    format!(
+                        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE '{like}' \
+                         AND nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' \
+                         ORDER BY 1"
+                    )
+                })?;
+                tenant_parts(tenant_set, listed)
+            }
             Listing::Databases { pattern, url } => {
-                self.list_on(name, tenant_set, url, |dialect| match dialect {
+                let like = like_around(tenant_set, pattern);
+                let listed = self.list_on(name, tenant_set, url, |dialect| match dialect {
                     Dialect::Postgres => format!(
-                        "SELECT datname::text FROM pg_database WHERE datname LIKE '{pattern}' \
-                         AND NOT datistemplate ORDER BY 1"
+                        "SELECT datname::text FROM pg_database WHERE datname LIKE '{like}' \
+                         AND NOT datistemplate AND datname <> 'postgres' ORDER BY 1"
                     ),
                     _ => format!(
                         "SELECT schema_name FROM information_schema.schemata WHERE schema_name \
-                         LIKE '{pattern}' ORDER BY 1"
+                         LIKE '{like}' AND schema_name NOT IN ('mysql', 'sys', \
+                         'performance_schema', 'information_schema') ORDER BY 1"
                     ),
-                })?
+                })?;
+                tenant_parts(tenant_set, listed)
             }
         };
+        if tenant_set.schema_per_tenant() {
+            // Each tenant's schema must be a name the version store accepts.
+            for tenant in &names {
+                if let Some(schema) = tenant_set.tenant(tenant).schema {
+                    braid_runner::StoreNames::new("braid_version", Some(&schema)).map_err(
+                        |_| TenantsError::Name {
+                            set: name.to_string(),
+                            source: braid_config::TenantSetError::BadName {
+                                name: schema.clone(),
+                            },
+                        },
+                    )?;
+                }
+            }
+        }
         for tenant in &names {
             tenants::check_tenant_name(tenant).map_err(|source| TenantsError::Name {
                 set: name.to_string(),
@@ -188,34 +235,32 @@ impl Project {
 
     /// The tenants of a SQLite set: the files in the directory of the URL's path whose names
     /// fit around `{tenant}`, with what stands there matching `pattern`.
-    fn tenant_files(&self, set: &TenantSetConfig, pattern: &str) -> Vec<String> {
-        let path = set
-            .url
+    fn tenant_files(
+        &self,
+        set: &str,
+        tenant_set: &TenantSetConfig,
+        pattern: &str,
+    ) -> Result<Vec<String>, Error> {
+        let url = &tenant_set.url;
+        let path = url
             .strip_prefix("sqlite://")
-            .or_else(|| set.url.strip_prefix("sqlite:"))
-            .unwrap_or(&set.url);
-        let path = path.split('?').next().unwrap_or(path);
-        let path = self.root().join(path);
-        let (Some(dir), Some(file)) = (path.parent(), path.file_name()) else {
-            return Vec::new();
-        };
-        let file = file.to_string_lossy();
-        let Some((before, after)) = file.split_once(tenants::TENANT_PLACEHOLDER) else {
-            return Vec::new();
-        };
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return Vec::new();
-        };
-        entries
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        let path = self.root().join(path.split('?').next().unwrap_or(path));
+        let dir = path.parent().unwrap_or(self.root());
+        let entries = std::fs::read_dir(dir).map_err(|source| TenantsError::File {
+            set: set.to_string(),
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let files = entries
             .flatten()
             .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                let tenant = name.strip_prefix(before)?.strip_suffix(after)?;
-                (tenants::check_tenant_name(tenant).is_ok() && tenants::like(pattern, tenant))
-                    .then(|| tenant.to_string())
-            })
-            .collect()
+            .map(|e| e.file_name().to_string_lossy().into_owned());
+        Ok(tenant_parts(tenant_set, files)
+            .into_iter()
+            .filter(|tenant| tenants::like(pattern, tenant))
+            .collect())
     }
 
     /// The first column of `sql(dialect)` run on `url`, with the set's driver and password.
@@ -266,19 +311,26 @@ impl Project {
 
     /// The databases `names` selects, in config order (every database and every tenant when
     /// empty): a database's name, a tenant set's name (all its tenants) or `SET:TENANT`.
+    /// A database named twice (`--db shops --db shops:acme`) is selected once, where first
+    /// named; each set is listed once per call.
     pub fn selected(&self, names: &[String]) -> Result<Vec<Database<'_>>, Error> {
         let config = self.config()?;
+        let mut lists: HashMap<String, Vec<String>> = HashMap::new();
+        let mut selected: Vec<Database<'_>> = Vec::new();
         if names.is_empty() {
-            let mut all: Vec<Database<'_>> = config.databases().collect();
+            selected.extend(config.databases());
             for set in config.tenants.keys() {
-                all.extend(self.tenants_of(set)?);
+                for tenant in self.listed(&mut lists, set)? {
+                    selected.push(config.tenant(set, tenant)?);
+                }
             }
-            return Ok(all);
+            return Ok(selected);
         }
-        let mut selected = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for name in names {
-            if let Some((set, tenant)) = tenants::split_tenant(name) {
-                let listed = self.tenants(set)?;
+            let found: Vec<Database<'_>> = if let Some((set, tenant)) = tenants::split_tenant(name)
+            {
+                let listed = self.listed(&mut lists, set)?;
                 if listed.binary_search_by(|t| t.as_str().cmp(tenant)).is_err() {
                     return Err(TenantsError::NoSuchTenant {
                         set: set.to_string(),
@@ -287,14 +339,36 @@ impl Project {
                     }
                     .into());
                 }
-                selected.push(config.tenant(set, tenant)?);
+                vec![config.tenant(set, tenant)?]
             } else if config.tenants.contains_key(name.as_str()) {
-                selected.extend(self.tenants_of(name)?);
+                let listed = self.listed(&mut lists, name)?;
+                listed
+                    .iter()
+                    .map(|tenant| config.tenant(name, tenant))
+                    .collect::<Result<_, _>>()?
             } else {
-                selected.push(config.database(name)?);
-            }
+                vec![config.database(name)?]
+            };
+            selected.extend(
+                found
+                    .into_iter()
+                    .filter(|db| seen.insert(db.name.to_string())),
+            );
         }
         Ok(selected)
+    }
+
+    /// The tenants of `set`, listed once per `lists`.
+    fn listed<'l>(
+        &self,
+        lists: &'l mut HashMap<String, Vec<String>>,
+        set: &str,
+    ) -> Result<&'l [String], Error> {
+        if !lists.contains_key(set) {
+            let found = self.tenants(set)?;
+            lists.insert(set.to_string(), found);
+        }
+        Ok(lists.get(set).map(Vec::as_slice).unwrap_or_default())
     }
 
     /// Like [`Project::selected`], but a tenant set (or any of its tenants) stands once for
@@ -328,15 +402,6 @@ impl Project {
             }
         }
         Ok(chosen)
-    }
-
-    /// Every tenant of `set` as a database.
-    fn tenants_of(&self, set: &str) -> Result<Vec<Database<'_>>, Error> {
-        let config = self.config()?;
-        self.tenants(set)?
-            .iter()
-            .map(|tenant| Ok(config.tenant(set, tenant)?))
-            .collect()
     }
 
     /// The migrations directory of the database or tenant set `name` (`SET:TENANT` too), from

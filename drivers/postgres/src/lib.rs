@@ -587,6 +587,25 @@ impl Driver for PostgresDriver {
         introspect::introspect(&self.conn.client, &mut self.introspection, scope).await
     }
 
+    /// `DISCARD ALL` without its `DEALLOCATE ALL` (tokio-postgres keeps its own prepared
+    /// statements for type lookups, which must survive): the session user and every setting
+    /// back to the connection's defaults, cursors, listens, this connection's advisory locks
+    /// (the migration lock lives on the lock connection), temporary tables and sequence state.
+    /// The statements this driver prepared for the last database are dropped, which closes
+    /// them on the server: they named that database's tables.
+    async fn reset_session(&mut self) -> Result<bool, DriverError> {
+        self.prepared.clear();
+        self.conn
+            .client
+            .batch_execute(
+                "SET SESSION AUTHORIZATION DEFAULT; RESET ALL; CLOSE ALL; UNLISTEN *; \
+                 SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES;",
+            )
+            .await
+            .map_err(map_err)?;
+        Ok(true)
+    }
+
     async fn close(self: Box<Self>) -> Result<(), DriverError> {
         let PostgresDriver { conn, locks, .. } = *self;
         locks.close().await;

@@ -146,8 +146,8 @@ impl Progress {
         if self.whole.load(SeqCst) {
             if let Event::DatabaseDone { status, .. } = event {
                 let failed = match status {
-                    DbStatus::Ok => self.failed.load(SeqCst),
-                    _ => self.failed.fetch_add(1, SeqCst) + 1,
+                    DbStatus::Error => self.failed.fetch_add(1, SeqCst) + 1,
+                    _ => self.failed.load(SeqCst),
                 };
                 self.bars.message(RUN_BAR, format!("{failed} failed"));
                 self.bars.inc(RUN_BAR);

@@ -136,10 +136,13 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
     if let Some(record) = &global.only_failed {
         global.databases = braid::RunRecord::read(record)?.unfinished();
         if global.databases.is_empty() {
-            eprintln!(
+            let note = format!(
                 "every database in {} finished: nothing to run again",
                 record.display()
             );
+            let json = serde_json::json!({ "databases": [], "note": note });
+            out.emit(&json, String::new)?;
+            eprintln!("{note}");
             return Ok(ExitCode::SUCCESS);
         }
     }
