@@ -380,6 +380,17 @@ fn column(url: &str, sql: &str) -> Vec<String> {
     })
 }
 
+/// Schemas `t_0` … on `url`, one per tenant; their names.
+fn schemas(url: &str, count: usize) -> Vec<String> {
+    let tenants: Vec<String> = (0..count).map(|i| format!("t_{i}")).collect();
+    let setup: String = tenants
+        .iter()
+        .map(|t| format!("CREATE SCHEMA {t};\n"))
+        .collect();
+    execute(url, &setup);
+    tenants
+}
+
 fn schema_set(url: &str, extra: &str) -> String {
     format!(
         "[default]\njobs = 2\n{extra}\n[default.tenants.shops]\nurl = \"{url}\"\n\
@@ -497,12 +508,7 @@ fn a_pattern_lists_the_tenant_part_of_prefixed_schemas_and_offline_sql_sets_the_
 #[test]
 fn connections_to_a_server_stay_within_the_bound() {
     with_db::<PostgresTarget>(|db| {
-        let tenants: Vec<String> = (0..10).map(|i| format!("t_{i}")).collect();
-        let setup: String = tenants
-            .iter()
-            .map(|t| format!("CREATE SCHEMA {t};\n"))
-            .collect();
-        execute(&db.url, &setup);
+        let tenants = schemas(&db.url, 10);
         let tmp = tempfile::tempdir().unwrap();
         // Each revision holds its connection a moment, so eight jobs would overlap.
         // The run's sessions are told apart by their application name (this test's own
@@ -557,12 +563,7 @@ fn connections_to_a_server_stay_within_the_bound() {
 #[test]
 fn a_worker_reuses_its_connections_across_a_schema_per_tenant_set() {
     with_db::<PostgresTarget>(|db| {
-        let tenants: Vec<String> = (0..10).map(|i| format!("t_{i}")).collect();
-        let setup: String = tenants
-            .iter()
-            .map(|t| format!("CREATE SCHEMA {t};\n"))
-            .collect();
-        execute(&db.url, &setup);
+        let tenants = schemas(&db.url, 10);
         let tmp = tempfile::tempdir().unwrap();
         // The last revision moves the session elsewhere, as pg_dump's output does, and leaves
         // a temporary table: the next tenant on the same connection must still land in its own
@@ -608,12 +609,7 @@ fn a_worker_reuses_its_connections_across_a_schema_per_tenant_set() {
 #[test]
 fn two_shards_and_an_overlapping_run_at_once_on_one_server() {
     with_db::<PostgresTarget>(|db| {
-        let tenants: Vec<String> = (0..10).map(|i| format!("t_{i}")).collect();
-        let setup: String = tenants
-            .iter()
-            .map(|t| format!("CREATE SCHEMA {t};\n"))
-            .collect();
-        execute(&db.url, &setup);
+        let tenants = schemas(&db.url, 10);
         let tmp = tempfile::tempdir().unwrap();
         let root = project(tmp.path(), &schema_set(&db.url, ""), "");
         let root_arg = root.display().to_string();

@@ -45,7 +45,10 @@ pub const TENANT_PLACEHOLDER: &str = "{tenant}";
 /// Between a tenant set's name and a tenant's: `shops:acme`.
 pub const TENANT_SEPARATOR: char = ':';
 
-/// One tenant set. `Debug` hides the URLs' passwords.
+/// One tenant set. `Debug` hides the URLs' passwords. Its per-database keys repeat
+/// [`DatabaseConfig`]'s rather than flattening it in: serde cannot refuse unknown keys through a
+/// flattened struct, and a mistyped key must be an error. [`TenantSetConfig::tenant`] is where
+/// the two meet.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantSetConfig {
