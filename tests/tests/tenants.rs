@@ -78,6 +78,22 @@ fn names_with(run: &Run, status: &str) -> Vec<String> {
         .collect()
 }
 
+/// `upgrade heads --only-failed RECORD`, in JSON.
+fn rerun_unfinished(root: &Path, record: &Path) -> Run {
+    let record = record.display().to_string();
+    braid(
+        root,
+        &[
+            "--format",
+            "json",
+            "upgrade",
+            "heads",
+            "--only-failed",
+            &record,
+        ],
+    )
+}
+
 fn record_unfinished(path: &Path) -> Vec<String> {
     braid::RunRecord::read(path).unwrap().unfinished()
 }
@@ -335,20 +351,9 @@ fn max_failures_stops_starting_tenants_and_the_record_resumes_them() {
     for tenant in ["a", "b", "c"] {
         std::fs::remove_file(root.join(format!("data/{tenant}.db"))).unwrap();
     }
-    let record_arg = record.display().to_string();
-    let rerun = braid(
-        &root,
-        &[
-            "--format",
-            "json",
-            "upgrade",
-            "heads",
-            "--only-failed",
-            &record_arg,
-        ],
-    )
-    .ok();
+    let rerun = rerun_unfinished(&root, &record).ok();
     assert_eq!(names_with(&rerun, "ok").len(), 6);
+    let record_arg = record.display().to_string();
     let nothing = braid(&root, &["upgrade", "heads", "--only-failed", &record_arg]).ok();
     assert!(
         nothing.stderr.contains("nothing to run again"),
@@ -449,19 +454,7 @@ fn a_postgres_schema_per_tenant_three_poisoned_then_resumed_from_the_record() {
             &db.url,
             "DROP TABLE t_b.t2; DROP TABLE t_d.t2; DROP TABLE t_f.t2;",
         );
-        let record_arg = record.display().to_string();
-        let rerun = braid(
-            &root,
-            &[
-                "--format",
-                "json",
-                "upgrade",
-                "heads",
-                "--only-failed",
-                &record_arg,
-            ],
-        )
-        .ok();
+        let rerun = rerun_unfinished(&root, &record).ok();
         assert_eq!(
             names_with(&rerun, "ok"),
             ["shops:t_b", "shops:t_d", "shops:t_f"]

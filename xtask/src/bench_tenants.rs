@@ -130,6 +130,44 @@ struct Upgrade<'a> {
 }
 
 impl Upgrade<'_> {
+    /// `upgrade heads` with `--jobs 1` (tenant by tenant) and `--jobs 2` (the cores), from the
+    /// state `prepare` makes, each checked against the run's record; their table and ratio.
+    fn compare_jobs(
+        &self,
+        work: &Path,
+        args: &TenantsArgs,
+        prepare: &str,
+        name: &str,
+        what: &str,
+    ) -> anyhow::Result<String> {
+        eprintln!(
+            "{what}: {} tenants × {} revisions, --jobs 1 and --jobs 2",
+            args.tenants, args.revisions
+        );
+        let times = hyperfine(
+            work,
+            name,
+            args.runs,
+            prepare,
+            &[
+                ("jobs=1", self.command_line("--jobs 1")),
+                ("jobs=2", self.command_line("--jobs 2")),
+            ],
+        )?;
+        self.check_record(args.tenants, args.revisions)?;
+        let [jobs1, jobs2] = <[Timing; 2]>::try_from(times)
+            .map_err(|_| anyhow!("hyperfine did not report both commands"))?;
+        Ok(jobs_table(
+            &format!(
+                "{what}: `upgrade heads` of {} tenants × {} revisions from base (mean of {} runs)",
+                args.tenants, args.revisions, args.runs
+            ),
+            &jobs1,
+            &jobs2,
+            args.tenants * args.revisions,
+        ))
+    }
+
     fn config(&self) -> PathBuf {
         self.root.join("braid.toml")
     }
@@ -357,32 +395,13 @@ fn bench_postgres(
     let reset = || run_checked(Command::new("sh").args(["-c", &prepare])).map(drop);
     reset().context("cannot make the benchmark's Postgres database")?;
 
-    eprintln!(
-        "Postgres: {} schemas × {} revisions, --jobs 1 and --jobs 2",
-        args.tenants, args.revisions
-    );
-    let times = hyperfine(
+    let mut report = upgrade.compare_jobs(
         work,
-        "tenants-postgres",
-        args.runs,
+        args,
         &prepare,
-        &[
-            ("jobs=1", upgrade.command_line("--jobs 1")),
-            ("jobs=2", upgrade.command_line("--jobs 2")),
-        ],
+        "tenants-postgres",
+        "Postgres, a schema per tenant",
     )?;
-    upgrade.check_record(args.tenants, args.revisions)?;
-    let [jobs1, jobs2] = <[Timing; 2]>::try_from(times)
-        .map_err(|_| anyhow!("hyperfine did not report both commands"))?;
-    let mut report = jobs_table(
-        &format!(
-            "Postgres, a schema per tenant: `upgrade heads` of {} tenants × {} revisions from base (mean of {} runs)",
-            args.tenants, args.revisions, args.runs
-        ),
-        &jobs1,
-        &jobs2,
-        args.tenants * args.revisions,
-    );
 
     report.push_str("| one run | time | peak Braid sessions on the database |\n|---|---:|---:|\n");
     for (options, expected) in [
@@ -492,33 +511,15 @@ fn bench_sqlite(
 ) -> anyhow::Result<String> {
     let upgrade = sqlite_project(bin, work.join("tenants-sqlite"), migrations, args.tenants)?;
     let prepare = format!("rm -rf {}", shell_quote(&upgrade.root.join("tenants")));
-    eprintln!(
-        "SQLite: {} files × {} revisions, --jobs 1 and --jobs 2",
-        args.tenants, args.revisions
-    );
-    let times = hyperfine(
+    let report = upgrade.compare_jobs(
         work,
-        "tenants-sqlite",
-        args.runs,
+        args,
         &prepare,
-        &[
-            ("jobs=1", upgrade.command_line("--jobs 1")),
-            ("jobs=2", upgrade.command_line("--jobs 2")),
-        ],
+        "tenants-sqlite",
+        "SQLite, a file per tenant",
     )?;
-    upgrade.check_record(args.tenants, args.revisions)?;
     std::fs::remove_dir_all(upgrade.root.join("tenants"))?;
-    let [jobs1, jobs2] = <[Timing; 2]>::try_from(times)
-        .map_err(|_| anyhow!("hyperfine did not report both commands"))?;
-    Ok(jobs_table(
-        &format!(
-            "SQLite, a file per tenant: `upgrade heads` of {} tenants × {} revisions from base (mean of {} runs)",
-            args.tenants, args.revisions, args.runs
-        ),
-        &jobs1,
-        &jobs2,
-        args.tenants * args.revisions,
-    ))
+    Ok(report)
 }
 
 fn bench_memory(args: &TenantsArgs, bin: &Path, work: &Path) -> anyhow::Result<String> {

@@ -350,13 +350,12 @@ pub fn url_dialect(url: &str) -> Result<Dialect, ConfigError> {
 }
 
 /// A database a command acts on: a configured one, borrowed from the config, or a tenant of a
-/// tenant set, made from the set's template (`name` is then `SET:TENANT`).
+/// tenant set, made from the set's template (`name` is then `SET:TENANT`, which
+/// [`tenants::split_tenant`] reads back).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Database<'a> {
     pub name: Cow<'a, str>,
     pub config: Cow<'a, DatabaseConfig>,
-    /// The tenant set it belongs to; `None` for a database configured by name.
-    pub set: Option<&'a str>,
 }
 
 /// A configuration that cannot be used. Messages name the file or variable to fix; URLs in them
@@ -668,7 +667,6 @@ impl Config {
         self.databases.iter().map(|(name, config)| Database {
             name: Cow::Borrowed(name.as_str()),
             config: Cow::Borrowed(config),
-            set: None,
         })
     }
 
@@ -679,7 +677,6 @@ impl Config {
             Some((name, config)) => Ok(Database {
                 name: Cow::Borrowed(name.as_str()),
                 config: Cow::Borrowed(config),
-                set: None,
             }),
             None => Err(self.unknown(name)),
         }
@@ -701,7 +698,6 @@ impl Config {
         Ok(Database {
             name: Cow::Owned(format!("{set}{}{tenant}", tenants::TENANT_SEPARATOR)),
             config: Cow::Owned(config.tenant(tenant)),
-            set: Some(set),
         })
     }
 

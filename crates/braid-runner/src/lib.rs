@@ -39,4 +39,4 @@ pub use report::{
 pub use runner::{AcceptReport, RunOptions, Runner, TransactionMode, Walk, restrict};
 pub use shared::Shared;
 pub use store::Store;
-pub use workers::{Panicked, Worker, WorkerError, on_workers, on_workers_then};
+pub use workers::{Panicked, Worker, WorkerError, on_a_worker, on_workers, on_workers_then};

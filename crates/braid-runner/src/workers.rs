@@ -130,6 +130,18 @@ where
         .collect()
 }
 
+/// Runs one future to completion on a worker thread of its own ([`on_workers`] with one item):
+/// for a facade call that opens a connection of its own from synchronous code.
+pub fn on_a_worker<T: Send>(work: impl Future<Output = T> + Send) -> Result<T, WorkerError> {
+    let mut results = on_workers(vec![work], 1, |work, worker| worker.block_on(work));
+    match results.pop() {
+        Some(result) => Ok(result??),
+        None => Err(WorkerError::Panicked(Panicked {
+            message: "the worker returned nothing".to_string(),
+        })),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

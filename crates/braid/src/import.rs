@@ -354,10 +354,7 @@ impl Project {
             let _ = driver.close().await;
             Ok::<_, DriverError>(rows)
         };
-        let rows = braid_runner::on_workers(vec![work], 1, |work, worker| worker.block_on(work))
-            .pop()
-            .ok_or_else(|| internal("the worker returned nothing".to_string()))?
-            .map_err(|e| internal(e.to_string()))?
+        let rows = braid_runner::on_a_worker(work)
             .map_err(|e| internal(e.to_string()))?
             .map_err(read)?
             .ok_or_else(|| Refusal::NoSourceTable {

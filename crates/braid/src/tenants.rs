@@ -291,10 +291,7 @@ impl Project {
             rows
         };
         let internal = |message: String| failed(DriverError::new(ErrorKind::Internal, message));
-        let rows = braid_runner::on_workers(vec![work], 1, |work, worker| worker.block_on(work))
-            .pop()
-            .ok_or_else(|| internal("the worker returned nothing".into()))?
-            .map_err(|e| internal(e.to_string()))?
+        let rows = braid_runner::on_a_worker(work)
             .map_err(|e| internal(e.to_string()))?
             .map_err(failed)?;
         Ok(rows
@@ -393,7 +390,6 @@ impl Project {
                 Ok((set, tenant_set)) => Database {
                     name: Cow::Borrowed(set),
                     config: Cow::Owned(tenant_set.representative()),
-                    set: Some(set),
                 },
                 Err(_) => config.database(name)?,
             };
