@@ -22,7 +22,7 @@ pub use error::{DriverError, ErrorKind, ScriptPosition, server_message, with_cau
 pub use keepalive::Keepalive;
 pub use schema::{
     Check, Column, Difference, ForeignKey, Generated, Index, PrimaryKey, Routine, Schema, Sequence,
-    Table, Trigger, View, diff, is_version_store,
+    Table, Trigger, View, diff, is_version_store, sqlite_affinity,
 };
 pub use scope::Scope;
 pub use split::{Statement, split_statements};

@@ -194,6 +194,27 @@ impl Schema {
     }
 }
 
+/// The type affinity SQLite gives a declared type (<https://www.sqlite.org/datatype3.html>
+/// §3.1, its rules in their order: INT → `INTEGER`; CHAR, CLOB or TEXT → `TEXT`; BLOB or no
+/// type → `BLOB`; REAL, FLOA or DOUB → `REAL`; else `NUMERIC`). It is all SQLite enforces of a
+/// declared type: `varchar(100)` and `varchar(255)` store the same values, so a comparison of
+/// SQLite schemas holds types to their affinity.
+pub fn sqlite_affinity(declared: &str) -> &'static str {
+    let t = declared.to_ascii_uppercase();
+    let has = |parts: &[&str]| parts.iter().any(|p| t.contains(p));
+    if has(&["INT"]) {
+        "INTEGER"
+    } else if has(&["CHAR", "CLOB", "TEXT"]) {
+        "TEXT"
+    } else if has(&["BLOB"]) || t.trim().is_empty() {
+        "BLOB"
+    } else if has(&["REAL", "FLOA", "DOUB"]) {
+        "REAL"
+    } else {
+        "NUMERIC"
+    }
+}
+
 /// One way two snapshots differ, in words a reader acts on ("index `ix_users_email` on
 /// `users` is left behind").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -564,6 +585,36 @@ fn one_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn affinity_by_the_five_rules() {
+        for (declared, affinity) in [
+            ("INTEGER", "INTEGER"),
+            ("bigint", "INTEGER"),
+            ("tinyint", "INTEGER"),
+            // "INT" wins over "CHAR" (rule 1 before rule 2), and over "POINT"'s letters too.
+            ("CHARINT", "INTEGER"),
+            ("FLOATING POINT", "INTEGER"),
+            ("varchar(255)", "TEXT"),
+            ("text", "TEXT"),
+            ("CLOB", "TEXT"),
+            ("timestamp_with_timezone_text", "TEXT"),
+            ("uuid_text", "TEXT"),
+            ("blob", "BLOB"),
+            ("varbinary_blob(16)", "BLOB"),
+            ("", "BLOB"),
+            ("real", "REAL"),
+            ("double", "REAL"),
+            ("float", "REAL"),
+            ("real(10, 2)", "REAL"),
+            ("boolean", "NUMERIC"),
+            ("decimal(10, 2)", "NUMERIC"),
+            ("datetime", "NUMERIC"),
+            ("json", "NUMERIC"),
+        ] {
+            assert_eq!(super::sqlite_affinity(declared), affinity, "{declared}");
+        }
+    }
+
     use super::*;
 
     fn column(name: &str, data_type: &str, nullable: bool) -> Column {

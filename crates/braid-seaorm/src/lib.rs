@@ -35,11 +35,14 @@
 
 pub mod bridge;
 mod catch;
+pub mod models;
 mod probe;
 pub mod recorder;
 mod registry;
+pub mod spell;
 mod value;
 
+pub use models::Models;
 pub use probe::SchemaManagerExt;
 pub use registry::{Registry, RustBodies, RustCode};
 
