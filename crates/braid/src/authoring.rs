@@ -113,6 +113,15 @@ pub enum AuthoringError {
 /// Writes the revision `request` describes into `dir`, on top of `graph` (the revisions already
 /// in `dir`; empty for the first one).
 pub fn generate(graph: &Graph, dir: &Path, request: &GenerateRequest) -> Result<Written, Error> {
+    write(dir, new_revision(graph, request)?, request.body)
+}
+
+/// The revision `request` describes on top of `graph`: its id, parents, labels and message,
+/// checked, before any file is written.
+pub(crate) fn new_revision(
+    graph: &Graph,
+    request: &GenerateRequest,
+) -> Result<braid_source::NewRevision, Error> {
     if request.message.trim().is_empty() {
         return Err(AuthoringError::EmptyMessage.into());
     }
@@ -150,7 +159,7 @@ pub fn generate(graph: &Graph, dir: &Path, request: &GenerateRequest) -> Result<
         created: now_seconds(),
         transactional: request.transactional,
     };
-    write(dir, new, request.body)
+    Ok(new)
 }
 
 /// Writes a merge revision joining `request.revisions` into `dir`.
@@ -281,6 +290,33 @@ fn write(dir: &Path, new: braid_source::NewRevision, body: BodyKind) -> Result<W
         files: written.files,
         body,
     })
+}
+
+/// `source` as `rustfmt` lays it out, when `rustfmt` is on the `PATH` (it is wherever cargo
+/// is, through rustup); as written otherwise. Generated code is reviewed, so it is given the
+/// layout the reviewer's own code has.
+#[cfg(feature = "rust")]
+pub(crate) fn formatted(source: String) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let child = Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        return source;
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(source.as_bytes());
+    }
+    match child.wait_with_output() {
+        Ok(out) if out.status.success() && !out.stdout.is_empty() => {
+            String::from_utf8(out.stdout).unwrap_or(source)
+        }
+        _ => source,
+    }
 }
 
 /// Now, in whole seconds, so the file reads well.

@@ -40,6 +40,11 @@ pub enum Error {
     #[error(transparent)]
     Tenants(Box<crate::tenants::TenantsError>),
 
+    /// Autogenerate or `check --models` could not compare (no entities, a bad rename, a
+    /// backend whose schemas could not be made).
+    #[error(transparent)]
+    Models(Box<crate::models::ModelsError>),
+
     /// A run record that cannot be read.
     #[error(transparent)]
     Record(Box<crate::runs::RecordError>),

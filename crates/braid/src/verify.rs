@@ -55,12 +55,12 @@
 //! configured databases of the set (their version stores are read without the migration
 //! lock, and nothing is written to them). Both together: revisions that satisfy both.
 
-mod backends;
+pub(crate) mod backends;
 mod data;
 mod plan;
-mod report;
-mod scratch;
-mod walk;
+pub(crate) mod report;
+pub(crate) mod scratch;
+pub(crate) mod walk;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

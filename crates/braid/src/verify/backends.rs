@@ -13,7 +13,7 @@ use crate::{Error, Project};
 
 /// One backend to verify: where to make its scratch database and what to run in it. (No
 /// `Debug`: it holds the server's password.)
-pub(super) struct Backend {
+pub(crate) struct Backend {
     /// The databases it stands for, joined: `app` or `app, app_replica`.
     pub name: String,
     pub databases: Vec<String>,
@@ -54,7 +54,7 @@ struct Key {
 
 /// The backends of `selected`, in the order of their first database. `url` (`--url`) replaces
 /// the server of the backends of its dialect.
-pub(super) fn group(
+pub(crate) fn group(
     project: &Project,
     config: &Config,
     selected: &[Database<'_>],

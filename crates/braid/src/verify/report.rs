@@ -234,6 +234,26 @@ pub enum BackendError {
         #[source]
         source: RunError,
     },
+    /// A configured database (`check --models --db NAME`) could not be opened.
+    #[error("cannot open database `{database}`: {source}")]
+    OpenLive {
+        database: String,
+        #[source]
+        source: DriverError,
+    },
+    /// The schema could not be read.
+    #[error("cannot read the schema: {source}")]
+    Introspect {
+        #[source]
+        source: DriverError,
+    },
+    /// A statement sea-orm wrote for the entities failed on the scratch database.
+    #[error("the entities' statement failed on the scratch database: {source}\n  {statement}")]
+    Models {
+        statement: String,
+        #[source]
+        source: DriverError,
+    },
     /// A panic while walking the revisions.
     #[error(transparent)]
     Panicked(Panicked),
@@ -246,7 +266,7 @@ fn message<T: fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::
     s.collect_str(value)
 }
 
-fn optional_message<T: fmt::Display, S: Serializer>(
+pub(crate) fn optional_message<T: fmt::Display, S: Serializer>(
     value: &Option<T>,
     s: S,
 ) -> Result<S::Ok, S::Error> {

@@ -71,7 +71,7 @@ pub enum ScratchError {
 }
 
 /// Where a backend's scratch database is, and how it was made.
-pub(super) struct Scratch {
+pub(crate) struct Scratch {
     place: Place,
     /// The URL that opens it. Holds the server's password: never shown.
     url: String,
@@ -93,7 +93,7 @@ enum Place {
 }
 
 /// Where to create a scratch database: the backend's driver and server.
-pub(super) struct Site<'a> {
+pub(crate) struct Site<'a> {
     pub dialect: Dialect,
     pub source: &'a DriverSource,
     /// The server's URL (holds the password); unused for SQLite.
@@ -306,7 +306,7 @@ fn unique_name() -> String {
 }
 
 /// Turns a panic while dropping into the report's error.
-pub(super) fn drop_panicked(database: String, source: Panicked) -> ScratchError {
+pub(crate) fn drop_panicked(database: String, source: Panicked) -> ScratchError {
     ScratchError::Panicked { database, source }
 }
 

@@ -171,7 +171,10 @@ async fn walk(
 /// database the scratch connection reached, before anything runs. A URL parameter that names
 /// the database (`?dbname=app`, percent-encoded or behind an `@`) could otherwise send the
 /// walk to the configured one. SQLite's scratch database is a file Braid named: nothing to ask.
-async fn connected_elsewhere(driver: &mut dyn Driver, scratch: &Scratch) -> Option<BackendError> {
+pub(crate) async fn connected_elsewhere(
+    driver: &mut dyn Driver,
+    scratch: &Scratch,
+) -> Option<BackendError> {
     let sql = match driver.dialect() {
         braid_driver::Dialect::Postgres => "SELECT current_database()::text",
         braid_driver::Dialect::Mysql => "SELECT DATABASE()",

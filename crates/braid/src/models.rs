@@ -1,0 +1,675 @@
+//! Autogenerate: the migration that brings the schema the migrations produce to the schema a
+//! project's sea-orm entities describe (`generate --autogenerate`), and the CI gate that fails
+//! when the two disagree (`check --models`).
+//!
+//! # How the two schemas are made
+//!
+//! For each backend of the set — grouped as `verify` groups them — two scratch databases are
+//! made on the configured server (SQLite: temporary files) and dropped afterwards:
+//!
+//! * **the migrations' schema**: every revision upgraded from base to the heads (with `--db
+//!   NAME`, or [`CompareRequest::live`], the named database's schema is read instead, and
+//!   nothing is written to it);
+//! * **the entities' schema**: the `CREATE TABLE` and `CREATE INDEX` statements sea-orm itself
+//!   renders for the entities on that backend (`Schema::create_table_from_entity`).
+//!
+//! Both are read by the driver's introspection, so they are compared in the backend's own
+//! spelling ([`compare`](Change) says how objects are matched). Nothing is guessed from
+//! entity attributes, and a migration is judged by what it does, not how it is written.
+//!
+//! # What is written
+//!
+//! The changes of every backend, joined (the same change seen on two backends is one), as one
+//! Rust revision with `SchemaManager` calls: renames, new tables, new columns, changed
+//! columns, dropped foreign keys and indexes, new indexes, new foreign keys, dropped columns,
+//! dropped tables — and `down` undoing each in reverse order. A change only some backends see
+//! runs only there. What autogenerate cannot know or say is never guessed:
+//!
+//! * **A rename looks like a drop and an add.** A table or column is never dropped without
+//!   `allow_drop` (`--allow-drop`); the drop is reported as withheld, with the way to say it
+//!   was a rename (`--rename OLD=NEW`, `--rename TABLE.OLD=NEW`).
+//! * **Blind spots are printed and written as comments**: a type with no portable spelling, a
+//!   change SQLite cannot make in place (a column's type affinity, nullability or default, a
+//!   foreign key on an existing table, a primary key), a NOT NULL column added without a
+//!   default.
+//!
+//! No revision is written when there is nothing to write.
+
+mod compare;
+#[cfg(feature = "rust")]
+mod render;
+#[cfg(feature = "rust")]
+mod replay;
+
+use std::str::FromStr;
+
+use braid_driver::Dialect;
+use serde::Serialize;
+
+pub use compare::{Change, compare};
+
+use crate::verify::report::BackendError;
+use crate::{Error, GenerateRequest, Project, Written};
+
+/// The sea-orm entities compiled into this binary (feature `rust`; empty otherwise), handed to
+/// the command line by a workspace's xtask:
+///
+/// ```ignore
+/// let models = braid::Models::new().entity(users::Entity).entity(user_preferences::Entity);
+/// braid_cli::run_xtask(braid_cli::FrontEnd::xtask(braid::rust_revisions!()).with_models(models))
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Models {
+    #[cfg(feature = "rust")]
+    inner: braid_seaorm::Models,
+}
+
+impl Models {
+    pub fn new() -> Self {
+        Models::default()
+    }
+
+    /// Adds an entity: its `Entity` type (`users::Entity`).
+    #[cfg(feature = "rust")]
+    pub fn entity<E: braid_seaorm::sea_orm::EntityTrait>(mut self, entity: E) -> Self {
+        self.inner = self.inner.entity(entity);
+        self
+    }
+
+    pub fn len(&self) -> usize {
+        #[cfg(feature = "rust")]
+        return self.inner.len();
+        #[cfg(not(feature = "rust"))]
+        0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A rename the comparison cannot see: `--rename OLD=NEW` (a table) or `--rename
+/// TABLE.OLD=NEW` (a column of the table, under its new name if it is renamed too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Rename {
+    Table {
+        from: String,
+        to: String,
+    },
+    Column {
+        table: String,
+        from: String,
+        to: String,
+    },
+}
+
+impl FromStr for Rename {
+    type Err = ModelsError;
+
+    fn from_str(s: &str) -> Result<Self, ModelsError> {
+        let bad = || ModelsError::RenameSyntax(s.to_string());
+        let (old, new) = s.split_once('=').ok_or_else(bad)?;
+        let (old, new) = (old.trim(), new.trim());
+        let name = |n: &str| !n.is_empty() && !n.contains(['.', '=', ' ']);
+        match old.split_once('.') {
+            None if name(old) && name(new) => Ok(Rename::Table {
+                from: old.to_string(),
+                to: new.to_string(),
+            }),
+            Some((table, from)) => {
+                // `t.a=b` or `t.a=t.b`.
+                let to = match new.split_once('.') {
+                    Some((t, to)) if t == table => to,
+                    Some(_) => return Err(bad()),
+                    None => new,
+                };
+                if name(table) && name(from) && name(to) {
+                    Ok(Rename::Column {
+                        table: table.to_string(),
+                        from: from.to_string(),
+                        to: to.to_string(),
+                    })
+                } else {
+                    Err(bad())
+                }
+            }
+            None => Err(bad()),
+        }
+    }
+}
+
+/// Why a comparison could not start or autogenerate could not write.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelsError {
+    #[error(
+        "no sea-orm entities are compiled into this binary: the command runs in a binary that \
+         registers them (a workspace's xtask: `FrontEnd::xtask(…).with_models(braid::Models::new()\
+         .entity(users::Entity))`, with braid's `rust` feature); the standalone `braid` has none"
+    )]
+    NoEntities,
+    #[error("invalid --rename `{0}`: expected OLD=NEW (a table) or TABLE.OLD=NEW (a column)")]
+    RenameSyntax(String),
+    /// A backend's schemas could not be made or read: nothing was written.
+    #[error("{backend}: {source}")]
+    Backend {
+        backend: String,
+        #[source]
+        source: Box<BackendError>,
+    },
+}
+
+impl From<ModelsError> for Error {
+    fn from(e: ModelsError) -> Self {
+        Error::Models(Box::new(e))
+    }
+}
+
+/// What to compare.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct CompareRequest {
+    /// Database names; empty for every configured database of the set.
+    pub databases: Vec<String>,
+    /// Read the named databases' schemas instead of replaying the migrations on scratch
+    /// databases (the command line's `--db NAME`).
+    pub live: bool,
+    pub renames: Vec<Rename>,
+    /// Another server for the scratch databases, as `verify --url`.
+    pub url: Option<String>,
+    /// How many backends at once; the config's `jobs` when `None`.
+    pub jobs: Option<usize>,
+}
+
+/// `url` redacted: a request may be logged.
+impl std::fmt::Debug for CompareRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompareRequest")
+            .field("databases", &self.databases)
+            .field("live", &self.live)
+            .field("renames", &self.renames)
+            .field("url", &self.url.as_deref().map(braid_driver::redact_url))
+            .field("jobs", &self.jobs)
+            .finish()
+    }
+}
+
+/// What `generate --autogenerate` is asked to write.
+#[derive(Debug, Clone)]
+pub struct AutogenerateRequest {
+    pub compare: CompareRequest,
+    /// Write drops of tables and columns the entities no longer have.
+    pub allow_drop: bool,
+    /// The new revision (message, parents, labels); its body is always Rust.
+    pub revision: GenerateRequest,
+}
+
+/// One backend's comparison.
+#[derive(Debug, Serialize)]
+pub struct BackendComparison {
+    pub backend: String,
+    pub dialect: Dialect,
+    /// `scratch` (the migrations replayed) or `live` (a configured database read).
+    pub against: &'static str,
+    pub changes: Vec<Change>,
+    #[serde(serialize_with = "crate::verify::report::optional_message")]
+    pub error: Option<BackendError>,
+}
+
+/// The comparison of every backend: `check --models`.
+#[derive(Debug, Serialize)]
+pub struct Comparison {
+    pub backends: Vec<BackendComparison>,
+}
+
+impl Comparison {
+    /// Every backend compared, and no difference.
+    pub fn agrees(&self) -> bool {
+        self.backends
+            .iter()
+            .all(|b| b.error.is_none() && b.changes.is_empty())
+    }
+
+    /// Whether a backend could not be compared (an error, not a difference).
+    pub fn failed(&self) -> bool {
+        self.backends.iter().any(|b| b.error.is_some())
+    }
+}
+
+/// One change the new migration makes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    #[serde(flatten)]
+    pub change: Change,
+    /// The backends it runs on (every backend compared, unless the others do not need it).
+    pub backends: Vec<Dialect>,
+    #[cfg(feature = "rust")]
+    #[serde(skip)]
+    text: render::Text,
+}
+
+/// A change found but not written, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Withheld {
+    #[serde(flatten)]
+    pub change: Change,
+    pub backends: Vec<Dialect>,
+    pub reason: String,
+}
+
+/// What `generate --autogenerate` did.
+#[derive(Debug, Serialize)]
+pub struct Autogenerated {
+    pub comparison: Comparison,
+    /// The changes written, in the order `up` makes them.
+    pub steps: Vec<Step>,
+    pub withheld: Vec<Withheld>,
+    /// What the migration cannot say (also written in it as comments).
+    pub notes: Vec<String>,
+    /// The revision written; `None` when there was nothing to write.
+    pub written: Option<Written>,
+}
+
+impl Project {
+    /// Compares the migrations with the entities on every backend of the set (see the
+    /// [module docs](crate::models)). Blocks until every backend is done.
+    pub fn compare_models(
+        &self,
+        models: &Models,
+        request: &CompareRequest,
+    ) -> Result<Comparison, Error> {
+        #[cfg(feature = "rust")]
+        return self
+            .compare_entities(&models.inner, request)
+            .map(|(c, _)| c);
+        #[cfg(not(feature = "rust"))]
+        {
+            let _ = (models, request);
+            Err(ModelsError::NoEntities.into())
+        }
+    }
+
+    /// Writes a Rust revision that brings the migrations' schema to the entities' (see the
+    /// [module docs](crate::models)). A backend that cannot be compared is an error, and
+    /// nothing is written.
+    pub fn autogenerate(
+        &self,
+        models: &Models,
+        request: &AutogenerateRequest,
+    ) -> Result<Autogenerated, Error> {
+        #[cfg(feature = "rust")]
+        return self.autogenerate_entities(&models.inner, request);
+        #[cfg(not(feature = "rust"))]
+        {
+            let _ = (models, request);
+            Err(ModelsError::NoEntities.into())
+        }
+    }
+}
+
+#[cfg(feature = "rust")]
+mod run {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use braid_driver::{Dialect, Schema};
+    use braid_graph::Graph;
+
+    use super::render::{self, Sources};
+    use super::replay::{self, Current};
+    use super::*;
+    use crate::verify::backends::{self, Backend};
+
+    /// Each backend's snapshots: what the migrations produce, what the entities produce.
+    pub(super) struct Snapshots {
+        pub current: Vec<(Dialect, Schema)>,
+        pub desired: Vec<(Dialect, Schema)>,
+    }
+
+    impl Project {
+        pub(super) fn compare_entities(
+            &self,
+            models: &braid_seaorm::Models,
+            request: &CompareRequest,
+        ) -> Result<(Comparison, Snapshots), Error> {
+            if models.is_empty() {
+                return Err(ModelsError::NoEntities.into());
+            }
+            let config = self.config()?;
+            let selected = self.representatives(&request.databases)?;
+            // A set with no revision yet is the first autogenerate of a project.
+            let mut graphs: BTreeMap<PathBuf, Graph> = BTreeMap::new();
+            for db in &selected {
+                let dir = self.dir_of(db);
+                if let std::collections::btree_map::Entry::Vacant(slot) = graphs.entry(dir) {
+                    let graph = self.graph_or_empty(slot.key())?;
+                    slot.insert(graph);
+                }
+            }
+            let grouped = backends::group(self, config, &selected, request.url.as_deref())?;
+            let live: Vec<Option<String>> = grouped
+                .iter()
+                .map(|b| {
+                    request
+                        .live
+                        .then(|| selected.iter().find(|db| db.name == b.databases[0]))
+                        .flatten()
+                        .map(|db| db.config.connection_url())
+                        .transpose()
+                })
+                .collect::<Result<_, _>>()?;
+            let bodies = self.rust().bodies();
+            let cx = replay::Context {
+                bodies: &bodies,
+                lock_timeout: config.lock_timeout(),
+                root: self.root(),
+            };
+            let work: Vec<(Backend, Option<String>)> = grouped.into_iter().zip(live).collect();
+            let results = braid_runner::on_workers(
+                work.iter().collect(),
+                request.jobs.unwrap_or(config.jobs),
+                |(backend, live), worker| {
+                    // Every selected database's set was loaded above.
+                    let graph = match backend.graph(&graphs[&backend.dir]) {
+                        Ok(graph) => graph,
+                        Err(e) => return Err(Box::new(e)),
+                    };
+                    let current = match live {
+                        Some(url) => Current::Live { url },
+                        None => Current::Replay { graph: &graph },
+                    };
+                    let statements = models.statements(braid_seaorm::backend_of(backend.dialect));
+                    Ok(replay::snapshots(
+                        worker,
+                        &cx,
+                        backend,
+                        &current,
+                        &statements,
+                    ))
+                },
+            );
+            let mut comparison = Comparison {
+                backends: Vec::new(),
+            };
+            let mut snapshots = Snapshots {
+                current: Vec::new(),
+                desired: Vec::new(),
+            };
+            for ((backend, live), result) in work.iter().zip(results) {
+                let mut report = BackendComparison {
+                    backend: backend.name.clone(),
+                    dialect: backend.dialect,
+                    against: if live.is_some() { "live" } else { "scratch" },
+                    changes: Vec::new(),
+                    error: None,
+                };
+                match result {
+                    Err(e) => report.error = Some(BackendError::Worker(e)),
+                    Ok(Err(e)) => return Err(*e),
+                    Ok(Ok(Err(e))) => report.error = Some(*e),
+                    Ok(Ok(Ok((have, want)))) => {
+                        report.changes = compare(backend.dialect, &have, &want, &request.renames);
+                        snapshots.current.push((backend.dialect, have));
+                        snapshots.desired.push((backend.dialect, want));
+                    }
+                }
+                comparison.backends.push(report);
+            }
+            Ok((comparison, snapshots))
+        }
+
+        pub(super) fn autogenerate_entities(
+            &self,
+            models: &braid_seaorm::Models,
+            request: &AutogenerateRequest,
+        ) -> Result<Autogenerated, Error> {
+            let (comparison, snapshots) = self.compare_entities(models, &request.compare)?;
+            if let Some(i) = comparison.backends.iter().position(|b| b.error.is_some()) {
+                let failed = comparison.backends.into_iter().nth(i).expect("found above");
+                return Err(ModelsError::Backend {
+                    backend: failed.backend,
+                    source: Box::new(failed.error.expect("found above")),
+                }
+                .into());
+            }
+            let all: Vec<Dialect> = snapshots.current.iter().map(|(d, _)| *d).collect();
+            let model = models.tables(braid_seaorm::backend_of(all[0]));
+            let sources = Sources {
+                model: &model,
+                current: &snapshots.current,
+                desired: &snapshots.desired,
+            };
+            let (steps, withheld, notes) = plan(&comparison, &sources, request.allow_drop);
+            let written = if steps.iter().all(|s| s.text.up.is_empty()) {
+                None
+            } else {
+                Some(self.write_autogenerated(request, &steps, &withheld, &notes, &all)?)
+            };
+            Ok(Autogenerated {
+                comparison,
+                steps,
+                withheld,
+                notes,
+                written,
+            })
+        }
+
+        fn write_autogenerated(
+            &self,
+            request: &AutogenerateRequest,
+            steps: &[Step],
+            withheld: &[Withheld],
+            notes: &[String],
+            all: &[Dialect],
+        ) -> Result<Written, Error> {
+            let dir = self.set_dir(&request.compare.databases)?;
+            let graph = self.graph_or_empty(&dir)?;
+            let new = crate::authoring::new_revision(&graph, &request.revision)?;
+            let header = header(steps, withheld, notes);
+            let source = render::migration(&new.id, &new.message, steps, all, &header);
+            let body = braid_source::NewBody::Rust {
+                source: crate::authoring::formatted(source),
+                beside: Vec::new(),
+            };
+            let written = braid_source::write_revision_with(&dir, &new, &body)?;
+            Ok(Written {
+                revision: new.id,
+                parents: new.parents,
+                files: written.files,
+                body: crate::BodyKind::Rust,
+            })
+        }
+    }
+
+    /// The order `up` makes changes in: what others depend on first (renames, tables, columns),
+    /// drops of what is replaced before what replaces it (foreign keys and indexes), what loses
+    /// data last.
+    fn rank(change: &Change) -> u8 {
+        match change {
+            Change::RenameTable { .. } => 0,
+            Change::CreateTable { .. } => 1,
+            Change::RenameColumn { .. } => 2,
+            Change::AddColumn { .. } => 3,
+            Change::AlterColumn { .. } => 4,
+            Change::DropForeignKey { .. } => 5,
+            Change::DropIndex { .. } => 6,
+            Change::AddIndex { .. } => 7,
+            Change::AddForeignKey { .. } => 8,
+            Change::DropColumn { .. } => 9,
+            Change::DropTable { .. } => 10,
+            Change::PrimaryKey { .. } => 11,
+        }
+    }
+
+    /// Why SQLite cannot make `change` in place, if it cannot.
+    fn sqlite_cannot(change: &Change) -> Option<&'static str> {
+        match change {
+            Change::AlterColumn { .. } => Some("SQLite cannot change a column in place"),
+            Change::AddForeignKey { .. } | Change::DropForeignKey { .. } => {
+                Some("SQLite cannot add or drop a foreign key of an existing table")
+            }
+            _ => None,
+        }
+    }
+
+    /// The changes of every backend joined, ordered and written as text; the drops withheld;
+    /// the notes.
+    fn plan(
+        comparison: &Comparison,
+        sources: &Sources<'_>,
+        allow_drop: bool,
+    ) -> (Vec<Step>, Vec<Withheld>, Vec<String>) {
+        let mut joined: Vec<(Change, Vec<Dialect>)> = Vec::new();
+        for backend in &comparison.backends {
+            for change in &backend.changes {
+                match joined.iter_mut().find(|(c, _)| c.key() == change.key()) {
+                    Some((_, on)) => on.push(backend.dialect),
+                    None => joined.push((change.clone(), vec![backend.dialect])),
+                }
+            }
+        }
+        // A new table's own indexes come with it (the comparison saw only that it is new).
+        let created: Vec<(Change, Vec<Dialect>)> = joined
+            .iter()
+            .filter(|(c, _)| matches!(c, Change::CreateTable { .. }))
+            .flat_map(|(c, on)| {
+                let model = sources.model.iter().find(|t| t.name == c.table());
+                model
+                    .into_iter()
+                    .flat_map(|t| t.indexes.iter())
+                    .map(|i| {
+                        let index = Change::AddIndex {
+                            table: c.table().to_string(),
+                            columns: i.get_index_spec().get_column_names(),
+                            unique: i.is_unique_key(),
+                        };
+                        (index, on.clone())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let new_tables: Vec<String> = created.iter().map(|(c, _)| c.table().to_string()).collect();
+        let new_tables: Vec<&str> = new_tables.iter().map(String::as_str).collect();
+        joined.extend(created);
+        // New tables first in the entities' order (a table after those it references);
+        // dropped tables last, in reverse.
+        let position = |c: &Change| {
+            sources
+                .model
+                .iter()
+                .position(|t| t.name == c.table())
+                .unwrap_or(usize::MAX)
+        };
+        joined.sort_by_key(|(c, _)| (rank(c), position(c)));
+        let mut notes = Vec::new();
+        let mut steps = Vec::new();
+        let mut withheld = Vec::new();
+        for (change, mut on) in joined {
+            if let Some(why) = on
+                .contains(&Dialect::Sqlite)
+                .then(|| sqlite_cannot(&change))
+                .flatten()
+            {
+                notes.push(format!("{change}: {why} (rebuild the table by hand there)"));
+                on.retain(|d| *d != Dialect::Sqlite);
+            }
+            let reason = if on.is_empty() {
+                None
+            } else if let Change::PrimaryKey { .. } = change {
+                Some("a primary key is never changed by autogenerate: write it by hand".to_string())
+            } else if change.destructive() && !allow_drop {
+                Some(
+                    "not written without --allow-drop: it loses data, and a rename looks the \
+                     same (say `--rename OLD=NEW` or `--rename TABLE.OLD=NEW` if it is one)"
+                        .to_string(),
+                )
+            } else {
+                None
+            };
+            if on.is_empty() {
+                continue;
+            }
+            if let Some(reason) = reason {
+                withheld.push(Withheld {
+                    change,
+                    backends: on,
+                    reason,
+                });
+                continue;
+            }
+            let mut text = render::text(&change, &on, sources);
+            if let Change::AddIndex { table, .. } = &change
+                && new_tables.contains(&table.as_str())
+            {
+                // Dropping the table drops it (and MySQL refuses to drop an index a foreign
+                // key uses).
+                text.down.clear();
+            }
+            notes.extend(text.notes.iter().cloned());
+            steps.push(Step {
+                change,
+                backends: on,
+                text,
+            });
+        }
+        order_drops(&mut steps, sources);
+        notes.dedup();
+        (steps, withheld, notes)
+    }
+
+    /// Dropped tables (the last steps) in an order the backends accept: a table referenced by
+    /// another dropped table after it.
+    fn order_drops(steps: &mut [Step], sources: &Sources<'_>) {
+        let first = steps
+            .iter()
+            .position(|s| matches!(s.change, Change::DropTable { .. }))
+            .unwrap_or(steps.len());
+        let drops = &mut steps[first..];
+        let referenced_by = |table: &str, other: &str| {
+            sources.current.iter().any(|(_, schema)| {
+                schema.tables.iter().any(|t| {
+                    t.name == other
+                        && other != table
+                        && t.foreign_keys.iter().any(|fk| fk.referenced_table == table)
+                })
+            })
+        };
+        for i in 0..drops.len() {
+            // The first of the rest that no other of the rest references.
+            let pick = (i..drops.len())
+                .find(|&j| {
+                    let table = drops[j].change.table();
+                    !(i..drops.len())
+                        .any(|k| k != j && referenced_by(table, drops[k].change.table()))
+                })
+                .unwrap_or(i);
+            drops[i..=pick].rotate_right(1);
+        }
+    }
+
+    /// The generated file's opening comment: what it does, what it left out, what it could not
+    /// say.
+    fn header(steps: &[Step], withheld: &[Withheld], notes: &[String]) -> Vec<String> {
+        let mut lines = vec![
+            "Written by `generate --autogenerate` from the sea-orm entities: review it before it"
+                .to_string(),
+            "ships (renames, data to carry, defaults for rows that exist).".to_string(),
+            String::new(),
+        ];
+        lines.extend(steps.iter().map(|s| format!("{}", s.change)));
+        if !withheld.is_empty() {
+            lines.push(String::new());
+            lines.push("Not written:".to_string());
+            lines.extend(
+                withheld
+                    .iter()
+                    .map(|w| format!("{} — {}", w.change, w.reason)),
+            );
+        }
+        if !notes.is_empty() {
+            lines.push(String::new());
+            lines.push("Notes:".to_string());
+            lines.extend(notes.iter().map(|n| format!("- {n}")));
+        }
+        lines
+    }
+}

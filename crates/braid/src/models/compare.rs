@@ -1,0 +1,485 @@
+//! How the schema the migrations produce differs from the schema the entities want, on one
+//! backend: pure, over two introspection snapshots.
+//!
+//! Objects are matched by what they do, not by the names a backend chose for them: indexes by
+//! their columns and uniqueness (a `UNIQUE` column is `users_email_key` on Postgres and
+//! `email` on MySQL; MySQL adds its own index for a foreign key), foreign keys by their columns,
+//! the table and columns they reference and their actions. Columns compare by type,
+//! nullability, default and identity; on SQLite a type compares by its affinity, the only part
+//! of a declared type SQLite enforces (`varchar(100)` and `varchar(255)` store the same
+//! values).
+
+use braid_driver::{Column, Dialect, ForeignKey, Index, Schema, Table};
+use serde::Serialize;
+
+use super::Rename;
+
+/// One difference, as the change a migration makes to remove it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    CreateTable {
+        table: String,
+    },
+    DropTable {
+        table: String,
+    },
+    RenameTable {
+        from: String,
+        to: String,
+    },
+    AddColumn {
+        table: String,
+        column: String,
+    },
+    DropColumn {
+        table: String,
+        column: String,
+    },
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
+    /// Type, nullability, default or identity; `from` and `to` as the backend prints them.
+    AlterColumn {
+        table: String,
+        column: String,
+        from: String,
+        to: String,
+    },
+    AddIndex {
+        table: String,
+        columns: Vec<String>,
+        unique: bool,
+    },
+    DropIndex {
+        table: String,
+        /// The index as the migrations named it on this backend.
+        name: String,
+        columns: Vec<String>,
+        unique: bool,
+    },
+    AddForeignKey {
+        table: String,
+        columns: Vec<String>,
+        references: String,
+    },
+    DropForeignKey {
+        table: String,
+        name: Option<String>,
+        columns: Vec<String>,
+        references: String,
+    },
+    /// A different primary key: never written (a table rebuild on SQLite, a data question
+    /// everywhere), always reported.
+    PrimaryKey {
+        table: String,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+}
+
+impl Change {
+    /// What identifies the change across backends: the same change seen on Postgres and
+    /// MySQL is written once (the details a backend prints, such as type spellings and index
+    /// names, are left out).
+    pub fn key(&self) -> String {
+        match self {
+            Change::CreateTable { table } => format!("create {table}"),
+            Change::DropTable { table } => format!("drop {table}"),
+            Change::RenameTable { from, to } => format!("rename {from} {to}"),
+            Change::AddColumn { table, column } => format!("add {table}.{column}"),
+            Change::DropColumn { table, column } => format!("drop {table}.{column}"),
+            Change::RenameColumn { table, from, to } => format!("rename {table}.{from} {to}"),
+            Change::AlterColumn { table, column, .. } => format!("alter {table}.{column}"),
+            Change::AddIndex {
+                table,
+                columns,
+                unique,
+            } => format!("add index {table}({}) {unique}", columns.join(",")),
+            Change::DropIndex {
+                table,
+                columns,
+                unique,
+                ..
+            } => format!("drop index {table}({}) {unique}", columns.join(",")),
+            Change::AddForeignKey {
+                table,
+                columns,
+                references,
+            } => format!("add fk {table}({}) {references}", columns.join(",")),
+            Change::DropForeignKey {
+                table,
+                columns,
+                references,
+                ..
+            } => format!("drop fk {table}({}) {references}", columns.join(",")),
+            Change::PrimaryKey { table, .. } => format!("primary key {table}"),
+        }
+    }
+
+    /// Whether it loses data (what `--allow-drop` is for).
+    pub fn destructive(&self) -> bool {
+        matches!(self, Change::DropTable { .. } | Change::DropColumn { .. })
+    }
+
+    /// The table it concerns (for a rename, the new name).
+    pub fn table(&self) -> &str {
+        match self {
+            Change::RenameTable { to, .. } => to,
+            Change::CreateTable { table }
+            | Change::DropTable { table }
+            | Change::AddColumn { table, .. }
+            | Change::DropColumn { table, .. }
+            | Change::RenameColumn { table, .. }
+            | Change::AlterColumn { table, .. }
+            | Change::AddIndex { table, .. }
+            | Change::DropIndex { table, .. }
+            | Change::AddForeignKey { table, .. }
+            | Change::DropForeignKey { table, .. }
+            | Change::PrimaryKey { table, .. } => table,
+        }
+    }
+}
+
+/// One line per change, as the command prints it: `+` adds, `-` drops, `~` changes.
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unique = |u: &bool| if *u { "unique index" } else { "index" };
+        match self {
+            Change::CreateTable { table } => write!(f, "+ table {table}"),
+            Change::DropTable { table } => write!(f, "- table {table}"),
+            Change::RenameTable { from, to } => write!(f, "~ table {from} renamed to {to}"),
+            Change::AddColumn { table, column } => write!(f, "+ column {table}.{column}"),
+            Change::DropColumn { table, column } => write!(f, "- column {table}.{column}"),
+            Change::RenameColumn { table, from, to } => {
+                write!(f, "~ column {table}.{from} renamed to {to}")
+            }
+            Change::AlterColumn {
+                table,
+                column,
+                from,
+                to,
+            } => write!(f, "~ column {table}.{column}: {from} → {to}"),
+            Change::AddIndex {
+                table,
+                columns,
+                unique: u,
+            } => write!(f, "+ {} on {table} ({})", unique(u), columns.join(", ")),
+            Change::DropIndex {
+                table,
+                name,
+                columns,
+                unique: u,
+            } => write!(
+                f,
+                "- {} {name} on {table} ({})",
+                unique(u),
+                columns.join(", ")
+            ),
+            Change::AddForeignKey {
+                table,
+                columns,
+                references,
+            } => write!(
+                f,
+                "+ foreign key {table} ({}) → {references}",
+                columns.join(", ")
+            ),
+            Change::DropForeignKey {
+                table,
+                columns,
+                references,
+                ..
+            } => write!(
+                f,
+                "- foreign key {table} ({}) → {references}",
+                columns.join(", ")
+            ),
+            Change::PrimaryKey { table, from, to } => write!(
+                f,
+                "~ primary key of {table}: ({}) → ({})",
+                from.join(", "),
+                to.join(", ")
+            ),
+        }
+    }
+}
+
+/// The changes that turn `current` (what the migrations produce) into `desired` (what the
+/// entities want) on `dialect`, in the order the snapshot lists objects. Tables the entities do
+/// not mention are drops; `renames` say which drop-and-add pairs are renames.
+pub fn compare(
+    dialect: Dialect,
+    current: &Schema,
+    desired: &Schema,
+    renames: &[Rename],
+) -> Vec<Change> {
+    let mut out = Vec::new();
+    let renamed_from = |name: &str| {
+        renames.iter().find_map(|r| match r {
+            Rename::Table { from, to } if to == name => Some(from.as_str()),
+            _ => None,
+        })
+    };
+    for want in &desired.tables {
+        let old = renamed_from(&want.name)
+            .filter(|old| table(desired, old).is_none())
+            .and_then(|old| table(current, old));
+        match (table(current, &want.name), old) {
+            (Some(have), _) => compare_table(dialect, have, want, renames, &mut out),
+            (None, Some(have)) => {
+                out.push(Change::RenameTable {
+                    from: have.name.clone(),
+                    to: want.name.clone(),
+                });
+                compare_table(dialect, have, want, renames, &mut out);
+            }
+            (None, None) => out.push(Change::CreateTable {
+                table: want.name.clone(),
+            }),
+        }
+    }
+    for have in &current.tables {
+        let kept = table(desired, &have.name).is_some()
+            || renames.iter().any(|r| {
+                matches!(r, Rename::Table { from, to }
+                    if *from == have.name && table(desired, to).is_some())
+            });
+        if !kept {
+            out.push(Change::DropTable {
+                table: have.name.clone(),
+            });
+        }
+    }
+    out
+}
+
+fn table<'s>(schema: &'s Schema, name: &str) -> Option<&'s Table> {
+    schema.tables.iter().find(|t| t.name == name)
+}
+
+fn column<'t>(table: &'t Table, name: &str) -> Option<&'t Column> {
+    table.columns.iter().find(|c| c.name == name)
+}
+
+/// `have` (named as it is now) against `want`: columns, primary key, indexes, foreign keys.
+/// Changes name the table by its new name.
+fn compare_table(
+    dialect: Dialect,
+    have: &Table,
+    want: &Table,
+    renames: &[Rename],
+    out: &mut Vec<Change>,
+) {
+    let name = &want.name;
+    let renamed_from = |column: &str| {
+        renames.iter().find_map(|r| match r {
+            Rename::Column { table, from, to } if table == name && to == column => {
+                Some(from.as_str())
+            }
+            _ => None,
+        })
+    };
+    let mut matched: Vec<&str> = Vec::new();
+    for w in &want.columns {
+        let old = renamed_from(&w.name)
+            .filter(|old| column(want, old).is_none())
+            .and_then(|old| column(have, old));
+        let h = match (column(have, &w.name), old) {
+            (Some(h), _) => h,
+            (None, Some(h)) => {
+                out.push(Change::RenameColumn {
+                    table: name.clone(),
+                    from: h.name.clone(),
+                    to: w.name.clone(),
+                });
+                h
+            }
+            (None, None) => {
+                out.push(Change::AddColumn {
+                    table: name.clone(),
+                    column: w.name.clone(),
+                });
+                continue;
+            }
+        };
+        matched.push(&h.name);
+        if !same_column(dialect, h, w) {
+            out.push(Change::AlterColumn {
+                table: name.clone(),
+                column: w.name.clone(),
+                from: shown(h),
+                to: shown(w),
+            });
+        }
+    }
+    for h in &have.columns {
+        if !matched.contains(&h.name.as_str()) {
+            out.push(Change::DropColumn {
+                table: name.clone(),
+                column: h.name.clone(),
+            });
+        }
+    }
+    let key = |t: &Table| {
+        t.primary_key
+            .as_ref()
+            .map(|k| k.columns.clone())
+            .unwrap_or_default()
+    };
+    let (have_key, want_key) = (renamed_columns(&key(have), name, renames), key(want));
+    if have_key != want_key {
+        out.push(Change::PrimaryKey {
+            table: name.clone(),
+            from: have_key,
+            to: want_key,
+        });
+    }
+    compare_indexes(have, want, renames, out);
+    compare_foreign_keys(have, want, renames, out);
+}
+
+/// `columns` of table `table` under their new names.
+fn renamed_columns(columns: &[String], table: &str, renames: &[Rename]) -> Vec<String> {
+    columns
+        .iter()
+        .map(|c| {
+            renames
+                .iter()
+                .find_map(|r| match r {
+                    Rename::Column { table: t, from, to } if t == table && from == c => {
+                        Some(to.clone())
+                    }
+                    _ => None,
+                })
+                .unwrap_or_else(|| c.clone())
+        })
+        .collect()
+}
+
+/// The indexes that matter for a comparison: a primary key's own index is the key.
+fn indexes(table: &Table) -> impl Iterator<Item = &Index> {
+    let key = table.primary_key.as_ref().map(|k| &k.columns);
+    table
+        .indexes
+        .iter()
+        .filter(move |i| !(i.unique && Some(&i.columns) == key))
+}
+
+fn compare_indexes(have: &Table, want: &Table, renames: &[Rename], out: &mut Vec<Change>) {
+    let signature = |i: &Index, columns: Vec<String>| (columns, i.unique);
+    let mut left: Vec<(&Index, (Vec<String>, bool))> = indexes(have)
+        .map(|i| {
+            (
+                i,
+                signature(i, renamed_columns(&i.columns, &want.name, renames)),
+            )
+        })
+        .collect();
+    for w in indexes(want) {
+        let sig = signature(w, w.columns.clone());
+        match left.iter().position(|(_, s)| *s == sig) {
+            Some(i) => {
+                left.remove(i);
+            }
+            None => out.push(Change::AddIndex {
+                table: want.name.clone(),
+                columns: w.columns.clone(),
+                unique: w.unique,
+            }),
+        }
+    }
+    for (h, (columns, unique)) in left {
+        out.push(Change::DropIndex {
+            table: want.name.clone(),
+            name: h.name.clone(),
+            columns,
+            unique,
+        });
+    }
+}
+
+/// A foreign key as what it does: columns, target, actions.
+fn fk_signature(fk: &ForeignKey, columns: Vec<String>) -> (Vec<String>, String, String) {
+    let actions = format!(
+        "{} {}",
+        fk.on_delete.as_deref().unwrap_or(""),
+        fk.on_update.as_deref().unwrap_or("")
+    );
+    (columns, references(fk), actions)
+}
+
+/// `table(columns)` a foreign key references.
+pub(super) fn references(fk: &ForeignKey) -> String {
+    format!(
+        "{}({})",
+        fk.referenced_table,
+        fk.referenced_columns.join(", ")
+    )
+}
+
+fn compare_foreign_keys(have: &Table, want: &Table, renames: &[Rename], out: &mut Vec<Change>) {
+    let mut left: Vec<(&ForeignKey, _)> = have
+        .foreign_keys
+        .iter()
+        .map(|fk| {
+            let columns = renamed_columns(&fk.columns, &want.name, renames);
+            (fk, fk_signature(fk, columns))
+        })
+        .collect();
+    for w in &want.foreign_keys {
+        let sig = fk_signature(w, w.columns.clone());
+        match left.iter().position(|(_, s)| *s == sig) {
+            Some(i) => {
+                left.remove(i);
+            }
+            None => out.push(Change::AddForeignKey {
+                table: want.name.clone(),
+                columns: w.columns.clone(),
+                references: references(w),
+            }),
+        }
+    }
+    for (h, (columns, target, _)) in left {
+        out.push(Change::DropForeignKey {
+            table: want.name.clone(),
+            name: h.name.clone(),
+            columns,
+            references: target,
+        });
+    }
+}
+
+fn same_column(dialect: Dialect, have: &Column, want: &Column) -> bool {
+    let same_type = match dialect {
+        Dialect::Sqlite => {
+            braid_driver::sqlite_affinity(&have.data_type)
+                == braid_driver::sqlite_affinity(&want.data_type)
+        }
+        _ => have.data_type.eq_ignore_ascii_case(&want.data_type),
+    };
+    same_type
+        && have.nullable == want.nullable
+        && have.default == want.default
+        && have.identity.is_some() == want.identity.is_some()
+}
+
+/// A column as the report shows it: `varchar(100) NOT NULL DEFAULT 'x'`.
+fn shown(column: &Column) -> String {
+    let mut s = column.data_type.clone();
+    s.push_str(if column.nullable {
+        " NULL"
+    } else {
+        " NOT NULL"
+    });
+    if let Some(default) = &column.default {
+        s.push_str(" DEFAULT ");
+        s.push_str(default);
+    }
+    if column.identity.is_some() {
+        s.push_str(" IDENTITY");
+    }
+    s
+}

@@ -1,0 +1,176 @@
+//! The two schemas of one backend: what the migrations produce (replayed from base on a scratch
+//! database, or read from a live database) and what the entities produce (sea-orm's own
+//! `CREATE TABLE`s run on another scratch database). Scratch databases are made and dropped as
+//! `verify` makes them, and never the configured database.
+
+use std::path::Path;
+use std::time::Duration;
+
+use braid_driver::{Driver, Schema};
+use braid_graph::Graph;
+use braid_runner::{Bodies, RunOptions, Runner, TransactionMode, Worker};
+
+use crate::drivers::Access;
+use crate::verify::backends::Backend;
+use crate::verify::report::BackendError;
+use crate::verify::scratch::{Scratch, Site, drop_panicked};
+use crate::verify::walk::connected_elsewhere;
+
+/// What every backend of a comparison shares.
+pub(super) struct Context<'a> {
+    pub bodies: &'a dyn Bodies,
+    pub lock_timeout: Duration,
+    pub root: &'a Path,
+}
+
+/// Where the migrations' schema is read.
+pub(super) enum Current<'a> {
+    /// Replayed from base to the heads on a scratch database.
+    Replay { graph: &'a Graph },
+    /// Read from a configured database (never written): `--db NAME`.
+    Live { url: &'a str },
+}
+
+/// The migrations' schema and the entities' schema of `backend`, each without Braid's store.
+/// (The error is boxed: it can carry a whole run error.)
+pub(super) fn snapshots(
+    worker: &Worker,
+    cx: &Context<'_>,
+    backend: &Backend,
+    current: &Current<'_>,
+    statements: &[String],
+) -> Result<(Schema, Schema), Box<BackendError>> {
+    let have = match current {
+        Current::Replay { graph } => in_scratch(worker, cx, backend, Job::Replay(graph))?,
+        Current::Live { url } => worker
+            .block_on(read_live(cx, backend, url))
+            .map_err(BackendError::Panicked)??,
+    };
+    let want = in_scratch(worker, cx, backend, Job::Models(statements))?;
+    let store = |t: &str| t == backend.version_table;
+    Ok((have.without_tables(store), want.without_tables(store)))
+}
+
+/// What a scratch database is made for.
+enum Job<'a> {
+    /// The migrations, from base to the heads.
+    Replay(&'a Graph),
+    /// The entities' statements.
+    Models(&'a [String]),
+}
+
+/// Does `job` on a new scratch database of `backend`, which is dropped afterwards whatever
+/// happened, and reads the schema it made.
+fn in_scratch(
+    worker: &Worker,
+    cx: &Context<'_>,
+    backend: &Backend,
+    job: Job<'_>,
+) -> Result<Schema, Box<BackendError>> {
+    let server = backend
+        .server
+        .as_ref()
+        .map_err(|e| BackendError::Config(e.clone()))?;
+    let site = Site {
+        dialect: backend.dialect,
+        source: &backend.source,
+        server,
+        shown: &backend.shown,
+        root: cx.root,
+    };
+    let scratch = worker
+        .block_on(Scratch::create(&site))
+        .map_err(BackendError::Panicked)?
+        .map_err(BackendError::Scratch)?;
+    let result = worker.block_on(async {
+        let mut driver =
+            crate::drivers::open(&backend.source, scratch.url(), Access::ReadWrite, cx.root)
+                .await
+                .map_err(|source| BackendError::Open {
+                    scratch: scratch.name(),
+                    source,
+                })?;
+        let result = match connected_elsewhere(driver.as_mut(), &scratch).await {
+            Some(error) => Err(error),
+            None => match job {
+                Job::Replay(graph) => replay(cx, backend, graph, driver.as_mut()).await,
+                Job::Models(statements) => create_models(statements, driver.as_mut()).await,
+            },
+        };
+        let _ = driver.close().await;
+        result
+    });
+    let name = scratch.name();
+    let removed = match worker.block_on(scratch.remove(cx.root)) {
+        Ok(removed) => removed,
+        Err(panicked) => Err(drop_panicked(name, panicked)),
+    };
+    let schema = result.map_err(BackendError::Panicked)??;
+    removed.map_err(BackendError::Scratch)?;
+    Ok(schema)
+}
+
+/// Upgrades the scratch database from base to the heads and reads its schema.
+async fn replay(
+    cx: &Context<'_>,
+    backend: &Backend,
+    graph: &Graph,
+    driver: &mut dyn Driver,
+) -> Result<Schema, BackendError> {
+    let options = RunOptions {
+        version_table: backend.version_table.clone(),
+        schema: None,
+        transaction: TransactionMode::PerMigration,
+        lock_timeout: cx.lock_timeout,
+        branches: Vec::new(),
+    };
+    let runner = Runner::new(backend.name.clone(), graph, options)
+        .map_err(BackendError::Store)?
+        .with_bodies(cx.bodies);
+    if !graph.is_empty() {
+        runner
+            .upgrade(driver, "heads", &braid_runner::no_events)
+            .await
+            .map_err(|source| BackendError::Upgrade {
+                revision: "heads".to_string(),
+                source,
+            })?;
+    }
+    driver
+        .introspect()
+        .await
+        .map_err(|source| BackendError::Introspect { source })
+}
+
+/// Runs the entities' `CREATE` statements and reads the schema they make.
+async fn create_models(
+    statements: &[String],
+    driver: &mut dyn Driver,
+) -> Result<Schema, BackendError> {
+    for statement in statements {
+        driver
+            .execute_script(statement)
+            .await
+            .map_err(|source| BackendError::Models {
+                statement: statement.clone(),
+                source,
+            })?;
+    }
+    driver
+        .introspect()
+        .await
+        .map_err(|source| BackendError::Introspect { source })
+}
+
+/// The schema of a configured database, read and nothing else.
+async fn read_live(cx: &Context<'_>, backend: &Backend, url: &str) -> Result<Schema, BackendError> {
+    let mut driver = crate::drivers::open(&backend.source, url, Access::ReadOnly, cx.root)
+        .await
+        .map_err(|source| BackendError::OpenLive {
+            database: backend.name.clone(),
+            source,
+        })?;
+    let schema = driver.introspect().await;
+    let _ = driver.close().await;
+    schema.map_err(|source| BackendError::Introspect { source })
+}
