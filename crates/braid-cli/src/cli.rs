@@ -158,6 +158,11 @@ pub struct CheckArgs {
     /// Lint the migrations too: lint errors fail the gate with exit code 8.
     #[arg(long)]
     pub lint: bool,
+    /// Compare the sea-orm entities compiled into this binary with the schema the migrations
+    /// produce, on a scratch database of every configured backend: a difference fails the gate
+    /// with exit code 16.
+    #[arg(long)]
+    pub models: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -276,6 +281,32 @@ pub struct GenerateArgs {
     /// binary writes it but cannot run it).
     #[arg(long)]
     pub rust: bool,
+    /// Write a Rust migration from the sea-orm entities compiled into this binary: what the
+    /// schema the migrations produce (replayed on scratch databases of every configured
+    /// backend; with --db NAME, that database's schema) needs to become theirs.
+    #[arg(long, conflicts_with_all = ["rust", "no_transaction"])]
+    pub autogenerate: bool,
+    /// With --autogenerate: write drops of the tables and columns the entities no longer have
+    /// (never written otherwise: a rename looks the same).
+    #[arg(long, requires = "autogenerate")]
+    pub allow_drop: bool,
+    /// With --autogenerate: OLD=NEW renames table OLD, TABLE.OLD=NEW a column (repeatable).
+    #[arg(
+        long = "rename",
+        value_name = "OLD=NEW",
+        requires = "autogenerate",
+        value_parser = parse_rename
+    )]
+    pub renames: Vec<braid::Rename>,
+    /// With --autogenerate: make the scratch databases on this server instead of each
+    /// database's own.
+    #[arg(long, value_name = "URL", requires = "autogenerate")]
+    pub url: Option<String>,
+}
+
+fn parse_rename(s: &str) -> Result<braid::Rename, String> {
+    s.parse()
+        .map_err(|e: braid::models::ModelsError| e.to_string())
 }
 
 #[derive(Debug, clap::Args)]

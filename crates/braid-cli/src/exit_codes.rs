@@ -21,6 +21,7 @@
 //! | 13 | the migration lock was lost mid-run | `current -v`, then run again |
 //! | 14 | whether the last migration took effect is unknown (its COMMIT's answer was lost) | `current -v` and inspect the schema before running again |
 //! | 15 | the version store could not be read or written | check the version table and its permissions, then run again |
+//! | 16 | `check --models`: the sea-orm entities and the schema the migrations produce differ | `generate --autogenerate`, review, commit |
 //!
 //! 10 and 11 are **retryable** as they are: nothing was changed. 12 needs the migration fixed.
 //! 5, 6, 7, 13, 14 and 15 need a person to look at the database's state first.
@@ -81,6 +82,9 @@ pub const OUTCOME_UNKNOWN: u8 = 14;
 /// A read or write of the version store failed ([`FailureKind::Store`]): the table was changed
 /// by hand, permissions, a full disk. Check the version table (`current -v`), then run again.
 pub const STORE: u8 = 15;
+/// `check --models`: the sea-orm entities and the schema the migrations produce differ on a
+/// backend. Write the migration (`generate --autogenerate`), review it, commit it.
+pub const MODELS_DIFFER: u8 = 16;
 
 /// The exit code of a database that failed with `kind`.
 ///

@@ -43,13 +43,15 @@ pub use cli::{Args, Command, Format, Global};
 pub use commands::check_codes;
 pub use output::localise;
 
-/// Who is running the command line: its invocation (named in suggested commands) and the Rust
-/// revisions compiled into it.
+/// Who is running the command line: its invocation (named in suggested commands), the Rust
+/// revisions and the sea-orm entities compiled into it.
 #[derive(Debug, Clone)]
 pub struct FrontEnd {
     /// `cargo xtask migrate`, `braid`, …
     pub invocation: String,
     pub rust: braid::RustRevisions,
+    /// What `generate --autogenerate` and `check --models` compare the migrations with.
+    pub models: braid::Models,
 }
 
 impl FrontEnd {
@@ -58,7 +60,15 @@ impl FrontEnd {
         FrontEnd {
             invocation: "cargo xtask migrate".to_string(),
             rust,
+            models: braid::Models::new(),
         }
+    }
+
+    /// The same, with the project's sea-orm entities (`generate --autogenerate`, `check
+    /// --models`).
+    pub fn with_models(mut self, models: braid::Models) -> Self {
+        self.models = models;
+        self
     }
 
     /// The standalone `braid` binary: no Rust revisions compiled in.
@@ -66,6 +76,7 @@ impl FrontEnd {
         FrontEnd {
             invocation: braid::COMMAND.to_string(),
             rust: braid::RustRevisions::new(),
+            models: braid::Models::new(),
         }
     }
 }
@@ -73,8 +84,14 @@ impl FrontEnd {
 /// `cargo xtask migrate …`: parses the process arguments as an xtask whose only task is
 /// `migrate`, runs the command and returns its exit code.
 pub fn xtask(rust: braid::RustRevisions) -> ExitCode {
+    run_xtask(&FrontEnd::xtask(rust))
+}
+
+/// [`xtask`] for a front end that carries more than Rust revisions: an xtask with the
+/// project's entities is `run_xtask(&FrontEnd::xtask(braid::rust_revisions!()).with_models(…))`.
+pub fn run_xtask(front: &FrontEnd) -> ExitCode {
     let cli::XtaskTask::Migrate(args) = cli::Xtask::parse().task;
-    run(args, &FrontEnd::xtask(rust))
+    run(args, front)
 }
 
 /// The standalone `braid` binary.

@@ -615,7 +615,17 @@ pub fn accept(
 /// With `lint`, the migrations are linted too ([`super::prove::lint_report`]): each error is a
 /// problem, and lint errors alone exit with [`exit_codes::LINT_ERRORS`] (a database's state
 /// outranks them).
-pub fn check(project: &Project, settings: &RunSettings, lint: bool, out: Output<'_>) -> Outcome {
+///
+/// With `models`, the entities are compared with the migrations ([`super::models::problems`]):
+/// a difference exits with [`exit_codes::MODELS_DIFFER`], a backend that could not be compared
+/// with [`exit_codes::ERROR`], after the database's state and lint errors.
+pub fn check(
+    project: &Project,
+    settings: &RunSettings,
+    lint: bool,
+    models: Option<&braid::Models>,
+    out: Output<'_>,
+) -> Outcome {
     #[derive(Serialize)]
     struct Check<'a> {
         heads: &'a [String],
@@ -623,6 +633,8 @@ pub fn check(project: &Project, settings: &RunSettings, lint: bool, out: Output<
         databases: Vec<DbResult>,
         #[serde(skip_serializing_if = "Option::is_none")]
         lint: Option<&'a braid::lint::LintReport>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        models: Option<&'a braid::Comparison>,
         #[serde(skip_serializing_if = "Option::is_none")]
         exit_code: Option<u8>,
     }
@@ -635,6 +647,16 @@ pub fn check(project: &Project, settings: &RunSettings, lint: bool, out: Output<
         )?)
     } else {
         None
+    };
+    let compared = match models {
+        Some(models) => {
+            let request = braid::CompareRequest {
+                databases: settings.databases.clone(),
+                ..braid::CompareRequest::default()
+            };
+            Some(project.compare_models(models, &request)?)
+        }
+        None => None,
     };
     let mut problems: Vec<String> = report
         .findings
@@ -650,6 +672,9 @@ pub fn check(project: &Project, settings: &RunSettings, lint: bool, out: Output<
                 .map(|f| format!("lint: {f}")),
         );
     }
+    if let Some(compared) = &compared {
+        problems.extend(super::models::problems(compared, out));
+    }
     let databases = databases_json(&report.databases, out, None).databases;
     let code = report
         .worst()
@@ -659,6 +684,11 @@ pub fn check(project: &Project, settings: &RunSettings, lint: bool, out: Output<
                 .as_ref()
                 .filter(|l| l.errors() > 0)
                 .map(|_| exit_codes::LINT_ERRORS)
+        })
+        .or_else(|| match &compared {
+            Some(c) if c.failed() => Some(exit_codes::ERROR),
+            Some(c) if !c.agrees() => Some(exit_codes::MODELS_DIFFER),
+            _ => None,
         });
     out.emit(
         &Check {
@@ -666,12 +696,16 @@ pub fn check(project: &Project, settings: &RunSettings, lint: bool, out: Output<
             problems: problems.clone(),
             databases,
             lint: linted.as_ref(),
+            models: compared.as_ref(),
             exit_code: code,
         },
         || {
             if problems.is_empty() {
+                let models = compared.as_ref().map_or(String::new(), |c| {
+                    format!(", the entities agree on {} backend(s)", c.backends.len())
+                });
                 format!(
-                    "ok: {} ({}), {} database(s) up to date, no edited migrations\n",
+                    "ok: {} ({}), {} database(s) up to date, no edited migrations{models}\n",
                     if report.heads.len() == 1 {
                         "one head"
                     } else {

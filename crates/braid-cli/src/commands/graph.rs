@@ -363,7 +363,7 @@ fn print_history(
 }
 
 /// Prints what `generate` or `merge` wrote: `{"revision", "parents", "files"}` in JSON.
-fn print_written(project: &Project, written: &Written, out: Output<'_>) -> Outcome {
+pub(super) fn print_written(project: &Project, written: &Written, out: Output<'_>) -> Outcome {
     #[derive(Serialize)]
     struct Json<'a> {
         revision: &'a str,
@@ -404,7 +404,7 @@ fn print_written(project: &Project, written: &Written, out: Output<'_>) -> Outco
 }
 
 /// Paths under the project root read better relative to it.
-fn display_path(root: &Path, path: &Path) -> String {
+pub(super) fn display_path(root: &Path, path: &Path) -> String {
     path.strip_prefix(root)
         .unwrap_or(path)
         .display()
@@ -421,12 +421,18 @@ pub fn generate(
     args: &GenerateArgs,
     out: Output<'_>,
 ) -> Outcome {
+    let written = project.generate(databases, &generate_request(args))?;
+    print_written(project, &written, out)
+}
+
+/// The new revision `generate`'s arguments describe.
+pub(super) fn generate_request(args: &GenerateArgs) -> GenerateRequest {
     let parents = match (&args.head, args.parents.as_slice()) {
         (Some(head), _) => ParentChoice::Head(head.clone()),
         (None, []) => ParentChoice::SingleHead,
         (None, parents) => ParentChoice::Parents(parents.to_vec()),
     };
-    let request = GenerateRequest {
+    GenerateRequest {
         message: args.message.clone(),
         rev_id: args.rev_id.clone(),
         parents,
@@ -434,10 +440,8 @@ pub fn generate(
         branch_labels: args.branch_labels.clone(),
         depends_on: args.depends_on.clone(),
         transactional: !args.no_transaction,
-        body: body(args.rust),
-    };
-    let written = project.generate(databases, &request)?;
-    print_written(project, &written, out)
+        body: body(args.rust || args.autogenerate),
+    }
 }
 
 pub fn merge(

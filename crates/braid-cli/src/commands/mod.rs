@@ -2,6 +2,7 @@
 
 mod db;
 mod graph;
+mod models;
 mod moving;
 mod prove;
 mod setup;
@@ -159,6 +160,9 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
     let dbs = &global.databases;
     let report = global.report.as_deref();
     match command {
+        Command::Generate(args) if args.autogenerate => {
+            models::autogenerate(&project, &front.models, dbs, &args, out)
+        }
         Command::Generate(args) => graph::generate(&project, dbs, &args, out),
         Command::Merge(args) => graph::merge(&project, dbs, &args, out),
         Command::Heads(args) => graph::heads(&set(&project, dbs)?, &args, out),
@@ -199,7 +203,10 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
         }
         Command::Current(args) => db::current(&project, &settings, args.verbose, report, out),
         Command::Accept(args) => db::accept(&project, &settings, &args.revision, report, out),
-        Command::Check(args) => db::check(&project, &settings, args.lint, out),
+        Command::Check(args) => {
+            let models = args.models.then_some(&front.models);
+            db::check(&project, &settings, args.lint, models, out)
+        }
         Command::Lint(args) => prove::lint(&project, dbs, args.range.as_deref(), out),
         Command::Verify(args) => prove::verify(&project, &settings, &args, out),
         Command::Import(args) => moving::import(&project, dbs, &args, out),
