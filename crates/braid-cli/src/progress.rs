@@ -11,12 +11,35 @@ pub(crate) struct Bars {
     bars: Mutex<HashMap<String, ProgressBar>>,
 }
 
+/// See [`Bars::spinner`].
+pub(crate) struct Spinner(ProgressBar);
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
 impl Bars {
     pub(crate) fn new() -> Self {
         Bars {
             multi: MultiProgress::new(),
             bars: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A spinner showing `message` while a call that reports nothing on the way blocks (on a
+    /// terminal only: hidden when `allowed` is false). Cleared when dropped.
+    pub(crate) fn spinner(allowed: bool, message: &str) -> Spinner {
+        let bar = if allowed {
+            let bar = ProgressBar::new_spinner();
+            bar.set_message(message.to_string());
+            bar.enable_steady_tick(std::time::Duration::from_millis(100));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Spinner(bar)
     }
 
     /// A bar of `len` steps for `name`, showing `message`.

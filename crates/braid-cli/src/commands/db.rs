@@ -654,6 +654,8 @@ pub fn check(
                 databases: settings.databases.clone(),
                 ..braid::CompareRequest::default()
             };
+            let _spinner =
+                crate::progress::Bars::spinner(out.progress_allowed(), super::models::SPINNER);
             Some(project.compare_models(models, &request)?)
         }
         None => None,

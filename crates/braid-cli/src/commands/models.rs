@@ -12,6 +12,10 @@ use super::Outcome;
 use super::graph::{generate_request, print_written};
 use crate::cli::GenerateArgs;
 use crate::output::Output;
+use crate::progress::Bars;
+
+/// What the spinner says while the schemas are made and read.
+pub const SPINNER: &str = "comparing the entities with the migrations on scratch databases…";
 
 /// `generate --autogenerate`: the changes found, those withheld and the notes, then the
 /// revision written (or that there was nothing to write).
@@ -33,7 +37,10 @@ pub fn autogenerate(
         allow_drop: args.allow_drop,
         revision: generate_request(args),
     };
-    let done = project.autogenerate(models, &request)?;
+    let done = {
+        let _spinner = Bars::spinner(out.progress_allowed(), SPINNER);
+        project.autogenerate(models, &request)?
+    };
     if out.format == crate::cli::Format::Json {
         #[derive(Serialize)]
         struct Json<'a> {

@@ -483,3 +483,214 @@ fn shown(column: &Column) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use braid_driver::PrimaryKey;
+
+    use super::*;
+
+    fn col(name: &str, data_type: &str, nullable: bool) -> Column {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            nullable,
+            ..Column::default()
+        }
+    }
+
+    fn users(columns: Vec<Column>) -> Table {
+        Table {
+            name: "users".into(),
+            columns,
+            primary_key: Some(PrimaryKey {
+                name: None,
+                columns: vec!["id".into()],
+            }),
+            ..Table::default()
+        }
+    }
+
+    fn schema(tables: Vec<Table>) -> Schema {
+        Schema {
+            tables,
+            ..Schema::default()
+        }
+    }
+
+    fn id() -> Column {
+        col("id", "bigint", false)
+    }
+
+    #[test]
+    fn equal_schemas_need_nothing() {
+        let s = schema(vec![users(vec![id(), col("email", "varchar(255)", false)])]);
+        assert!(compare(Dialect::Postgres, &s, &s, &[]).is_empty());
+    }
+
+    #[test]
+    fn tables_and_columns_added_dropped_and_altered() {
+        let have = schema(vec![
+            users(vec![
+                id(),
+                col("name", "varchar(100)", false),
+                col("old", "text", true),
+            ]),
+            Table {
+                name: "gone".into(),
+                ..Table::default()
+            },
+        ]);
+        let want = schema(vec![
+            users(vec![
+                id(),
+                col("name", "varchar(255)", false),
+                col("new", "text", true),
+            ]),
+            Table {
+                name: "tags".into(),
+                ..Table::default()
+            },
+        ]);
+        let found = compare(Dialect::Mysql, &have, &want, &[]);
+        let lines: Vec<String> = found.iter().map(|c| c.to_string()).collect();
+        assert_eq!(
+            lines,
+            [
+                "~ column users.name: varchar(100) NOT NULL → varchar(255) NOT NULL",
+                "+ column users.new",
+                "- column users.old",
+                "+ table tags",
+                "- table gone",
+            ]
+        );
+        assert!(found[2].destructive() && found[4].destructive());
+        assert!(!found[1].destructive());
+    }
+
+    #[test]
+    fn sqlite_types_compare_by_affinity() {
+        let have = schema(vec![users(vec![id(), col("name", "varchar(100)", false)])]);
+        let want = schema(vec![users(vec![id(), col("name", "varchar(255)", false)])]);
+        assert!(compare(Dialect::Sqlite, &have, &want, &[]).is_empty());
+        let other = schema(vec![users(vec![id(), col("name", "integer", false)])]);
+        assert_eq!(compare(Dialect::Sqlite, &have, &other, &[]).len(), 1);
+        // Nullability is enforced whatever the type.
+        let null = schema(vec![users(vec![id(), col("name", "varchar(100)", true)])]);
+        assert_eq!(compare(Dialect::Sqlite, &have, &null, &[]).len(), 1);
+    }
+
+    #[test]
+    fn indexes_and_foreign_keys_match_by_what_they_do_not_their_names() {
+        let index = |name: &str, unique: bool| Index {
+            name: name.into(),
+            columns: vec!["email".into()],
+            unique,
+            ..Index::default()
+        };
+        let fk = |name: &str, on_delete: &str| ForeignKey {
+            name: Some(name.into()),
+            columns: vec!["account_id".into()],
+            referenced_table: "accounts".into(),
+            referenced_columns: vec!["id".into()],
+            on_delete: Some(on_delete.into()),
+            on_update: None,
+        };
+        let table = |i: Index, f: ForeignKey| {
+            let mut t = users(vec![id()]);
+            t.indexes = vec![i];
+            t.foreign_keys = vec![f];
+            schema(vec![t])
+        };
+        let have = table(index("ux_users_email", true), fk("fk_a", "CASCADE"));
+        let same = table(
+            index("users_email_key", true),
+            fk("fk-users-account_id", "CASCADE"),
+        );
+        assert!(compare(Dialect::Postgres, &have, &same, &[]).is_empty());
+        // A near miss: not unique, and another action, are changes.
+        let other = table(index("ux_users_email", false), fk("fk_a", "SET NULL"));
+        let lines: Vec<String> = compare(Dialect::Postgres, &have, &other, &[])
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "+ index on users (email)",
+                "- unique index ux_users_email on users (email)",
+                "+ foreign key users (account_id) → accounts(id)",
+                "- foreign key users (account_id) → accounts(id)",
+            ]
+        );
+    }
+
+    #[test]
+    fn renames_are_said_not_seen() {
+        let have = schema(vec![users(vec![id(), col("nickname", "text", true)])]);
+        let mut renamed = users(vec![id(), col("handle", "text", true)]);
+        renamed.name = "members".into();
+        let want = schema(vec![renamed]);
+        let hints = [
+            "users=members".parse::<Rename>().unwrap(),
+            "members.nickname=handle".parse::<Rename>().unwrap(),
+        ];
+        let lines: Vec<String> = compare(Dialect::Postgres, &have, &want, &hints)
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "~ table users renamed to members",
+                "~ column members.nickname renamed to handle",
+            ]
+        );
+        // Without the hints: a new table and a dropped one.
+        let unhinted: Vec<String> = compare(Dialect::Postgres, &have, &want, &[])
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(unhinted, ["+ table members", "- table users"]);
+    }
+
+    #[test]
+    fn a_different_primary_key_is_reported() {
+        let have = schema(vec![users(vec![id(), col("email", "text", false)])]);
+        let mut t = users(vec![id(), col("email", "text", false)]);
+        t.primary_key = Some(PrimaryKey {
+            name: None,
+            columns: vec!["email".into()],
+        });
+        let found = compare(Dialect::Postgres, &have, &schema(vec![t]), &[]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].to_string(),
+            "~ primary key of users: (id) → (email)"
+        );
+    }
+
+    #[test]
+    fn renames_parse() {
+        assert_eq!(
+            "a=b".parse::<Rename>().unwrap(),
+            Rename::Table {
+                from: "a".into(),
+                to: "b".into()
+            }
+        );
+        for column in ["t.a=b", "t.a=t.b"] {
+            assert_eq!(
+                column.parse::<Rename>().unwrap(),
+                Rename::Column {
+                    table: "t".into(),
+                    from: "a".into(),
+                    to: "b".into()
+                }
+            );
+        }
+        for bad in ["a", "=b", "a=", "t.a=u.b", "a b=c", "a=b.c"] {
+            assert!(bad.parse::<Rename>().is_err(), "{bad}");
+        }
+    }
+}
