@@ -464,7 +464,7 @@ mod run {
             let dir = self.set_dir(&request.compare.databases)?;
             let graph = self.graph_or_empty(&dir)?;
             let new = crate::authoring::new_revision(&graph, &request.revision)?;
-            let header = header(steps, withheld, notes);
+            let header = header(steps, withheld, notes, all.len());
             let source = render::migration(&new.id, &new.message, steps, all, &header);
             let body = braid_source::NewBody::Rust {
                 source: crate::authoring::formatted(source),
@@ -597,8 +597,10 @@ mod run {
                 continue;
             }
             let mut text = render::text(&change, &on, sources);
-            if let Change::AddIndex { table, .. } = &change
-                && new_tables.contains(&table.as_str())
+            let on_new_table = new_tables.contains(&change.table());
+            text.comments = lint_comments(&change, on_new_table);
+            if let Change::AddIndex { .. } = &change
+                && on_new_table
             {
                 // Dropping the table drops it (and MySQL refuses to drop an index a foreign
                 // key uses).
@@ -614,6 +616,71 @@ mod run {
         order_drops(&mut steps, sources);
         notes.dedup();
         (steps, withheld, notes)
+    }
+
+    /// What `lint` will report of `change` (its rules read the SQL the migration renders), as
+    /// comment lines above it: the reviewer meets the risk where the statement is.
+    fn lint_comments(change: &Change, on_new_table: bool) -> Vec<String> {
+        use braid_lint::Code;
+        // `varchar(100) NOT NULL DEFAULT 0` → (`varchar(100)`, nullable).
+        let parts = |shown: &str| match shown.find(" NOT NULL") {
+            Some(i) => (shown[..i].to_string(), false),
+            None => (
+                shown.split(" NULL").next().unwrap_or(shown).to_string(),
+                true,
+            ),
+        };
+        let codes = match change {
+            Change::DropTable { .. } => vec![Code::DropTable],
+            Change::DropColumn { .. } => vec![Code::DropColumn],
+            Change::RenameTable { .. } => vec![Code::RenameTable],
+            Change::RenameColumn { .. } => vec![Code::RenameColumn],
+            Change::AlterColumn { from, to, .. } => {
+                let ((was, was_null), (now, now_null)) = (parts(from), parts(to));
+                let mut codes = Vec::new();
+                if was != now {
+                    codes.push(Code::ChangeColumnType);
+                }
+                if was_null && !now_null {
+                    codes.push(Code::SetNotNull);
+                }
+                codes
+            }
+            Change::AddIndex { .. } if !on_new_table => vec![Code::IndexWithoutConcurrently],
+            Change::AddForeignKey { .. } => vec![Code::AddConstraint],
+            _ => Vec::new(),
+        };
+        codes
+            .into_iter()
+            .flat_map(|code| {
+                // The one rule here that is a single backend's.
+                let only = match code {
+                    Code::IndexWithoutConcurrently => ", postgres",
+                    _ => "",
+                };
+                wrap(&format!(
+                    "lint {code} ({}{only}): {}. Instead: {}.",
+                    code.severity(),
+                    code.title(),
+                    code.instead()
+                ))
+            })
+            .collect()
+    }
+
+    /// `text` as comment lines of at most about 90 characters.
+    fn wrap(text: &str) -> Vec<String> {
+        let mut lines = vec![String::from("//")];
+        for word in text.split_whitespace() {
+            let line = lines.last_mut().expect("one line at least");
+            if line.len() + word.len() > 90 && line.len() > 2 {
+                lines.push(format!("// {word}"));
+            } else {
+                line.push(' ');
+                line.push_str(word);
+            }
+        }
+        lines
     }
 
     /// Dropped tables (the last steps) in an order the backends accept: a table referenced by
@@ -648,14 +715,21 @@ mod run {
 
     /// The generated file's opening comment: what it does, what it left out, what it could not
     /// say.
-    fn header(steps: &[Step], withheld: &[Withheld], notes: &[String]) -> Vec<String> {
+    fn header(steps: &[Step], withheld: &[Withheld], notes: &[String], all: usize) -> Vec<String> {
         let mut lines = vec![
             "Written by `generate --autogenerate` from the sea-orm entities: review it before it"
                 .to_string(),
             "ships (renames, data to carry, defaults for rows that exist).".to_string(),
             String::new(),
         ];
-        lines.extend(steps.iter().map(|s| format!("{}", s.change)));
+        lines.extend(steps.iter().map(|s| {
+            if s.backends.len() == all {
+                s.change.to_string()
+            } else {
+                let on: Vec<String> = s.backends.iter().map(|d| d.to_string()).collect();
+                format!("{} ({} only)", s.change, on.join(", "))
+            }
+        }));
         if !withheld.is_empty() {
             lines.push(String::new());
             lines.push("Not written:".to_string());

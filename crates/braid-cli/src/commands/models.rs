@@ -63,10 +63,12 @@ pub fn autogenerate(
         None => {
             println!(
                 "{}",
-                if done.withheld.is_empty() {
-                    "No changes: the migrations already make the entities' schema; nothing written."
-                } else {
+                if !done.withheld.is_empty() {
                     "Nothing written: every change found is withheld (above)."
+                } else if done.comparison.backends.iter().any(|b| b.against == "live") {
+                    "No changes: the database already has the entities' schema; nothing written."
+                } else {
+                    "No changes: the migrations already make the entities' schema; nothing written."
                 }
             );
             Ok(ExitCode::SUCCESS)

@@ -26,6 +26,8 @@ pub(super) struct Sources<'a> {
 /// A change's statements: what `up` runs, what `down` runs, what could not be said.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Text {
+    /// Comment lines written above the step in `up` (what `lint` will say of it).
+    pub comments: Vec<String>,
     pub up: Vec<String>,
     pub down: Vec<String>,
     pub notes: Vec<String>,
@@ -53,6 +55,7 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
                     up: vec![format!("manager.create_table({create}).await?;")],
                     down: vec![drop_table(table)],
                     notes,
+                    ..Text::default()
                 }
             }
             None => Text::default(),
@@ -75,12 +78,13 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
                 up: vec![drop_table(table)],
                 down,
                 notes,
+                ..Text::default()
             }
         }
         Change::RenameTable { from, to } => Text {
             up: vec![rename_table(from, to)],
             down: vec![rename_table(to, from)],
-            notes: Vec::new(),
+            ..Text::default()
         },
         Change::AddColumn { table, column } => {
             let Some(def) = model_column(src.model, table, column) else {
@@ -98,6 +102,7 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
                 up: vec![alter(table, &format!("add_column({})", def.rust))],
                 down: vec![alter(table, &format!("drop_column({})", q(column)))],
                 notes,
+                ..Text::default()
             }
         }
         Change::DropColumn { table, column } => {
@@ -114,6 +119,7 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
                 up: vec![alter(table, &format!("drop_column({})", q(column)))],
                 down: vec![alter(table, &format!("add_column({})", old.rust))],
                 notes: old.notes,
+                ..Text::default()
             }
         }
         Change::RenameColumn { table, from, to } => Text {
@@ -125,7 +131,7 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
                 table,
                 &format!("rename_column({}, {})", q(to), q(from)),
             )],
-            notes: Vec::new(),
+            ..Text::default()
         },
         Change::AlterColumn { table, column, .. } => {
             let new = model_column(src.model, table, column);
@@ -144,7 +150,7 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
                     &format!("modify_column({})", without_keys(&new.rust)),
                 )],
                 down: vec![alter(table, &format!("modify_column({})", old.rust))],
-                notes: Vec::new(),
+                ..Text::default()
             }
             .note(new.notes)
             .note(old.notes)
@@ -159,7 +165,7 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
             Text {
                 up: vec![create_index(&name, table, columns, *unique)],
                 down: vec![drop_index(&name, table)],
-                notes: Vec::new(),
+                ..Text::default()
             }
         }
         Change::DropIndex {
@@ -170,7 +176,7 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
         } => Text {
             up: vec![drop_index(name, table)],
             down: vec![create_index(name, table, columns, *unique)],
-            notes: Vec::new(),
+            ..Text::default()
         },
         Change::AddForeignKey { table, columns, .. } => {
             let desired = snapshot_table(src.desired, on, table);
@@ -189,7 +195,7 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
                     foreign_key(&name, table, fk)
                 )],
                 down: vec![drop_foreign_key(&name, table)],
-                notes: Vec::new(),
+                ..Text::default()
             }
         }
         Change::DropForeignKey {
@@ -212,7 +218,7 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
                     "manager.create_foreign_key({}.to_owned()).await?;",
                     foreign_key(name, table, fk)
                 )],
-                notes: Vec::new(),
+                ..Text::default()
             }
         }
         Change::PrimaryKey { .. } => Text::default(),
@@ -471,11 +477,15 @@ pub(super) fn migration(
     all: &[Dialect],
     header: &[String],
 ) -> String {
-    let guarded = |s: &Step, statements: &[String]| -> String {
+    let guarded = |s: &Step, comments: &[String], statements: &[String]| -> String {
         if statements.is_empty() {
             return String::new();
         }
-        let body: String = statements.iter().map(|s| format!("{s}\n")).collect();
+        let body: String = comments
+            .iter()
+            .chain(statements)
+            .map(|s| format!("{s}\n"))
+            .collect();
         if s.backends.len() == all.len() {
             return body;
         }
@@ -500,11 +510,14 @@ pub(super) fn migration(
     } else {
         ""
     };
-    let up: String = steps.iter().map(|s| guarded(s, &s.text.up)).collect();
+    let up: String = steps
+        .iter()
+        .map(|s| guarded(s, &s.text.comments, &s.text.up))
+        .collect();
     let down: String = steps
         .iter()
         .rev()
-        .map(|s| guarded(s, &s.text.down))
+        .map(|s| guarded(s, &[], &s.text.down))
         .collect();
     let header: String = header
         .iter()
