@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use sea_orm::sea_query::{
     ForeignKeyAction, IndexCreateStatement, MysqlQueryBuilder, PostgresQueryBuilder,
-    SqliteQueryBuilder, TableCreateStatement,
+    SqliteQueryBuilder, TableCreateStatement, extension::postgres::TypeCreateStatement,
 };
 use sea_orm::{DbBackend, EntityTrait, Schema};
 
@@ -22,6 +22,8 @@ use crate::spell::{self, Spelled};
 #[derive(Debug, Clone)]
 pub struct ModelTable {
     pub name: String,
+    /// The Postgres enum types its columns use (`DeriveActiveEnum`), created before it.
+    pub enums: Vec<TypeCreateStatement>,
     /// `CREATE TABLE`, with its foreign keys and primary key, without its indexes.
     pub create: TableCreateStatement,
     /// The entity's indexes (`#[sea_orm(indexed)]`, `unique_key = "…"`), created after it.
@@ -57,6 +59,7 @@ impl Models {
             let schema = Schema::new(backend);
             ModelTable {
                 name: E::default().table_name().to_string(),
+                enums: schema.create_enum_from_entity(E::default()),
                 create: schema.create_table_from_entity(E::default()),
                 indexes: schema.create_index_from_entity(E::default()),
             }
@@ -90,14 +93,22 @@ impl Models {
         ordered
     }
 
-    /// The SQL that creates every entity's table and indexes on `backend`, in order.
+    /// The SQL that creates every entity's enum types (Postgres), tables and indexes on
+    /// `backend`, in order; an enum two entities share is created once.
     pub fn statements(&self, backend: DbBackend) -> Vec<String> {
         let tables = self.tables(backend);
+        let mut enums: Vec<String> = Vec::new();
+        for statement in tables.iter().flat_map(|t| &t.enums) {
+            let sql = statement.to_string(PostgresQueryBuilder);
+            if !enums.contains(&sql) {
+                enums.push(sql);
+            }
+        }
         let creates = tables.iter().map(|t| build_table(&t.create, backend));
         let indexes = tables
             .iter()
             .flat_map(|t| t.indexes.iter().map(move |i| build_index(i, backend)));
-        creates.chain(indexes).collect()
+        enums.into_iter().chain(creates).chain(indexes).collect()
     }
 }
 

@@ -9,7 +9,9 @@
 //! * **Your own code** — [`Project`] runs every command and returns what happened:
 //!   [`Project::generate`], [`Project::merge`], [`Project::run`] (upgrade, downgrade, stamp,
 //!   current, accept), [`Project::check`], [`Project::offline`], [`Project::drivers`],
-//!   [`Project::lint`] and [`Project::verify`] (prove migrations before they ship); the graph
+//!   [`Project::lint`] and [`Project::verify`] (prove migrations before they ship),
+//!   [`Project::autogenerate`] and [`Project::compare_models`] (migrations written from, and
+//!   checked against, sea-orm entities: [`models`]); the graph
 //!   itself ([`Project::graph`]) answers heads, branches, history and show. Tenant sets
 //!   ([`tenants`]) stand for many databases in every one of them, and a run's [`RunRecord`]
 //!   says what it did to each.

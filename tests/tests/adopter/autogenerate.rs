@@ -145,14 +145,17 @@ fn whole_loop(root: &Path) {
     assert!(users < preferences, "{source}");
     proven(root);
     let again = autogenerate(root, "nothing", &[]);
-    assert!(again["written"].is_null(), "{again}");
+    assert!(again["revision"].is_null(), "{again}");
+    assert!(again["steps"].as_array().unwrap().is_empty(), "{again}");
 
     // A nullable column, an index, a table with a foreign key, a wider column: only those.
     edit(
         root,
         "user",
         "    pub display_name: String,\n",
-        "    pub display_name: String,\n    pub nickname: Option<String>,\n",
+        "    pub display_name: String,\n    \
+         #[sea_orm(unique, column_type = \"String(StringLen::N(40))\")]\n    \
+         pub referral: Option<String>,\n    pub nickname: Option<String>,\n",
     );
     edit(
         root,
@@ -173,7 +176,9 @@ fn whole_loop(root: &Path) {
         written(&second),
         [
             "add_column users nickname",
+            "add_column users referral",
             "add_index orders (total_cents)",
+            "add_index users (referral)",
             "alter_column user_preferences name",
             "create_table tags",
         ]
@@ -186,6 +191,17 @@ fn whole_loop(root: &Path) {
         .iter()
         .find(|s| s["change"] == "alter_column")
         .unwrap();
+    // `--db NAME` reads that database, which must be at the heads first.
+    let behind = migrate(
+        root,
+        &["--db", "pg", "generate", "--autogenerate", "-m", "live"],
+    )
+    .fails(1);
+    assert!(
+        behind.stderr.contains("not at the heads"),
+        "{}",
+        behind.stderr
+    );
     let mut on: Vec<&str> = alter["backends"]
         .as_array()
         .unwrap()
@@ -200,11 +216,29 @@ fn whole_loop(root: &Path) {
         "the wider column is guarded"
     );
     proven(root);
+    let live = migrate(
+        root,
+        &[
+            "--db",
+            "pg",
+            "--format",
+            "json",
+            "generate",
+            "--autogenerate",
+            "-m",
+            "live",
+        ],
+    )
+    .ok()
+    .json();
+    assert_eq!(live["comparison"]["backends"][0]["against"], "live");
+    assert!(live["revision"].is_null(), "{live}");
 
     // A field removed: nothing destructive is written, and the output says why.
     edit(root, "user", "    pub nickname: Option<String>,\n", "");
     let removed = autogenerate(root, "drop nickname", &[]);
-    assert!(removed["written"].is_null(), "{removed}");
+    assert!(removed["revision"].is_null(), "{removed}");
+    assert!(removed["steps"].as_array().unwrap().is_empty(), "{removed}");
     let withheld = &removed["withheld"][0];
     assert_eq!(withheld["change"], "drop_column");
     assert_eq!(withheld["column"], "nickname");
@@ -220,8 +254,8 @@ fn whole_loop(root: &Path) {
     edit(
         root,
         "user",
-        "    pub display_name: String,\n",
-        "    pub display_name: String,\n    pub handle: Option<String>,\n",
+        "    pub referral: Option<String>,\n",
+        "    pub referral: Option<String>,\n    pub handle: Option<String>,\n",
     );
     let renamed = autogenerate(
         root,

@@ -59,6 +59,11 @@ pub enum Change {
         name: String,
         columns: Vec<String>,
         unique: bool,
+        /// Backed by a constraint (Postgres `UNIQUE`, SQLite's autoindex): dropped as one.
+        constraint: bool,
+        /// Whether an entity could declare it: not partial, on columns (not expressions),
+        /// without INCLUDE or an access method. One it could not is never dropped.
+        expressible: bool,
     },
     AddForeignKey {
         table: String,
@@ -98,12 +103,15 @@ impl Change {
                 columns,
                 unique,
             } => format!("add index {table}({}) {unique}", columns.join(",")),
+            // A dropped object is named: each backend drops its own (`users_email_key` on
+            // Postgres is `email` on MySQL).
             Change::DropIndex {
                 table,
+                name,
                 columns,
                 unique,
                 ..
-            } => format!("drop index {table}({}) {unique}", columns.join(",")),
+            } => format!("drop index {name} {table}({}) {unique}", columns.join(",")),
             Change::AddForeignKey {
                 table,
                 columns,
@@ -111,10 +119,14 @@ impl Change {
             } => format!("add fk {table}({}) {references}", columns.join(",")),
             Change::DropForeignKey {
                 table,
+                name,
                 columns,
                 references,
-                ..
-            } => format!("drop fk {table}({}) {references}", columns.join(",")),
+            } => format!(
+                "drop fk {} {table}({}) {references}",
+                name.as_deref().unwrap_or(""),
+                columns.join(",")
+            ),
             Change::PrimaryKey { table, .. } => format!("primary key {table}"),
         }
     }
@@ -172,6 +184,7 @@ impl std::fmt::Display for Change {
                 name,
                 columns,
                 unique: u,
+                ..
             } => write!(
                 f,
                 "- {} {name} on {table} ({})",
@@ -368,9 +381,26 @@ fn indexes(table: &Table) -> impl Iterator<Item = &Index> {
         .filter(move |i| !(i.unique && Some(&i.columns) == key))
 }
 
+/// What an index does: its columns, uniqueness, predicate, included columns and method.
+type IndexSignature = (
+    Vec<String>,
+    bool,
+    Option<String>,
+    Vec<String>,
+    Option<String>,
+);
+
 fn compare_indexes(have: &Table, want: &Table, renames: &[Rename], out: &mut Vec<Change>) {
-    let signature = |i: &Index, columns: Vec<String>| (columns, i.unique);
-    let mut left: Vec<(&Index, (Vec<String>, bool))> = indexes(have)
+    let signature = |i: &Index, columns: Vec<String>| -> IndexSignature {
+        (
+            columns,
+            i.unique,
+            i.predicate.clone(),
+            i.include.clone(),
+            i.method.clone(),
+        )
+    };
+    let mut left: Vec<(&Index, IndexSignature)> = indexes(have)
         .map(|i| {
             (
                 i,
@@ -391,24 +421,49 @@ fn compare_indexes(have: &Table, want: &Table, renames: &[Rename], out: &mut Vec
             }),
         }
     }
-    for (h, (columns, unique)) in left {
+    for (h, (columns, unique, predicate, include, method)) in left {
         out.push(Change::DropIndex {
             table: want.name.clone(),
             name: h.name.clone(),
+            expressible: predicate.is_none()
+                && include.is_empty()
+                && method.is_none()
+                && columns.iter().all(|c| is_column(have, c)),
             columns,
             unique,
+            constraint: h.constraint,
         });
     }
 }
 
-/// A foreign key as what it does: columns, target, actions.
-fn fk_signature(fk: &ForeignKey, columns: Vec<String>) -> (Vec<String>, String, String) {
+/// Whether an index's part is a column of `table` (not an expression).
+fn is_column(table: &Table, part: &str) -> bool {
+    table.columns.iter().any(|c| c.name == part)
+}
+
+/// A foreign key as what it does: columns, target (`table(columns)`), actions.
+fn fk_signature(
+    fk: &ForeignKey,
+    columns: Vec<String>,
+    target: String,
+) -> (Vec<String>, String, String) {
     let actions = format!(
         "{} {}",
         fk.on_delete.as_deref().unwrap_or(""),
         fk.on_update.as_deref().unwrap_or("")
     );
-    (columns, references(fk), actions)
+    (columns, target, actions)
+}
+
+/// `table` under its new name, when a hint renames it.
+fn renamed_table(table: &str, renames: &[Rename]) -> String {
+    renames
+        .iter()
+        .find_map(|r| match r {
+            Rename::Table { from, to } if from == table => Some(to.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| table.to_string())
 }
 
 /// `table(columns)` a foreign key references.
@@ -426,11 +481,14 @@ fn compare_foreign_keys(have: &Table, want: &Table, renames: &[Rename], out: &mu
         .iter()
         .map(|fk| {
             let columns = renamed_columns(&fk.columns, &want.name, renames);
-            (fk, fk_signature(fk, columns))
+            let to = renamed_table(&fk.referenced_table, renames);
+            let to_columns = renamed_columns(&fk.referenced_columns, &to, renames);
+            let target = format!("{to}({})", to_columns.join(", "));
+            (fk, fk_signature(fk, columns, target))
         })
         .collect();
     for w in &want.foreign_keys {
-        let sig = fk_signature(w, w.columns.clone());
+        let sig = fk_signature(w, w.columns.clone(), references(w));
         match left.iter().position(|(_, s)| *s == sig) {
             Some(i) => {
                 left.remove(i);
@@ -652,6 +710,54 @@ mod tests {
             .map(|c| c.to_string())
             .collect();
         assert_eq!(unhinted, ["+ table members", "- table users"]);
+    }
+
+    #[test]
+    fn an_index_the_entities_cannot_declare_is_marked_so() {
+        let mut t = users(vec![id(), col("email", "text", false)]);
+        t.indexes = vec![Index {
+            name: "ix_active_email".into(),
+            columns: vec!["email".into()],
+            predicate: Some("(deleted_at IS NULL)".into()),
+            ..Index::default()
+        }];
+        let have = schema(vec![t]);
+        let want = schema(vec![users(vec![id(), col("email", "text", false)])]);
+        match &compare(Dialect::Postgres, &have, &want, &[])[..] {
+            [Change::DropIndex { expressible, .. }] => assert!(!expressible),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_foreign_key_to_a_renamed_table_is_the_same_key() {
+        let fk = |to: &str| ForeignKey {
+            name: Some("fk".into()),
+            columns: vec!["user_id".into()],
+            referenced_table: to.into(),
+            referenced_columns: vec!["id".into()],
+            on_delete: None,
+            on_update: None,
+        };
+        let prefs = |to: &str| Table {
+            name: "prefs".into(),
+            columns: vec![id(), col("user_id", "bigint", false)],
+            foreign_keys: vec![fk(to)],
+            ..Table::default()
+        };
+        let mut members = users(vec![id()]);
+        members.name = "members".into();
+        let have = schema(vec![users(vec![id()]), prefs("users")]);
+        let want = schema(vec![members, prefs("members")]);
+        let hints = ["users=members".parse::<Rename>().unwrap()];
+        let found = compare(Dialect::Postgres, &have, &want, &hints);
+        assert_eq!(
+            found,
+            [Change::RenameTable {
+                from: "users".into(),
+                to: "members".into()
+            }]
+        );
     }
 
     #[test]

@@ -6,21 +6,74 @@
 //! ([`braid_seaorm::spell::snapshot_column`]). A change that only some backends need (a type
 //! SQLite does not distinguish) runs behind `if matches!(backend, …)`.
 
-use braid_driver::{Dialect, Schema, Table};
+use braid_driver::{Column, Dialect, Index, Schema, Table};
 use braid_seaorm::models::{self, ModelTable};
+use braid_seaorm::sea_orm::sea_query;
 use braid_seaorm::spell::{self, Spelled};
 
-use super::Step;
 use super::compare::Change;
+use super::{Rename, Step};
 
 /// Where the text of a change comes from.
 pub(super) struct Sources<'a> {
-    /// The entities' tables, rendered for the first backend compared.
+    /// The entities' tables, rendered for a backend that keeps every portable type (MySQL:
+    /// sea-orm makes a Postgres enum a custom type).
     pub model: &'a [ModelTable],
     /// What the migrations produce, per backend compared.
     pub current: &'a [(Dialect, Schema)],
     /// What the entities produce, per backend compared.
     pub desired: &'a [(Dialect, Schema)],
+    pub renames: &'a [Rename],
+}
+
+impl Sources<'_> {
+    /// The migrations' name of the table the entities call `table`.
+    fn old_table(&self, table: &str) -> String {
+        self.renames
+            .iter()
+            .find_map(|r| match r {
+                Rename::Table { from, to } if to == table => Some(from.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| table.to_string())
+    }
+
+    /// The migrations' name of the column the entities call `table.column`.
+    fn old_column(&self, table: &str, column: &str) -> String {
+        self.renames
+            .iter()
+            .find_map(|r| match r {
+                Rename::Column { table: t, from, to } if t == table && to == column => {
+                    Some(from.clone())
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| column.to_string())
+    }
+
+    /// The migrations' table the entities call `table`, from the most telling backend in `on`.
+    fn current_table(&self, on: &[Dialect], table: &str) -> Option<(Dialect, &Table)> {
+        snapshot_table(self.current, on, &self.old_table(table))
+    }
+
+    /// The migrations' column the entities call `table.column`, as builder text.
+    fn current_column(
+        &self,
+        on: &[Dialect],
+        table: &str,
+        column: &str,
+    ) -> Option<(Spelled, &Column)> {
+        let (dialect, have) = self.current_table(on, table)?;
+        let old = self.old_column(table, column);
+        let column = have.columns.iter().find(|c| c.name == old)?;
+        Some((spell::snapshot_column(dialect, column), column))
+    }
+
+    /// The entities' column `table.column` as their backend reads it.
+    fn desired_column(&self, on: &[Dialect], table: &str, column: &str) -> Option<&Column> {
+        let (_, want) = snapshot_table(self.desired, on, table)?;
+        want.columns.iter().find(|c| c.name == column)
+    }
 }
 
 /// A change's statements: what `up` runs, what `down` runs, what could not be said.
@@ -33,20 +86,13 @@ pub(super) struct Text {
     pub notes: Vec<String>,
 }
 
-impl Text {
-    fn note(mut self, notes: Vec<String>) -> Self {
-        self.notes.extend(notes);
-        self
-    }
-}
-
 fn q(s: &str) -> String {
     format!("{s:?}")
 }
 
-/// `change`'s statements, on the backends in `on` (the first one's snapshot is read back).
+/// `change`'s statements, on the backends in `on` (the snapshot read back is that of the most
+/// telling backend among them).
 pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
-    let current = |table: &str| snapshot_table(src.current, on, table);
     match change {
         Change::CreateTable { table } => match src.model.iter().find(|t| t.name == *table) {
             Some(model) => {
@@ -61,17 +107,13 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
             None => Text::default(),
         },
         Change::DropTable { table } => {
-            let (dialect, have) = match current(table) {
-                Some(found) => found,
-                None => return Text::default(),
+            let Some((dialect, have)) = src.current_table(on, table) else {
+                return Text::default();
             };
             let (create, notes) = create_from_snapshot(dialect, have);
             let mut down = vec![format!("manager.create_table({create}).await?;")];
             down.extend(
-                have.indexes
-                    .iter()
-                    .filter(|i| !i.constraint && !implicit_index(dialect, have, &i.name))
-                    .filter(|i| have.primary_key.as_ref().map(|k| &k.columns) != Some(&i.columns))
+                separate_indexes(dialect, have)
                     .map(|i| create_index(&i.name, table, &i.columns, i.unique)),
             );
             Text {
@@ -99,26 +141,35 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
                 ));
             }
             Text {
-                up: vec![alter(table, &format!("add_column({})", def.rust))],
+                // A unique column's index is a step of its own (every backend can add one).
+                up: vec![alter(
+                    table,
+                    &format!("add_column({})", without_keys(&def.rust)),
+                )],
                 down: vec![alter(table, &format!("drop_column({})", q(column)))],
                 notes,
                 ..Text::default()
             }
         }
         Change::DropColumn { table, column } => {
-            let old = current(table).and_then(|(d, t)| {
-                t.columns
-                    .iter()
-                    .find(|c| c.name == *column)
-                    .map(|c| spell::snapshot_column(d, c))
-            });
-            let Some(old) = old else {
+            let Some((old, _)) = src.current_column(on, table, column) else {
                 return Text::default();
             };
+            let mut notes = old.notes;
+            let last = src
+                .current_table(on, table)
+                .and_then(|(_, t)| t.columns.last())
+                .is_some_and(|c| c.name == *column);
+            if !last {
+                notes.push(format!(
+                    "`down` adds `{table}.{column}` back as the table's last column, where it \
+                     was not: `verify` reports the order of the columns"
+                ));
+            }
             Text {
                 up: vec![alter(table, &format!("drop_column({})", q(column)))],
                 down: vec![alter(table, &format!("add_column({})", old.rust))],
-                notes: old.notes,
+                notes,
                 ..Text::default()
             }
         }
@@ -133,28 +184,7 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
             )],
             ..Text::default()
         },
-        Change::AlterColumn { table, column, .. } => {
-            let new = model_column(src.model, table, column);
-            let old = current(table).and_then(|(d, t)| {
-                t.columns
-                    .iter()
-                    .find(|c| c.name == *column)
-                    .map(|c| spell::snapshot_column(d, c))
-            });
-            let (Some(new), Some(old)) = (new, old) else {
-                return Text::default();
-            };
-            Text {
-                up: vec![alter(
-                    table,
-                    &format!("modify_column({})", without_keys(&new.rust)),
-                )],
-                down: vec![alter(table, &format!("modify_column({})", old.rust))],
-                ..Text::default()
-            }
-            .note(new.notes)
-            .note(old.notes)
-        }
+        Change::AlterColumn { table, column, .. } => alter_column(src, on, table, column),
         Change::AddIndex {
             table,
             columns,
@@ -173,28 +203,48 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
             name,
             columns,
             unique,
-        } => Text {
-            up: vec![drop_index(name, table)],
-            down: vec![create_index(name, table, columns, *unique)],
-            ..Text::default()
-        },
+            constraint,
+            ..
+        } => {
+            // A Postgres UNIQUE constraint is dropped and made as a constraint (MySQL's is an
+            // index; SQLite's cannot be dropped in place and never reaches here).
+            if *constraint && on == [Dialect::Postgres] {
+                let cols: Vec<String> = columns.iter().map(|c| pg_ident(c)).collect();
+                return Text {
+                    up: vec![raw(&format!(
+                        "ALTER TABLE {} DROP CONSTRAINT {}",
+                        pg_ident(table),
+                        pg_ident(name)
+                    ))],
+                    down: vec![raw(&format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
+                        pg_ident(table),
+                        pg_ident(name),
+                        cols.join(", ")
+                    ))],
+                    ..Text::default()
+                };
+            }
+            Text {
+                up: vec![drop_index(name, table)],
+                down: vec![create_index(name, table, columns, *unique)],
+                ..Text::default()
+            }
+        }
         Change::AddForeignKey { table, columns, .. } => {
             let desired = snapshot_table(src.desired, on, table);
-            let fk =
-                desired.and_then(|(_, t)| t.foreign_keys.iter().find(|f| f.columns == *columns));
-            let Some(fk) = fk else {
+            let Some(fk) =
+                desired.and_then(|(_, t)| t.foreign_keys.iter().find(|f| f.columns == *columns))
+            else {
                 return Text::default();
             };
-            let name = fk
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("fk_{table}_{}", columns.join("_")));
+            let fk = Fk::of_snapshot(table, fk);
             Text {
                 up: vec![format!(
                     "manager.create_foreign_key({}.to_owned()).await?;",
-                    foreign_key(&name, table, fk)
+                    fk.text()
                 )],
-                down: vec![drop_foreign_key(&name, table)],
+                down: vec![drop_foreign_key(&fk.name, table)],
                 ..Text::default()
             }
         }
@@ -204,25 +254,104 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
             columns,
             ..
         } => {
-            let have = current(table)
+            let have = src
+                .current_table(on, table)
                 .and_then(|(_, t)| t.foreign_keys.iter().find(|f| f.columns == *columns));
             let (Some(name), Some(fk)) = (name, have) else {
-                return Text::default().note(vec![format!(
-                    "the foreign key on `{table}` ({}) has no name to drop it by: drop it by hand",
-                    columns.join(", ")
-                )]);
+                return Text {
+                    notes: vec![format!(
+                        "the foreign key on `{table}` ({}) has no name to drop it by: drop it by hand",
+                        columns.join(", ")
+                    )],
+                    ..Text::default()
+                };
             };
             Text {
                 up: vec![drop_foreign_key(name, table)],
                 down: vec![format!(
                     "manager.create_foreign_key({}.to_owned()).await?;",
-                    foreign_key(name, table, fk)
+                    Fk::of_snapshot(table, fk).text()
                 )],
                 ..Text::default()
             }
         }
         Change::PrimaryKey { .. } => Text::default(),
     }
+}
+
+/// A changed column: `modify_column` to the entity's definition, and back to the migrations'.
+/// Nullability is always written (sea-query's Postgres `modify_column` changes only what it is
+/// told); a default that goes away is dropped on Postgres (`modify_column` cannot), as MySQL's
+/// `MODIFY` does by itself.
+fn alter_column(src: &Sources<'_>, on: &[Dialect], table: &str, column: &str) -> Text {
+    let new = model_column(src.model, table, column);
+    let old = src.current_column(on, table, column);
+    let want = src.desired_column(on, table, column);
+    let (Some(new), Some((old, have)), Some(want)) = (new, old, want) else {
+        return Text::default();
+    };
+    let mut text = Text {
+        up: vec![alter(
+            table,
+            &format!(
+                "modify_column({})",
+                with_nullability(&without_keys(&new.rust), want.nullable)
+            ),
+        )],
+        down: vec![alter(table, &format!("modify_column({})", old.rust))],
+        notes: new.notes.into_iter().chain(old.notes).collect(),
+        ..Text::default()
+    };
+    if on.contains(&Dialect::Postgres) {
+        let drop_default = format!(
+            "if backend == DbBackend::Postgres {{ {} }}",
+            raw(&format!(
+                "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT",
+                pg_ident(table),
+                pg_ident(column)
+            ))
+        );
+        if have.default.is_some() && want.default.is_none() {
+            text.up.push(drop_default.clone());
+        }
+        if want.default.is_some() && have.default.is_none() {
+            text.down.push(drop_default);
+        }
+    }
+    if have.identity.is_some() != want.identity.is_some() {
+        text.notes.push(format!(
+            "`{table}.{column}` {} an identity (auto-increment): `modify_column` does not change \
+             that on every backend; check the result with `verify`",
+            if want.identity.is_some() {
+                "becomes"
+            } else {
+                "stops being"
+            }
+        ));
+    }
+    text
+}
+
+/// A statement sea-query has no builder for, run as written.
+fn raw(sql: &str) -> String {
+    format!(
+        "manager.get_connection().execute_unprepared({}).await?;",
+        q(sql)
+    )
+}
+
+/// A Postgres identifier, quoted.
+fn pg_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The indexes of a table of the migrations' schema that `CREATE TABLE` does not make by
+/// itself: not its primary key, not a constraint's, not MySQL's own for a foreign key.
+fn separate_indexes(dialect: Dialect, table: &Table) -> impl Iterator<Item = &Index> {
+    let key = table.primary_key.as_ref().map(|k| &k.columns);
+    table.indexes.iter().filter(move |i| {
+        !i.constraint && !implicit_index(dialect, table, &i.name) && Some(&i.columns) != key
+    })
 }
 
 /// `table` in the snapshot of the backend in `on` whose catalogue says the most: Postgres
@@ -284,10 +413,21 @@ fn implicit_index(dialect: Dialect, table: &Table, name: &str) -> bool {
             .any(|fk| fk.name.as_deref() == Some(name))
 }
 
-/// A column definition fit for `modify_column`: a key it already has is not added again.
+/// A column definition fit for `modify_column` and `add_column`: a key is a step of its own.
 fn without_keys(def: &str) -> String {
     def.replace(".unique_key()", "")
         .replace(".primary_key()", "")
+}
+
+/// `def` with its nullability said: `.null()` or `.not_null()`, never left to the backend.
+fn with_nullability(def: &str, nullable: bool) -> String {
+    let bare = def.replace(".not_null()", "").replace(".null()", "");
+    let (name_and_type, rest) = match bare.find(".default(") {
+        Some(i) => bare.split_at(i),
+        None => (bare.as_str(), ""),
+    };
+    let null = if nullable { ".null()" } else { ".not_null()" };
+    format!("{name_and_type}{null}{rest}")
 }
 
 fn alter(table: &str, action: &str) -> String {
@@ -313,13 +453,18 @@ fn rename_table(from: &str, to: &str) -> String {
 }
 
 fn create_index(name: &str, table: &str, columns: &[String], unique: bool) -> String {
-    let cols: String = columns.iter().map(|c| format!(".col({})", q(c))).collect();
-    let unique = if unique { ".unique()" } else { "" };
     format!(
-        "manager.create_index(Index::create().name({}).table({}){cols}{unique}.to_owned()).await?;",
+        "manager.create_index(Index::create().name({}).table({}){}.to_owned()).await?;",
         q(name),
-        q(table)
+        q(table),
+        index_parts(columns, unique)
     )
+}
+
+/// `.col("a").col("b")` and `.unique()` when it is.
+fn index_parts(columns: &[String], unique: bool) -> String {
+    let cols: String = columns.iter().map(|c| format!(".col({})", q(c))).collect();
+    format!("{cols}{}", if unique { ".unique()" } else { "" })
 }
 
 fn drop_index(name: &str, table: &str) -> String {
@@ -338,33 +483,87 @@ fn drop_foreign_key(name: &str, table: &str) -> String {
     )
 }
 
-/// A foreign key of a snapshot as a `ForeignKey::create()` chain (without `.to_owned()`).
-fn foreign_key(name: &str, table: &str, fk: &braid_driver::ForeignKey) -> String {
-    let mut s = format!("ForeignKey::create().name({})", q(name));
-    if let ([from], [to]) = (&fk.columns[..], &fk.referenced_columns[..]) {
-        s.push_str(&format!(
-            ".from({}, {}).to({}, {})",
-            q(table),
-            q(from),
-            q(&fk.referenced_table),
-            q(to)
-        ));
-    } else {
-        s.push_str(&format!(".from_tbl({})", q(table)));
-        for c in &fk.columns {
-            s.push_str(&format!(".from_col({})", q(c)));
-        }
-        s.push_str(&format!(".to_tbl({})", q(&fk.referenced_table)));
-        for c in &fk.referenced_columns {
-            s.push_str(&format!(".to_col({})", q(c)));
+/// A foreign key to write, from an entity or from a snapshot.
+struct Fk {
+    name: String,
+    table: String,
+    columns: Vec<String>,
+    to_table: String,
+    to_columns: Vec<String>,
+    /// sea-query's variant names (`Cascade`); the default (no action) is not written.
+    on_delete: Option<&'static str>,
+    on_update: Option<&'static str>,
+}
+
+impl Fk {
+    /// A key of the migrations' schema (or of the entities', as their backend reads it).
+    fn of_snapshot(table: &str, fk: &braid_driver::ForeignKey) -> Fk {
+        Fk {
+            name: fk_name(table, &fk.columns, fk.name.as_deref()),
+            table: table.to_string(),
+            columns: fk.columns.clone(),
+            to_table: fk.referenced_table.clone(),
+            to_columns: fk.referenced_columns.clone(),
+            on_delete: fk.on_delete.as_deref().and_then(action_variant),
+            on_update: fk.on_update.as_deref().and_then(action_variant),
         }
     }
-    for (method, action) in [("on_delete", &fk.on_delete), ("on_update", &fk.on_update)] {
-        if let Some(variant) = action.as_deref().and_then(action_variant) {
-            s.push_str(&format!(".{method}(ForeignKeyAction::{variant})"));
+
+    /// A key an entity declares (sea-orm's `belongs_to`).
+    fn of_model(table: &str, fk: &sea_query::TableForeignKey) -> Fk {
+        let columns = fk.get_columns();
+        let variant = |a| Some(models::action_name(a)).filter(|v| *v != "NoAction");
+        Fk {
+            name: fk_name(table, &columns, fk.get_name()),
+            table: table.to_string(),
+            to_table: fk
+                .get_ref_table()
+                .map(models::table_name)
+                .unwrap_or_default(),
+            to_columns: fk.get_ref_columns(),
+            columns,
+            on_delete: fk.get_on_delete().and_then(variant),
+            on_update: fk.get_on_update().and_then(variant),
         }
     }
-    s
+
+    /// `ForeignKey::create()…` (without `.to_owned()`).
+    fn text(&self) -> String {
+        let mut s = format!("ForeignKey::create().name({})", q(&self.name));
+        if let ([from], [to]) = (&self.columns[..], &self.to_columns[..]) {
+            s.push_str(&format!(
+                ".from({}, {}).to({}, {})",
+                q(&self.table),
+                q(from),
+                q(&self.to_table),
+                q(to)
+            ));
+        } else {
+            s.push_str(&format!(".from_tbl({})", q(&self.table)));
+            for c in &self.columns {
+                s.push_str(&format!(".from_col({})", q(c)));
+            }
+            s.push_str(&format!(".to_tbl({})", q(&self.to_table)));
+            for c in &self.to_columns {
+                s.push_str(&format!(".to_col({})", q(c)));
+            }
+        }
+        for (method, action) in [("on_delete", self.on_delete), ("on_update", self.on_update)] {
+            if let Some(variant) = action {
+                s.push_str(&format!(".{method}(ForeignKeyAction::{variant})"));
+            }
+        }
+        s
+    }
+}
+
+/// A foreign key's name, or one made from its table and columns when the catalogue has none
+/// (SQLite's keys are unnamed).
+fn fk_name(table: &str, columns: &[String], name: Option<&str>) -> String {
+    name.map_or_else(
+        || format!("fk_{table}_{}", columns.join("_")),
+        str::to_string,
+    )
 }
 
 /// A catalogue's action as sea-query's variant; the default (`NO ACTION`) is not written.
@@ -388,51 +587,21 @@ fn create_from_model(model: &ModelTable) -> (String, Vec<String>) {
     }
     let key = models::composite_key(model);
     if !key.is_empty() {
-        let cols: String = key.iter().map(|c| format!(".col({})", q(c))).collect();
-        s.push_str(&format!(".primary_key(Index::create(){cols})"));
+        s.push_str(&format!(
+            ".primary_key(Index::create(){})",
+            index_parts(&key, false)
+        ));
     }
     for fk in model.create.get_foreign_key_create_stmts() {
-        let fk = fk.get_foreign_key();
-        let target = fk
-            .get_ref_table()
-            .map(models::table_name)
-            .unwrap_or_default();
-        let snapshot = braid_driver::ForeignKey {
-            name: fk.get_name().map(str::to_string),
-            columns: fk.get_columns(),
-            referenced_table: target,
-            referenced_columns: fk.get_ref_columns(),
-            on_delete: fk
-                .get_on_delete()
-                .map(|a| sql_action(models::action_name(a))),
-            on_update: fk
-                .get_on_update()
-                .map(|a| sql_action(models::action_name(a))),
-        };
-        let name = snapshot
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("fk_{}_{}", model.name, snapshot.columns.join("_")));
-        s.push_str(&format!(
-            ".foreign_key({})",
-            foreign_key(&name, &model.name, &snapshot)
-        ));
+        let fk = Fk::of_model(&model.name, fk.get_foreign_key());
+        s.push_str(&format!(".foreign_key({})", fk.text()));
     }
     s.push_str(".to_owned()");
     (s, notes)
 }
 
-/// sea-query's variant name as the SQL words a catalogue prints (`SetNull` → `SET NULL`).
-fn sql_action(variant: &str) -> String {
-    match variant {
-        "SetNull" => "SET NULL".into(),
-        "SetDefault" => "SET DEFAULT".into(),
-        "NoAction" => "NO ACTION".into(),
-        other => other.to_ascii_uppercase(),
-    }
-}
-
-/// `Table::create()…` recreating a table of the migrations' schema (the down of dropping it).
+/// `Table::create()…` recreating a table of the migrations' schema (the down of dropping it):
+/// columns, primary key, unique constraints, foreign keys.
 fn create_from_snapshot(dialect: Dialect, table: &Table) -> (String, Vec<String>) {
     let mut notes = Vec::new();
     let mut s = format!("Table::create().table({})", q(&table.name));
@@ -452,17 +621,26 @@ fn create_from_snapshot(dialect: Dialect, table: &Table) -> (String, Vec<String>
         notes.extend(spelled.notes);
     }
     if key.len() > 1 {
-        let cols: String = key.iter().map(|c| format!(".col({})", q(c))).collect();
-        s.push_str(&format!(".primary_key(Index::create(){cols})"));
+        s.push_str(&format!(
+            ".primary_key(Index::create(){})",
+            index_parts(&key, false)
+        ));
+    }
+    for unique in table
+        .indexes
+        .iter()
+        .filter(|i| i.constraint && i.unique && Some(&i.columns) != Some(&key))
+    {
+        s.push_str(&format!(
+            ".index(Index::create().name({}){})",
+            q(&unique.name),
+            index_parts(&unique.columns, true)
+        ));
     }
     for fk in &table.foreign_keys {
-        let name = fk
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("fk_{}_{}", table.name, fk.columns.join("_")));
         s.push_str(&format!(
             ".foreign_key({})",
-            foreign_key(&name, &table.name, fk)
+            Fk::of_snapshot(&table.name, fk).text()
         ));
     }
     s.push_str(".to_owned()");
@@ -504,12 +682,6 @@ pub(super) fn migration(
                 .join(" | ")
         )
     };
-    let needs_backend = steps.iter().any(|s| s.backends.len() != all.len());
-    let backend = if needs_backend {
-        "let backend = manager.get_database_backend();\n"
-    } else {
-        ""
-    };
     let up: String = steps
         .iter()
         .map(|s| guarded(s, &s.text.comments, &s.text.up))
@@ -519,13 +691,23 @@ pub(super) fn migration(
         .rev()
         .map(|s| guarded(s, &[], &s.text.down))
         .collect();
+    // The backend is asked only by a body that branches on it.
+    let backend = |body: &str| {
+        if body.contains("matches!(backend,") || body.contains("if backend ==") {
+            "let backend = manager.get_database_backend();\n"
+        } else {
+            ""
+        }
+    };
+    let (up_backend, down_backend) = (backend(&up), backend(&down));
     let header: String = header
         .iter()
         .map(|line| {
             if line.is_empty() {
                 "//!\n".to_string()
             } else {
-                format!("//! {line}\n")
+                // A note may quote SQL over several lines.
+                format!("//! {}\n", line.replace(['\n', '\r'], " "))
             }
         })
         .collect();
@@ -546,11 +728,11 @@ impl MigrationName for Migration {{
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {{
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-{backend}{up}Ok(())
+{up_backend}{up}Ok(())
     }}
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-{backend}{down}Ok(())
+{down_backend}{down}Ok(())
     }}
 }}
 "#,
@@ -563,5 +745,83 @@ fn backend_variant(dialect: Dialect) -> &'static str {
         Dialect::Postgres => "Postgres",
         Dialect::Mysql => "MySql",
         Dialect::Sqlite => "Sqlite",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nullability_is_always_said() {
+        assert_eq!(
+            with_nullability(r#"ColumnDef::new("a").string()"#, true),
+            r#"ColumnDef::new("a").string().null()"#
+        );
+        assert_eq!(
+            with_nullability(r#"ColumnDef::new("a").string().null().default("x")"#, false),
+            r#"ColumnDef::new("a").string().not_null().default("x")"#
+        );
+        assert_eq!(
+            with_nullability(r#"ColumnDef::new("a").big_integer().not_null()"#, true),
+            r#"ColumnDef::new("a").big_integer().null()"#
+        );
+    }
+
+    fn step(change: Change, backends: Vec<Dialect>, up: &str, down: &str) -> Step {
+        Step {
+            change,
+            backends,
+            text: Text {
+                up: vec![up.to_string()],
+                down: vec![down.to_string()],
+                ..Text::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_change_some_backends_need_is_guarded_and_undone_in_reverse() {
+        let all = [Dialect::Mysql, Dialect::Postgres, Dialect::Sqlite];
+        let steps = [
+            step(
+                Change::AddColumn {
+                    table: "t".into(),
+                    column: "a".into(),
+                },
+                all.to_vec(),
+                "first_up();",
+                "first_down();",
+            ),
+            step(
+                Change::AlterColumn {
+                    table: "t".into(),
+                    column: "b".into(),
+                    from: "x".into(),
+                    to: "y".into(),
+                },
+                vec![Dialect::Mysql, Dialect::Postgres],
+                "second_up();",
+                "second_down();",
+            ),
+        ];
+        let text = migration("abc", "m", &steps, &all, &[]);
+        let up = &text[text.find("async fn up").unwrap()..text.find("async fn down").unwrap()];
+        let down = &text[text.find("async fn down").unwrap()..];
+        assert!(
+            up.contains("let backend = manager.get_database_backend();"),
+            "{up}"
+        );
+        assert!(
+            up.contains(
+                "if matches!(backend, DbBackend::MySql | DbBackend::Postgres) {\nsecond_up();"
+            ),
+            "{up}"
+        );
+        assert!(up.find("first_up").unwrap() < up.find("second_up").unwrap());
+        assert!(down.find("second_down").unwrap() < down.find("first_down").unwrap());
+        // A body that does not branch does not ask.
+        let plain = migration("abc", "m", &steps[..1], &all, &[]);
+        assert!(!plain.contains("get_database_backend"), "{plain}");
     }
 }

@@ -234,7 +234,7 @@ pub enum BackendError {
         #[source]
         source: RunError,
     },
-    /// A configured database (`check --models --db NAME`) could not be opened.
+    /// A configured database (`generate --autogenerate --db NAME`) could not be opened.
     #[error("cannot open database `{database}`: {source}")]
     OpenLive {
         database: String,
