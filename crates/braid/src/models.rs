@@ -359,7 +359,7 @@ mod run {
             let dir = self.set_dir(&request.databases)?;
             let graph = self.graph_or_empty(&dir)?;
             let work = if request.live {
-                self.live_backends(config, &dir, &graph, &request.databases)?
+                self.live_backends(config, &dir, &graph, request)?
             } else {
                 let selected: Vec<_> = self
                     .representatives(&request.databases)?
@@ -437,11 +437,12 @@ mod run {
             config: &braid_config::Config,
             dir: &std::path::Path,
             graph: &Graph,
-            names: &[String],
+            request: &CompareRequest,
         ) -> Result<Vec<(Backend, Option<String>)>, Error> {
+            let names = &request.databases;
             let applied = self.applied_sets(
                 &crate::RunSettings {
-                    databases: names.to_vec(),
+                    databases: names.clone(),
                     ..crate::RunSettings::default()
                 },
                 dir,
@@ -450,26 +451,37 @@ mod run {
             if let Some((database, error)) = applied.unreadable.into_iter().next() {
                 return Err(ModelsError::Unreadable { database, error }.into());
             }
-            for (database, applied) in &applied.read {
-                let pending: Vec<String> = graph
-                    .plan_upgrade(applied, "heads")?
-                    .steps
-                    .iter()
-                    .map(|step| step.revision.id.clone())
-                    .collect();
-                if !pending.is_empty() {
-                    return Err(ModelsError::NotAtHeads {
-                        database: database.clone(),
-                        pending,
-                    }
-                    .into());
-                }
-            }
             let mut work = Vec::new();
             for db in self.selected(names)? {
                 let url = db.config.connection_url()?;
-                let mut one = backends::group(self, config, std::slice::from_ref(&db), None)?;
-                work.extend(one.drain(..).map(|backend| (backend, Some(url.clone()))));
+                // `--url` makes the entities' scratch database elsewhere, as without `--db`.
+                let one = backends::group(
+                    self,
+                    config,
+                    std::slice::from_ref(&db),
+                    request.url.as_deref(),
+                )?;
+                for backend in one {
+                    // Its own branches: a database that receives some branches is at its heads.
+                    let graph = backend.graph(graph)?;
+                    let pending: Vec<String> = applied
+                        .read
+                        .iter()
+                        .filter(|(name, _)| *name == db.name)
+                        .map(|(_, applied)| graph.plan_upgrade(applied, "heads"))
+                        .collect::<Result<Vec<_>, _>>()?
+                        .iter()
+                        .flat_map(|plan| plan.steps.iter().map(|s| s.revision.id.clone()))
+                        .collect();
+                    if !pending.is_empty() {
+                        return Err(ModelsError::NotAtHeads {
+                            database: db.name.to_string(),
+                            pending,
+                        }
+                        .into());
+                    }
+                    work.push((backend, Some(url.clone())));
+                }
             }
             Ok(work)
         }
@@ -550,10 +562,11 @@ mod run {
     fn rank(change: &Change) -> u8 {
         match change {
             Change::RenameTable { .. } => 0,
+            // Before a new table's foreign key names the column by its new name.
+            Change::RenameColumn { .. } => 1,
             // Before a column it uses changes (MySQL refuses to change one a key uses).
-            Change::DropForeignKey { .. } => 1,
-            Change::CreateTable { .. } => 2,
-            Change::RenameColumn { .. } => 3,
+            Change::DropForeignKey { .. } => 2,
+            Change::CreateTable { .. } => 3,
             Change::AddColumn { .. } => 4,
             Change::AlterColumn { .. } => 5,
             Change::DropIndex { .. } => 6,
@@ -578,6 +591,7 @@ mod run {
             } => Some("SQLite cannot drop a UNIQUE constraint in place"),
             Change::DropColumn { table, column } => {
                 let table = current?.tables.iter().find(|t| t.name == *table)?;
+                // A UNIQUE index is dropped before the column; a UNIQUE constraint cannot be.
                 let keyed = table
                     .foreign_keys
                     .iter()
@@ -585,7 +599,7 @@ mod run {
                     || table
                         .indexes
                         .iter()
-                        .any(|i| i.unique && i.columns.contains(column))
+                        .any(|i| i.constraint && i.columns.contains(column))
                     || table
                         .primary_key
                         .as_ref()
@@ -647,6 +661,9 @@ mod run {
         for backend in &comparison.backends {
             for change in &backend.changes {
                 match joined.iter_mut().find(|(c, _)| c.key() == change.key()) {
+                    // Two databases of one dialect (two servers, a set's tenants) are one
+                    // backend to write for.
+                    Some((_, on)) if on.contains(&backend.dialect) => {}
                     Some((_, on)) => on.push(backend.dialect),
                     None => joined.push((change.clone(), vec![backend.dialect])),
                 }

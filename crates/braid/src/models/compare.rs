@@ -428,7 +428,7 @@ fn compare_indexes(have: &Table, want: &Table, renames: &[Rename], out: &mut Vec
             expressible: predicate.is_none()
                 && include.is_empty()
                 && method.is_none()
-                && columns.iter().all(|c| is_column(have, c)),
+                && h.columns.iter().all(|c| is_column(have, c)),
             columns,
             unique,
             constraint: h.constraint,
@@ -520,8 +520,27 @@ fn same_column(dialect: Dialect, have: &Column, want: &Column) -> bool {
     };
     same_type
         && have.nullable == want.nullable
-        && have.default == want.default
-        && have.identity.is_some() == want.identity.is_some()
+        && own_default(have) == own_default(want)
+        && numbered(have) == numbered(want)
+}
+
+/// Whether the backend numbers the column itself: an identity, or a Postgres `serial` (a
+/// `nextval(…)` default), which a program sees alike.
+pub(super) fn numbered(column: &Column) -> bool {
+    column.identity.is_some() || serial(column)
+}
+
+/// A Postgres `serial` column's default: its sequence, not a value.
+pub(super) fn serial(column: &Column) -> bool {
+    column
+        .default
+        .as_deref()
+        .is_some_and(|d| d.starts_with("nextval("))
+}
+
+/// The default a column is given, as opposed to the numbering of a `serial` column.
+fn own_default(column: &Column) -> Option<&str> {
+    column.default.as_deref().filter(|_| !serial(column))
 }
 
 /// A column as the report shows it: `varchar(100) NOT NULL DEFAULT 'x'`.
@@ -758,6 +777,24 @@ mod tests {
                 to: "members".into()
             }]
         );
+    }
+
+    #[test]
+    fn a_serial_column_is_numbered_as_an_identity_is() {
+        let serial = Column {
+            default: Some("nextval('users_id_seq'::regclass)".into()),
+            ..id()
+        };
+        let identity = Column {
+            identity: Some("by default".into()),
+            ..id()
+        };
+        let have = schema(vec![users(vec![serial])]);
+        let want = schema(vec![users(vec![identity])]);
+        assert!(compare(Dialect::Postgres, &have, &want, &[]).is_empty());
+        // A plain column is not numbered.
+        let plain = schema(vec![users(vec![id()])]);
+        assert_eq!(compare(Dialect::Postgres, &plain, &want, &[]).len(), 1);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use braid_seaorm::models::{self, ModelTable};
 use braid_seaorm::sea_orm::sea_query;
 use braid_seaorm::spell::{self, Spelled};
 
-use super::compare::Change;
+use super::compare::{self, Change};
 use super::{Rename, Step};
 
 /// Where the text of a change comes from.
@@ -65,8 +65,13 @@ impl Sources<'_> {
     ) -> Option<(Spelled, &Column)> {
         let (dialect, have) = self.current_table(on, table)?;
         let old = self.old_column(table, column);
-        let column = have.columns.iter().find(|c| c.name == old)?;
-        Some((spell::snapshot_column(dialect, column), column))
+        let found = have.columns.iter().find(|c| c.name == old)?;
+        // Spelled under the entities' name: `down` undoes a change before a rename is undone.
+        let renamed = Column {
+            name: column.to_string(),
+            ..found.clone()
+        };
+        Some((spell::snapshot_column(dialect, &renamed), found))
     }
 
     /// The entities' column `table.column` as their backend reads it.
@@ -107,15 +112,20 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
             None => Text::default(),
         },
         Change::DropTable { table } => {
-            let Some((dialect, have)) = src.current_table(on, table) else {
-                return Text::default();
-            };
-            let (create, notes) = create_from_snapshot(dialect, have);
-            let mut down = vec![format!("manager.create_table({create}).await?;")];
-            down.extend(
-                separate_indexes(dialect, have)
-                    .map(|i| create_index(&i.name, table, &i.columns, i.unique)),
-            );
+            let mut notes = Vec::new();
+            let down = per_backend(on, |d| {
+                let Some((dialect, have)) = src.current_table(d, table) else {
+                    return Vec::new();
+                };
+                let (create, more) = create_from_snapshot(dialect, have);
+                notes.extend(more);
+                let mut down = vec![format!("manager.create_table({create}).await?;")];
+                down.extend(
+                    separate_indexes(dialect, have)
+                        .map(|i| create_index(&i.name, table, &i.columns, i.unique)),
+                );
+                down
+            });
             Text {
                 up: vec![drop_table(table)],
                 down,
@@ -152,14 +162,18 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
             }
         }
         Change::DropColumn { table, column } => {
-            let Some((old, _)) = src.current_column(on, table, column) else {
-                return Text::default();
-            };
-            let mut notes = old.notes;
+            let mut notes = Vec::new();
+            let down = per_backend(on, |d| {
+                let Some((old, _)) = src.current_column(d, table, column) else {
+                    return Vec::new();
+                };
+                notes.extend(old.notes);
+                vec![alter(table, &format!("add_column({})", old.rust))]
+            });
             let last = src
                 .current_table(on, table)
                 .and_then(|(_, t)| t.columns.last())
-                .is_some_and(|c| c.name == *column);
+                .is_some_and(|c| c.name == src.old_column(table, column));
             if !last {
                 notes.push(format!(
                     "`down` adds `{table}.{column}` back as the table's last column, where it \
@@ -168,7 +182,7 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
             }
             Text {
                 up: vec![alter(table, &format!("drop_column({})", q(column)))],
-                down: vec![alter(table, &format!("add_column({})", old.rust))],
+                down,
                 notes,
                 ..Text::default()
             }
@@ -208,26 +222,39 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
         } => {
             // A Postgres UNIQUE constraint is dropped and made as a constraint (MySQL's is an
             // index; SQLite's cannot be dropped in place and never reaches here).
-            if *constraint && on == [Dialect::Postgres] {
+            let (mut up, mut down) = (
+                drop_index(name, table),
+                create_index(name, table, columns, *unique),
+            );
+            if *constraint && on.contains(&Dialect::Postgres) {
                 let cols: Vec<String> = columns.iter().map(|c| pg_ident(c)).collect();
-                return Text {
-                    up: vec![raw(&format!(
+                let (pg_up, pg_down) = (
+                    raw(&format!(
                         "ALTER TABLE {} DROP CONSTRAINT {}",
                         pg_ident(table),
                         pg_ident(name)
-                    ))],
-                    down: vec![raw(&format!(
+                    )),
+                    raw(&format!(
                         "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
                         pg_ident(table),
                         pg_ident(name),
                         cols.join(", ")
-                    ))],
-                    ..Text::default()
+                    )),
+                );
+                (up, down) = match on {
+                    [Dialect::Postgres] => (pg_up, pg_down),
+                    // The same name on MySQL, where a UNIQUE constraint is an index.
+                    _ => (
+                        format!("if backend == DbBackend::Postgres {{ {pg_up} }} else {{ {up} }}"),
+                        format!(
+                            "if backend == DbBackend::Postgres {{ {pg_down} }} else {{ {down} }}"
+                        ),
+                    ),
                 };
             }
             Text {
-                up: vec![drop_index(name, table)],
-                down: vec![create_index(name, table, columns, *unique)],
+                up: vec![up],
+                down: vec![down],
                 ..Text::default()
             }
         }
@@ -254,9 +281,13 @@ pub(super) fn text(change: &Change, on: &[Dialect], src: &Sources<'_>) -> Text {
             columns,
             ..
         } => {
-            let have = src
-                .current_table(on, table)
-                .and_then(|(_, t)| t.foreign_keys.iter().find(|f| f.columns == *columns));
+            // By its name: its columns may be renamed in the same migration.
+            let have = src.current_table(on, table).and_then(|(_, t)| {
+                t.foreign_keys
+                    .iter()
+                    .find(|f| name.is_some() && f.name == *name)
+                    .or_else(|| t.foreign_keys.iter().find(|f| f.columns == *columns))
+            });
             let (Some(name), Some(fk)) = (name, have) else {
                 return Text {
                     notes: vec![format!(
@@ -287,9 +318,17 @@ fn alter_column(src: &Sources<'_>, on: &[Dialect], table: &str, column: &str) ->
     let new = model_column(src.model, table, column);
     let old = src.current_column(on, table, column);
     let want = src.desired_column(on, table, column);
-    let (Some(new), Some((old, have)), Some(want)) = (new, old, want) else {
+    let (Some(new), Some((_, have)), Some(want)) = (new, old, want) else {
         return Text::default();
     };
+    let mut notes = new.notes;
+    let down = per_backend(on, |d| match src.current_column(d, table, column) {
+        Some((old, _)) => {
+            notes.extend(old.notes);
+            vec![alter(table, &format!("modify_column({})", old.rust))]
+        }
+        None => Vec::new(),
+    });
     let mut text = Text {
         up: vec![alter(
             table,
@@ -298,10 +337,12 @@ fn alter_column(src: &Sources<'_>, on: &[Dialect], table: &str, column: &str) ->
                 with_nullability(&without_keys(&new.rust), want.nullable)
             ),
         )],
-        down: vec![alter(table, &format!("modify_column({})", old.rust))],
-        notes: new.notes.into_iter().chain(old.notes).collect(),
+        down,
+        notes,
         ..Text::default()
     };
+    // A Postgres `serial` column's default is its numbering, not a value to drop.
+    let given = |c: &Column| c.default.is_some() && !compare::serial(c);
     if on.contains(&Dialect::Postgres) {
         let drop_default = format!(
             "if backend == DbBackend::Postgres {{ {} }}",
@@ -311,18 +352,19 @@ fn alter_column(src: &Sources<'_>, on: &[Dialect], table: &str, column: &str) ->
                 pg_ident(column)
             ))
         );
-        if have.default.is_some() && want.default.is_none() {
+        if given(have) && !given(want) {
             text.up.push(drop_default.clone());
         }
-        if want.default.is_some() && have.default.is_none() {
+        if given(want) && !given(have) {
             text.down.push(drop_default);
         }
     }
-    if have.identity.is_some() != want.identity.is_some() {
+    if compare::numbered(have) != compare::numbered(want) {
         text.notes.push(format!(
-            "`{table}.{column}` {} an identity (auto-increment): `modify_column` does not change \
-             that on every backend; check the result with `verify`",
-            if want.identity.is_some() {
+            "`{table}.{column}` {} numbered by the backend (identity, auto-increment): \
+             `modify_column` does not change that on every backend; check the result with \
+             `verify`",
+            if compare::numbered(want) {
                 "becomes"
             } else {
                 "stops being"
@@ -330,6 +372,30 @@ fn alter_column(src: &Sources<'_>, on: &[Dialect], table: &str, column: &str) ->
         ));
     }
     text
+}
+
+/// Statements read back from each backend's own snapshot (a dropped table's or column's
+/// `down`): one block when every backend in `on` gives the same text, else a block per backend
+/// (a UNIQUE column is `users_email_key` on Postgres and `email` on MySQL).
+fn per_backend(on: &[Dialect], mut each: impl FnMut(&[Dialect]) -> Vec<String>) -> Vec<String> {
+    let texts: Vec<(Dialect, Vec<String>)> = on
+        .iter()
+        .map(|d| (*d, each(std::slice::from_ref(d))))
+        .collect();
+    if texts.windows(2).all(|w| w[0].1 == w[1].1) {
+        return texts.into_iter().next().map(|(_, t)| t).unwrap_or_default();
+    }
+    texts
+        .into_iter()
+        .filter(|(_, t)| !t.is_empty())
+        .map(|(d, t)| {
+            format!(
+                "if backend == DbBackend::{} {{\n{}\n}}",
+                backend_variant(d),
+                t.join("\n")
+            )
+        })
+        .collect()
 }
 
 /// A statement sea-query has no builder for, run as written.
@@ -778,6 +844,192 @@ mod tests {
                 ..Text::default()
             },
         }
+    }
+
+    use braid_seaorm::sea_orm::sea_query::{ColumnDef, Table as Create};
+
+    fn users(columns: Vec<Column>) -> Schema {
+        Schema {
+            tables: vec![Table {
+                name: "users".into(),
+                columns,
+                ..Table::default()
+            }],
+            ..Schema::default()
+        }
+    }
+
+    fn column(name: &str, data_type: &str, nullable: bool, default: Option<&str>) -> Column {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            nullable,
+            default: default.map(str::to_string),
+            ..Column::default()
+        }
+    }
+
+    /// The entities' `users`: `name varchar(200)`, nullable (sea-orm says nothing of it).
+    fn model() -> Vec<ModelTable> {
+        vec![ModelTable {
+            name: "users".into(),
+            enums: Vec::new(),
+            create: Create::create()
+                .table("users")
+                .col(ColumnDef::new("name").string_len(200))
+                .to_owned(),
+            indexes: Vec::new(),
+        }]
+    }
+
+    #[test]
+    fn a_changed_column_says_its_nullability_and_drops_a_default_on_postgres() {
+        let current = [(
+            Dialect::Postgres,
+            users(vec![column(
+                "name",
+                "character varying(100)",
+                false,
+                Some("'x'::character varying"),
+            )]),
+        )];
+        let desired = [(
+            Dialect::Postgres,
+            users(vec![column("name", "character varying(200)", true, None)]),
+        )];
+        let model = model();
+        let src = Sources {
+            model: &model,
+            current: &current,
+            desired: &desired,
+            renames: &[],
+        };
+        let change = Change::AlterColumn {
+            table: "users".into(),
+            column: "name".into(),
+            from: String::new(),
+            to: String::new(),
+        };
+        let text = text(&change, &[Dialect::Postgres], &src);
+        assert!(
+            text.up[0].contains(r#"modify_column(ColumnDef::new("name").string_len(200).null())"#),
+            "{:?}",
+            text.up
+        );
+        assert!(text.up[1].contains("DROP DEFAULT"), "{:?}", text.up);
+        assert!(
+            text.down[0].contains(r#".not_null().default("x")"#),
+            "{:?}",
+            text.down
+        );
+    }
+
+    #[test]
+    fn a_renamed_column_is_changed_back_under_its_new_name() {
+        let current = [(
+            Dialect::Mysql,
+            users(vec![column("nickname", "varchar(100)", true, None)]),
+        )];
+        let desired = [(
+            Dialect::Mysql,
+            users(vec![column("name", "varchar(200)", true, None)]),
+        )];
+        let model = model();
+        let renames = ["users.nickname=name".parse::<Rename>().unwrap()];
+        let src = Sources {
+            model: &model,
+            current: &current,
+            desired: &desired,
+            renames: &renames,
+        };
+        let change = Change::AlterColumn {
+            table: "users".into(),
+            column: "name".into(),
+            from: String::new(),
+            to: String::new(),
+        };
+        let text = text(&change, &[Dialect::Mysql], &src);
+        // `down` changes it back before the rename is undone, so under its new name.
+        assert!(
+            text.down[0].contains(r#"ColumnDef::new("name").string_len(100)"#),
+            "{:?}",
+            text.down
+        );
+    }
+
+    #[test]
+    fn a_dropped_column_comes_back_as_each_backend_had_it() {
+        let current = [
+            (
+                Dialect::Mysql,
+                users(vec![column("code", "varchar(10)", true, None)]),
+            ),
+            (
+                Dialect::Postgres,
+                users(vec![column("code", "uuid", true, None)]),
+            ),
+        ];
+        let model = model();
+        let src = Sources {
+            model: &model,
+            current: &current,
+            desired: &[],
+            renames: &[],
+        };
+        let change = Change::DropColumn {
+            table: "users".into(),
+            column: "code".into(),
+        };
+        let text = text(&change, &[Dialect::Mysql, Dialect::Postgres], &src);
+        assert_eq!(text.down.len(), 2, "{:?}", text.down);
+        assert!(
+            text.down[0].starts_with("if backend == DbBackend::MySql {"),
+            "{:?}",
+            text.down
+        );
+        assert!(
+            text.down[1].starts_with("if backend == DbBackend::Postgres {"),
+            "{:?}",
+            text.down
+        );
+        assert!(text.down[1].contains(".uuid()"), "{:?}", text.down);
+    }
+
+    #[test]
+    fn a_unique_constraint_is_dropped_as_one_on_postgres() {
+        let model = model();
+        let src = Sources {
+            model: &model,
+            current: &[],
+            desired: &[],
+            renames: &[],
+        };
+        let change = Change::DropIndex {
+            table: "users".into(),
+            name: "uq_email".into(),
+            columns: vec!["email".into()],
+            unique: true,
+            constraint: true,
+            expressible: true,
+        };
+        let pg = text(&change, &[Dialect::Postgres], &src);
+        assert!(
+            pg.up[0].contains(r#"ALTER TABLE \"users\" DROP CONSTRAINT \"uq_email\""#),
+            "{:?}",
+            pg.up
+        );
+        assert!(pg.down[0].contains("ADD CONSTRAINT"), "{:?}", pg.down);
+        let both = text(&change, &[Dialect::Mysql, Dialect::Postgres], &src);
+        assert!(
+            both.up[0].starts_with("if backend == DbBackend::Postgres {"),
+            "{:?}",
+            both.up
+        );
+        assert!(
+            both.up[0].contains("} else { manager.drop_index("),
+            "{:?}",
+            both.up
+        );
     }
 
     #[test]
