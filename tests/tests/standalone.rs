@@ -196,6 +196,22 @@ fn rust_revisions_point_to_the_xtask_or_an_embedding() {
         "{}",
         offline.stderr
     );
+    // Entities are compiled into an xtask too: the standalone binary says where to register
+    // them, and writes nothing.
+    let revisions = || std::fs::read_dir(root.join("migrations")).unwrap().count();
+    let before = revisions();
+    for args in [
+        &["generate", "--autogenerate", "-m", "from entities"][..],
+        &["check", "--models"][..],
+    ] {
+        let refused = braid(args).fails(1);
+        assert!(
+            refused.stderr.contains("with_models"),
+            "{args:?}: {}",
+            refused.stderr
+        );
+    }
+    assert_eq!(revisions(), before);
 }
 
 #[test]
