@@ -607,18 +607,53 @@ pub fn write_rust_revision(dir: &Path, new: &NewRevision) -> Result<Written, Sou
 
 /// The `migration.rs` of a new Rust revision.
 pub fn rust_template(new: &NewRevision) -> String {
-    let message = one_line(&new.message).replace("*/", "* /");
+    rust_migration(&RustMigration {
+        id: &new.id,
+        message: &new.message,
+        doc: &[
+            "Written once with sea-orm-migration's `SchemaManager`, rendered by Braid for every dialect",
+            "(Postgres, MySQL/MariaDB, SQLite). Braid's runner owns the transaction: do not call",
+            "`manager.begin()`/`commit()`. `manager.get_database_backend()` tells the dialect when a",
+            "backend needs something special. Ask the schema with `manager.table_exists(..)`,",
+            "`column_exists` and `index_exists` (sea-orm-migration's `has_*` need sqlx). Offline SQL",
+            "(`--sql`) records the statements instead of running them, so a migration that asks the",
+            "database cannot be rendered offline.",
+        ],
+        up: "        // e.g. manager.create_table(Table::create().table(\"things\").col(...).to_owned()).await?;\n        let _ = manager;\n        Ok(())\n",
+        down: "        // Undo exactly what `up` did, in reverse order.\n        let _ = manager;\n        Ok(())\n",
+    })
+}
+
+/// What a Rust revision's `migration.rs` says: written by `generate --rust` with empty
+/// bodies, and by autogenerate with its statements. The file's shape lives in
+/// [`rust_migration`] alone.
+#[derive(Debug, Clone, Copy)]
+pub struct RustMigration<'a> {
+    pub id: &'a str,
+    pub message: &'a str,
+    /// The module comment's lines after the title (an empty string is an empty line).
+    pub doc: &'a [&'a str],
+    /// The bodies of `up` and `down`, indented, each line ending in a newline.
+    pub up: &'a str,
+    pub down: &'a str,
+}
+
+/// `migration`'s file: a sea-orm-migration `MigrationTrait` named after the revision.
+pub fn rust_migration(migration: &RustMigration<'_>) -> String {
+    let message = one_line(migration.message).replace("*/", "* /");
+    let doc: String = migration
+        .doc
+        .iter()
+        .map(|line| match line.trim_end() {
+            "" => "//!\n".to_string(),
+            // A line may quote SQL over several lines.
+            line => format!("//! {}\n", line.replace(['\n', '\r'], " ")),
+        })
+        .collect();
     format!(
         r#"//! Revision {id}: {message}
 //!
-//! Written once with sea-orm-migration's `SchemaManager`, rendered by Braid for every dialect
-//! (Postgres, MySQL/MariaDB, SQLite). Braid's runner owns the transaction: do not call
-//! `manager.begin()`/`commit()`. `manager.get_database_backend()` tells the dialect when a
-//! backend needs something special. Ask the schema with `manager.table_exists(..)`,
-//! `column_exists` and `index_exists` (sea-orm-migration's `has_*` need sqlx). Offline SQL
-//! (`--sql`) records the statements instead of running them, so a migration that asks the
-//! database cannot be rendered offline.
-
+{doc}
 use braid::prelude::*;
 
 pub struct Migration;
@@ -632,19 +667,15 @@ impl MigrationName for Migration {{
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {{
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        // e.g. manager.create_table(Table::create().table("things").col(...).to_owned()).await?;
-        let _ = manager;
-        Ok(())
-    }}
+{up}    }}
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        // Undo exactly what `up` did, in reverse order.
-        let _ = manager;
-        Ok(())
-    }}
+{down}    }}
 }}
 "#,
-        id = new.id,
+        id = migration.id,
+        up = migration.up,
+        down = migration.down,
     )
 }
 

@@ -145,6 +145,59 @@ impl FromStr for Rename {
     }
 }
 
+/// A request's rename hints, read both ways: the comparison follows a migrations' name to the
+/// entities' one, the writing an entities' name back to the migrations' one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Renames<'a>(pub &'a [Rename]);
+
+impl<'a> Renames<'a> {
+    /// The migrations' name of the table the entities call `new`, when a hint renames it.
+    pub fn old_table(self, new: &str) -> Option<&'a str> {
+        self.0.iter().find_map(|r| match r {
+            Rename::Table { from, to } if to == new => Some(from.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The entities' name of the migrations' table `old`.
+    pub fn new_table(self, old: &str) -> String {
+        self.0
+            .iter()
+            .find_map(|r| match r {
+                Rename::Table { from, to } if from == old => Some(to.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| old.to_string())
+    }
+
+    /// The migrations' name of the column the entities call `table.new`, when a hint renames
+    /// it (`table` is the entities' name).
+    pub fn old_column(self, table: &str, new: &str) -> Option<&'a str> {
+        self.0.iter().find_map(|r| match r {
+            Rename::Column { table: t, from, to } if t == table && to == new => Some(from.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The entities' names of the migrations' `columns` of `table` (the entities' name).
+    pub fn new_columns(self, table: &str, columns: &[String]) -> Vec<String> {
+        columns
+            .iter()
+            .map(|c| {
+                self.0
+                    .iter()
+                    .find_map(|r| match r {
+                        Rename::Column { table: t, from, to } if t == table && from == c => {
+                            Some(to.clone())
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| c.clone())
+            })
+            .collect()
+    }
+}
+
 /// Why a comparison could not start or autogenerate could not write.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelsError {

@@ -12,7 +12,7 @@
 use braid_driver::{Column, Dialect, ForeignKey, Index, Schema, Table};
 use serde::Serialize;
 
-use super::Rename;
+use super::{Rename, Renames};
 
 /// One difference, as the change a migration makes to remove it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -230,14 +230,10 @@ pub fn compare(
     renames: &[Rename],
 ) -> Vec<Change> {
     let mut out = Vec::new();
-    let renamed_from = |name: &str| {
-        renames.iter().find_map(|r| match r {
-            Rename::Table { from, to } if to == name => Some(from.as_str()),
-            _ => None,
-        })
-    };
+    let renames = Renames(renames);
     for want in &desired.tables {
-        let old = renamed_from(&want.name)
+        let old = renames
+            .old_table(&want.name)
             .filter(|old| table(desired, old).is_none())
             .and_then(|old| table(current, old));
         match (table(current, &want.name), old) {
@@ -256,10 +252,7 @@ pub fn compare(
     }
     for have in &current.tables {
         let kept = table(desired, &have.name).is_some()
-            || renames.iter().any(|r| {
-                matches!(r, Rename::Table { from, to }
-                    if *from == have.name && table(desired, to).is_some())
-            });
+            || table(desired, &renames.new_table(&have.name)).is_some();
         if !kept {
             out.push(Change::DropTable {
                 table: have.name.clone(),
@@ -283,21 +276,14 @@ fn compare_table(
     dialect: Dialect,
     have: &Table,
     want: &Table,
-    renames: &[Rename],
+    renames: Renames<'_>,
     out: &mut Vec<Change>,
 ) {
     let name = &want.name;
-    let renamed_from = |column: &str| {
-        renames.iter().find_map(|r| match r {
-            Rename::Column { table, from, to } if table == name && to == column => {
-                Some(from.as_str())
-            }
-            _ => None,
-        })
-    };
     let mut matched: Vec<&str> = Vec::new();
     for w in &want.columns {
-        let old = renamed_from(&w.name)
+        let old = renames
+            .old_column(name, &w.name)
             .filter(|old| column(want, old).is_none())
             .and_then(|old| column(have, old));
         let h = match (column(have, &w.name), old) {
@@ -342,7 +328,7 @@ fn compare_table(
             .map(|k| k.columns.clone())
             .unwrap_or_default()
     };
-    let (have_key, want_key) = (renamed_columns(&key(have), name, renames), key(want));
+    let (have_key, want_key) = (renames.new_columns(name, &key(have)), key(want));
     if have_key != want_key {
         out.push(Change::PrimaryKey {
             table: name.clone(),
@@ -352,24 +338,6 @@ fn compare_table(
     }
     compare_indexes(have, want, renames, out);
     compare_foreign_keys(have, want, renames, out);
-}
-
-/// `columns` of table `table` under their new names.
-fn renamed_columns(columns: &[String], table: &str, renames: &[Rename]) -> Vec<String> {
-    columns
-        .iter()
-        .map(|c| {
-            renames
-                .iter()
-                .find_map(|r| match r {
-                    Rename::Column { table: t, from, to } if t == table && from == c => {
-                        Some(to.clone())
-                    }
-                    _ => None,
-                })
-                .unwrap_or_else(|| c.clone())
-        })
-        .collect()
 }
 
 /// The indexes that matter for a comparison: a primary key's own index is the key.
@@ -390,7 +358,7 @@ type IndexSignature = (
     Option<String>,
 );
 
-fn compare_indexes(have: &Table, want: &Table, renames: &[Rename], out: &mut Vec<Change>) {
+fn compare_indexes(have: &Table, want: &Table, renames: Renames<'_>, out: &mut Vec<Change>) {
     let signature = |i: &Index, columns: Vec<String>| -> IndexSignature {
         (
             columns,
@@ -401,12 +369,7 @@ fn compare_indexes(have: &Table, want: &Table, renames: &[Rename], out: &mut Vec
         )
     };
     let mut left: Vec<(&Index, IndexSignature)> = indexes(have)
-        .map(|i| {
-            (
-                i,
-                signature(i, renamed_columns(&i.columns, &want.name, renames)),
-            )
-        })
+        .map(|i| (i, signature(i, renames.new_columns(&want.name, &i.columns))))
         .collect();
     for w in indexes(want) {
         let sig = signature(w, w.columns.clone());
@@ -455,17 +418,6 @@ fn fk_signature(
     (columns, target, actions)
 }
 
-/// `table` under its new name, when a hint renames it.
-fn renamed_table(table: &str, renames: &[Rename]) -> String {
-    renames
-        .iter()
-        .find_map(|r| match r {
-            Rename::Table { from, to } if from == table => Some(to.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| table.to_string())
-}
-
 /// `table(columns)` a foreign key references.
 pub(super) fn references(fk: &ForeignKey) -> String {
     format!(
@@ -475,14 +427,14 @@ pub(super) fn references(fk: &ForeignKey) -> String {
     )
 }
 
-fn compare_foreign_keys(have: &Table, want: &Table, renames: &[Rename], out: &mut Vec<Change>) {
+fn compare_foreign_keys(have: &Table, want: &Table, renames: Renames<'_>, out: &mut Vec<Change>) {
     let mut left: Vec<(&ForeignKey, _)> = have
         .foreign_keys
         .iter()
         .map(|fk| {
-            let columns = renamed_columns(&fk.columns, &want.name, renames);
-            let to = renamed_table(&fk.referenced_table, renames);
-            let to_columns = renamed_columns(&fk.referenced_columns, &to, renames);
+            let columns = renames.new_columns(&want.name, &fk.columns);
+            let to = renames.new_table(&fk.referenced_table);
+            let to_columns = renames.new_columns(&to, &fk.referenced_columns);
             let target = format!("{to}({})", to_columns.join(", "));
             (fk, fk_signature(fk, columns, target))
         })

@@ -12,7 +12,7 @@ use braid_seaorm::sea_orm::sea_query;
 use braid_seaorm::spell::{self, Spelled};
 
 use super::compare::{self, Change};
-use super::{Rename, Step};
+use super::{Rename, Renames, Step};
 
 /// Where the text of a change comes from.
 pub(super) struct Sources<'a> {
@@ -26,34 +26,28 @@ pub(super) struct Sources<'a> {
     pub renames: &'a [Rename],
 }
 
-impl Sources<'_> {
+impl<'a> Sources<'a> {
     /// The migrations' name of the table the entities call `table`.
-    fn old_table(&self, table: &str) -> String {
-        self.renames
-            .iter()
-            .find_map(|r| match r {
-                Rename::Table { from, to } if to == table => Some(from.clone()),
-                _ => None,
-            })
-            .unwrap_or_else(|| table.to_string())
+    fn old_table<'t>(&self, table: &'t str) -> &'t str
+    where
+        'a: 't,
+    {
+        Renames(self.renames).old_table(table).unwrap_or(table)
     }
 
     /// The migrations' name of the column the entities call `table.column`.
-    fn old_column(&self, table: &str, column: &str) -> String {
-        self.renames
-            .iter()
-            .find_map(|r| match r {
-                Rename::Column { table: t, from, to } if t == table && to == column => {
-                    Some(from.clone())
-                }
-                _ => None,
-            })
-            .unwrap_or_else(|| column.to_string())
+    fn old_column<'t>(&self, table: &str, column: &'t str) -> &'t str
+    where
+        'a: 't,
+    {
+        Renames(self.renames)
+            .old_column(table, column)
+            .unwrap_or(column)
     }
 
     /// The migrations' table the entities call `table`, from the most telling backend in `on`.
     fn current_table(&self, on: &[Dialect], table: &str) -> Option<(Dialect, &Table)> {
-        snapshot_table(self.current, on, &self.old_table(table))
+        snapshot_table(self.current, on, self.old_table(table))
     }
 
     /// The migrations' column the entities call `table.column`, as builder text.
@@ -766,44 +760,14 @@ pub(super) fn migration(
         }
     };
     let (up_backend, down_backend) = (backend(&up), backend(&down));
-    let header: String = header
-        .iter()
-        .map(|line| {
-            if line.is_empty() {
-                "//!\n".to_string()
-            } else {
-                // A note may quote SQL over several lines.
-                format!("//! {}\n", line.replace(['\n', '\r'], " "))
-            }
-        })
-        .collect();
-    format!(
-        r#"//! Revision {id}: {message}
-//!
-{header}
-use braid::prelude::*;
-
-pub struct Migration;
-
-impl MigrationName for Migration {{
-    fn name(&self) -> &str {{
-        "{id}"
-    }}
-}}
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {{
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-{up_backend}{up}Ok(())
-    }}
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-{down_backend}{down}Ok(())
-    }}
-}}
-"#,
-        message = message.split_whitespace().collect::<Vec<_>>().join(" "),
-    )
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    braid_source::rust_migration(&braid_source::RustMigration {
+        id,
+        message,
+        doc: &header,
+        up: &format!("{up_backend}{up}Ok(())\n"),
+        down: &format!("{down_backend}{down}Ok(())\n"),
+    })
 }
 
 fn backend_variant(dialect: Dialect) -> &'static str {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use braid_driver::{Driver, Schema};
 use braid_graph::Graph;
-use braid_runner::{Bodies, RunOptions, Runner, TransactionMode, Worker};
+use braid_runner::{Bodies, Worker};
 
 use crate::drivers::Access;
 use crate::verify::backends::Backend;
@@ -117,16 +117,9 @@ async fn replay(
     graph: &Graph,
     driver: &mut dyn Driver,
 ) -> Result<Schema, BackendError> {
-    let options = RunOptions {
-        version_table: backend.version_table.clone(),
-        schema: None,
-        transaction: TransactionMode::PerMigration,
-        lock_timeout: cx.lock_timeout,
-        branches: Vec::new(),
-    };
-    let runner = Runner::new(backend.name.clone(), graph, options)
-        .map_err(BackendError::Store)?
-        .with_bodies(cx.bodies);
+    let runner = backend
+        .scratch_runner(graph, cx.lock_timeout, cx.bodies)
+        .map_err(BackendError::Store)?;
     if !graph.is_empty() {
         runner
             .upgrade(driver, "heads", &braid_runner::no_events)

@@ -33,6 +33,25 @@ pub(crate) struct Backend {
 }
 
 impl Backend {
+    /// The runner of a scratch database of this backend, along `graph` (already restricted to
+    /// its branches): its store lives in the connection's default schema whatever the config
+    /// says (a configured schema may not exist before the migrations create it).
+    pub fn scratch_runner<'a>(
+        &self,
+        graph: &'a Graph,
+        lock_timeout: std::time::Duration,
+        bodies: &'a dyn braid_runner::Bodies,
+    ) -> Result<braid_runner::Runner<'a>, braid_runner::RunError> {
+        let options = braid_runner::RunOptions {
+            version_table: self.version_table.clone(),
+            schema: None,
+            transaction: braid_runner::TransactionMode::PerMigration,
+            lock_timeout,
+            branches: Vec::new(),
+        };
+        Ok(braid_runner::Runner::new(self.name.clone(), graph, options)?.with_bodies(bodies))
+    }
+
     /// The graph this backend walks: its set's graph `full`, restricted to its `branches`.
     pub fn graph<'g>(&self, full: &'g Graph) -> Result<Cow<'g, Graph>, Error> {
         if self.branches.is_empty() {

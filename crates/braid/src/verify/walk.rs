@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use braid_driver::{Dialect, Driver, Schema, Scope};
 use braid_graph::{Direction, Graph};
-use braid_runner::{Bodies, RunOptions, Runner, StepDirection, TransactionMode, Walk, Worker};
+use braid_runner::{Bodies, StepDirection, Walk, Worker};
 
 use super::backends::Backend;
 use super::data::DataCheck;
@@ -209,19 +209,9 @@ async fn walk_open(
     driver: &mut dyn Driver,
     out: &mut Vec<RevisionReport>,
 ) -> Result<(), BackendError> {
-    // The graph is already restricted to the backend's branches; the scratch store lives in
-    // the connection's default schema whatever the config says (a configured schema may not
-    // exist before the migrations create it).
-    let options = RunOptions {
-        version_table: backend.version_table.clone(),
-        schema: None,
-        transaction: TransactionMode::PerMigration,
-        lock_timeout: cx.lock_timeout,
-        branches: Vec::new(),
-    };
-    let runner = Runner::new(backend.name.clone(), graph, options)
-        .map_err(BackendError::Store)?
-        .with_bodies(cx.bodies);
+    let runner = backend
+        .scratch_runner(graph, cx.lock_timeout, cx.bodies)
+        .map_err(BackendError::Store)?;
     let mut walk = runner.walk(driver).await.map_err(BackendError::Store)?;
     let walked = walk_locked(cx, backend, graph, revisions, &mut walk, driver, out).await;
     // The scratch database is dropped next: a failing release changes nothing of the result.
