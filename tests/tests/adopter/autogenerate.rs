@@ -170,7 +170,14 @@ fn whole_loop(root: &Path) {
         "String(StringLen::N(200))",
     );
     add_tags_entity(root);
-    migrate(root, &["check", "--models"]).fails(16);
+    let differ = migrate(root, &["check", "--models"]).fails(16);
+    assert!(
+        differ
+            .stdout
+            .contains("models: + table tags (lite, my, pg)\n"),
+        "{}",
+        differ.stdout
+    );
     let second = autogenerate(root, "tags and nicknames", &[]);
     assert_eq!(
         written(&second),

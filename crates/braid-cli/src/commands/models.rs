@@ -139,10 +139,12 @@ fn against(comparison: &Comparison) -> String {
     format!("{how} {}", names.join(", "))
 }
 
-/// The problems `check --models` reports: each difference and each backend that could not be
-/// compared, one line each.
+/// The problems `check --models` reports: each backend that could not be compared, then each
+/// difference once, with the backends that have it (a change's words are those of the first
+/// backend that has it: `varchar(100)` on MySQL is `character varying(100)` on Postgres).
 pub fn problems(comparison: &Comparison, out: Output<'_>) -> Vec<String> {
     let mut lines = Vec::new();
+    let mut found: Vec<(&braid::models::Change, Vec<&str>)> = Vec::new();
     for BackendComparison {
         backend,
         dialect,
@@ -158,10 +160,16 @@ pub fn problems(comparison: &Comparison, out: Output<'_>) -> Vec<String> {
             ));
         }
         for change in changes {
-            lines.push(format!("models: {backend} ({dialect}): {change}"));
+            match found.iter_mut().find(|(c, _)| c.key() == change.key()) {
+                Some((_, on)) => on.push(backend),
+                None => found.push((change, vec![backend])),
+            }
         }
     }
-    if comparison.backends.iter().any(|b| !b.changes.is_empty()) {
+    for (change, on) in &found {
+        lines.push(format!("models: {change} ({})", on.join(", ")));
+    }
+    if !found.is_empty() {
         lines.push(out.say(
             "models: the migrations do not make the entities' schema: write the migration with \
              `braid generate --autogenerate -m MESSAGE`, review it, commit it",
