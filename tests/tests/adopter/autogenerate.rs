@@ -187,6 +187,7 @@ fn whole_loop(root: &Path) {
             "add_index orders (total_cents)",
             "add_index users (referral)",
             "alter_column user_preferences name",
+            "create_table items",
             "create_table tags",
         ]
     );
@@ -278,17 +279,63 @@ fn whole_loop(root: &Path) {
 
     // Drops, allowed: `down` recreates what they dropped, as the migrations had made it.
     edit(root, "user", "    pub handle: Option<String>,\n", "");
-    edit(root, "mod", "pub mod tag;\n", "");
-    edit(root, "mod", "        .entity(tag::Entity)\n", "");
-    let dropped = autogenerate(root, "drop handle and tags", &["--allow-drop"]);
+    for gone in ["tag", "item"] {
+        edit(root, "mod", &format!("pub mod {gone};\n"), "");
+        edit(
+            root,
+            "mod",
+            &format!("        .entity({gone}::Entity)\n"),
+            "",
+        );
+    }
+    let dropped = autogenerate(root, "drop handle, tags and items", &["--allow-drop"]);
     assert_eq!(
         written(&dropped),
-        ["drop_column users handle", "drop_table tags"]
+        [
+            "drop_column users handle",
+            "drop_table items",
+            "drop_table tags"
+        ]
     );
     proven(root);
 }
 
-/// A new entity, `tags`, with a foreign key to `users`.
+/// `items`: a column of each common type, so that writing it (and, when it is dropped,
+/// writing it back from each backend's own schema) is proven on every backend.
+const ITEM: &str = r#"use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "items")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub tiny: i8,
+    pub small: i16,
+    pub big: i64,
+    pub unsigned: u32,
+    pub ratio: f32,
+    pub weight: f64,
+    #[sea_orm(default_value = true)]
+    pub active: bool,
+    #[sea_orm(column_type = "Text")]
+    pub body: String,
+    #[sea_orm(column_type = "Char(Some(3))")]
+    pub currency: String,
+    #[sea_orm(column_type = "String(StringLen::N(50))", default_value = "new")]
+    pub status: String,
+    pub data: Vec<u8>,
+    pub note: Option<String>,
+    #[sea_orm(default_value = 7)]
+    pub stock: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+"#;
+
+/// Two new entities: `tags`, with a foreign key to `users`, and `items` ([`ITEM`]).
 fn add_tags_entity(root: &Path) {
     let dir = root.join("app/src/entities");
     std::fs::write(
@@ -320,13 +367,14 @@ impl ActiveModelBehavior for ActiveModel {}
 "#,
     )
     .unwrap();
+    std::fs::write(dir.join("item.rs"), ITEM).unwrap();
     let module = dir.join("mod.rs");
     let text = std::fs::read_to_string(&module).unwrap();
     let text = text
-        .replace("pub mod order;\n", "pub mod order;\npub mod tag;\n")
+        .replace("pub mod order;\n", "pub mod item;\npub mod order;\npub mod tag;\n")
         .replace(
             "        .entity(order::Entity)\n",
-            "        .entity(order::Entity)\n        .entity(tag::Entity)\n",
+            "        .entity(order::Entity)\n        .entity(tag::Entity)\n        .entity(item::Entity)\n",
         );
     std::fs::write(module, text).unwrap();
 }
