@@ -400,9 +400,9 @@ fn raw(sql: &str) -> String {
     )
 }
 
-/// A Postgres identifier, quoted.
+/// A Postgres identifier, quoted (the runner's rule).
 fn pg_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+    braid_runner::dialect::quote_ident(Dialect::Postgres, name)
 }
 
 /// The indexes of a table of the migrations' schema that `CREATE TABLE` does not make by
