@@ -107,10 +107,21 @@ fn the_adopter_workspace_generates_and_migrates_on_every_backend() {
 
     let heads = xtask(&root, &sqlite, &["heads"]).ok();
     assert_eq!(heads.stdout, "63e151b698c6 (head)\n");
-    // The example's migrations make the schema of the application's entities.
+    // The example's migrations make the schema of the application's entities, on each
+    // backend (the hand-written ones under their own index and key names).
     let models = format!("sqlite://{}", tmp.path().join("models.db").display());
-    xtask(&root, &models, &["upgrade"]).ok();
-    xtask(&root, &models, &["check", "--models"]).ok();
+    let agree = |url: &str| {
+        xtask(&root, url, &["upgrade"]).ok();
+        let check = xtask(&root, url, &["check", "--models"]).ok();
+        assert!(
+            check.stdout.contains("the entities agree on 1 backend(s)"),
+            "{}",
+            check.stdout
+        );
+    };
+    agree(&models);
+    with_db::<PostgresTarget>(|db| agree(&db.url));
+    with_db::<MysqlTarget>(|db| agree(&db.url));
 
     // A new SQL revision, written as a user would…
     let sql = xtask(

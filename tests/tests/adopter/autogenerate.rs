@@ -265,6 +265,20 @@ fn whole_loop(root: &Path) {
         "    pub referral: Option<String>,\n",
         "    pub referral: Option<String>,\n    pub handle: Option<String>,\n",
     );
+    // A mistyped hint is refused: the drop it was meant to stop would go through.
+    let typo = migrate(
+        root,
+        &[
+            "generate",
+            "--autogenerate",
+            "-m",
+            "rename nickname",
+            "--rename",
+            "users.nicknme=handle",
+        ],
+    )
+    .fails(1);
+    assert!(typo.stderr.contains("matched nothing"), "{}", typo.stderr);
     let renamed = autogenerate(
         root,
         "rename nickname",

@@ -638,6 +638,10 @@ pub fn check(
         #[serde(skip_serializing_if = "Option::is_none")]
         exit_code: Option<u8>,
     }
+    // A binary without entities says so before any database is read.
+    if models.is_some_and(braid::Models::is_empty) {
+        return Err(braid::Error::from(braid::models::ModelsError::NoEntities).into());
+    }
     let report = project.check(settings, &|_: &Event| {})?;
     let linted = if lint {
         Some(super::prove::lint_report(

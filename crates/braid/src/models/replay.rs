@@ -124,10 +124,7 @@ async fn replay(
         runner
             .upgrade(driver, "heads", &braid_runner::no_events)
             .await
-            .map_err(|source| BackendError::Upgrade {
-                revision: "heads".to_string(),
-                source,
-            })?;
+            .map_err(|source| BackendError::Replay { source })?;
     }
     driver
         .introspect()

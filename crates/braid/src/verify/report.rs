@@ -247,8 +247,21 @@ pub enum BackendError {
         #[source]
         source: DriverError,
     },
+    /// The migrations could not be replayed from base on the scratch database.
+    #[error(
+        "replaying the migrations from base on the scratch database failed: {source} (`braid \
+         verify` finds the revision and the step)"
+    )]
+    Replay {
+        #[source]
+        source: RunError,
+    },
     /// A statement sea-orm wrote for the entities failed on the scratch database.
-    #[error("the entities' statement failed on the scratch database: {source}\n  {statement}")]
+    #[error(
+        "the entities' statement failed on the scratch database: {source}\n  {statement}\n\
+         (sea-orm renders it from the entity: give the column a `column_type` this backend \
+         accepts, or compare without this database)"
+    )]
     Models {
         statement: String,
         #[source]
