@@ -11,8 +11,9 @@
 //!   NAME`, or [`CompareRequest::live`], the named database's schema is read instead, and
 //!   nothing is written to it; it must be at the heads, since the new revision goes on top of
 //!   them);
-//! * **the entities' schema**: the `CREATE TABLE` and `CREATE INDEX` statements sea-orm itself
-//!   renders for the entities on that backend (`Schema::create_table_from_entity`).
+//! * **the entities' schema**: the `CREATE TYPE` (Postgres enums), `CREATE TABLE` and `CREATE
+//!   INDEX` statements sea-orm itself renders for the entities on that backend
+//!   (`Schema::create_table_from_entity` and its siblings).
 //!
 //! Both are read by the driver's introspection, so they are compared in the backend's own
 //! spelling ([`compare`](Change) says how objects are matched). Nothing is guessed from
