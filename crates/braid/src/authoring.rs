@@ -294,7 +294,7 @@ fn write(dir: &Path, new: braid_source::NewRevision, body: BodyKind) -> Result<W
 
 /// `source` as `rustfmt` lays it out, when `rustfmt` is on the `PATH` (it is wherever cargo
 /// is, through rustup); as written otherwise. Generated code is reviewed, so it is given the
-/// layout the reviewer's own code has.
+/// layout the project's own code has.
 #[cfg(feature = "rust")]
 pub(crate) fn formatted(source: String) -> String {
     use std::io::Write;

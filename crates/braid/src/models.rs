@@ -874,7 +874,7 @@ mod run {
     }
 
     /// What `lint` will report of `change` (its rules read the SQL the migration renders), as
-    /// comment lines above it: the reviewer meets the risk where the statement is.
+    /// comment lines above it: whoever reads the migration meets the risk where the statement is.
     fn lint_comments(change: &Change, on_new_table: bool) -> Vec<String> {
         use braid_lint::Code;
         // `varchar(100) NOT NULL DEFAULT 0` → (`varchar(100)`, nullable).
