@@ -60,7 +60,7 @@ mod data;
 mod plan;
 pub(crate) mod report;
 pub(crate) mod scratch;
-pub(crate) mod walk;
+mod walk;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

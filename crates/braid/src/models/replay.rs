@@ -12,9 +12,8 @@ use braid_runner::{Bodies, Worker};
 
 use crate::drivers::Access;
 use crate::verify::backends::Backend;
-use crate::verify::report::BackendError;
-use crate::verify::scratch::{Scratch, Site, drop_panicked};
-use crate::verify::walk::connected_elsewhere;
+use crate::verify::report::{BackendError, Cleanup};
+use crate::verify::scratch::with_scratch;
 
 /// What every backend of a comparison shares.
 pub(super) struct Context<'a> {
@@ -67,46 +66,14 @@ fn in_scratch(
     backend: &Backend,
     job: Job<'_>,
 ) -> Result<Schema, Box<BackendError>> {
-    let server = backend
-        .server
-        .as_ref()
-        .map_err(|e| BackendError::Config(e.clone()))?;
-    let site = Site {
-        dialect: backend.dialect,
-        source: &backend.source,
-        server,
-        shown: &backend.shown,
-        root: cx.root,
-    };
-    let scratch = worker
-        .block_on(Scratch::create(&site))
-        .map_err(BackendError::Panicked)?
-        .map_err(BackendError::Scratch)?;
-    let result = worker.block_on(async {
-        let mut driver =
-            crate::drivers::open(&backend.source, scratch.url(), Access::ReadWrite, cx.root)
-                .await
-                .map_err(|source| BackendError::Open {
-                    scratch: scratch.name(),
-                    source,
-                })?;
-        let result = match connected_elsewhere(driver.as_mut(), &scratch).await {
-            Some(error) => Err(error),
-            None => match job {
-                Job::Replay(graph) => replay(cx, backend, graph, driver.as_mut()).await,
-                Job::Models(statements) => create_models(statements, driver.as_mut()).await,
-            },
-        };
-        let _ = driver.close().await;
-        result
+    let used = with_scratch(worker, backend, cx.root, async |driver| match job {
+        Job::Replay(graph) => replay(cx, backend, graph, driver).await,
+        Job::Models(statements) => create_models(statements, driver).await,
     });
-    let name = scratch.name();
-    let removed = match worker.block_on(scratch.remove(cx.root)) {
-        Ok(removed) => removed,
-        Err(panicked) => Err(drop_panicked(name, panicked)),
-    };
-    let schema = result.map_err(BackendError::Panicked)??;
-    removed.map_err(BackendError::Scratch)?;
+    let schema = used.result?;
+    if let Cleanup::Failed { error } = used.cleanup {
+        return Err(Box::new(BackendError::Scratch(error)));
+    }
     Ok(schema)
 }
 

@@ -12,9 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use braid_config::DriverSource;
 use braid_driver::{DatabaseUrlError, Dialect, Driver, DriverError, Value};
-use braid_runner::Panicked;
 use braid_runner::dialect::quote_ident;
+use braid_runner::{Panicked, Worker};
 
+use super::backends::Backend;
+use super::report::{BackendError, Cleanup};
 use crate::drivers::Access;
 
 /// Why a scratch database could not be created or dropped. Servers are shown redacted.
@@ -71,7 +73,7 @@ pub enum ScratchError {
 }
 
 /// Where a backend's scratch database is, and how it was made.
-pub(crate) struct Scratch {
+struct Scratch {
     place: Place,
     /// The URL that opens it. Holds the server's password: never shown.
     url: String,
@@ -93,7 +95,7 @@ enum Place {
 }
 
 /// Where to create a scratch database: the backend's driver and server.
-pub(crate) struct Site<'a> {
+struct Site<'a> {
     pub dialect: Dialect,
     pub source: &'a DriverSource,
     /// The server's URL (holds the password); unused for SQLite.
@@ -305,9 +307,113 @@ fn unique_name() -> String {
     format!("braid_verify_{}_{nanos:x}_{n}", std::process::id())
 }
 
-/// Turns a panic while dropping into the report's error.
-pub(crate) fn drop_panicked(database: String, source: Panicked) -> ScratchError {
-    ScratchError::Panicked { database, source }
+/// What `work` did on a scratch database ([`with_scratch`]), and what became of the database.
+pub(crate) struct Used<T> {
+    /// The scratch database as a report names it; `None` when none could be made.
+    pub name: Option<String>,
+    /// The work's result: an error also when the database could not be made or opened, or the
+    /// work panicked.
+    pub result: Result<T, BackendError>,
+    pub cleanup: Cleanup,
+}
+
+/// The one life of a scratch database, for `verify` and autogenerate alike: made on
+/// `backend`'s server, opened, asked that the connection reached it ([`connected_elsewhere`]),
+/// handed to `work`, closed and dropped — whatever `work` did, a panic included.
+pub(crate) fn with_scratch<T>(
+    worker: &Worker,
+    backend: &Backend,
+    root: &Path,
+    work: impl AsyncFnOnce(&mut dyn Driver) -> Result<T, BackendError>,
+) -> Used<T> {
+    let not_created = |error| Used {
+        name: None,
+        result: Err(error),
+        cleanup: Cleanup::NotCreated,
+    };
+    let server = match &backend.server {
+        Ok(server) => server,
+        Err(e) => return not_created(BackendError::Config(e.clone())),
+    };
+    let site = Site {
+        dialect: backend.dialect,
+        source: &backend.source,
+        server,
+        shown: &backend.shown,
+        root,
+    };
+    let scratch = match worker.block_on(Scratch::create(&site)) {
+        Ok(Ok(scratch)) => scratch,
+        Ok(Err(e)) => return not_created(BackendError::Scratch(e)),
+        Err(panicked) => return not_created(BackendError::Panicked(panicked)),
+    };
+    let name = scratch.name();
+    let worked = worker.block_on(async {
+        let mut driver =
+            crate::drivers::open(&backend.source, scratch.url(), Access::ReadWrite, root)
+                .await
+                .map_err(|source| BackendError::Open {
+                    scratch: scratch.name(),
+                    source,
+                })?;
+        let result = match connected_elsewhere(driver.as_mut(), &scratch).await {
+            Some(error) => Err(error),
+            None => work(driver.as_mut()).await,
+        };
+        // The database is dropped next: a failing close changes nothing of the result.
+        let _ = driver.close().await;
+        result
+    });
+    let result = match worked {
+        Ok(result) => result,
+        Err(panicked) => Err(BackendError::Panicked(panicked)),
+    };
+    let cleanup = match worker.block_on(scratch.remove(root)) {
+        Ok(Ok(())) => Cleanup::Dropped,
+        Ok(Err(error)) => Cleanup::Failed { error },
+        Err(source) => Cleanup::Failed {
+            error: ScratchError::Panicked {
+                database: name.clone(),
+                source,
+            },
+        },
+    };
+    Used {
+        name: Some(name),
+        result,
+        cleanup,
+    }
+}
+
+/// The last line of defence for "never the configured database": the server is asked which
+/// database the scratch connection reached, before anything runs. A URL parameter that names
+/// the database (`?dbname=app`, percent-encoded or behind an `@`) could otherwise send the
+/// work to the configured one. SQLite's scratch database is a file Braid named: nothing to ask.
+async fn connected_elsewhere(driver: &mut dyn Driver, scratch: &Scratch) -> Option<BackendError> {
+    let sql = match driver.dialect() {
+        Dialect::Postgres => "SELECT current_database()::text",
+        Dialect::Mysql => "SELECT DATABASE()",
+        Dialect::Sqlite => return None,
+    };
+    let expected = scratch.name();
+    let found = match driver.query(sql, &[]).await {
+        Ok(rows) => rows
+            .rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        Err(source) => {
+            return Some(BackendError::Open {
+                scratch: expected,
+                source,
+            });
+        }
+    };
+    (found.as_deref() != Some(expected.as_str())).then(|| BackendError::NotScratch {
+        scratch: expected,
+        connected: found.unwrap_or_else(|| "none".to_string()),
+    })
 }
 
 #[cfg(test)]

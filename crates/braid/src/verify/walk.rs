@@ -12,11 +12,10 @@ use super::backends::Backend;
 use super::data::DataCheck;
 use super::plan::Planned;
 use super::report::{
-    BackendError, BackendReport, Cleanup, Failure, RevisionOutcome, RevisionReport, VerifyStep,
+    BackendError, BackendReport, Failure, RevisionOutcome, RevisionReport, VerifyStep,
 };
-use super::scratch::{Scratch, Site, drop_panicked};
+use super::scratch::with_scratch;
 use super::{VerifyEvent, VerifyEventSink, differences};
-use crate::drivers::Access;
 
 /// What every backend of a run shares.
 pub(super) struct Context<'a> {
@@ -72,52 +71,13 @@ fn run_in_scratch(
     revisions: &[Planned],
     report: &mut BackendReport,
 ) {
-    let server = match &backend.server {
-        Ok(server) => server,
-        Err(e) => {
-            report.error = Some(BackendError::Config(e.clone()));
-            return;
-        }
-    };
-    let site = Site {
-        dialect: backend.dialect,
-        source: &backend.source,
-        server,
-        shown: &backend.shown,
-        root: cx.root,
-    };
-    let scratch = match worker.block_on(Scratch::create(&site)) {
-        Ok(Ok(scratch)) => scratch,
-        Ok(Err(e)) => {
-            report.error = Some(BackendError::Scratch(e));
-            return;
-        }
-        Err(panicked) => {
-            report.error = Some(BackendError::Panicked(panicked));
-            return;
-        }
-    };
-    let name = scratch.name();
-    report.scratch = Some(name.clone());
-    let walked = worker.block_on(walk(
-        cx,
-        backend,
-        graph,
-        revisions,
-        &scratch,
-        &mut report.revisions,
-    ));
-    report.error = match walked {
-        Ok(error) => error,
-        Err(panicked) => Some(BackendError::Panicked(panicked)),
-    };
-    report.cleanup = match worker.block_on(scratch.remove(cx.root)) {
-        Ok(Ok(())) => Cleanup::Dropped,
-        Ok(Err(error)) => Cleanup::Failed { error },
-        Err(panicked) => Cleanup::Failed {
-            error: drop_panicked(name, panicked),
-        },
-    };
+    let out = &mut report.revisions;
+    let used = with_scratch(worker, backend, cx.root, async |driver| {
+        walk_open(cx, backend, graph, revisions, driver, out).await
+    });
+    report.scratch = used.name;
+    report.error = used.result.err();
+    report.cleanup = used.cleanup;
 }
 
 /// Reports every revision to check that has no report yet (after a failure, a panic, or a
@@ -132,75 +92,8 @@ fn not_verified(revisions: &[Planned], out: &mut Vec<RevisionReport>) {
     }
 }
 
-/// Opens the scratch database and walks the revisions in it, pushing each checked revision's
-/// report to `out`. What stopped the walk outside a revision's checks comes back.
-async fn walk(
-    cx: &Context<'_>,
-    backend: &Backend,
-    graph: &Graph,
-    revisions: &[Planned],
-    scratch: &Scratch,
-    out: &mut Vec<RevisionReport>,
-) -> Option<BackendError> {
-    let mut driver = match crate::drivers::open(
-        &backend.source,
-        scratch.url(),
-        Access::ReadWrite,
-        cx.root,
-    )
-    .await
-    {
-        Ok(driver) => driver,
-        Err(source) => {
-            return Some(BackendError::Open {
-                scratch: scratch.name(),
-                source,
-            });
-        }
-    };
-    let result = match connected_elsewhere(driver.as_mut(), scratch).await {
-        Some(error) => Err(error),
-        None => walk_open(cx, backend, graph, revisions, driver.as_mut(), out).await,
-    };
-    // The scratch database is dropped next: a failing close changes nothing of the result.
-    let _ = driver.close().await;
-    result.err()
-}
-
-/// The last line of defence for "never the configured database": the server is asked which
-/// database the scratch connection reached, before anything runs. A URL parameter that names
-/// the database (`?dbname=app`, percent-encoded or behind an `@`) could otherwise send the
-/// walk to the configured one. SQLite's scratch database is a file Braid named: nothing to ask.
-pub(crate) async fn connected_elsewhere(
-    driver: &mut dyn Driver,
-    scratch: &Scratch,
-) -> Option<BackendError> {
-    let sql = match driver.dialect() {
-        braid_driver::Dialect::Postgres => "SELECT current_database()::text",
-        braid_driver::Dialect::Mysql => "SELECT DATABASE()",
-        braid_driver::Dialect::Sqlite => return None,
-    };
-    let expected = scratch.name();
-    let found = match driver.query(sql, &[]).await {
-        Ok(rows) => rows
-            .rows
-            .first()
-            .and_then(|r| r.first())
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
-        Err(source) => {
-            return Some(BackendError::Open {
-                scratch: expected,
-                source,
-            });
-        }
-    };
-    (found.as_deref() != Some(expected.as_str())).then(|| BackendError::NotScratch {
-        scratch: expected,
-        connected: found.unwrap_or_else(|| "none".to_string()),
-    })
-}
-
+/// Walks the revisions in the opened scratch database, pushing each checked revision's report
+/// to `out`. What stopped the walk outside a revision's checks comes back.
 async fn walk_open(
     cx: &Context<'_>,
     backend: &Backend,
