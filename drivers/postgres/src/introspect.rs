@@ -19,8 +19,7 @@ use crate::error::map_err;
 /// Ordinary and partitioned tables of the current schema (the first on the `search_path` that
 /// exists).
 const TABLES: &str = "\
-SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') /*tables c*/";
+SELECT c.relname FROM /*picked c*/ WHERE c.relkind IN ('r', 'p')";
 
 /// Columns in declaration order. `format_type` gives the declared type with its modifiers
 /// (`character varying(200)`); a generated column's expression is in `pg_attrdef` like a
@@ -34,14 +33,12 @@ SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
                            AND a.attnum = ANY (p.conkey)) THEN 't' ELSE 'f' END,
        a.attidentity, a.attgenerated,
        CASE WHEN a.attcollation <> ty.typcollation THEN co.collname END
-FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
+FROM /*picked c*/
+JOIN pg_attribute a ON a.attrelid = c.oid
 JOIN pg_type ty ON ty.oid = a.atttypid
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') /*tables c*/
-  AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY c.relname, a.attnum";
 
 /// Index parts in order, key parts then `INCLUDE` columns: a column by name, an expression as
@@ -59,16 +56,15 @@ SELECT t.relname, i.relname, CASE WHEN x.indisunique THEN 't' ELSE 'f' END,
        CASE WHEN EXISTS (SELECT 1 FROM pg_constraint p
                          WHERE p.conindid = x.indexrelid AND p.conrelid = x.indrelid
                            AND p.contype IN ('u', 'x')) THEN 't' ELSE 'f' END
-FROM pg_index x
+FROM /*picked t*/
+JOIN pg_index x ON x.indrelid = t.oid
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_am am ON am.oid = i.relam
-JOIN pg_class t ON t.oid = x.indrelid
-JOIN pg_namespace n ON n.oid = t.relnamespace
 CROSS JOIN LATERAL generate_series(1, x.indnatts::int) AS k(ord)
 LEFT JOIN pg_attribute a
        ON a.attrelid = t.oid AND a.attnum = x.indkey[k.ord - 1] AND x.indkey[k.ord - 1] > 0
 LEFT JOIN pg_opclass oc ON k.ord <= x.indnkeyatts AND oc.oid = x.indclass[k.ord - 1]
-WHERE n.nspname = current_schema() AND t.relkind IN ('r', 'p') AND NOT x.indisprimary /*tables t*/
+WHERE t.relkind IN ('r', 'p') AND NOT x.indisprimary
 ORDER BY t.relname, i.relname, k.ord";
 
 /// Foreign key column pairs in key order. A referenced table in another schema is qualified.
@@ -81,33 +77,30 @@ SELECT t.relname, f.conname,
             WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END,
        CASE f.confupdtype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT'
             WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END
-FROM pg_constraint f
-JOIN pg_class t ON t.oid = f.conrelid
-JOIN pg_namespace n ON n.oid = t.relnamespace
+FROM /*picked t*/
+JOIN pg_constraint f ON f.conrelid = t.oid
 JOIN pg_class r ON r.oid = f.confrelid
 JOIN pg_namespace rn ON rn.oid = r.relnamespace
 CROSS JOIN LATERAL unnest(f.conkey, f.confkey) WITH ORDINALITY AS k(att, ratt, ord)
 JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.att
 JOIN pg_attribute ra ON ra.attrelid = f.confrelid AND ra.attnum = k.ratt
-WHERE n.nspname = current_schema() AND f.contype = 'f' /*tables t*/
+WHERE f.contype = 'f'
 ORDER BY t.relname, f.conname, k.ord";
 
 /// Primary keys (`p`: one row per column, in key order) and checks (`c`: the condition as
 /// `pg_get_expr` prints it).
 const CONSTRAINTS: &str = "\
 SELECT t.relname, 'p', c.conname, a.attname, k.ord
-FROM pg_constraint c
-JOIN pg_class t ON t.oid = c.conrelid
-JOIN pg_namespace n ON n.oid = t.relnamespace
+FROM /*picked t*/
+JOIN pg_constraint c ON c.conrelid = t.oid
 CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(att, ord)
 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.att
-WHERE n.nspname = current_schema() AND c.contype = 'p' /*tables t*/
+WHERE c.contype = 'p'
 UNION ALL
 SELECT t.relname, 'c', c.conname, pg_get_expr(c.conbin, c.conrelid, true), 0
-FROM pg_constraint c
-JOIN pg_class t ON t.oid = c.conrelid
-JOIN pg_namespace n ON n.oid = t.relnamespace
-WHERE n.nspname = current_schema() AND c.contype = 'c' /*tables t*/
+FROM /*picked t*/
+JOIN pg_constraint c ON c.conrelid = t.oid
+WHERE c.contype = 'c'
 ORDER BY 1, 2, 3, 5";
 
 /// Whether the `pg_class` row `c` belongs to an extension: such objects come and go with
@@ -120,8 +113,8 @@ fn views_sql() -> String {
     format!(
         "SELECT c.relname, pg_get_viewdef(c.oid, true), \
                 CASE WHEN c.relkind = 'm' THEN 't' ELSE 'f' END \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = current_schema() AND c.relkind IN ('v', 'm') \
+         FROM pg_class c \
+         WHERE c.relnamespace = /*schema*/ AND c.relkind IN ('v', 'm') \
            AND {NOT_EXTENSION_RELATION} /*named c.relname*/"
     )
 }
@@ -131,8 +124,7 @@ const TRIGGERS: &str = "\
 SELECT g.tgname, c.relname, g.tgtype, pg_get_triggerdef(g.oid, true)
 FROM pg_trigger g
 JOIN pg_class c ON c.oid = g.tgrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = current_schema() AND NOT g.tgisinternal /*named g.tgname c.relname*/";
+WHERE c.relnamespace = /*schema*/ AND NOT g.tgisinternal /*named g.tgname c.relname*/";
 
 /// Sequences, but not an identity column's own (`deptype` `i`).
 fn sequences_sql() -> String {
@@ -141,8 +133,7 @@ fn sequences_sql() -> String {
                 s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN 't' ELSE 'f' END \
          FROM pg_sequence s \
          JOIN pg_class c ON c.oid = s.seqrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = current_schema() AND {NOT_EXTENSION_RELATION} \
+         WHERE c.relnamespace = /*schema*/ AND {NOT_EXTENSION_RELATION} \
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
                            AND d.objid = c.oid AND d.deptype = 'i') /*named c.relname*/"
     )
@@ -153,14 +144,16 @@ fn sequences_sql() -> String {
 const ROUTINES: &str = "\
 SELECT p.proname, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
        pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid)
-FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p')
+FROM pg_proc p
+WHERE p.pronamespace = /*schema*/ AND p.prokind IN ('f', 'p')
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
                   AND d.objid = p.oid AND d.deptype = 'e') /*named p.proname*/";
 
-/// Every query above marks where a [`Scope::Named`] narrows it: `/*tables ALIAS*/` keeps the
-/// rows of the tables the scope picks ([`Schema::within`]: by their name, or an index's or a
-/// constraint's), `/*named COLUMN…*/` the rows where one of the columns is a scope name.
+/// Every query above marks where a [`Scope::Named`] narrows it: `/*picked ALIAS*/` is a
+/// `FROM` item, the `pg_class` rows of the tables the scope picks ([`pick`]; by their name, or
+/// an index's or a constraint's, as [`Schema::within`] picks them) under `ALIAS`;
+/// `/*named COLUMN…*/` keeps the rows where one of the columns is a scope name. `/*schema*/`
+/// stands for the current schema's oid ([`SCHEMA`]).
 ///
 /// The names come from the setting `braid.scope` (an array of lowercase names; empty for the
 /// whole schema), set in the same script the statements run in: a prepared statement without
@@ -178,13 +171,17 @@ fn parameterised(query: &str) -> String {
     out
 }
 
-/// The condition a marker's words (`tables ALIAS`, `named COLUMN…`) stand for.
+/// What a marker's words (`schema`, `picked ALIAS`, `named COLUMN…`) stand for.
 fn condition(marker: &str) -> String {
     let mut words = marker.split_whitespace();
     match words.next() {
-        Some("tables") => {
+        Some("schema") => SCHEMA.to_string(),
+        Some("picked") => {
             let alias = words.next().unwrap_or("c");
-            format!("AND ({WHOLE} OR {alias}.oid = ANY({PICKED}))")
+            format!(
+                "unnest({PICKED}) AS picked(oid) CROSS JOIN LATERAL (SELECT oid, relname, \
+                 relkind FROM pg_class WHERE oid = picked.oid OFFSET 0) {alias}"
+            )
         }
         _ => {
             let columns: Vec<String> = words.map(named).collect();
@@ -203,22 +200,33 @@ fn named(column: &str) -> String {
 /// The scope's names, as [`parameterised`] reads them: a subquery, evaluated once per query
 /// rather than once per catalogue row.
 const NAMES: &str = "(SELECT nullif(current_setting('braid.scope'), '')::text[])::text[]";
+/// The current schema (the first on the `search_path` that exists), evaluated once per query.
+/// Compared with the namespace column of the catalogue a query scans, it is the cheapest test
+/// there: the planner runs it before the name tests, on every row of the catalogue, where a join
+/// on `pg_namespace` by name came after them.
+const SCHEMA: &str = "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())";
 /// No scope: the whole schema.
 const WHOLE: &str = "(SELECT current_setting('braid.scope') = '')";
 /// The tables the scope picks, as [`pick`] found them.
 const PICKED: &str = "(SELECT current_setting('braid.tables')::oid[])::oid[]";
 
-/// Finds the tables the scope picks (by their name, an index's or a constraint's) once per
-/// snapshot, for the five queries that read tables: each would otherwise scan the catalogue
-/// for them again.
+/// Finds the tables the scope picks (by their name, an index's or a constraint's; every table
+/// of the schema for the whole schema) once per snapshot, for the five queries that read
+/// tables: each starts from them (`/*picked ALIAS*/`), one `pg_class` row at a time by its
+/// oid. Left to itself, the planner of these generic plans scanned all of `pg_class` in each
+/// query, and all of `pg_attribute` when it expected many tables: a cost that grew with the
+/// database, however little a snapshot read. (`OFFSET 0` keeps the lookup a subquery of its
+/// own, which the planner does not turn back into a scan.)
 fn pick() -> String {
     let (relname, index, constraint) = (named("relname"), named("i.relname"), named("conname"));
     format!(
         "SELECT set_config('braid.tables', coalesce((SELECT array_agg(oid)::text FROM (\
-           SELECT oid FROM pg_class WHERE {relname} \
+           SELECT oid FROM pg_class WHERE relnamespace = {SCHEMA} \
+             AND ({WHOLE} AND relkind IN ('r', 'p') OR {relname}) \
            UNION SELECT x.indrelid FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
-             WHERE {index} \
-           UNION SELECT conrelid FROM pg_constraint WHERE {constraint}) picked), \
+             WHERE i.relnamespace = {SCHEMA} AND {index} \
+           UNION SELECT conrelid FROM pg_constraint \
+             WHERE connamespace = {SCHEMA} AND {constraint}) picked), \
          '{{}}'), false)"
     )
 }
