@@ -12,7 +12,8 @@
 //!   compile-time default cannot weaken it. The journal mode is left alone (rollback journal on a
 //!   new database, or whatever the application chose, e.g. WAL, which is persistent): Braid never
 //!   trades durability for speed, and changing the journal mode would change it for the
-//!   application too.
+//!   application too. The one exception is not this driver's: `verify` and autogenerate turn
+//!   `synchronous` off on the scratch databases they make and throw away.
 //!
 //! Transactions start with `BEGIN IMMEDIATE`, which takes the write lock up front: a migration is
 //! going to write, and a deferred transaction that upgrades from read to write can fail with
