@@ -24,7 +24,7 @@ pub use schema::{
     Check, Column, Difference, ForeignKey, Generated, Index, PrimaryKey, Routine, Schema, Sequence,
     Table, Trigger, View, diff, is_version_store, sqlite_affinity,
 };
-pub use scope::Scope;
+pub use scope::{Kinds, Scope};
 pub use split::{Statement, split_statements};
 pub use url::{
     DatabaseUrlError, EXCERPT_CHARS, redact_text, redact_url, statement_excerpt, url_has_secret,

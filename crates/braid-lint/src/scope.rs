@@ -24,10 +24,17 @@
 //!   that schema changes with it;
 //! - a statement that could not be read into tokens.
 //!
+//! The kinds of object a scope picks besides tables ([`Kinds`]) come from the statements'
+//! first words, and only to narrow: a statement that creates, alters or drops a table or an
+//! index, or changes rows, picks no view, sequence, routine or trigger by its own name (a
+//! dropped table's triggers come with the table). `ALTER TABLE` also picks views and sequences,
+//! which Postgres (and MariaDB, for sequences) let it alter. Any other statement, read or not,
+//! picks every kind.
+//!
 //! Code a statement runs without saying so (a trigger it fires, a function in a default or in
 //! an `INSERT … SELECT`) is outside what any reading of the text can see.
 
-use braid_driver::{Dialect, Scope};
+use braid_driver::{Dialect, Kinds, Scope};
 use sqlparser::tokenizer::Token;
 
 use crate::parse::{self, Stmt};
@@ -39,10 +46,51 @@ pub fn scope(script: &str, dialect: Dialect) -> Scope {
         return Scope::Whole;
     }
     let names = statements.iter().flat_map(names);
-    match dialect {
+    let scope = match dialect {
         Dialect::Postgres => Scope::named(names.flat_map(|n| [n, truncated(n)])),
         _ => Scope::named(names),
+    };
+    let kinds = statements
+        .iter()
+        .map(kinds)
+        .fold(Kinds::TABLES, Kinds::union);
+    scope.of_kinds(kinds)
+}
+
+/// The kinds of object besides tables that `stmt` may pick by name (see the module docs).
+fn kinds(stmt: &Stmt) -> Kinds {
+    const TABLES_ONLY: &[&[&str]] = &[
+        &["create", "table"],
+        &["create", "temporary", "table"],
+        &["create", "temp", "table"],
+        &["create", "unlogged", "table"],
+        &["drop", "table"],
+        &["create", "index"],
+        &["create", "unique", "index"],
+        &["drop", "index"],
+        &["alter", "index"],
+        &["insert"],
+        &["update"],
+        &["delete"],
+        &["select"],
+        &["with"],
+        &["comment", "on"],
+        &["grant"],
+        &["revoke"],
+        &["set"],
+        &["analyze"],
+    ];
+    if TABLES_ONLY.iter().any(|words| stmt.starts_with(words)) {
+        return Kinds::TABLES;
     }
+    if stmt.starts_with(&["alter", "table"]) {
+        return Kinds {
+            views: true,
+            sequences: true,
+            ..Kinds::TABLES
+        };
+    }
+    Kinds::ALL
 }
 
 /// The name Postgres keeps of `name`: its first 63 bytes (`NAMEDATALEN - 1`), cut at a
@@ -121,7 +169,7 @@ mod tests {
 
     fn names(script: &str, dialect: Dialect) -> Vec<String> {
         match scope(script, dialect) {
-            Scope::Named(names) => names.into_iter().collect(),
+            Scope::Named(names, _) => names.into_iter().collect(),
             Scope::Whole => vec!["<whole>".to_string()],
         }
     }
@@ -154,7 +202,7 @@ mod tests {
     #[test]
     fn a_foreign_key_action_is_not_a_cascade() {
         let script = "CREATE TABLE o (u int REFERENCES users ON DELETE CASCADE ON UPDATE CASCADE);";
-        assert!(matches!(scope(script, Dialect::Postgres), Scope::Named(_)));
+        assert!(matches!(scope(script, Dialect::Postgres), Scope::Named(..)));
         for script in [
             "DROP TABLE users CASCADE;",
             "ALTER TABLE users DROP COLUMN email CASCADE;",
@@ -192,6 +240,25 @@ mod tests {
         }
         let script = "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\nSELECT 1;\n\
                       CREATE TYPE mood AS ENUM ('ok');";
-        assert!(matches!(scope(script, Dialect::Postgres), Scope::Named(_)));
+        assert!(matches!(scope(script, Dialect::Postgres), Scope::Named(..)));
+    }
+
+    #[test]
+    fn table_statements_pick_no_other_kind_by_name_and_anything_else_picks_every_kind() {
+        let kinds = |script: &str| scope(script, Dialect::Postgres).kinds();
+        let tables = "CREATE TABLE t (id int);\nCREATE UNIQUE INDEX ix ON t (id);\n\
+                      INSERT INTO t VALUES (1);\nDROP INDEX ix;\nDROP TABLE t;";
+        assert_eq!(kinds(tables), Kinds::TABLES);
+        let altered = kinds("ALTER TABLE t ADD COLUMN c int;");
+        assert!(altered.views && altered.sequences && !altered.routines && !altered.triggers);
+        for other in [
+            "CREATE VIEW v AS SELECT 1;",
+            "DROP TRIGGER tg ON t;",
+            "CREATE SEQUENCE s;",
+            "CREATE FUNCTION f() RETURNS int AS 'SELECT 1' LANGUAGE sql;",
+            "CREATE TABLE t (id int);\nCREATE OR REPLACE VIEW v AS SELECT 1;",
+        ] {
+            assert_eq!(kinds(other), Kinds::ALL, "{other}");
+        }
     }
 }

@@ -131,7 +131,9 @@ async fn rows<T: FromRow + Send + 'static>(
 ///   their tables are opened. A query with nothing to look up does not run.
 /// - Triggers and routines are named in no listing: they come by the scope's names (a
 ///   trigger by its own or its table's; `DROP TRIGGER tg` names no table), which reads each
-///   table's trigger file but opens no table.
+///   table's trigger file but opens no table. A scope that picks no trigger by its own name
+///   ([`braid_driver::Kinds`]) reads the triggers of the tables found alone, by their exact
+///   names; one that picks no view or routine reads none.
 ///
 /// Tables come by their own name only. [`Schema::within`] also picks a table by the name of
 /// one of its indexes or constraints, but the server has no list of those cheaper than opening
@@ -231,6 +233,7 @@ pub(crate) async fn introspect_within(
     mariadb: bool,
     scope: &Scope,
 ) -> Result<Schema, DriverError> {
+    let kinds = scope.kinds();
     let Some(scope) = Narrow::scope(scope) else {
         return Ok(Schema::default());
     };
@@ -252,6 +255,9 @@ pub(crate) async fn introspect_within(
             }
         }
     }
+    if !kinds.sequences {
+        sequences.clear();
+    }
     let mut sequence_types = BTreeMap::new();
     // Sequences too: a sequence's value type is read from its columns.
     if let Some(found) = scope.to(tables.keys().chain(&sequences)) {
@@ -260,16 +266,29 @@ pub(crate) async fn introspect_within(
         add_foreign_keys(conn, &found, &mut tables).await?;
         add_checks(conn, mariadb, &found, &mut tables).await?;
     }
-    let views = match scope.to(&view_names) {
+    let views = match scope.to(&view_names).filter(|_| kinds.views) {
         Some(found) => read_views(conn, &found).await?,
         None => Vec::new(),
+    };
+    // Triggers named on their own come by the scope's names, read from every table's trigger
+    // file; those of the tables found alone by the tables' exact names, a lookup.
+    let triggers = match kinds.triggers {
+        true => triggers(conn, &scope, &["TRIGGER_NAME", "EVENT_OBJECT_TABLE"]).await?,
+        false => match scope.to(tables.keys()) {
+            Some(found) => triggers(conn, &found, &["EVENT_OBJECT_TABLE"]).await?,
+            None => Vec::new(),
+        },
+    };
+    let routines = match kinds.routines {
+        true => routines(conn, &scope).await?,
+        false => Vec::new(),
     };
     let schema = Schema {
         tables: tables.into_values().collect(),
         views,
-        triggers: triggers(conn, &scope).await?,
+        triggers,
         sequences: read_sequences(conn, &sequences, &sequence_types).await?,
-        routines: routines(conn, &scope).await?,
+        routines,
     };
     Ok(schema.without_tables(is_version_store))
 }
@@ -526,8 +545,13 @@ async fn read_views(conn: &mut Conn, found: &Narrow) -> Result<Vec<View>, Driver
     Ok(views)
 }
 
-async fn triggers(conn: &mut Conn, scope: &Narrow) -> Result<Vec<Trigger>, DriverError> {
-    let sql = scope.narrow(TRIGGERS, &["TRIGGER_NAME", "EVENT_OBJECT_TABLE"]);
+/// The triggers whose name or table (`columns`) `scope` names.
+async fn triggers(
+    conn: &mut Conn,
+    scope: &Narrow,
+    columns: &[&str],
+) -> Result<Vec<Trigger>, DriverError> {
+    let sql = scope.narrow(TRIGGERS, columns);
     let trigger_rows: Vec<(String, String, String, String, String)> = rows(conn, &sql).await?;
     let mut triggers: Vec<Trigger> = trigger_rows
         .into_iter()

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use braid_driver::{Driver, ErrorKind, Schema, Scope, Value};
+use braid_driver::{Driver, ErrorKind, Kinds, Schema, Scope, Value};
 use braid_mysql::{MysqlDriver, open};
 
 fn base_url() -> String {
@@ -793,6 +793,16 @@ async fn a_scoped_snapshot_reads_only_the_scope() {
         .unwrap();
     assert!(s.tables.is_empty(), "{s:?}");
     assert_eq!(s.triggers.len(), 1);
+    // A scope of tables alone (a revision that only creates, alters or drops tables) reads a
+    // table's triggers with it, and no object by its own name.
+    let tables = Scope::named(["orders", "trg_orders_audit"]).of_kinds(Kinds::TABLES);
+    let s = d.introspect_within(&tables).await.unwrap();
+    assert_eq!(s.triggers.len(), 1, "{s:?}");
+    let s = d
+        .introspect_within(&Scope::named(["trg_orders_audit"]).of_kinds(Kinds::TABLES))
+        .await
+        .unwrap();
+    assert_eq!(s, Schema::default());
     assert_eq!(
         d.introspect_within(&Scope::named(Vec::<&str>::new()))
             .await

@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use braid_driver::{
-    Check, Column, DriverError, ForeignKey, Generated, Index, PrimaryKey, Routine, Schema, Scope,
-    Sequence, Table, Trigger, View, is_version_store,
+    Check, Column, DriverError, ForeignKey, Generated, Index, Kinds, PrimaryKey, Routine, Schema,
+    Scope, Sequence, Table, Trigger, View, is_version_store,
 };
 use tokio_postgres::{Client, SimpleQueryMessage};
 
@@ -307,12 +307,18 @@ impl Prepared {
         Ok(generation)
     }
 
-    /// The result sets of every query for `scope`; prepares first when needed, and once
-    /// again when the server no longer knows the statements (SQLSTATE 26000).
+    /// The result sets of every query for `scope` (empty for a kind of object the scope does
+    /// not pick: see [`wanted`]); prepares first when needed, and once again when the server
+    /// no longer knows the statements (SQLSTATE 26000).
     async fn run(&mut self, client: &Client, scope: &Scope) -> Result<Vec<Vec<Row>>, DriverError> {
+        let kinds = scope.kinds();
         let script = |generation: u32| {
             std::iter::once(set_scope(scope))
-                .chain((0..=9).map(|i| format!("EXECUTE {}", Self::name(generation, i))))
+                .chain(
+                    (0..=9)
+                        .filter(|&i| wanted(i, kinds))
+                        .map(|i| format!("EXECUTE {}", Self::name(generation, i))),
+                )
                 .collect::<Vec<_>>()
         };
         let generation = match self.generation {
@@ -326,8 +332,26 @@ impl Prepared {
             }
             result => result,
         };
-        // The first two result sets are the settings'.
-        sets.map(|sets| sets.into_iter().skip(2).collect())
+        // The first two result sets are the settings' (the scope's, and the pick's).
+        let mut sets = sets?.into_iter().skip(2);
+        Ok((1..=9)
+            .map(|i| match wanted(i, kinds) {
+                true => sets.next().unwrap_or_default(),
+                false => Vec::new(),
+            })
+            .collect())
+    }
+}
+
+/// Whether query `i` of [`Prepared`] (0 the pick, then [`queries`] in order) reads a kind of
+/// object `kinds` picks: views, sequences and routines are read only when it does (triggers
+/// are read for the picked tables in any case).
+fn wanted(i: usize, kinds: Kinds) -> bool {
+    match i {
+        6 => kinds.views,
+        8 => kinds.sequences,
+        9 => kinds.routines,
+        _ => true,
     }
 }
 

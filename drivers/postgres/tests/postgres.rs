@@ -716,7 +716,7 @@ async fn session_activity_reports_a_session_it_may_not_see() {
 /// their name or table, views, sequences and routines by name.
 #[tokio::test]
 async fn scoped_snapshots_read_only_what_the_scope_names() {
-    use braid_driver::Scope;
+    use braid_driver::{Kinds, Scope};
     let Some(db) = Db::new().await else {
         return;
     };
@@ -748,10 +748,23 @@ async fn scoped_snapshots_read_only_what_the_scope_names() {
         Scope::named(Vec::<&str>::new()),
         Scope::Whole,
     ];
-    for scope in &scopes {
-        let scoped = d.introspect_within(scope).await.unwrap();
-        assert_eq!(scoped.within(scope), whole.within(scope), "{scope:?}");
+    // The same scopes for a revision that only creates, alters or drops tables: no view,
+    // sequence or routine by its name.
+    let tables_alone = scopes
+        .iter()
+        .map(|scope| scope.clone().of_kinds(Kinds::TABLES));
+    for scope in scopes.clone().into_iter().chain(tables_alone) {
+        let scoped = d.introspect_within(&scope).await.unwrap();
+        assert_eq!(scoped.within(&scope), whole.within(&scope), "{scope:?}");
     }
+    let named = Scope::named(["active_users", "invoice_numbers", "touch"]);
+    let tables = d
+        .introspect_within(&named.clone().of_kinds(Kinds::TABLES))
+        .await
+        .unwrap();
+    let all = d.introspect_within(&named).await.unwrap();
+    assert!(tables.views.is_empty() && tables.sequences.is_empty() && tables.routines.is_empty());
+    assert!(!all.views.is_empty() && !all.sequences.is_empty() && !all.routines.is_empty());
     let users = d.introspect_within(&Scope::named(["users"])).await.unwrap();
     let tables: Vec<&str> = users.tables.iter().map(|t| t.name.as_str()).collect();
     // A name with a letter `lower` does not fold in the catalogue's collation is read as a

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use braid_driver::{Dialect, Driver, Schema, Scope};
+use braid_driver::{Dialect, Driver, Kinds, Schema, Scope};
 use braid_graph::{Direction, Graph};
 use braid_runner::{Bodies, StepDirection, Walk, Worker};
 
@@ -125,7 +125,7 @@ async fn walk_locked(
 ) -> Result<(), BackendError> {
     // Only checked revisions take snapshots (rendering a Rust revision's SQL to read its scope
     // costs a runtime of its own).
-    let nothing = Scope::named(Vec::<&str>::new());
+    let nothing = Scope::named(Vec::<&str>::new()).of_kinds(Kinds::TABLES);
     let scopes: Vec<Scope> = revisions
         .iter()
         .map(|p| match p.check {
@@ -263,7 +263,7 @@ async fn cycle(
     // snapshot is taken again by that scope, which holds the table's triggers too.
     let scope = &scopes
         .own
-        .union(&Scope::named(before.tables.iter().map(|t| &t.name)));
+        .union(&Scope::named(before.tables.iter().map(|t| &t.name)).of_kinds(Kinds::TABLES));
     if scope != scopes.own {
         before = snapshot(driver, scope, VerifyStep::Setup).await?;
     }
