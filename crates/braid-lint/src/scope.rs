@@ -19,7 +19,7 @@
 //!   `WITH` that calls something (`SELECT 1`, the deliberate no-op, does not), `EXECUTE`,
 //!   `PREPARE`, `PERFORM`, `CREATE`/`ALTER`/`DROP EXTENSION`, `DROP OWNED`,
 //!   `REASSIGN OWNED`, `IMPORT FOREIGN SCHEMA`, SQLite's `ATTACH`/`DETACH`, MySQL's `USE`,
-//!   `SOURCE` and `LOAD`;
+//!   `SOURCE` and `LOAD`, MariaDB's `SET STATEMENT … FOR` (it runs whatever follows `FOR`);
 //! - `ALTER`/`DROP` of a `TYPE`, `DOMAIN` or `SCHEMA`: every column of that type or object of
 //!   that schema changes with it;
 //! - a statement that could not be read into tokens.
@@ -28,8 +28,11 @@
 //! first words, and only to narrow: a statement that creates, alters or drops a table or an
 //! index, or changes rows, picks no view, sequence, routine or trigger by its own name (a
 //! dropped table's triggers come with the table). `ALTER TABLE` also picks views and sequences,
-//! which Postgres (and MariaDB, for sequences) let it alter. Any other statement, read or not,
-//! picks every kind.
+//! which Postgres (and MariaDB, for sequences) let it alter; on MySQL/MariaDB every such
+//! statement picks sequences too, since a MariaDB sequence is a table (`DROP TABLE` drops one,
+//! an `INSERT` resets it). Any other statement, read or not, picks every kind. An `INSERT`,
+//! `UPDATE` or `DELETE` that calls a function which itself creates or drops a view or a routine
+//! is beyond a reading of the text, as below, and now also beyond the scope's kinds.
 //!
 //! Code a statement runs without saying so (a trigger it fires, a function in a default or in
 //! an `INSERT … SELECT`) is outside what any reading of the text can see.
@@ -52,13 +55,13 @@ pub fn scope(script: &str, dialect: Dialect) -> Scope {
     };
     let kinds = statements
         .iter()
-        .map(kinds)
+        .map(|stmt| kinds(stmt, dialect))
         .fold(Kinds::TABLES, Kinds::union);
     scope.of_kinds(kinds)
 }
 
 /// The kinds of object besides tables that `stmt` may pick by name (see the module docs).
-fn kinds(stmt: &Stmt) -> Kinds {
+fn kinds(stmt: &Stmt, dialect: Dialect) -> Kinds {
     const TABLES_ONLY: &[&[&str]] = &[
         &["create", "table"],
         &["create", "temporary", "table"],
@@ -81,7 +84,12 @@ fn kinds(stmt: &Stmt) -> Kinds {
         &["analyze"],
     ];
     if TABLES_ONLY.iter().any(|words| stmt.starts_with(words)) {
-        return Kinds::TABLES;
+        // A MariaDB sequence is a table: `CREATE TABLE … SEQUENCE=1` makes one, `DROP TABLE`
+        // drops one, and an `INSERT` into one sets all it holds.
+        return Kinds {
+            sequences: dialect == Dialect::Mysql,
+            ..Kinds::TABLES
+        };
     }
     if stmt.starts_with(&["alter", "table"]) {
         return Kinds {
@@ -137,6 +145,8 @@ fn reaches_beyond_its_names(stmt: &Stmt) -> bool {
         &["drop", "domain"],
         &["alter", "schema"],
         &["drop", "schema"],
+        // MariaDB's `SET STATEMENT … FOR` runs the statement after `FOR`, whatever it is.
+        &["set", "statement"],
     ];
     let query = stmt.starts_with(&["select"]) || stmt.starts_with(&["with"]);
     stmt.tokens.is_empty()
@@ -245,10 +255,20 @@ mod tests {
 
     #[test]
     fn table_statements_pick_no_other_kind_by_name_and_anything_else_picks_every_kind() {
-        let kinds = |script: &str| scope(script, Dialect::Postgres).kinds();
+        let kinds = |script: &str| {
+            let scope = scope(script, Dialect::Postgres);
+            assert!(matches!(scope, Scope::Named(..)), "{script}");
+            scope.kinds()
+        };
         let tables = "CREATE TABLE t (id int);\nCREATE UNIQUE INDEX ix ON t (id);\n\
-                      INSERT INTO t VALUES (1);\nDROP INDEX ix;\nDROP TABLE t;";
+                      INSERT INTO t VALUES (1);\nDROP INDEX ix;\nDROP TABLE t;\n\
+                      SET lock_timeout = '5s';";
         assert_eq!(kinds(tables), Kinds::TABLES);
+        // A MariaDB sequence is a table.
+        assert!(scope(tables, Dialect::Mysql).kinds().sequences);
+        let hinted =
+            "SET STATEMENT lock_wait_timeout = 5 FOR CREATE OR REPLACE VIEW v AS SELECT 1;";
+        assert_eq!(scope(hinted, Dialect::Mysql), Scope::Whole);
         let altered = kinds("ALTER TABLE t ADD COLUMN c int;");
         assert!(altered.views && altered.sequences && !altered.routines && !altered.triggers);
         for other in [
