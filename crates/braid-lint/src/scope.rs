@@ -30,9 +30,9 @@
 //! dropped table's triggers come with the table). `ALTER TABLE` also picks views and sequences,
 //! which Postgres (and MariaDB, for sequences) let it alter; on MySQL/MariaDB every such
 //! statement picks sequences too, since a MariaDB sequence is a table (`DROP TABLE` drops one,
-//! an `INSERT` resets it). Any other statement, read or not, picks every kind. An `INSERT`,
-//! `UPDATE` or `DELETE` that calls a function which itself creates or drops a view or a routine
-//! is beyond a reading of the text, as below, and now also beyond the scope's kinds.
+//! an `INSERT` resets it). Any other statement, read or not, picks every kind. A view or a
+//! routine that a function called from an `INSERT`, `UPDATE` or `DELETE` creates or drops is
+//! beyond a reading of the text, as below, even when the statement writes its name.
 //!
 //! Code a statement runs without saying so (a trigger it fires, a function in a default or in
 //! an `INSERT … SELECT`) is outside what any reading of the text can see.
