@@ -164,7 +164,7 @@ fn parameterised(query: &str) -> String {
     let mut rest = query;
     while let (Some(start), Some(end)) = (rest.find("/*"), rest.find("*/")) {
         out.push_str(&rest[..start]);
-        out.push_str(&condition(&rest[start + 2..end]));
+        out.push_str(&expand(&rest[start + 2..end]));
         rest = &rest[end + 2..];
     }
     out.push_str(rest);
@@ -172,7 +172,7 @@ fn parameterised(query: &str) -> String {
 }
 
 /// What a marker's words (`schema`, `picked ALIAS`, `named COLUMN…`) stand for.
-fn condition(marker: &str) -> String {
+fn expand(marker: &str) -> String {
     let mut words = marker.split_whitespace();
     match words.next() {
         Some("schema") => SCHEMA.to_string(),
@@ -245,6 +245,13 @@ fn set_scope(scope: &Scope) -> String {
         literal(&names)
     )
 }
+
+/// Where the queries of one kind of object stand among the prepared statements (0 is the pick,
+/// then [`queries`] in order): [`wanted`] leaves them out for a scope that does not pick the
+/// kind.
+const VIEWS_QUERY: usize = 6;
+const SEQUENCES_QUERY: usize = 8;
+const ROUTINES_QUERY: usize = 9;
 
 /// The queries, in the order [`introspect`] reads their results.
 fn queries() -> [String; 9] {
@@ -348,9 +355,9 @@ impl Prepared {
 /// are read for the picked tables in any case).
 fn wanted(i: usize, kinds: Kinds) -> bool {
     match i {
-        6 => kinds.views,
-        8 => kinds.sequences,
-        9 => kinds.routines,
+        VIEWS_QUERY => kinds.views,
+        SEQUENCES_QUERY => kinds.sequences,
+        ROUTINES_QUERY => kinds.routines,
         _ => true,
     }
 }
