@@ -487,3 +487,69 @@ fn review_regressions() {
         out.stderr
     );
 }
+
+/// Alembic's graph commands over the example history (core1 → core2 → audit1 → audit2 and
+/// billing1 → billing2 → the merge core3): a target wrong for every database is reported once,
+/// before any database is contacted; `downgrade -1` from the merge undoes the merge alone;
+/// `stamp` below the merge drops its other side, where `downgrade` keeps it; `current
+/// --check-heads` fails unless every database is at the heads.
+#[test]
+fn graph_commands_as_alembic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (one, two) = (tmp.path().join("one.db"), tmp.path().join("two.db"));
+    // A server nothing listens on: contacting it would fail with exit code 10.
+    let remote = "postgres://admin@127.0.0.1:1/none".to_string();
+    let cfg = config(
+        tmp.path(),
+        &[
+            ("one", sqlite_url(&one)),
+            ("two", sqlite_url(&two)),
+            ("remote", remote),
+        ],
+    );
+    let m = examples();
+    for target in [
+        "no_such_revision",
+        "audit@no_such",
+        "core2_user_preferences+2",
+    ] {
+        let refused = run(&m, &cfg, &["upgrade", target]).fails(1);
+        assert_eq!(
+            refused.stderr.matches("error").count(),
+            1,
+            "reported once: {}",
+            refused.stderr
+        );
+        assert!(!refused.stderr.contains("remote"), "{}", refused.stderr);
+        assert!(!one.exists() && !two.exists(), "no database was opened");
+    }
+
+    let cfg = config(tmp.path(), &[("one", sqlite_url(&one))]);
+    run(&m, &cfg, &["upgrade", "heads"]).ok();
+    run(&m, &cfg, &["current", "--check-heads"]).ok();
+    let undone = json(&m, &cfg, &["downgrade", "-1"]);
+    let mut current: Vec<String> =
+        serde_json::from_value(undone["databases"][0]["current"].clone()).unwrap();
+    current.sort();
+    assert_eq!(current, ["audit2_log_index", "billing2_subscriptions"]);
+    let off = run(&m, &cfg, &["current", "--check-heads"]).fails(4);
+    assert!(
+        off.stderr.contains("not at the heads: one (1 to apply)"),
+        "{}",
+        off.stderr
+    );
+    // Two steps down from the merge must choose a side.
+    run(&m, &cfg, &["upgrade", "heads"]).ok();
+    run(&m, &cfg, &["downgrade", "-2"]).fails(1);
+
+    // Downgrade to audit1_log undoes what stands on it and keeps the billing side...
+    run(&m, &cfg, &["downgrade", "audit1_log"]).ok();
+    assert!(version_rows(&one).contains(&"billing2_subscriptions".to_string()));
+    // ...while stamp moves the merge head down to audit1_log: the billing side goes.
+    run(&m, &cfg, &["upgrade", "heads"]).ok();
+    run(&m, &cfg, &["stamp", "audit1_log"]).ok();
+    assert_eq!(
+        version_rows(&one),
+        ["audit1_log", "core1_users", "core2_user_preferences"]
+    );
+}

@@ -408,6 +408,10 @@ pub struct CurrentArgs {
     /// Also show when and by whom each applied revision ran.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Fail unless every database is at the heads of its migration set: exit code 4 when one
+    /// has revisions to apply, 6 when one has revisions the migrations directory does not know.
+    #[arg(long)]
+    pub check_heads: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -9,7 +9,7 @@
 //! | 1 | an error: bad input (config, target, a migration file that cannot be read) or anything that is not about one database | read stderr and fix what it names |
 //! | 2 | usage error | fix the command line |
 //! | 3 | `check`: several heads | `merge heads` |
-//! | 4 | `check`: pending migrations | `upgrade` |
+//! | 4 | `check` (or `current --check-heads`): pending migrations | `upgrade` |
 //! | 5 | an applied migration was edited since it ran | restore the file, or `accept` the edit |
 //! | 6 | the database has revisions the migrations directory does not know | check out the branch that has them |
 //! | 7 | a migration stopped part-way outside a transaction: statements of it stay applied | fix it and `upgrade` (resumes), or undo/finish by hand and `stamp` |
@@ -42,7 +42,7 @@ pub const ERROR: u8 = 1;
 pub const USAGE: u8 = 2;
 /// `check`: the graph has more than one head. Join them with `merge heads`.
 pub const MULTIPLE_HEADS: u8 = 3;
-/// `check`: a database has migrations to apply.
+/// `check` (or `current --check-heads`): a database has migrations to apply.
 pub const PENDING: u8 = 4;
 /// An applied migration's file changed since it ran (`check`'s finding, or a command refused
 /// because of it). Restore the file, or `accept REV` if the edit is intended.

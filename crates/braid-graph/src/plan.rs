@@ -63,8 +63,15 @@ impl Graph {
         Ok(self.plan_of(&drop, &mask, Direction::Down))
     }
 
-    /// The applied set after `stamp targets…`: each target and its ancestors become applied and
-    /// its applied descendants are removed; `base` clears everything. No migration runs.
+    /// The applied set after `stamp targets…`, as Alembic's stamp leaves it: each applied head
+    /// that is an ancestor or a descendant of a target moves to that target, so the database
+    /// then holds the target with its ancestors, plus every unrelated head with what it had
+    /// applied below it. `base` clears everything. No migration runs.
+    ///
+    /// Stamping a revision below an applied merge therefore drops the merge's other side too
+    /// (the merge head moves down to the target, and the other side was applied only as the
+    /// merge's ancestor), where `downgrade` to the same revision keeps it: a downgrade undoes
+    /// what stands on its target, a stamp says where the database is.
     ///
     /// Targets apply one after the other, so `stamp a d2` marks both lines. `label@base` clears
     /// only what that label applies to (and what depends on it).
@@ -94,9 +101,15 @@ impl Graph {
             }
             // All revisions of one target at once (`heads` can name thousands): one pass each way.
             let above = self.mask(&r.revs, Edges::RequiredBy, false);
+            let unrelated: Vec<u32> = self
+                .applied_head_indices(&mask, None)
+                .into_iter()
+                .filter(|&h| !above[h as usize])
+                .collect();
+            let kept = self.mask(&unrelated, Edges::Requires, true);
             let needed = self.mask(&r.revs, Edges::Requires, true);
-            for ((m, a), n) in mask.iter_mut().zip(above).zip(needed) {
-                *m = (*m && !a) || n;
+            for ((m, k), n) in mask.iter_mut().zip(kept).zip(needed) {
+                *m = (*m && k) || n;
             }
         }
         // Ids the graph does not know are the runner's business: leave them as they were.
@@ -184,10 +197,19 @@ impl Graph {
             }
             [t] => *t,
             many => {
-                return Err(PlanError::MultipleHeads {
-                    target: input.to_string(),
-                    heads: self.ids(many),
+                // `-1` from an applied merge resolves to the merge's parents: undo the merge.
+                let heads = self.applied_head_indices(applied, None);
+                let merge = heads.into_iter().find(|&h| {
+                    let parents = &self.parents[h as usize];
+                    parents.len() == many.len() && parents.iter().all(|p| many.contains(p))
                 });
+                return match merge {
+                    Some(m) => Ok(self.mask(&[m], Edges::RequiredBy, true)),
+                    None => Err(PlanError::MultipleHeads {
+                        target: input.to_string(),
+                        heads: self.ids(many),
+                    }),
+                };
             }
         };
         let t = target as usize;

@@ -8,11 +8,12 @@
 //!   prefix after `branch@` only has to be unique on that line.
 //! * Bare `+N` / `-N` walk from the single applied head (`+N` from nothing starts before the
 //!   base); `branch@+N` / `branch@-N` only look at applied revisions on the branch's line and
-//!   only walk along it. A walk needs a unique next revision at every step.
+//!   only walk along it. A walk needs a unique next revision at every step, except the one
+//!   step of `downgrade -1` from a merge revision, which goes to all of its parents.
 //! * `rev+N`, `rev-N`, `head-N`, `base+N` are absolute: they ignore what is applied.
 
 use crate::graph::Edges;
-use crate::{Applied, Graph, PlanError, Revision};
+use crate::{Applied, Direction, Graph, PlanError, Revision};
 
 /// A parsed target, before it is resolved against a graph.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,12 +214,61 @@ impl Graph {
                         heads: self.ids(&start),
                     });
                 }
-                self.walk(start.first().copied(), n, line, input)?
-                    .into_iter()
-                    .collect()
+                match self.below_merge(mode, t, &start, line) {
+                    Some(parents) => parents,
+                    None => self
+                        .walk(start.first().copied(), n, line, input)?
+                        .into_iter()
+                        .collect(),
+                }
             }
         };
         Ok(Resolved { revs, anchor })
+    }
+
+    /// `downgrade -1` (or `label@-1`) from an applied head that is a merge revision: its
+    /// parents, so that the step undoes the merge revision alone. One step down is
+    /// unambiguous there, whatever the number of parents; Alembic refuses it ("Ambiguous
+    /// walk"). Further steps (`-2`) still have to choose a side, and still fail.
+    fn below_merge(
+        &self,
+        mode: Mode,
+        t: &Target,
+        start: &[u32],
+        line: Option<&[bool]>,
+    ) -> Option<Vec<u32>> {
+        let relative_to_current = t.symbol.is_none() && t.relative == Some(-1);
+        let &[head] = start else { return None };
+        if mode != Mode::Downgrade || !relative_to_current {
+            return None;
+        }
+        let parents: Vec<u32> = self.parents[head as usize]
+            .iter()
+            .copied()
+            .filter(|&p| line.is_none_or(|l| l[p as usize]))
+            .collect();
+        (parents.len() > 1).then_some(parents)
+    }
+
+    /// Checks what of `target` does not depend on what a database has applied: its grammar,
+    /// the revisions and labels it names, a `head` that must be single, an absolute walk
+    /// (`rev+2`). A front end calls it once per migration set before it contacts any
+    /// database, so a bad target is reported once, not once per database. A step relative to
+    /// what is applied (`+1`, `label@-1`) is checked when each database's plan is made.
+    pub fn check_target(&self, target: &str, direction: Direction) -> Result<(), PlanError> {
+        let t = Target::parse(target)?;
+        if t.symbol.is_none() {
+            if let Some(branch) = &t.branch {
+                self.lookup_index(branch)?;
+            }
+            return Ok(());
+        }
+        let mode = match direction {
+            Direction::Up => Mode::Upgrade,
+            Direction::Down => Mode::Downgrade,
+        };
+        let nothing = vec![false; self.len()];
+        self.resolve_parsed(&nothing, &t, target, mode).map(|_| ())
     }
 
     /// Resolves the symbol part. `single` asks for one revision (a relative walk follows).

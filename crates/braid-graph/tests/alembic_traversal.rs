@@ -11,7 +11,7 @@
 #![allow(non_snake_case)]
 
 mod common;
-use braid_graph::{Graph, PlanError};
+use braid_graph::{Applied, Graph, PlanError};
 use common::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -549,11 +549,10 @@ fn depends_on_branch_one__downgrade_to_dependency() {
 
 #[test]
 fn depends_on_branch_one__stamp_across_dependency() {
-    // Alembic ends with the single row {b1}. Braid removes what stands on b1 (c1.., and c2
-    // because it needs c1) and keeps the rest of the other line applied.
+    // Both heads stand on b1 (c2 through its dependency on c1), so both move to it.
     assert_eq!(
         stamp(&depends_on_one(), &["e1", "c2"], &["b1"]),
-        strs(&["b1", "b2"])
+        strs(&["b1"])
     );
 }
 
@@ -740,8 +739,66 @@ fn merged() -> Graph {
 
 #[test]
 fn merged_path__stamp_down_across_merge_point_branch() {
-    // Alembic: {c2}. Braid only removes what stands on c2; the c1 line stays applied.
-    assert_eq!(stamp(&merged(), &["e"], &["c2"]), strs(&["c2", "d1"]));
+    // The merge head e moves down to c2; the c1 line was applied only below e, so it goes
+    // (a downgrade to c2 keeps it).
+    assert_eq!(stamp(&merged(), &["e"], &["c2"]), strs(&["c2"]));
+}
+
+/// Alembic's `stamp_semantics` run over the merged graph, one stamp after the other: the rows
+/// each leaves, as heads.
+#[test]
+fn merged_path__stamp_sequence_as_alembic() {
+    let g = merged();
+    let steps: [(&[&str], &[&str], &[&str]); 7] = [
+        (&[], &["d1"], &["d1"]),
+        // An unrelated branch: a new row beside d1.
+        (&["d1"], &["c2"], &["c2", "d1"]),
+        (&["c2", "d1"], &["e"], &["e"]),
+        // Down across the merge: the head moves to c2, the d1 side goes with it.
+        (&["e"], &["c2"], &["c2"]),
+        (&["c2"], &["d1", "d2"], &["d1", "d2"]),
+        (&["d1", "d2"], &["c2branch@head"], &["f"]),
+        (&["f"], &["heads"], &["f"]),
+    ];
+    for (from, targets, heads) in steps {
+        assert_eq!(
+            stamp(&g, from, targets),
+            strs(heads),
+            "stamp {targets:?} from {from:?}"
+        );
+    }
+}
+
+#[test]
+fn merged_path__stamp_keeps_an_unrelated_head_and_what_it_applied() {
+    // Beside the merged graph, an unrelated root line x1 -> x2; only x1 is applied there.
+    let g = graph(vec![
+        r("a", &[]),
+        r("b", &["a"]),
+        r("c1", &["b"]),
+        r("c2", &["b"]),
+        r("e", &["c1", "c2"]),
+        r("x1", &[]),
+        r("x2", &["x1"]),
+    ]);
+    assert_eq!(stamp(&g, &["e", "x1"], &["c1"]), strs(&["c1", "x1"]));
+}
+
+#[test]
+fn merged_path__downgrade_one_step_from_a_merge_undoes_the_merge() {
+    // Alembic refuses ("Ambiguous walk"); one step down from a merge names both parents.
+    let g = merged();
+    assert_downgrade(&g, &["e"], "-1", &["e"], &["d1", "d2"]);
+    // Further steps must still choose a side.
+    let e = downgrade_err(&g, &["e"], "-2");
+    assert!(matches!(e, PlanError::AmbiguousWalk { .. }), "{e:?}");
+    // A branch's step stays on its line: c2branch@-1 from e goes to d2, undoing e.
+    assert_downgrade(&g, &["e"], "c2branch@-1", &["e"], &["d1", "d2"]);
+    // An absolute step from a merge still has to choose.
+    assert!(matches!(
+        g.resolve(&Applied::new(), "e-1").unwrap_err(),
+        PlanError::AmbiguousWalk { .. }
+    ));
 }
 
 #[test]

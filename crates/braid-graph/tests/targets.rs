@@ -1,7 +1,7 @@
 //! Target grammar, resolution errors, lookup, history, stamp and subgraphs.
 
 mod common;
-use braid_graph::{Applied, Graph, PlanError, Revision, Target};
+use braid_graph::{Applied, Direction, Graph, PlanError, Revision, Target};
 use common::*;
 
 fn t(branch: Option<&str>, symbol: Option<&str>, relative: Option<i64>) -> Target {
@@ -523,4 +523,29 @@ fn single_branch_downgrade_below_a_later_merge_keeps_the_other_branch() {
     // A revision names the branch as well as its label does.
     let plan = g.plan_downgrade(&all, "billing2@core").unwrap();
     assert_eq!(ids(&plan), vec!["merge", "billing2", "billing1"]);
+}
+
+#[test]
+fn check_target_reports_what_needs_no_database() {
+    let g = branched();
+    let up = |t: &str| g.check_target(t, Direction::Up);
+    let down = |t: &str| g.check_target(t, Direction::Down);
+    // Unknown revisions and labels, several heads for `head`, bad grammar, an absolute walk
+    // that forks: wrong whatever a database holds.
+    assert!(
+        matches!(up("zz"), Err(PlanError::Unknown { .. })),
+        "{:?}",
+        up("zz")
+    );
+    assert!(matches!(up("head"), Err(PlanError::MultipleHeads { .. })));
+    assert!(matches!(down("nolabel@-1"), Err(PlanError::Unknown { .. })));
+    assert!(up("a b").is_err());
+    assert!(matches!(up("a+2"), Err(PlanError::AmbiguousWalk { .. })));
+    // What depends on the database is left to its plan.
+    for fine in ["+1", "c1branch@+1", "heads", "c2branch@head", "d1", "base"] {
+        assert_eq!(up(fine), Ok(()), "{fine}");
+    }
+    for fine in ["-1", "c1branch@-1", "base", "b", "c2branch@base"] {
+        assert_eq!(down(fine), Ok(()), "{fine}");
+    }
 }

@@ -42,7 +42,7 @@ pub enum RunError {
         "database `{database}`: lost the migration lock `{key}` {during}: another run may have \
          taken it, so this run stopped here{}. Check `braid current -v`, then run again",
         if kept.is_empty() { String::new() } else {
-            format!(" (applied and recorded before: {})", list(&kept.iter().map(|s| s.revision.clone()).collect::<Vec<_>>()))
+            format!(" ({})", done_before(kept))
         }
     )]
     LockLost {
@@ -396,8 +396,8 @@ impl std::fmt::Display for StepFailure {
             )?;
         }
         if !self.kept.is_empty() {
-            let kept: Vec<String> = self.kept.iter().map(|s| s.revision.clone()).collect();
-            write!(f, " Applied and recorded before it: {}.", list(&kept))?;
+            let done = done_before(&self.kept);
+            write!(f, " {}{}.", done[..1].to_uppercase(), &done[1..])?;
         }
         Ok(())
     }
@@ -407,11 +407,33 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// The most ids a message lists; the rest are counted ("… and 28 more"), so that a run that
+/// stopped after hundreds of steps still reports in a line.
+const LISTED: usize = 10;
+
+/// `ids` quoted and comma-separated, at most [`LISTED`] of them.
 fn list(ids: &[String]) -> String {
-    ids.iter()
+    let mut out = ids
+        .iter()
+        .take(LISTED)
         .map(|i| format!("`{i}`"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if ids.len() > LISTED {
+        out.push_str(&format!(", … and {} more", ids.len() - LISTED));
+    }
+    out
+}
+
+/// The steps a run committed before it stopped: applied, or undone by a downgrade, and
+/// recorded either way.
+fn done_before(kept: &[AppliedStep]) -> String {
+    let verb = match kept.first().map(|s| s.direction) {
+        Some(crate::report::StepDirection::Down) => "undone",
+        _ => "applied",
+    };
+    let ids: Vec<String> = kept.iter().map(|s| s.revision.clone()).collect();
+    format!("{verb} and recorded before it: {}", list(&ids))
 }
 
 fn edited_message(edits: &[EditedRevision]) -> String {
@@ -444,4 +466,50 @@ fn edited_message(edits: &[EditedRevision]) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::StepDirection;
+
+    fn failed_downgrade(kept: usize) -> StepFailure {
+        let source = DriverError::new(braid_driver::ErrorKind::Sql, "boom");
+        StepFailure {
+            database: "app".into(),
+            revision: "r0".into(),
+            direction: StepDirection::Down,
+            file: "r0/down.sql".into(),
+            statement_index: None,
+            statement_total: None,
+            statement: None,
+            message: "boom".into(),
+            source,
+            transactional: true,
+            kept: (1..=kept)
+                .rev()
+                .map(|i| AppliedStep {
+                    revision: format!("r{i}"),
+                    direction: StepDirection::Down,
+                    ms: 1,
+                })
+                .collect(),
+            rolled_back: Vec::new(),
+            statements_done: None,
+            commit_lost: None,
+            kind: FailureKind::Migration,
+        }
+    }
+
+    #[test]
+    fn a_failed_downgrade_says_what_it_undid_before_and_shortens_the_list() {
+        let text = failed_downgrade(2).to_string();
+        assert!(
+            text.ends_with("Undone and recorded before it: `r2`, `r1`."),
+            "{text}"
+        );
+        let text = failed_downgrade(38).to_string();
+        assert!(text.ends_with("`r29`, … and 28 more."), "{text}");
+        assert!(!text.contains("`r28`"), "{text}");
+    }
 }

@@ -118,6 +118,16 @@ pub struct StatusReport {
     pub partial: Vec<String>,
 }
 
+impl StatusReport {
+    /// Whether the database is at the heads of its graph (of the branches it follows): nothing
+    /// to apply and nothing applied that the graph does not know (`current --check-heads`).
+    /// A head that is only needed by another branch's `depends_on` (an effective head) counts
+    /// as reached once that branch is.
+    pub fn at_heads(&self) -> bool {
+        self.pending.is_empty() && self.unknown.is_empty()
+    }
+}
+
 /// Progress events, delivered to a callback as they happen (the CLI draws a progress bar).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use braid_config::{Database, DriverSource};
 use braid_driver::{Dialect, DriverError, ErrorKind};
-use braid_graph::Applied;
+use braid_graph::{Applied, Direction};
 use braid_runner::{
     DbResult, DbStatus, DbTarget, EventSink, Limits, OfflineOp, OpenFuture, Opener, Operation,
     StoreNames, TransactionMode,
@@ -217,6 +217,7 @@ impl Project {
         if settings.databases.is_empty() {
             target_in_every_set(op, &selected, &sets, |db| self.dir_of(db))?;
         }
+        targets_resolve(op, &sets)?;
         let canaries = settings.canary.unwrap_or(0).min(selected.len());
         if canaries == 0 {
             return self.run_on(settings, &selected, &sets, op, events);
@@ -594,6 +595,30 @@ fn opener(
 /// A target naming revisions (an id, a label, `label@head`) that only some migration sets have,
 /// with no `--db` to say which databases it is for, is refused rather than failing every
 /// database of the other sets. Keywords (`heads`, `-1`, `base`) mean something in every set.
+/// Refuses a target that is wrong whatever a database holds (an unknown revision, `head` with
+/// several heads, bad grammar), once per migration set and before any database is contacted;
+/// otherwise every database of the set would fail with the same error. What depends on a
+/// database (`+1`, a downgrade target above its heads) is left to its plan.
+fn targets_resolve(op: &Operation, sets: &Sets) -> Result<(), Error> {
+    let graphs = sets.values().filter_map(|set| set.as_ref().ok());
+    for graph in graphs {
+        match op {
+            Operation::Upgrade { target } => graph.check_target(target, Direction::Up)?,
+            Operation::Downgrade { target } => graph.check_target(target, Direction::Down)?,
+            Operation::Stamp { targets, .. } => {
+                for target in targets {
+                    graph.check_target(target, Direction::Up)?;
+                }
+            }
+            Operation::Accept { revision } => {
+                graph.lookup(revision)?;
+            }
+            Operation::Current | Operation::Status => {}
+        }
+    }
+    Ok(())
+}
+
 fn target_in_every_set<'a>(
     op: &Operation,
     selected: &[Database<'a>],

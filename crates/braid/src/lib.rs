@@ -92,7 +92,7 @@ pub use braid_driver::{Dialect, Driver, DriverError};
 pub use braid_graph::{Applied, Body, Graph, Revision};
 pub use braid_runner::{
     AppliedRow, AppliedStep, CurrentReport, DbResult, DbStatus, Event, FailureKind, Operation,
-    RunError, RunReport, StepDirection, TransactionMode,
+    RunError, RunReport, StatusReport, StepDirection, TransactionMode,
 };
 
 /// How library messages name the command line: `` `braid upgrade` ``. A front end invoked as

@@ -14,6 +14,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
 use super::{Failure, Outcome};
+use crate::cli::CurrentArgs;
 use crate::exit_codes;
 use crate::output::Output;
 use crate::progress::Bars;
@@ -503,12 +504,17 @@ pub fn stamp(
 pub fn current(
     project: &Project,
     settings: &RunSettings,
-    verbose: bool,
+    args: &CurrentArgs,
     report: Option<&Path>,
     out: Output<'_>,
 ) -> Outcome {
-    let results = run_op(project, settings, &Operation::Current, out)?;
-    let failure = failed_on(&results);
+    // `--check-heads` reads each database's status, which says what is pending.
+    let op = match args.check_heads {
+        true => Operation::Status,
+        false => Operation::Current,
+    };
+    let results = run_op(project, settings, &op, out)?;
+    let failure = failed_on(&results).or_else(|| off_heads(&results));
     // Each database's set, to mark the applied heads that are heads of the graph.
     let mut graphs: HashMap<std::path::PathBuf, braid::Graph> = HashMap::new();
     for r in &results {
@@ -534,7 +540,7 @@ pub fn current(
                         })
                         .collect();
                     text.push_str(&format!("{}: {}\n", r.name, heads_text(&heads)));
-                    if verbose {
+                    if args.verbose {
                         for row in r.rows.iter().flatten() {
                             text.push_str(&row_line(row));
                         }
@@ -549,8 +555,36 @@ pub fn current(
         }
         text
     })?;
-    record(project, report, &Operation::Current, &results, out);
+    record(project, report, &op, &results, out);
     exit_for_failures(failure)
+}
+
+/// `current --check-heads`: the databases not at the heads of their set, as a failure (exit
+/// code 6 when one has revisions the directory does not know, else 4); `None` when all are.
+fn off_heads(results: &[DbResult]) -> Option<Failed> {
+    let off: Vec<(&str, &braid::StatusReport)> = results
+        .iter()
+        .filter_map(|r| r.check.as_ref().map(|check| (r.name.as_str(), check)))
+        .filter(|(_, check)| !check.at_heads())
+        .collect();
+    if off.is_empty() {
+        return None;
+    }
+    let unknown = off.iter().any(|(_, check)| !check.unknown.is_empty());
+    let each: Vec<String> = off
+        .iter()
+        .map(|(name, check)| match check.unknown.len() {
+            0 => format!("{name} ({} to apply)", check.pending.len()),
+            n => format!("{name} ({n} unknown applied)"),
+        })
+        .collect();
+    Some(Failed {
+        code: match unknown {
+            true => check_codes::UNKNOWN,
+            false => check_codes::PENDING,
+        },
+        message: format!("not at the heads: {}", each.join(", ")),
+    })
 }
 
 /// How `current` and `accept` end when a database did not succeed.

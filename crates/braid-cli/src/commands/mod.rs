@@ -201,7 +201,7 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
             };
             db::stamp(&project, &settings, &op, report, out)
         }
-        Command::Current(args) => db::current(&project, &settings, args.verbose, report, out),
+        Command::Current(args) => db::current(&project, &settings, &args, report, out),
         Command::Accept(args) => db::accept(&project, &settings, &args.revision, report, out),
         Command::Check(args) => {
             let models = args.models.then_some(&front.models);
