@@ -553,3 +553,81 @@ fn graph_commands_as_alembic() {
         ["audit1_log", "core1_users", "core2_user_preferences"]
     );
 }
+
+/// The heads file: written with each revision, checked against the graph by `check` (exit code
+/// 17 when it lists other heads or holds git's conflict markers), rewritten by `heads --write`.
+#[test]
+fn the_heads_file_follows_the_graph() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = copy_examples(tmp.path());
+    let _ = std::fs::remove_file(m.join("HEADS"));
+    let db = tmp.path().join("app.db");
+    let cfg = config(tmp.path(), &[("app", sqlite_url(&db))]);
+    run(&m, &cfg, &["upgrade", "heads"]).ok();
+    // A project without the file is not checked.
+    run(&m, &cfg, &["check"]).ok();
+
+    run(
+        &m,
+        &cfg,
+        &["generate", "-m", "add notes", "--rev-id", "core4_notes"],
+    )
+    .ok();
+    let heads = std::fs::read_to_string(m.join("HEADS")).unwrap();
+    assert!(
+        heads.contains("\nhead core4_notes\ngraph sha256:"),
+        "{heads}"
+    );
+    let dir = m.join("core4_notes_add_notes");
+    std::fs::write(dir.join("up.sql"), "SELECT 1;\n").unwrap();
+    std::fs::write(dir.join("down.sql"), "SELECT 1;\n").unwrap();
+    run(&m, &cfg, &["upgrade", "heads"]).ok();
+    run(&m, &cfg, &["check"]).ok();
+
+    // A revision added without Braid: the file lists the old head.
+    let by_hand = m.join("core5_by_hand");
+    std::fs::create_dir(&by_hand).unwrap();
+    std::fs::write(
+        by_hand.join("revision.toml"),
+        "id = \"core5_by_hand\"\nparents = [\"core4_notes\"]\nmessage = \"by hand\"\n\
+         created = 2030-01-01T00:00:00Z\n",
+    )
+    .unwrap();
+    std::fs::write(by_hand.join("up.sql"), "SELECT 1;\n").unwrap();
+    std::fs::write(by_hand.join("down.sql"), "SELECT 1;\n").unwrap();
+    run(&m, &cfg, &["upgrade", "heads"]).ok();
+    let stale = run(&m, &cfg, &["check"]).fails(17);
+    assert!(
+        stale
+            .stdout
+            .contains("lists core4_notes but the graph's heads are core5_by_hand"),
+        "{}",
+        stale.stdout
+    );
+    run(&m, &cfg, &["heads", "--write"]).ok();
+    run(&m, &cfg, &["check"]).ok();
+
+    // A git conflict left in it.
+    let text = std::fs::read_to_string(m.join("HEADS")).unwrap();
+    let conflicted = text.replace(
+        "head core5_by_hand\n",
+        "<<<<<<< HEAD\nhead core5_by_hand\n=======\nhead core5_other\n>>>>>>> feature\n",
+    );
+    std::fs::write(m.join("HEADS"), conflicted).unwrap();
+    let marked = run(&m, &cfg, &["check"]).fails(17);
+    assert!(
+        marked.stdout.contains("conflict markers"),
+        "{}",
+        marked.stdout
+    );
+    let json = run(&m, &cfg, &["--format", "json", "check"])
+        .fails(17)
+        .json();
+    assert!(
+        json["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("conflict markers"),
+        "{json}"
+    );
+}

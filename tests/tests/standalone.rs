@@ -65,17 +65,19 @@ fn normalised(run: &Run, root: &Path) -> (i32, String, String) {
                 strip_timings(&mut json);
                 json.to_string()
             }
-            Err(_) => strip_seconds(&text),
+            Err(_) => strip_unit(&strip_unit(&text, " s", true), " ms", false),
         }
     };
     (run.code, clean(&run.stdout), clean(&run.stderr))
 }
 
-/// Human output's durations (`0.01 s`) as `<t> s`: two runs never take the same time.
-fn strip_seconds(text: &str) -> String {
+/// Human output's durations (`0.01 s` in tables, `14 ms` in step lines) as `<t> s` and
+/// `<t> ms`: two runs never take the same time. Seconds are told from other words ending in
+/// ` s` by their decimal point.
+fn strip_unit(text: &str, unit: &str, decimal: bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find(" s") {
+    while let Some(at) = rest.find(unit) {
         let (before, after) = rest.split_at(at);
         let start = before
             .char_indices()
@@ -83,14 +85,15 @@ fn strip_seconds(text: &str) -> String {
             .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
             .map_or(0, |(i, c)| i + c.len_utf8());
         let number = &before[start..];
-        if number.contains('.') && number.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        let digits = number.chars().next().is_some_and(|c| c.is_ascii_digit());
+        if digits && number.contains('.') == decimal {
             out.push_str(&before[..start]);
             out.push_str("<t>");
         } else {
             out.push_str(before);
         }
-        out.push_str(" s");
-        rest = &after[2..];
+        out.push_str(unit);
+        rest = &after[unit.len()..];
     }
     out.push_str(rest);
     out

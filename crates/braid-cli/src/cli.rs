@@ -336,6 +336,10 @@ pub struct HeadsArgs {
     /// List only real heads: leave out heads that another revision depends on.
     #[arg(long)]
     pub resolve_dependencies: bool,
+    /// Rewrite the heads file (HEADS in the migrations directory) from the graph, e.g. after a
+    /// git merge whose conflict on it needs no merge revision.
+    #[arg(long)]
+    pub write: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -410,7 +414,8 @@ pub struct CurrentArgs {
     pub verbose: bool,
     /// Fail unless every database is at the heads of its migration set: exit code 4 when one
     /// has revisions to apply, 6 when one has revisions the migrations directory does not know.
-    #[arg(long)]
+    /// It reads each database's status, which has no rows to show: not with -v.
+    #[arg(long, conflicts_with = "verbose")]
     pub check_heads: bool,
 }
 

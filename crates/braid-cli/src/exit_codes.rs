@@ -22,6 +22,7 @@
 //! | 14 | whether the last migration took effect is unknown (its COMMIT's answer was lost) | `current -v` and inspect the schema before running again |
 //! | 15 | the version store could not be read or written | check the version table and its permissions, then run again |
 //! | 16 | `check --models`: the sea-orm entities and the schema the migrations produce differ | `generate --autogenerate`, review, commit |
+//! | 17 | `check`: the heads file does not match the graph, or has git conflict markers | `merge heads` or `rebase`; `heads --write` |
 //!
 //! 10 and 11 are **retryable** as they are: nothing was changed. 12 needs the migration fixed.
 //! 5, 6, 7, 13, 14 and 15 need a person to look at the database's state first.
@@ -85,6 +86,10 @@ pub const STORE: u8 = 15;
 /// `check --models`: the sea-orm entities and the schema the migrations produce differ on a
 /// backend. Write the migration (`generate --autogenerate`), review it, commit it.
 pub const MODELS_DIFFER: u8 = 16;
+/// `check`: the heads file (`HEADS` in the migrations directory) does not match the graph, or
+/// holds git's conflict markers. Join the heads (`merge heads`, `rebase`), or rewrite the file
+/// (`heads --write`).
+pub const HEADS_FILE: u8 = 17;
 
 /// The exit code of a database that failed with `kind`.
 ///
@@ -128,7 +133,7 @@ mod tests {
         for kind in FailureKind::SEVERITY {
             let code = for_failure(kind);
             assert!(
-                ![SUCCESS, USAGE, MULTIPLE_HEADS, PENDING].contains(&code),
+                ![SUCCESS, USAGE, MULTIPLE_HEADS, PENDING, HEADS_FILE].contains(&code),
                 "{kind:?} -> {code}"
             );
         }

@@ -565,7 +565,6 @@ async fn run_one(
             Ok(status) => match runner.current(driver.as_mut()).await {
                 Ok(c) => {
                     result.check = Some(status);
-                    result.rows = Some(c.rows);
                     Ok(unchanged(c.database, c.heads))
                 }
                 Err(e) => Err(e),

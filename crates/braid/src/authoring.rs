@@ -279,11 +279,13 @@ fn check_labels(graph: &Graph, labels: &[String]) -> Result<(), AuthoringError> 
     Ok(())
 }
 
+/// Writes the revision's files, then the heads file for the graph they join.
 fn write(dir: &Path, new: braid_source::NewRevision, body: BodyKind) -> Result<Written, Error> {
     let written = match body {
         BodyKind::Rust => braid_source::write_rust_revision(dir, &new)?,
         BodyKind::Sql => braid_source::write_revision(dir, &new)?,
     };
+    crate::heads_file::refresh(dir)?;
     Ok(Written {
         revision: new.id,
         parents: new.parents,

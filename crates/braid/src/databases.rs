@@ -71,6 +71,11 @@ pub enum Finding {
         set: Option<PathBuf>,
         heads: Vec<String>,
     },
+    /// The heads file does not match the graph ([`crate::heads_file`]).
+    HeadsFile {
+        file: PathBuf,
+        state: crate::HeadsFileState,
+    },
     /// Migrations to apply.
     Pending {
         database: String,
@@ -88,6 +93,7 @@ pub enum FindingKind {
     Partial,
     Edited,
     MultipleHeads,
+    HeadsFile,
     Pending,
 }
 
@@ -99,6 +105,7 @@ impl Finding {
             Finding::Partial { .. } => FindingKind::Partial,
             Finding::Edited { .. } => FindingKind::Edited,
             Finding::MultipleHeads { .. } => FindingKind::MultipleHeads,
+            Finding::HeadsFile { .. } => FindingKind::HeadsFile,
             Finding::Pending { .. } => FindingKind::Pending,
         }
     }
@@ -144,6 +151,7 @@ impl fmt::Display for Finding {
                 heads.len(),
                 heads.join(", ")
             ),
+            Finding::HeadsFile { file, state } => heads_file_finding(f, file, state),
             Finding::Pending {
                 database,
                 revisions,
@@ -154,6 +162,31 @@ impl fmt::Display for Finding {
                 revisions.join(", ")
             ),
         }
+    }
+}
+
+fn heads_file_finding(
+    f: &mut fmt::Formatter<'_>,
+    file: &std::path::Path,
+    state: &crate::HeadsFileState,
+) -> fmt::Result {
+    let file = file.display();
+    match state {
+        crate::HeadsFileState::Stale { listed, heads } => write!(
+            f,
+            "{file} lists {} but the graph's heads are {}: a revision was added, removed or \
+             re-parented without braid, or a conflict in it was resolved by hand; join several \
+             heads with `braid merge heads`, or rewrite it from the graph with `braid heads \
+             --write`",
+            listed.join(", "),
+            heads.join(", ")
+        ),
+        _ => write!(
+            f,
+            "{file} has git conflict markers: both merged branches changed the graph; join the \
+             heads with `braid merge heads` (or `braid rebase`), which rewrites it, or rewrite it \
+             with `braid heads --write` when the graph has one head"
+        ),
     }
 }
 
@@ -364,6 +397,16 @@ impl Project {
                 findings.push(Finding::MultipleHeads {
                     set: several.then(|| dir.clone()),
                     heads: set_heads.clone(),
+                });
+            }
+            let state = crate::heads_file::state(dir, graph)?;
+            if matches!(
+                state,
+                crate::HeadsFileState::Stale { .. } | crate::HeadsFileState::Conflicted
+            ) {
+                findings.push(Finding::HeadsFile {
+                    file: dir.join(crate::heads_file::HEADS_FILE),
+                    state,
                 });
             }
             heads.extend(set_heads);

@@ -162,6 +162,7 @@ impl Project {
             .map_err(ImportFailure::from)?;
         let written = braid_import::write(&history, &dir, jiff::Timestamp::now())
             .map_err(ImportFailure::from)?;
+        crate::heads_file::refresh(&dir)?;
         Ok(ImportReport {
             dir,
             written,

@@ -57,6 +57,7 @@ pub mod databases;
 pub mod drivers;
 pub mod embed;
 mod error;
+pub mod heads_file;
 pub mod import;
 pub mod init;
 pub mod lint;
@@ -76,6 +77,7 @@ pub use databases::{
 };
 pub use drivers::DriverInfo;
 pub use embed::{EmbeddedMigrations, Migrator};
+pub use heads_file::HeadsFileState;
 pub use error::{Error, OfflineError};
 pub use import::{AdoptOutcome, AdoptRequest, Adoption, ImportReport, ImportRequest};
 pub use lint::{LintReport, LintRequest, LintedSet};

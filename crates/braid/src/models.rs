@@ -659,7 +659,9 @@ mod run {
             source: crate::authoring::formatted(source),
             beside: Vec::new(),
         };
-        Ok(braid_source::write_revision_with(dir, new, &body)?.files)
+        let files = braid_source::write_revision_with(dir, new, &body)?.files;
+        crate::heads_file::refresh(dir)?;
+        Ok(files)
     }
 
     /// The order `up` makes changes in: renames, then dropped foreign keys (before the columns

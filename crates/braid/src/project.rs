@@ -230,6 +230,13 @@ impl Project {
         crate::authoring::merge(&self.graph(&dir)?, &dir, request)
     }
 
+    /// Rewrites the heads file of the set of `databases` from its graph
+    /// ([`crate::heads_file`]), and returns its path.
+    pub fn write_heads_file(&self, databases: &[String]) -> Result<PathBuf, Error> {
+        let dir = self.set_dir(databases)?;
+        crate::heads_file::refresh(&dir)
+    }
+
     /// The built-in drivers of this binary and the plugins the config names.
     pub fn drivers(&self) -> Vec<crate::DriverInfo> {
         crate::drivers::list(self.config.as_ref())

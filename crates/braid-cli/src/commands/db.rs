@@ -28,6 +28,8 @@ pub mod check_codes {
     pub const MULTIPLE_HEADS: u8 = exit_codes::MULTIPLE_HEADS;
     /// A database has migrations to apply.
     pub const PENDING: u8 = exit_codes::PENDING;
+    /// The heads file does not match the graph.
+    pub const HEADS_FILE: u8 = exit_codes::HEADS_FILE;
     /// An applied migration's file changed since it ran.
     pub const EDITED: u8 = exit_codes::EDITED;
     /// A database has a revision applied that the migrations directory does not know.
@@ -45,6 +47,7 @@ fn check_code(kind: FindingKind, databases: &[DbResult]) -> u8 {
         FindingKind::Partial => check_codes::PARTIAL,
         FindingKind::Edited => check_codes::EDITED,
         FindingKind::MultipleHeads => check_codes::MULTIPLE_HEADS,
+        FindingKind::HeadsFile => check_codes::HEADS_FILE,
         FindingKind::Pending => check_codes::PENDING,
     }
 }

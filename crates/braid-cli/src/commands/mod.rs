@@ -165,6 +165,13 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
         }
         Command::Generate(args) => graph::generate(&project, dbs, &args, out),
         Command::Merge(args) => graph::merge(&project, dbs, &args, out),
+        Command::Heads(args) if args.write => {
+            let file = project.write_heads_file(dbs)?;
+            out.emit(&serde_json::json!({ "file": file }), || {
+                format!("wrote {}\n", file.display())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Heads(args) => graph::heads(&set(&project, dbs)?, &args, out),
         Command::Branches => graph::branches(&set(&project, dbs)?, out),
         Command::Show(args) => graph::show(&set(&project, dbs)?, &args, out),
