@@ -19,6 +19,7 @@
 mod code;
 mod finding;
 mod names;
+pub mod overlap;
 mod parse;
 mod rules;
 mod scope;
