@@ -13,9 +13,9 @@ use braid::verify::{
     BackendReport, Cleanup, Failure, RevisionOutcome, VerifyReport, VerifyRequest, VerifyStep,
     no_verify_events,
 };
-use braid::{Dialect, Driver, FailureKind, Operation, Project, ProjectOptions, RunSettings};
+use braid::{Dialect, FailureKind, Operation, Project, ProjectOptions, RunSettings};
 use braid_tests::{MysqlTarget, PostgresTarget};
-use support::{Configured, each_backend, with_conn, with_db};
+use support::{Configured, assert_untouched, each_backend, scratch_exists, with_db};
 
 /// A project in a temp dir: `migrations/` and `braid.toml` with one database, `app`.
 struct Fixture {
@@ -101,34 +101,6 @@ fn only_backend(report: VerifyReport, db: &Configured) -> BackendReport {
     );
     assert_untouched(db);
     backend
-}
-
-/// Whether the scratch database `name` (a file for SQLite) still exists.
-fn scratch_exists(db: &Configured, name: &str) -> bool {
-    let sql = match db.dialect {
-        Dialect::Sqlite => return Path::new(name).exists(),
-        Dialect::Postgres => "SELECT datname FROM pg_database WHERE datname = $1",
-        Dialect::Mysql => {
-            "SELECT schema_name FROM information_schema.schemata WHERE schema_name = ?"
-        }
-    };
-    with_conn(&db.url, async |d: &mut dyn Driver| {
-        !d.query(sql, &[name.into()]).await.unwrap().rows.is_empty()
-    })
-}
-
-/// The configured database has no table: verify never wrote to it (nor, for SQLite, created it).
-#[track_caller]
-fn assert_untouched(db: &Configured) {
-    if db.dialect == Dialect::Sqlite {
-        let file = db.url.trim_start_matches("sqlite://");
-        assert!(!Path::new(file).exists(), "{file} was created");
-        return;
-    }
-    let schema = with_conn(&db.url, async |d: &mut dyn Driver| {
-        d.introspect().await.unwrap()
-    });
-    assert!(schema.tables.is_empty(), "[{}] {schema:?}", db.dialect);
 }
 
 /// The step and failure of `revision`, which must have failed.

@@ -54,9 +54,45 @@
 //! apply ([`VerifyRange`]); [`VerifyRequest::changed`] to those applied on none of the
 //! configured databases of the set (their version stores are read without the migration
 //! lock, and nothing is written to them). Both together: revisions that satisfy both.
+//!
+//! # Merge revisions: order-independence
+//!
+//! A merge revision joins branches developed in parallel. Production applies them in plan
+//! order (among the revisions whose parents and dependencies are done, the smallest
+//! `(created, id)` first), so the branches' revisions are usually interleaved; a database that
+//! received one branch before the other (a developer's, a staging one) holds them in another
+//! order. A merge is only safe when the order does not matter. For a merge revision `M` with
+//! parents `P1..Pn`:
+//!
+//! * the *common part* is what every parent needs: the revisions that are ancestors of every
+//!   `Pi` (with what they need); each *side* `Si` is `Pi` and its ancestors outside the
+//!   common part;
+//! * the orders compared are the sides one after the other in the parents' declared order
+//!   (`upgrade P1`, then `upgrade P2`, …), the same in reverse, and the production order
+//!   ([`Graph::plan_upgrade`] from the common part to `M`, without `M`) when it is neither;
+//! * each order runs on a fresh scratch database of every backend: the common part is
+//!   upgraded, then the sides' revisions in that order; the whole schema (without Braid's
+//!   store) is snapshotted there, before `M`, and compared with the first order's.
+//!
+//! Orders that give different schemas — or a revision that fails in one order and not in
+//! another — make the merge *order-dependent*. The report names the orders (`billing1_plans,
+//! billing2_subscriptions then audit1_log, audit2_log_index`), lists each [`Difference`], and
+//! always gives the order production uses, which is the one that matters for the databases
+//! still to be upgraded. Everything the snapshot holds counts except the order of a table's
+//! columns: two sides that each add a column to one table are the common case of parallel work
+//! (`merge` reports that overlap as harmless), and their order changes only what `SELECT *`
+//! lists.
+//!
+//! [`Project::check_merges`] (`check --merges`) checks every merge revision of the selected
+//! databases' sets. `verify` checks each merge revision of its range once the revision's own
+//! checks passed: one whose orders differ fails with [`VerifyStep::MergeOrder`] (with
+//! [`VerifyStep::MergeCheck`] when they could not be compared), and the orders are in
+//! [`RevisionReport::merge`]. A merge whose sides can only go in one order (a parent is an
+//! ancestor of another) needs no scratch database.
 
 pub(crate) mod backends;
 mod data;
+pub mod merges;
 mod plan;
 pub(crate) mod report;
 pub(crate) mod scratch;
@@ -75,6 +111,9 @@ use serde::Serialize;
 use crate::{Error, Project, RunSettings};
 
 pub use data::{DataFileError, DataMismatch};
+pub use merges::{
+    MergeReport, MergeStatus, MergesBackendReport, MergesReport, MergesRequest, OrderReport,
+};
 pub use report::{
     BackendError, BackendReport, Cleanup, Failure, RevisionOutcome, RevisionReport, VerifyReport,
     VerifyStep,
@@ -170,6 +209,34 @@ pub enum VerifyError {
         source: Box<PlanError>,
     },
 
+    /// A merge revision asked for does not resolve in a migration set.
+    #[error("merge revision `{revision}` in the migration set {}: {source}", set.display())]
+    MergeLookup {
+        set: PathBuf,
+        revision: String,
+        source: Box<PlanError>,
+    },
+
+    /// A revision asked for as a merge revision has a single parent (or none).
+    #[error(
+        "`{revision}` in the migration set {} is not a merge revision: it has {parents} \
+         parent(s)",
+        set.display()
+    )]
+    NotAMerge {
+        set: PathBuf,
+        revision: String,
+        parents: usize,
+    },
+
+    /// A merge's orders could not be planned from its graph.
+    #[error("planning the orders of merge `{revision}` in the migration set {}: {source}", set.display())]
+    MergePlan {
+        set: PathBuf,
+        revision: String,
+        source: Box<PlanError>,
+    },
+
     /// `--url` names a backend without a server.
     #[error("--url {shown}: SQLite needs no server (scratch SQLite databases are temporary files)")]
     UrlWithoutServer { shown: String },
@@ -239,11 +306,7 @@ impl Project {
     ) -> Result<VerifyReport, Error> {
         let config = self.config()?;
         let selected = self.representatives(&request.databases)?;
-        let graphs: BTreeMap<PathBuf, Graph> = self
-            .load_sets(&selected)
-            .into_iter()
-            .map(|(dir, graph)| graph.map(|graph| (dir, graph)))
-            .collect::<Result<_, _>>()?;
+        let graphs = self.graphs_of(&selected)?;
         let backends = backends::group(self, config, &selected, request.url.as_deref())?;
         let (applied, notes) = if request.changed {
             self.applied_anywhere(graphs.keys())?
@@ -265,6 +328,18 @@ impl Project {
             notes,
             ms: started.elapsed().as_millis() as u64,
         })
+    }
+
+    /// The graph of each set of `selected`: an error when one does not load, since nothing of
+    /// it could be checked.
+    fn graphs_of(
+        &self,
+        selected: &[braid_config::Database<'_>],
+    ) -> Result<BTreeMap<PathBuf, Graph>, Error> {
+        self.load_sets(selected)
+            .into_iter()
+            .map(|(dir, graph)| graph.map(|graph| (dir, graph)))
+            .collect()
     }
 
     /// For each set in `dirs`, the revisions applied on any of its configured databases, read

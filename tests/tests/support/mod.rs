@@ -250,3 +250,32 @@ pub fn project(root: &Path, migrations: &Path, url: &str) -> braid::Project {
     )
     .unwrap()
 }
+
+/// Whether the scratch database `name` (a file for SQLite) still exists.
+pub fn scratch_exists(db: &Configured, name: &str) -> bool {
+    let sql = match db.dialect {
+        braid::Dialect::Sqlite => return Path::new(name).exists(),
+        braid::Dialect::Postgres => "SELECT datname FROM pg_database WHERE datname = $1",
+        braid::Dialect::Mysql => {
+            "SELECT schema_name FROM information_schema.schemata WHERE schema_name = ?"
+        }
+    };
+    with_conn(&db.url, async |d: &mut dyn Driver| {
+        !d.query(sql, &[name.into()]).await.unwrap().rows.is_empty()
+    })
+}
+
+/// The configured database has no table: a command that works on scratch databases never
+/// wrote to it (nor, for SQLite, created it).
+#[track_caller]
+pub fn assert_untouched(db: &Configured) {
+    if db.dialect == braid::Dialect::Sqlite {
+        let file = db.url.trim_start_matches("sqlite://");
+        assert!(!Path::new(file).exists(), "{file} was created");
+        return;
+    }
+    let schema = with_conn(&db.url, async |d: &mut dyn Driver| {
+        d.introspect().await.unwrap()
+    });
+    assert!(schema.tables.is_empty(), "[{}] {schema:?}", db.dialect);
+}

@@ -10,6 +10,7 @@ use serde::{Serialize, Serializer};
 
 use super::backends::Backend;
 use super::data::{DataFileError, DataMismatch};
+use super::merges::MergeReport;
 use super::scratch::ScratchError;
 
 /// The outcome of `verify`.
@@ -89,8 +90,12 @@ pub struct RevisionReport {
     pub revision: String,
     #[serde(flatten)]
     pub outcome: RevisionOutcome,
-    /// Time spent on its checks.
+    /// Time spent on its checks (a merge revision's orders included).
     pub ms: u64,
+    /// A merge revision whose own checks passed: its branches applied in each order and the
+    /// schemas compared ([`MergeReport`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge: Option<MergeReport>,
 }
 
 /// How a revision fared.
@@ -120,6 +125,12 @@ pub enum VerifyStep {
     UpAgain,
     /// The schema after the second `up` is not the schema after the first.
     UpAgainSchema,
+    /// A merge revision: its branches give different schemas in different orders (or a
+    /// revision of one fails in one order only).
+    MergeOrder,
+    /// A merge revision: its branches could not be applied in each order to compare them (a
+    /// scratch database could not be made, a revision fails in every order).
+    MergeCheck,
 }
 
 impl fmt::Display for VerifyStep {
@@ -132,6 +143,8 @@ impl fmt::Display for VerifyStep {
             VerifyStep::DownData => "down changes the checked data",
             VerifyStep::UpAgain => "up again",
             VerifyStep::UpAgainSchema => "up again differs",
+            VerifyStep::MergeOrder => "its branches give different schemas in different orders",
+            VerifyStep::MergeCheck => "applying its branches in each order",
         })
     }
 }
@@ -160,6 +173,9 @@ pub enum Failure {
         #[serde(serialize_with = "message")]
         error: DriverError,
     },
+    /// A merge revision's orders differ or could not be compared: in a sentence (the orders,
+    /// their differences and the production order are in [`RevisionReport::merge`]).
+    Merge { summary: String },
 }
 
 impl Failure {
@@ -182,6 +198,7 @@ impl fmt::Display for Failure {
             Failure::Data(mismatch) => write!(f, "{mismatch}"),
             Failure::DataFile { error } => write!(f, "{error}"),
             Failure::Driver { error } => write!(f, "{error}"),
+            Failure::Merge { summary } => f.write_str(summary),
         }
     }
 }
@@ -230,6 +247,13 @@ pub enum BackendError {
     /// A revision before the ones checked would not upgrade, so they could not be reached.
     #[error("upgrading `{revision}` (before the revisions checked) failed: {source}")]
     Upgrade {
+        revision: String,
+        #[source]
+        source: RunError,
+    },
+    /// A revision of a merge's branches failed in the order being applied.
+    #[error("applying `{revision}` failed: {source}")]
+    Apply {
         revision: String,
         #[source]
         source: RunError,

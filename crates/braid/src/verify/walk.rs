@@ -1,5 +1,6 @@
 //! One backend's verification: create the scratch database, walk the revisions in it (up,
-//! down, up again, with snapshots), drop it — whatever happened in between.
+//! down, up again, with snapshots), drop it — whatever happened in between; then apply the
+//! branches of each merge revision that passed in each order ([`super::merges`]).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -52,6 +53,7 @@ pub(super) fn verify_backend(
     if revisions.iter().any(|p| p.check) {
         run_in_scratch(worker, cx, backend, graph, revisions, &mut report);
         not_verified(revisions, &mut report.revisions);
+        super::merges::verify_merges(worker, cx, backend, graph, &mut report.revisions);
     }
     report.ms = started.elapsed().as_millis() as u64;
     (cx.events)(&VerifyEvent::BackendFinished {
@@ -88,6 +90,7 @@ fn not_verified(revisions: &[Planned], out: &mut Vec<RevisionReport>) {
             revision: planned.id.clone(),
             outcome: RevisionOutcome::NotVerified,
             ms: 0,
+            merge: None,
         });
     }
 }
@@ -231,6 +234,7 @@ async fn check_one(
         revision: planned.id.clone(),
         outcome,
         ms: started.elapsed().as_millis() as u64,
+        merge: None,
     }
 }
 
