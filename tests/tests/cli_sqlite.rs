@@ -631,3 +631,195 @@ fn the_heads_file_follows_the_graph() {
         "{json}"
     );
 }
+
+/// A database that follows one branch plans on the graph restricted to it: `head` is that
+/// branch's head there, though the whole graph has two, and the check made before contacting
+/// any database agrees.
+#[test]
+fn a_target_is_checked_on_the_branches_a_database_follows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = copy_examples(tmp.path());
+    std::fs::remove_dir_all(m.join("core3_merge_audit_billing")).unwrap();
+    let db = tmp.path().join("audit.db");
+    let cfg = tmp.path().join("braid.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[default]\n[default.databases.audit]\nurl = \"{}\"\nbranches = [\"audit\"]\n",
+            sqlite_url(&db)
+        ),
+    )
+    .unwrap();
+    run(&m, &cfg, &["upgrade", "head"]).ok();
+    assert!(version_rows(&db).contains(&"audit2_log_index".to_string()));
+    assert!(!version_rows(&db).contains(&"billing1_plans".to_string()));
+}
+
+/// `merge` reads both branches: two revisions adding the same column refuse the merge, and
+/// `check` names them under its several-heads finding; `--allow-overlap` merges anyway and
+/// records why in the merge revision.
+#[test]
+fn a_merge_of_conflicting_branches_needs_a_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = copy_examples(tmp.path());
+    std::fs::remove_dir_all(m.join("core3_merge_audit_billing")).unwrap();
+    let db = tmp.path().join("app.db");
+    let cfg = config(tmp.path(), &[("app", sqlite_url(&db))]);
+    for (label, id) in [("audit", "a3_nickname"), ("billing", "b3_nickname")] {
+        let head = format!("{label}@head");
+        run(
+            &m,
+            &cfg,
+            &["generate", "-m", id, "--rev-id", id, "--head", &head],
+        )
+        .ok();
+        let dir = revision_dir(&m, id);
+        std::fs::write(
+            dir.join("up.sql"),
+            "ALTER TABLE users ADD COLUMN nickname TEXT;\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("down.sql"),
+            "ALTER TABLE users DROP COLUMN nickname;\n",
+        )
+        .unwrap();
+    }
+    run(&m, &cfg, &["upgrade", "core2_user_preferences"]).ok();
+    let conflict = "conflict: both sides add column users.nickname";
+    let checked = run(&m, &cfg, &["check"]).fails(3);
+    assert!(checked.stdout.contains(conflict), "{}", checked.stdout);
+
+    let refused = run(&m, &cfg, &["merge", "heads", "--rev-id", "m4"]).fails(1);
+    assert!(refused.stderr.contains(conflict), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--allow-overlap"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !std::fs::read_dir(&m)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("m4_"))
+    );
+    run(&m, &cfg, &["merge", "heads", "--allow-overlap", " "]).fails(1);
+
+    let reason = "b3 \"widens\" it before release";
+    let merged = run(
+        &m,
+        &cfg,
+        &[
+            "merge",
+            "heads",
+            "--rev-id",
+            "m4",
+            "--allow-overlap",
+            reason,
+        ],
+    )
+    .ok();
+    assert!(merged.stdout.contains(conflict), "{}", merged.stdout);
+    let toml = std::fs::read_to_string(revision_dir(&m, "m4").join("revision.toml")).unwrap();
+    assert!(
+        toml.contains("allow_overlap = 'b3 \"widens\" it before release'"),
+        "{toml}"
+    );
+    // The file loads: the graph has one head again.
+    let heads = run(&m, &cfg, &["--format", "json", "heads"]).ok().json();
+    assert_eq!(heads["heads"][0]["revision"], "m4");
+}
+
+/// The directory `generate` wrote for revision `id` (`<id>_<slug>`, or `<id>` when the slug
+/// is the id).
+fn revision_dir(migrations: &Path, id: &str) -> PathBuf {
+    let prefix = format!("{id}_");
+    std::fs::read_dir(migrations)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name == id || name.starts_with(&prefix)
+        })
+        .unwrap_or_else(|| panic!("no directory for {id}"))
+}
+
+/// `rebase` refuses what it cannot prove safe: a database it cannot read (until `--offline`,
+/// which warns), and a move after which a branch label would cover other revisions.
+#[test]
+fn rebase_refuses_what_it_cannot_prove() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = copy_examples(tmp.path());
+    std::fs::remove_dir_all(m.join("core3_merge_audit_billing")).unwrap();
+    // The SQLite file does not exist yet, so its version store cannot be read.
+    let cfg = config(
+        tmp.path(),
+        &[("app", sqlite_url(&tmp.path().join("app.db")))],
+    );
+
+    // billing's revisions onto audit's head: `audit` would then cover billing1 and billing2.
+    let labels = run(&m, &cfg, &["rebase", "billing@head"]).fails(1);
+    assert!(
+        labels
+            .stderr
+            .contains("would change which revisions branch labels cover"),
+        "{}",
+        labels.stderr
+    );
+
+    // Two unlabelled revisions on audit's head: moving one changes no label.
+    for id in ["x1_one", "y1_two"] {
+        run(
+            &m,
+            &cfg,
+            &[
+                "generate",
+                "-m",
+                id,
+                "--rev-id",
+                id,
+                "--head",
+                "audit2_log_index",
+                "--splice",
+            ],
+        )
+        .ok();
+    }
+    let unread = run(&m, &cfg, &["rebase", "y1_two", "--onto", "x1_one"]).fails(1);
+    assert!(
+        unread
+            .stderr
+            .contains("cannot read the version store of database `app`")
+            && unread.stderr.contains("--offline"),
+        "{}",
+        unread.stderr
+    );
+    let offline = run(
+        &m,
+        &cfg,
+        &["rebase", "y1_two", "--onto", "x1_one", "--offline"],
+    )
+    .ok();
+    assert!(
+        offline.stderr.contains("warning: --offline"),
+        "{}",
+        offline.stderr
+    );
+    assert!(
+        offline
+            .stdout
+            .contains("y1_two: parents audit2_log_index -> x1_one"),
+        "{}",
+        offline.stdout
+    );
+    let heads = run(&m, &cfg, &["--format", "json", "heads"]).ok().json();
+    let mut heads: Vec<&str> = heads["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["revision"].as_str().unwrap())
+        .collect();
+    heads.sort();
+    assert_eq!(heads, ["billing2_subscriptions", "y1_two"]);
+}

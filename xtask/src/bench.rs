@@ -37,6 +37,10 @@ pub enum BenchCommand {
     Heads,
     /// Only the SQLite upgrade against its floor.
     Sqlite,
+    /// `heads`, `history` and `history --format json` of the standalone binary over 5 000 and
+    /// 10 000 synthetic revision directories, and how each grows from one to the other (2× is
+    /// linear). Not part of the default run.
+    History,
     /// Write N synthetic revisions (a table each; a branch and a merge every 50).
     #[command(hide = true)]
     Synth { dir: PathBuf },
@@ -80,6 +84,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         _ => {}
+    }
+    if let Some(BenchCommand::History) = &args.what {
+        println!("\n{}", bench_history(&args)?);
+        return Ok(ExitCode::SUCCESS);
     }
     if let Some(BenchCommand::Adopter) = &args.what {
         println!("\n{}", bench_adopter(&args)?);
@@ -335,6 +343,59 @@ fn bench_heads(
         &results,
         0,
     ))
+}
+
+/// The history lengths `bench history` compares: twice as many revisions should cost twice the
+/// time beyond the process start.
+const HISTORY_SIZES: [usize; 2] = [5_000, 10_000];
+
+/// The graph commands a long history makes slow if any per-revision question is not O(1).
+const HISTORY_COMMANDS: [&str; 3] = ["heads", "history", "history --format json"];
+
+/// `heads` and `history` over [`HISTORY_SIZES`] synthetic revision directories (written once
+/// into the work directory), with the growth of each command from the first size to the second.
+fn bench_history(args: &BenchArgs) -> anyhow::Result<String> {
+    which("hyperfine").context("hyperfine is needed: apt-get install hyperfine")?;
+    let braid = shell_quote(&release_binary("braid-cli", "braid")?);
+    let work = match &args.work_dir {
+        Some(dir) => dir.clone(),
+        None => tempdir()?,
+    };
+    std::fs::create_dir_all(&work)?;
+    let mut report = String::new();
+    let mut means: Vec<Vec<f64>> = Vec::new();
+    for n in HISTORY_SIZES {
+        let migrations = work.join(format!("history-{n}"));
+        if !migrations.exists() {
+            eprintln!("writing {n} revision directories…");
+            synth(&migrations, n)?;
+        }
+        let commands: Vec<(&str, String)> = HISTORY_COMMANDS
+            .iter()
+            .map(|c| {
+                let line = format!("{braid} --migrations {} {c}", shell_quote(&migrations));
+                (*c, line)
+            })
+            .collect();
+        let results = hyperfine(&work, &format!("history-{n}"), args.runs, None, &commands)?;
+        report.push_str(&table(
+            &format!("{n} revision directories (standalone braid, process start included)"),
+            &results,
+            0,
+        ));
+        means.push(results.iter().map(|r| r.1).collect());
+    }
+    let [small, large] = HISTORY_SIZES;
+    let _ = writeln!(
+        report,
+        "### Growth from {small} to {large} revisions (2.00× is linear)\n\n| command | ratio |\n|---|---:|"
+    );
+    if let [first, second] = means.as_slice() {
+        for (command, (a, b)) in HISTORY_COMMANDS.iter().zip(first.iter().zip(second)) {
+            let _ = writeln!(report, "| {command} | {:.2}× |", b / a);
+        }
+    }
+    Ok(report)
 }
 
 /// The same graph as an Alembic project, so both tools read the same history.

@@ -111,6 +111,9 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Write a merge revision joining several heads.
     Merge(MergeArgs),
+    /// Move the unapplied revisions of one branch onto another head: a linear history instead
+    /// of a merge revision. Refuses if any of them is applied on a configured database.
+    Rebase(RebaseArgs),
     /// List the heads of the graph.
     Heads(HeadsArgs),
     /// List the branch points and their children.
@@ -163,6 +166,11 @@ pub struct CheckArgs {
     /// with exit code 16.
     #[arg(long)]
     pub models: bool,
+    /// Apply the branches of each merge revision in each order (and in production's) on
+    /// scratch databases of every configured backend and compare the schemas: different
+    /// schemas fail the gate with exit code 18.
+    #[arg(long)]
+    pub merges: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -326,6 +334,23 @@ pub struct MergeArgs {
     /// Write the merge revision's body as a Rust migration instead of SQL files.
     #[arg(long)]
     pub rust: bool,
+    /// Join branches whose changes conflict (the same column added twice, a column one drops
+    /// and the other uses, …), for this reason, recorded in the merge revision.
+    #[arg(long, value_name = "REASON")]
+    pub allow_overlap: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RebaseArgs {
+    /// The head of the branch to move (an id, `label@head`, …).
+    #[arg(value_name = "BRANCH")]
+    pub branch: String,
+    /// The head to move it onto [default: the other head, when there are two].
+    #[arg(long, value_name = "HEAD")]
+    pub onto: Option<String>,
+    /// Do not read the databases' version stores first (a warning says so).
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, clap::Args)]

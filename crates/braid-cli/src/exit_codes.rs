@@ -23,6 +23,7 @@
 //! | 15 | the version store could not be read or written | check the version table and its permissions, then run again |
 //! | 16 | `check --models`: the sea-orm entities and the schema the migrations produce differ | `generate --autogenerate`, review, commit |
 //! | 17 | `check`: the heads file does not match the graph, or has git conflict markers | `merge heads` or `rebase`; `heads --write` |
+//! | 18 | `check --merges`: a merge's branches give different schemas in different orders | make the branches independent (or one depend on the other), so every order gives one schema |
 //!
 //! 10 and 11 are **retryable** as they are: nothing was changed. 12 needs the migration fixed.
 //! 5, 6, 7, 13, 14 and 15 need a person to look at the database's state first.
@@ -90,6 +91,11 @@ pub const MODELS_DIFFER: u8 = 16;
 /// holds git's conflict markers. Join the heads (`merge heads`, `rebase`), or rewrite the file
 /// (`heads --write`).
 pub const HEADS_FILE: u8 = 17;
+/// `check --merges`: a merge's branches give different schemas in different orders (or a
+/// revision of one fails in one order only) on a backend. Databases that received the branches
+/// in another order than production's hold another schema: make the branches independent, or
+/// have one side depend on the other so that a single order remains.
+pub const MERGE_ORDER: u8 = 18;
 
 /// The exit code of a database that failed with `kind`.
 ///
@@ -130,12 +136,17 @@ mod tests {
 
     #[test]
     fn every_kind_has_a_code_outside_the_check_only_ones() {
+        let check_only = [
+            SUCCESS,
+            USAGE,
+            MULTIPLE_HEADS,
+            PENDING,
+            HEADS_FILE,
+            MERGE_ORDER,
+        ];
         for kind in FailureKind::SEVERITY {
             let code = for_failure(kind);
-            assert!(
-                ![SUCCESS, USAGE, MULTIPLE_HEADS, PENDING, HEADS_FILE].contains(&code),
-                "{kind:?} -> {code}"
-            );
+            assert!(!check_only.contains(&code), "{kind:?} -> {code}");
         }
     }
 

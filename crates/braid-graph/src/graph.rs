@@ -1,5 +1,6 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::OnceLock;
 
 use crate::{Applied, GraphError, PlanError, Revision, validate_id};
 
@@ -32,6 +33,38 @@ pub struct Graph {
     by_id: Vec<u32>,
     /// `(label, owner)`, sorted by label.
     labels: Vec<(String, u32)>,
+    /// The labels of every revision, computed on the first question about one (`history`
+    /// asks for each revision it prints; a plan never asks).
+    label_sets: OnceLock<LabelSets>,
+}
+
+/// The branch labels that apply to each revision (the rule is on [`Graph::labels_of`]), built in
+/// one pass over the graph so that asking for one revision's labels costs only its labels.
+///
+/// A label is its index in `Graph::labels`, so an ascending set is sorted by label. Revisions
+/// along one line carry the same labels, so they share one set: only a label's owner and a merge
+/// point (going up) and the revision below an owner (going down) start a new one.
+#[derive(Debug, Clone)]
+struct LabelSets {
+    /// Distinct sets, each ascending; `sets[0]` is the empty set.
+    sets: Vec<Box<[u32]>>,
+    /// Per revision (graph order): the set of labels declared on itself or an ancestor…
+    own_line: Vec<u32>,
+    /// …and the set of labels reaching down to it from descendants along its single-parent line.
+    from_above: Vec<u32>,
+}
+
+/// What the front ends print beside a revision (Alembic's markers), found in one look-up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Markers<'g> {
+    /// As [`Graph::labels_of`]: sorted by label.
+    pub labels: Vec<&'g str>,
+    /// No child through parents (an effective head counts).
+    pub is_head: bool,
+    /// More than one child through parents.
+    pub is_branch_point: bool,
+    /// More than one parent.
+    pub is_merge_point: bool,
 }
 
 /// A head as `heads` lists it.
@@ -306,6 +339,7 @@ impl Graph {
             dependents,
             by_id,
             labels,
+            label_sets: OnceLock::new(),
         })
     }
 
@@ -350,7 +384,7 @@ impl Graph {
 
     pub fn branch_points(&self) -> Vec<BranchPoint<'_>> {
         (0..self.len() as u32)
-            .filter(|&i| self.children[i as usize].len() > 1)
+            .filter(|&i| self.is_branch_point_at(i))
             .map(|i| BranchPoint {
                 revision: self.rev(i),
                 children: self.revs(&self.children[i as usize]),
@@ -364,18 +398,16 @@ impl Graph {
     }
 
     pub fn is_head(&self, id: &str) -> bool {
-        self.index_of(id)
-            .is_some_and(|i| self.children[i as usize].is_empty())
+        self.index_of(id).is_some_and(|i| self.is_head_at(i))
     }
 
     pub fn is_branch_point(&self, id: &str) -> bool {
         self.index_of(id)
-            .is_some_and(|i| self.children[i as usize].len() > 1)
+            .is_some_and(|i| self.is_branch_point_at(i))
     }
 
     pub fn is_merge_point(&self, id: &str) -> bool {
-        self.index_of(id)
-            .is_some_and(|i| self.parents[i as usize].len() > 1)
+        self.index_of(id).is_some_and(|i| self.is_merge_point_at(i))
     }
 
     /// Direct children through parents (not dependents), in graph order.
@@ -414,16 +446,28 @@ impl Graph {
     /// The branch labels that apply to a revision: its own, those inherited from ancestors down
     /// its line, and those of descendants up to the nearest branch or merge point (Alembic's rule).
     /// Sorted by label.
+    ///
+    /// The labels of every revision are computed together on the first call (O(N + labels)), so
+    /// listing a whole history costs O(1) per revision plus its labels.
     pub fn labels_of(&self, id: &str) -> Vec<&str> {
-        let Some(i) = self.index_of(id) else {
-            return Vec::new();
+        self.index_of(id)
+            .map(|i| self.labels_at(i))
+            .unwrap_or_default()
+    }
+
+    /// The markers of `rev` (its labels, head, branch point, merge point). O(1) plus its labels
+    /// when `rev` is one this graph handed out (as `history`, `heads` and `lookup` do); another
+    /// graph's revision is looked up by id. Unknown ids get no markers.
+    pub fn markers(&self, rev: &Revision) -> Markers<'_> {
+        let Some(i) = self.position(rev) else {
+            return Markers::default();
         };
-        let above = self.mask(&[i], Edges::Parents, true);
-        self.labels
-            .iter()
-            .filter(|(_, owner)| above[*owner as usize] || self.tail_below(*owner).contains(&i))
-            .map(|(l, _)| l.as_str())
-            .collect()
+        Markers {
+            labels: self.labels_at(i),
+            is_head: self.is_head_at(i),
+            is_branch_point: self.is_branch_point_at(i),
+            is_merge_point: self.is_merge_point_at(i),
+        }
     }
 
     /// The revisions a label applies to, in graph order. `None` if no such label.
@@ -497,8 +541,36 @@ impl Graph {
                 }
             }
         };
-        let start_side = side(start)?;
-        let end_side = side(end)?;
+        // A bare step on one end (`-3:`, `b:+2`) counts from the other end, as Alembic's
+        // history does: from each revision that end stands for (each head of an open end;
+        // what is applied for `current`).
+        let (start_side, end_side) = match (bare_step(start), bare_step(end)) {
+            (Some(n), None) if n < 0 => {
+                let end_side = side(end)?;
+                let from = match &end_side {
+                    None => self.head_indices().into_iter().map(Some).collect(),
+                    Some((revs, _)) => points(revs),
+                };
+                (self.clamped_walk(&from, n, start)?, end_side)
+            }
+            (None, Some(n)) if n > 0 => {
+                let start_side = side(start)?;
+                let from = match &start_side {
+                    None => vec![None],
+                    Some((revs, _)) => points(revs),
+                };
+                (start_side, self.clamped_walk(&from, n, end)?)
+            }
+            (Some(_), _) | (_, Some(_)) => {
+                return Err(PlanError::InvalidRange {
+                    range: range.to_string(),
+                    reason: "a bare step counts from the other end: a negative one goes on the \
+                             start (`-3:`, `-2:rev`), a positive one on the end (`rev:+2`)"
+                        .into(),
+                });
+            }
+            _ => (side(start)?, side(end)?),
+        };
         let below_end = match &end_side {
             None => vec![true; self.len()],
             Some((e, false)) => self.mask(e, Edges::Requires, true),
@@ -538,6 +610,111 @@ impl Graph {
             .filter(|&i| below_end[i] && above_start[i])
             .map(|i| &self.revisions[i])
             .collect())
+    }
+}
+
+impl LabelSets {
+    /// Both sets of every revision in two passes: up the graph (graph order, parents first) for
+    /// the labels of the revision and its ancestors, down it (children first) for the labels that
+    /// reach a revision along [`Graph::tail_step`].
+    fn compute(graph: &Graph) -> LabelSets {
+        let n = graph.len();
+        let mut declared: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (l, (_, owner)) in graph.labels.iter().enumerate() {
+            declared[*owner as usize].push(l as u32);
+        }
+        let mut out = LabelSets {
+            sets: vec![Box::default()],
+            own_line: vec![0; n],
+            from_above: vec![0; n],
+        };
+        for (i, (own, parents)) in declared.iter().zip(&graph.parents).enumerate() {
+            out.own_line[i] = match (own.as_slice(), parents.as_slice()) {
+                ([], []) => 0,
+                ([], &[p]) => out.own_line[p as usize],
+                (own, parents) => {
+                    let inherited: Vec<u32> =
+                        parents.iter().map(|&p| out.own_line[p as usize]).collect();
+                    out.union(own, &inherited)
+                }
+            };
+        }
+        for p in (0..n as u32).rev() {
+            if let Some(q) = graph.tail_step(p) {
+                // `p` is `q`'s only child, so `q` is set once, after `p` got its own set.
+                let above = out.from_above[p as usize];
+                out.from_above[q as usize] = match declared[p as usize].as_slice() {
+                    [] => above,
+                    own => out.union(own, &[above]),
+                };
+            }
+        }
+        out
+    }
+
+    /// The id of `labels` ∪ the sets `others`, reusing one of `others` when the union adds
+    /// nothing to it (a merge of two lines with the same labels).
+    fn union(&mut self, labels: &[u32], others: &[u32]) -> u32 {
+        let mut merged: Vec<u32> = labels.to_vec();
+        for &o in others {
+            merged.extend_from_slice(&self.sets[o as usize]);
+        }
+        merged.sort_unstable();
+        merged.dedup();
+        if let Some(&same) = others
+            .iter()
+            .find(|&&o| self.sets[o as usize].len() == merged.len())
+        {
+            return same;
+        }
+        self.sets.push(merged.into_boxed_slice());
+        (self.sets.len() - 1) as u32
+    }
+}
+
+impl Graph {
+    /// Each of `from` walked `n` steps (down when negative), stopping at the base or a head
+    /// as Alembic's history does; a walk must not fork. `None` among `from` is the base; in
+    /// the result, the base for a walk down that reached it (an open start).
+    fn clamped_walk(
+        &self,
+        from: &[Option<u32>],
+        n: i64,
+        input: &str,
+    ) -> Result<Option<(Vec<u32>, bool)>, PlanError> {
+        let mut ends = Vec::new();
+        for &start in from {
+            let mut at = start;
+            for _ in 0..n.unsigned_abs() {
+                match self.walk(at, n.signum(), None, input) {
+                    Ok(next) => at = next,
+                    Err(PlanError::RelativeTooFar { .. }) => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            match at {
+                Some(i) => ends.push(i),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some((ends, false)))
+    }
+}
+
+/// The revisions of a range's end, as points to walk from; none is the base.
+fn points(revs: &[u32]) -> Vec<Option<u32>> {
+    match revs {
+        [] => vec![None],
+        revs => revs.iter().copied().map(Some).collect(),
+    }
+}
+
+/// `-3` or `+2` alone (no revision, no branch): a step that counts from the range's other end.
+fn bare_step(side: &str) -> Option<i64> {
+    let target = crate::Target::parse(side).ok()?;
+    match (&target.branch, &target.symbol) {
+        (None, None) => target.relative,
+        _ => None,
     }
 }
 
@@ -701,8 +878,23 @@ impl Graph {
 
     pub(crate) fn head_indices(&self) -> Vec<u32> {
         (0..self.len() as u32)
-            .filter(|&i| self.children[i as usize].is_empty())
+            .filter(|&i| self.is_head_at(i))
             .collect()
+    }
+
+    /// No child through parents (an effective head is one too).
+    fn is_head_at(&self, i: u32) -> bool {
+        self.children[i as usize].is_empty()
+    }
+
+    /// More than one child through parents.
+    fn is_branch_point_at(&self, i: u32) -> bool {
+        self.children[i as usize].len() > 1
+    }
+
+    /// More than one parent.
+    fn is_merge_point_at(&self, i: u32) -> bool {
+        self.parents[i as usize].len() > 1
     }
 
     pub(crate) fn real_head_indices(&self) -> Vec<u32> {
@@ -781,17 +973,48 @@ impl Graph {
     /// The single-parent line below `owner` that a label on `owner` extends to: ancestors up to
     /// but not including the nearest branch point or merge point.
     fn tail_below(&self, owner: u32) -> Vec<u32> {
-        let mut tail = Vec::new();
-        let mut p = owner as usize;
-        while self.parents[p].len() == 1 {
-            let q = self.parents[p][0] as usize;
-            if self.children[q].len() > 1 || self.parents[q].len() > 1 {
-                break;
-            }
-            tail.push(q as u32);
-            p = q;
+        std::iter::successors(self.tail_step(owner), |&q| self.tail_step(q)).collect()
+    }
+
+    /// One step of [`Graph::tail_below`]: the parent of `p` that a label reaching `p` from above
+    /// also reaches. `None` when `p` is a base or a merge point, or its parent is a branch point
+    /// or a merge point. The only place that rule is written.
+    fn tail_step(&self, p: u32) -> Option<u32> {
+        let &[q] = self.parents[p as usize].as_slice() else {
+            return None;
+        };
+        let (children, parents) = (&self.children[q as usize], &self.parents[q as usize]);
+        (children.len() <= 1 && parents.len() <= 1).then_some(q)
+    }
+
+    /// The index of `rev` in graph order. A revision this graph handed out is recognised by its
+    /// address (O(1), which keeps per-revision listings linear); any other is looked up by id.
+    pub(crate) fn position(&self, rev: &Revision) -> Option<u32> {
+        let offset =
+            (rev as *const Revision as usize).wrapping_sub(self.revisions.as_ptr() as usize);
+        let i = offset / std::mem::size_of::<Revision>();
+        match self.revisions.get(i) {
+            Some(own) if std::ptr::eq(own, rev) => Some(i as u32),
+            _ => self.index_of(&rev.id),
         }
-        tail
+    }
+
+    /// The labels of revision `i`, sorted by label (see [`Graph::labels_of`]).
+    fn labels_at(&self, i: u32) -> Vec<&str> {
+        let sets = self.label_sets.get_or_init(|| LabelSets::compute(self));
+        let i = i as usize;
+        let (own_line, from_above) = (
+            &sets.sets[sets.own_line[i] as usize],
+            &sets.sets[sets.from_above[i] as usize],
+        );
+        // The two sets never share a label (its owner cannot be both an ancestor and a
+        // descendant), so putting them in label order is all there is to do.
+        let mut merged: Vec<u32> = own_line.iter().chain(from_above.iter()).copied().collect();
+        merged.sort_unstable();
+        merged
+            .into_iter()
+            .map(|l| self.labels[l as usize].0.as_str())
+            .collect()
     }
 
     /// The revisions a label on `owner` would apply to (Alembic's rule), as a mask. Also used
@@ -825,5 +1048,132 @@ impl Graph {
             .filter(|&i| inside(i) && !self.children[i].iter().any(|&c| inside(c as usize)))
             .map(|i| i as u32)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition `labels_of` had before the labels were computed once for the whole graph:
+    /// one ancestor mask and one walk down every owner's line per question. Kept as the reference.
+    fn reference_labels<'g>(g: &'g Graph, id: &str) -> Vec<&'g str> {
+        let Some(i) = g.index_of(id) else {
+            return Vec::new();
+        };
+        let above = g.mask(&[i], Edges::Parents, true);
+        g.labels
+            .iter()
+            .filter(|(_, owner)| above[*owner as usize] || reference_tail(g, *owner).contains(&i))
+            .map(|(l, _)| l.as_str())
+            .collect()
+    }
+
+    fn reference_tail(g: &Graph, owner: u32) -> Vec<u32> {
+        let mut tail = Vec::new();
+        let mut p = owner as usize;
+        while g.parents[p].len() == 1 {
+            let q = g.parents[p][0] as usize;
+            if g.children[q].len() > 1 || g.parents[q].len() > 1 {
+                break;
+            }
+            tail.push(q as u32);
+            p = q;
+        }
+        tail
+    }
+
+    /// A small deterministic generator (no dependency needed for a fixed set of shapes).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((self.0 >> 33) % n as u64) as usize
+        }
+    }
+
+    /// A graph of `n` revisions with long single-parent lines (most revisions follow the one
+    /// before), branch points, merges, several bases, `depends_on` and labels on about one
+    /// revision in six.
+    fn random_graph(seed: u64, n: usize) -> Graph {
+        let mut rng = Lcg(seed);
+        let mut revs: Vec<Revision> = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut parents: Vec<String> = Vec::new();
+            if i > 0 && rng.below(12) != 0 {
+                let first = if rng.below(3) == 0 {
+                    rng.below(i)
+                } else {
+                    i - 1
+                };
+                parents.push(format!("r{first}"));
+                if i > 2 && rng.below(6) == 0 {
+                    let second = rng.below(i);
+                    if second != first {
+                        parents.push(format!("r{second}"));
+                    }
+                }
+            }
+            let parent_refs: Vec<&str> = parents.iter().map(String::as_str).collect();
+            let mut r = Revision::new(format!("r{i}"), &parent_refs);
+            if i > 1 && rng.below(8) == 0 {
+                r.depends_on = vec![format!("r{}", rng.below(i))];
+            }
+            if rng.below(6) == 0 {
+                r.branch_labels = (0..=rng.below(2)).map(|k| format!("l{i}_{k}")).collect();
+            }
+            revs.push(r);
+        }
+        Graph::build(revs).expect("generated graphs are valid")
+    }
+
+    #[test]
+    fn labels_match_the_reference_definition() {
+        for seed in 0..300 {
+            let g = random_graph(seed, 1 + (seed as usize % 60));
+            for r in g.in_order() {
+                assert_eq!(
+                    g.labels_of(&r.id),
+                    reference_labels(&g, &r.id),
+                    "seed {seed}, revision {}",
+                    r.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn labels_match_the_reference_on_the_synthetic_graph() {
+        let mut revs = crate::synthetic(400);
+        for (k, r) in revs.iter_mut().enumerate().filter(|(k, _)| k % 37 == 5) {
+            r.branch_labels = vec![format!("lab{k}")];
+        }
+        let g = Graph::build(revs).expect("valid");
+        for r in g.in_order() {
+            assert_eq!(g.labels_of(&r.id), reference_labels(&g, &r.id), "{}", r.id);
+        }
+    }
+
+    #[test]
+    fn markers_agree_with_the_questions_by_id() {
+        let g = random_graph(7, 80);
+        let copy = g.clone();
+        for r in g.in_order() {
+            let expected = Markers {
+                labels: g.labels_of(&r.id),
+                is_head: g.is_head(&r.id),
+                is_branch_point: g.is_branch_point(&r.id),
+                is_merge_point: g.is_merge_point(&r.id),
+            };
+            assert_eq!(g.markers(r), expected, "{}", r.id);
+            // A revision from another graph is found by its id.
+            let other = copy.get(&r.id).expect("same ids");
+            assert_eq!(g.markers(other), expected, "{}", r.id);
+        }
+        assert_eq!(g.markers(&Revision::new("nope", &[])), Markers::default());
     }
 }

@@ -29,7 +29,7 @@ mod revision;
 mod target;
 
 pub use error::{GraphError, PlanError};
-pub use graph::{BranchPoint, Graph, Head};
+pub use graph::{BranchPoint, Graph, Head, Markers};
 pub use plan::{Direction, Plan, Step};
 pub use revision::{Body, MAX_ID_LEN, RESERVED, Revision, validate_id};
 pub use target::Target;

@@ -196,20 +196,16 @@ impl Graph {
                 });
             }
             [t] => *t,
+            // `-1` from an applied merge resolves to the merge's parents: undo the merge.
+            _ if r.merge.is_some() => {
+                let merge = r.merge.into_iter().collect::<Vec<u32>>();
+                return Ok(self.mask(&merge, Edges::RequiredBy, true));
+            }
             many => {
-                // `-1` from an applied merge resolves to the merge's parents: undo the merge.
-                let heads = self.applied_head_indices(applied, None);
-                let merge = heads.into_iter().find(|&h| {
-                    let parents = &self.parents[h as usize];
-                    parents.len() == many.len() && parents.iter().all(|p| many.contains(p))
+                return Err(PlanError::MultipleHeads {
+                    target: input.to_string(),
+                    heads: self.ids(many),
                 });
-                return match merge {
-                    Some(m) => Ok(self.mask(&[m], Edges::RequiredBy, true)),
-                    None => Err(PlanError::MultipleHeads {
-                        target: input.to_string(),
-                        heads: self.ids(many),
-                    }),
-                };
             }
         };
         let t = target as usize;

@@ -121,6 +121,8 @@ pub(crate) struct Resolved {
     pub revs: Vec<u32>,
     /// The revision the `branch@` part named (a label's owner), if any.
     pub anchor: Option<u32>,
+    /// For `downgrade -1` from an applied merge revision: that merge (`revs` are its parents).
+    pub merge: Option<u32>,
 }
 
 impl Graph {
@@ -178,21 +180,7 @@ impl Graph {
                         reason: "no revision given".into(),
                     });
                 };
-                match (mode, n < 0) {
-                    (Mode::Upgrade, true) => {
-                        return Err(PlanError::InvalidTarget {
-                            input: input.to_string(),
-                            reason: "a bare negative step cannot be an upgrade target; use downgrade, or '<revision>-N' for an absolute target".into(),
-                        });
-                    }
-                    (Mode::Downgrade, false) => {
-                        return Err(PlanError::InvalidTarget {
-                            input: input.to_string(),
-                            reason: "a bare positive step cannot be a downgrade target; use upgrade, or '<revision>+N' for an absolute target".into(),
-                        });
-                    }
-                    _ => {}
-                }
+                bare_step_fits(mode, n, input)?;
                 let heads = self.applied_head_indices(applied, line);
                 if heads.len() > 1 {
                     return Err(PlanError::AmbiguousRelative {
@@ -205,6 +193,7 @@ impl Graph {
             }
         };
 
+        let mut merge = None;
         let revs = match t.relative {
             None => start,
             Some(n) => {
@@ -215,7 +204,10 @@ impl Graph {
                     });
                 }
                 match self.below_merge(mode, t, &start, line) {
-                    Some(parents) => parents,
+                    Some(parents) => {
+                        merge = start.first().copied();
+                        parents
+                    }
                     None => self
                         .walk(start.first().copied(), n, line, input)?
                         .into_iter()
@@ -223,7 +215,11 @@ impl Graph {
                 }
             }
         };
-        Ok(Resolved { revs, anchor })
+        Ok(Resolved {
+            revs,
+            anchor,
+            merge,
+        })
     }
 
     /// `downgrade -1` (or `label@-1`) from an applied head that is a merge revision: its
@@ -250,6 +246,32 @@ impl Graph {
         (parents.len() > 1).then_some(parents)
     }
 
+    /// The one revision `target` names without a database, as `show` takes it: an id, a
+    /// label, `label@head`, `rev@head`, `head-1`, …; `base`, a step relative to what is applied
+    /// (`+1`) and a target naming several revisions (`heads`) are errors that say so.
+    pub fn named_one(&self, target: &str) -> Result<&Revision, PlanError> {
+        let t = Target::parse(target)?;
+        let invalid = |reason: &str| PlanError::InvalidTarget {
+            input: target.to_string(),
+            reason: reason.to_string(),
+        };
+        if t.symbol.is_none() {
+            return Err(invalid(
+                "a step relative to what a database has applied names no revision here; name one (e.g. 'head-1')",
+            ));
+        }
+        let nothing = vec![false; self.len()];
+        let r = self.resolve_parsed(&nothing, &t, target, Mode::History)?;
+        match r.revs.as_slice() {
+            [one] => Ok(self.rev(*one)),
+            [] => Err(invalid("it names no revision (the base); name one")),
+            many => Err(PlanError::MultipleHeads {
+                target: target.to_string(),
+                heads: self.ids(many),
+            }),
+        }
+    }
+
     /// Checks what of `target` does not depend on what a database has applied: its grammar,
     /// the revisions and labels it names, a `head` that must be single, an absolute walk
     /// (`rev+2`). A front end calls it once per migration set before it contacts any
@@ -257,16 +279,19 @@ impl Graph {
     /// what is applied (`+1`, `label@-1`) is checked when each database's plan is made.
     pub fn check_target(&self, target: &str, direction: Direction) -> Result<(), PlanError> {
         let t = Target::parse(target)?;
-        if t.symbol.is_none() {
-            if let Some(branch) = &t.branch {
-                self.lookup_index(branch)?;
-            }
-            return Ok(());
-        }
         let mode = match direction {
             Direction::Up => Mode::Upgrade,
             Direction::Down => Mode::Downgrade,
         };
+        if t.symbol.is_none() {
+            if let Some(branch) = &t.branch {
+                self.lookup_index(branch)?;
+            }
+            if let Some(n) = t.relative {
+                bare_step_fits(mode, n, target)?;
+            }
+            return Ok(());
+        }
         let nothing = vec![false; self.len()];
         self.resolve_parsed(&nothing, &t, target, mode).map(|_| ())
     }
@@ -398,4 +423,22 @@ impl Graph {
         }
         Ok(cur)
     }
+}
+
+/// A step relative to what is applied must go the command's way: `-1` is no upgrade target,
+/// `+1` no downgrade target.
+fn bare_step_fits(mode: Mode, n: i64, input: &str) -> Result<(), PlanError> {
+    let reason = match (mode, n < 0) {
+        (Mode::Upgrade, true) => {
+            "a bare negative step cannot be an upgrade target; use downgrade, or '<revision>-N' for an absolute target"
+        }
+        (Mode::Downgrade, false) => {
+            "a bare positive step cannot be a downgrade target; use upgrade, or '<revision>+N' for an absolute target"
+        }
+        _ => return Ok(()),
+    };
+    Err(PlanError::InvalidTarget {
+        input: input.to_string(),
+        reason: reason.into(),
+    })
 }

@@ -802,6 +802,20 @@ fn merged_path__downgrade_one_step_from_a_merge_undoes_the_merge() {
 }
 
 #[test]
+fn twin_merges__one_step_down_a_named_merge_undoes_that_merge() {
+    // m1 and m2 both join c1 and c2; m2 sorts first.
+    let g = graph(vec![
+        r("a", &[]),
+        r("c1", &["a"]),
+        r("c2", &["a"]),
+        r("m2", &["c1", "c2"]),
+        r("m1", &["c1", "c2"]),
+    ]);
+    assert_downgrade(&g, &["m1", "m2"], "m1@-1", &["m1"], &["m2"]);
+    assert_downgrade(&g, &["m1", "m2"], "m2@-1", &["m2"], &["m1"]);
+}
+
+#[test]
 fn merged_path__stamp_down_across_merge_prior_branching() {
     assert_eq!(stamp(&merged(), &["e"], &["a"]), strs(&["a"]));
 }

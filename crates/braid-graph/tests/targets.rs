@@ -294,9 +294,19 @@ fn history_current_and_errors() {
         history(&g, Some("-1:current"), &applied),
         strs(&["c1", "b"])
     );
+    // A bare step counts from the other end (Alembic's history): `b:+1` forks.
+    assert_eq!(history(&g, Some("c1:+1"), &applied), strs(&["d1", "c1"]));
+    assert!(matches!(
+        g.history(Some("b:+1"), &applied),
+        Err(PlanError::AmbiguousWalk { .. })
+    ));
     assert_eq!(
-        history(&g, Some("b:+1"), &applied),
-        strs(&["d1", "c1", "b"])
+        history(&g, Some("-1:heads"), &applied),
+        strs(&["d2", "d1", "c2", "c1"])
+    );
+    assert_eq!(
+        history(&g, Some("-3:"), &applied),
+        strs(&["d2", "d1", "c2", "c1", "b", "a"])
     );
     assert_eq!(
         history(&g, Some("c2branch:"), &applied),
@@ -547,5 +557,66 @@ fn check_target_reports_what_needs_no_database() {
     }
     for fine in ["-1", "c1branch@-1", "base", "b", "c2branch@base"] {
         assert_eq!(down(fine), Ok(()), "{fine}");
+    }
+}
+
+/// Alembic's `history -r` with a bare step on one end, over a linear `a..e` (outputs of Alembic
+/// 1.17's `iterate_revisions`, newest first).
+#[test]
+fn history_bare_steps_count_from_the_other_end() {
+    let g = graph(vec![
+        r("a", &[]),
+        r("b", &["a"]),
+        r("c", &["b"]),
+        r("d", &["c"]),
+        r("e", &["d"]),
+    ]);
+    let none = Applied::new();
+    for (range, expected) in [
+        ("-3:", &["e", "d", "c", "b"][..]),
+        ("-3:heads", &["e", "d", "c", "b"]),
+        ("-1:e", &["e", "d"]),
+        ("-2:e", &["e", "d", "c"]),
+        // Alembic gives only d, c here (and three revisions for -2:e); Braid counts alike.
+        ("-2:d", &["d", "c", "b"]),
+        ("-9:d", &["d", "c", "b", "a"]),
+        ("b:+2", &["d", "c", "b"]),
+        ("c:+1", &["d", "c"]),
+        ("base:+2", &["b", "a"]),
+        ("b:+9", &["e", "d", "c", "b"]),
+    ] {
+        assert_eq!(history(&g, Some(range), &none), strs(expected), "{range}");
+    }
+    // Relative to what is applied through `current`.
+    let at_c = applied_from_heads(&g, &["c"]);
+    assert_eq!(history(&g, Some("-1:current"), &at_c), strs(&["c", "b"]));
+    assert_eq!(history(&g, Some("current:+1"), &at_c), strs(&["d", "c"]));
+    // A step on the wrong end.
+    for range in ["d:-1", "+1:d", "-1:+1"] {
+        assert!(
+            matches!(
+                g.history(Some(range), &none),
+                Err(PlanError::InvalidRange { .. })
+            ),
+            "{range}"
+        );
+    }
+}
+
+#[test]
+fn named_one_takes_every_target_that_names_one_revision() {
+    let g = branched();
+    for (target, id) in [
+        ("d1", "d1"),
+        ("c2branch", "c2"),
+        ("c2branch@head", "d2"),
+        ("c1@head", "d1"),
+        ("d1-1", "c1"),
+        ("base+1", "a"),
+    ] {
+        assert_eq!(g.named_one(target).unwrap().id, id, "{target}");
+    }
+    for target in ["base", "+1", "heads", "head", "zz"] {
+        assert!(g.named_one(target).is_err(), "{target}");
     }
 }

@@ -153,6 +153,7 @@ fn write_one(
         message: rev.message.clone(),
         created: rev.created.unwrap_or(now),
         transactional: rev.transactional,
+        allow_overlap: None,
     };
     let mut needs = Vec::new();
     if rev.id != rev.key {

@@ -120,11 +120,11 @@ pub struct StatusReport {
 
 impl StatusReport {
     /// Whether the database is at the heads of its graph (of the branches it follows): nothing
-    /// to apply and nothing applied that the graph does not know (`current --check-heads`).
-    /// A head that is only needed by another branch's `depends_on` (an effective head) counts
-    /// as reached once that branch is.
+    /// to apply, nothing applied that the graph does not know, and no migration stopped
+    /// part-way (`current --check-heads`). A head that is only needed by another branch's
+    /// `depends_on` (an effective head) counts as reached once that branch is.
     pub fn at_heads(&self) -> bool {
-        self.pending.is_empty() && self.unknown.is_empty()
+        self.pending.is_empty() && self.unknown.is_empty() && self.partial.is_empty()
     }
 }
 

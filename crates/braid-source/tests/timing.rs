@@ -22,6 +22,7 @@ fn history(n: usize) -> tempfile::TempDir {
             message: format!("revision number {i}"),
             created: start + jiff::SignedDuration::from_secs(i as i64 * 60),
             transactional: true,
+            allow_overlap: None,
         };
         write_revision(tmp.path(), &new).unwrap();
     }

@@ -58,6 +58,9 @@ pub struct MergeRequest {
     pub branch_labels: Vec<String>,
     pub splice: bool,
     pub body: BodyKind,
+    /// Join branches whose changes conflict ([`crate::overlap`]), for this reason; it is
+    /// recorded in the merge revision.
+    pub allow_overlap: Option<String>,
 }
 
 /// A revision written to disk.
@@ -70,6 +73,12 @@ pub struct Written {
     /// Rust or SQL.
     #[serde(skip)]
     pub body: BodyKind,
+    /// For a merge revision: what the branches it joins both touch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlaps: Option<crate::overlap::OverlapReport>,
+    /// What went wrong after the files were written (the heads file could not be rewritten).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A request that breaks a rule of writing revisions.
@@ -108,6 +117,15 @@ pub enum AuthoringError {
     LabelIsId(String),
     #[error("a merge needs at least two different revisions; got {} ({})", .0.len(), .0.join(", "))]
     MergeNeedsTwo(Vec<String>),
+    #[error(
+        "the branches to merge conflict:\n{}\nreconcile them (or `braid rebase` one onto the \
+         other), or merge anyway with --allow-overlap \"REASON\" (the reason is recorded in the \
+         merge revision)",
+        .0.conflicts().map(|o| format!("  {o}")).collect::<Vec<_>>().join("\n")
+    )]
+    Overlapping(Box<crate::overlap::OverlapReport>),
+    #[error("--allow-overlap needs a reason: say why the branches may be joined as they are")]
+    EmptyOverlapReason,
 }
 
 /// Writes the revision `request` describes into `dir`, on top of `graph` (the revisions already
@@ -158,6 +176,7 @@ pub(crate) fn new_revision(
         message: request.message.clone(),
         created: now_seconds(),
         transactional: request.transactional,
+        allow_overlap: None,
     };
     Ok(new)
 }
@@ -194,6 +213,7 @@ pub fn merge(graph: &Graph, dir: &Path, request: &MergeRequest) -> Result<Writte
         message,
         created: now_seconds(),
         transactional: true,
+        allow_overlap: request.allow_overlap.clone(),
     };
     write(dir, new, request.body)
 }
@@ -224,7 +244,7 @@ fn head_parent(graph: &Graph, reference: &str, splice: bool) -> Result<String, E
 }
 
 /// Any target naming exactly one revision.
-fn resolve_one<'g>(graph: &'g Graph, reference: &str) -> Result<&'g Revision, Error> {
+pub(crate) fn resolve_one<'g>(graph: &'g Graph, reference: &str) -> Result<&'g Revision, Error> {
     let resolved = graph.resolve(&Applied::new(), reference)?;
     match resolved.as_slice() {
         [one] => Ok(one),
@@ -285,12 +305,16 @@ fn write(dir: &Path, new: braid_source::NewRevision, body: BodyKind) -> Result<W
         BodyKind::Rust => braid_source::write_rust_revision(dir, &new)?,
         BodyKind::Sql => braid_source::write_revision(dir, &new)?,
     };
-    crate::heads_file::refresh(dir)?;
+    let warnings = crate::heads_file::refresh_after_writing(dir)
+        .into_iter()
+        .collect();
     Ok(Written {
         revision: new.id,
         parents: new.parents,
         files: written.files,
         body,
+        overlaps: None,
+        warnings,
     })
 }
 

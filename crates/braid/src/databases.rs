@@ -66,12 +66,15 @@ pub enum Finding {
         database: String,
         revisions: Vec<String>,
     },
-    /// A migration set with more than one head (`set` names it when the project has several).
+    /// A migration set with more than one head (`set` names it when the project has several),
+    /// and what their branches both touch, as `merge` would report it.
     MultipleHeads {
         set: Option<PathBuf>,
         heads: Vec<String>,
+        overlaps: Vec<crate::overlap::Overlap>,
     },
-    /// The heads file does not match the graph ([`crate::heads_file`]).
+    /// The heads file does not match the graph ([`crate::heads_file`]). `file` is relative to
+    /// the project root when it is under it.
     HeadsFile {
         file: PathBuf,
         state: crate::HeadsFileState,
@@ -142,15 +145,25 @@ impl fmt::Display for Finding {
                  `braid accept REV`)",
                 revisions.join(", ")
             ),
-            Finding::MultipleHeads { set, heads } => write!(
-                f,
-                "the graph{} has {} heads ({}); join them with `braid merge heads`",
-                set.as_ref()
-                    .map(|s| format!(" of {}", s.display()))
-                    .unwrap_or_default(),
-                heads.len(),
-                heads.join(", ")
-            ),
+            Finding::MultipleHeads {
+                set,
+                heads,
+                overlaps,
+            } => {
+                write!(
+                    f,
+                    "the graph{} has {} heads ({}); join them with `braid merge heads`",
+                    set.as_ref()
+                        .map(|s| format!(" of {}", s.display()))
+                        .unwrap_or_default(),
+                    heads.len(),
+                    heads.join(", ")
+                )?;
+                for overlap in overlaps {
+                    write!(f, "\n  {overlap}")?;
+                }
+                Ok(())
+            }
             Finding::HeadsFile { file, state } => heads_file_finding(f, file, state),
             Finding::Pending {
                 database,
@@ -211,6 +224,9 @@ impl CheckReport {
 pub struct AppliedSets {
     /// `(database, applied revisions)`, in config order.
     pub read: Vec<(String, Applied)>,
+    /// `(database, revisions)` whose migration stopped part-way (not in `read`: they are not
+    /// applied, but some of their statements ran).
+    pub partial: Vec<(String, Vec<String>)>,
     /// `(database, error)` for those that could not be read.
     pub unreadable: Vec<(String, String)>,
 }
@@ -250,7 +266,7 @@ impl Project {
         if settings.databases.is_empty() {
             target_in_every_set(op, &selected, &sets, |db| self.dir_of(db))?;
         }
-        targets_resolve(op, &sets)?;
+        targets_resolve(op, &selected, &sets, |db| self.dir_of(db))?;
         let canaries = settings.canary.unwrap_or(0).min(selected.len());
         if canaries == 0 {
             return self.run_on(settings, &selected, &sets, op, events);
@@ -394,9 +410,11 @@ impl Project {
             let Ok(graph) = graph else { continue };
             let set_heads: Vec<String> = graph.real_heads().iter().map(|r| r.id.clone()).collect();
             if set_heads.len() > 1 {
+                let report = self.overlaps_in(dir, graph, &settings.databases, &[])?;
                 findings.push(Finding::MultipleHeads {
                     set: several.then(|| dir.clone()),
                     heads: set_heads.clone(),
+                    overlaps: report.overlaps,
                 });
             }
             let state = crate::heads_file::state(dir, graph)?;
@@ -404,10 +422,12 @@ impl Project {
                 state,
                 crate::HeadsFileState::Stale { .. } | crate::HeadsFileState::Conflicted
             ) {
-                findings.push(Finding::HeadsFile {
-                    file: dir.join(crate::heads_file::HEADS_FILE),
-                    state,
-                });
+                let file = dir.join(crate::heads_file::HEADS_FILE);
+                let file = file
+                    .strip_prefix(self.root())
+                    .map(PathBuf::from)
+                    .unwrap_or(file);
+                findings.push(Finding::HeadsFile { file, state });
             }
             heads.extend(set_heads);
         }
@@ -500,13 +520,16 @@ impl Project {
                 sets.unreadable.push((r.name, error));
                 continue;
             }
-            let applied: Applied = r
+            let (applied, partial): (Vec<_>, Vec<_>) = r
                 .rows
                 .iter()
                 .flatten()
-                .filter(|row| row.partial.is_none())
-                .map(|row| row.revision.clone())
-                .collect();
+                .partition(|row| row.partial.is_none());
+            if !partial.is_empty() {
+                let revisions = partial.iter().map(|row| row.revision.clone()).collect();
+                sets.partial.push((r.name.clone(), revisions));
+            }
+            let applied: Applied = applied.iter().map(|row| row.revision.clone()).collect();
             sets.read.push((r.name, applied));
         }
         Ok(sets)
@@ -639,25 +662,53 @@ fn opener(
 /// with no `--db` to say which databases it is for, is refused rather than failing every
 /// database of the other sets. Keywords (`heads`, `-1`, `base`) mean something in every set.
 /// Refuses a target that is wrong whatever a database holds (an unknown revision, `head` with
-/// several heads, bad grammar), once per migration set and before any database is contacted;
-/// otherwise every database of the set would fail with the same error. What depends on a
-/// database (`+1`, a downgrade target above its heads) is left to its plan.
-fn targets_resolve(op: &Operation, sets: &Sets) -> Result<(), Error> {
-    let graphs = sets.values().filter_map(|set| set.as_ref().ok());
-    for graph in graphs {
-        match op {
-            Operation::Upgrade { target } => graph.check_target(target, Direction::Up)?,
-            Operation::Downgrade { target } => graph.check_target(target, Direction::Down)?,
-            Operation::Stamp { targets, .. } => {
-                for target in targets {
-                    graph.check_target(target, Direction::Up)?;
-                }
-            }
-            Operation::Accept { revision } => {
-                graph.lookup(revision)?;
-            }
-            Operation::Current | Operation::Status => {}
+/// several heads, bad grammar), once per migration set and `branches` among the selected
+/// databases, before any database is contacted; otherwise every database of the set would fail
+/// with the same error. Each is checked on the graph its databases plan on (restricted to their
+/// `branches`). What depends on a database (`+1`, a downgrade target above its heads) is left
+/// to its plan, as is a set or `branches` that does not load (each database reports it).
+fn targets_resolve<'a>(
+    op: &Operation,
+    selected: &[Database<'a>],
+    sets: &Sets,
+    dir_of: impl Fn(&Database<'a>) -> PathBuf,
+) -> Result<(), Error> {
+    let mut seen = std::collections::HashSet::new();
+    for db in selected {
+        let dir = dir_of(db);
+        let branches = db.config.branches.clone().unwrap_or_default();
+        if !seen.insert((dir.clone(), branches.clone())) {
+            continue;
         }
+        let Some(Ok(graph)) = sets.get(&dir) else {
+            continue;
+        };
+        let restricted = match branches.is_empty() {
+            true => None,
+            false => match braid_runner::restrict(graph, &branches) {
+                Ok(restricted) => Some(restricted),
+                Err(_) => continue,
+            },
+        };
+        target_resolves(op, restricted.as_ref().unwrap_or(graph))?;
+    }
+    Ok(())
+}
+
+/// `op`'s targets on `graph`, as far as they do not depend on what is applied.
+fn target_resolves(op: &Operation, graph: &braid_graph::Graph) -> Result<(), Error> {
+    match op {
+        Operation::Upgrade { target } => graph.check_target(target, Direction::Up)?,
+        Operation::Downgrade { target } => graph.check_target(target, Direction::Down)?,
+        Operation::Stamp { targets, .. } => {
+            for target in targets {
+                graph.check_target(target, Direction::Up)?;
+            }
+        }
+        Operation::Accept { revision } => {
+            graph.lookup(revision)?;
+        }
+        Operation::Current | Operation::Status => {}
     }
     Ok(())
 }

@@ -105,6 +105,11 @@ pub enum Error {
     #[error(transparent)]
     Verify(Box<crate::verify::VerifyError>),
 
+    /// `rebase` refused (a revision to move is applied somewhere, a database cannot be read,
+    /// the heads are not two branches of one history).
+    #[error(transparent)]
+    Rebase(Box<crate::rebase::RebaseError>),
+
     /// A driver plugin could not be loaded.
     #[cfg(feature = "plugins")]
     #[error(transparent)]

@@ -70,6 +70,18 @@ pub fn refresh(dir: &Path) -> Result<PathBuf, Error> {
     write(dir, &graph)
 }
 
+/// [`refresh`] after a command wrote revisions: `None`, or a warning saying that the revisions
+/// are written and how to bring the heads file up to date. The revisions stay either way, and
+/// a failure here must not hide them.
+pub(crate) fn refresh_after_writing(dir: &Path) -> Option<String> {
+    refresh(dir).err().map(|e| {
+        format!(
+            "the revisions are written, but the heads file could not be rewritten ({e}); run \
+             `braid heads --write`"
+        )
+    })
+}
+
 /// Writes the heads file of `dir` for `graph`, and returns its path.
 pub fn write(dir: &Path, graph: &Graph) -> Result<PathBuf, Error> {
     let path = dir.join(HEADS_FILE);
@@ -91,18 +103,28 @@ pub fn state(dir: &Path, graph: &Graph) -> Result<HeadsFileState, Error> {
     if text.lines().any(is_conflict_marker) {
         return Ok(HeadsFileState::Conflicted);
     }
-    if text.replace("\r\n", "\n") == render(graph) {
+    // Only what the file says counts, not its comments: another release's header wording, or
+    // an edited comment, is no reason to fail `check`.
+    if said(&text) == said(&render(graph)) {
         return Ok(HeadsFileState::Matches);
     }
     let listed = text
         .lines()
-        .filter_map(|line| line.strip_prefix("head "))
+        .filter_map(|line| line.trim_end().strip_prefix("head "))
         .map(|id| id.trim().to_string())
         .collect();
     Ok(HeadsFileState::Stale {
         listed,
         heads: heads(graph),
     })
+}
+
+/// The file's `head` and `graph` lines, trimmed.
+fn said(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("head ") || line.starts_with("graph "))
+        .collect()
 }
 
 fn heads(graph: &Graph) -> Vec<String> {
@@ -168,6 +190,13 @@ mod tests {
         let g = graph(&[("a", &[]), ("b", &["a"])]);
         assert_eq!(state(dir.path(), &g).unwrap(), HeadsFileState::Missing);
         write(dir.path(), &g).unwrap();
+        assert_eq!(state(dir.path(), &g).unwrap(), HeadsFileState::Matches);
+        // Comments, blank lines and line ends do not count.
+        let other = format!(
+            "# another header\r\n\r\n{}",
+            render(&g).replace('\n', "\r\n")
+        );
+        std::fs::write(dir.path().join(HEADS_FILE), other).unwrap();
         assert_eq!(state(dir.path(), &g).unwrap(), HeadsFileState::Matches);
         let grown = graph(&[("a", &[]), ("b", &["a"]), ("c", &["b"])]);
         assert_eq!(

@@ -41,6 +41,9 @@ pub struct ImportReport {
     pub written: Written,
     /// Source files left out, with why.
     pub skipped: Vec<Skipped>,
+    /// What went wrong after the revisions were written (the heads file could not be
+    /// rewritten).
+    pub warnings: Vec<String>,
 }
 
 impl ImportReport {
@@ -162,11 +165,14 @@ impl Project {
             .map_err(ImportFailure::from)?;
         let written = braid_import::write(&history, &dir, jiff::Timestamp::now())
             .map_err(ImportFailure::from)?;
-        crate::heads_file::refresh(&dir)?;
+        let warnings = crate::heads_file::refresh_after_writing(&dir)
+            .into_iter()
+            .collect();
         Ok(ImportReport {
             dir,
             written,
             skipped: history.skipped,
+            warnings,
         })
     }
 

@@ -180,7 +180,7 @@ impl Project {
     }
 
     /// The SQL `rev` runs in `direction` on `dialect`: its file, or what its Rust body renders.
-    fn body(
+    pub(crate) fn body(
         &self,
         bodies: &dyn Bodies,
         rev: &Revision,
@@ -217,9 +217,9 @@ impl Project {
 }
 
 /// A body ready to lint.
-struct LintBody {
-    origin: String,
-    text: String,
+pub(crate) struct LintBody {
+    pub(crate) origin: String,
+    pub(crate) text: String,
     /// Rendered from a Rust revision.
     rendered: bool,
 }
@@ -234,9 +234,9 @@ impl LintBody {
 }
 
 /// A body that could not be read or rendered, and why.
-struct Unavailable {
-    file: String,
-    reason: String,
+pub(crate) struct Unavailable {
+    pub(crate) file: String,
+    pub(crate) reason: String,
 }
 
 impl Unavailable {

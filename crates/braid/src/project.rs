@@ -220,14 +220,31 @@ impl Project {
         crate::authoring::generate(&self.graph_or_empty(&dir)?, &dir, request)
     }
 
-    /// Writes a merge revision in the set of `databases`.
+    /// Writes a merge revision in the set of `databases`, after reading what the branches it
+    /// joins both touch ([`crate::overlap`]): a conflicting overlap refuses the merge unless
+    /// `request.allow_overlap` gives a reason. The report comes back with the revision.
     pub fn merge(
         &self,
         databases: &[String],
         request: &crate::MergeRequest,
     ) -> Result<crate::Written, Error> {
+        use crate::authoring::AuthoringError;
+        if request
+            .allow_overlap
+            .as_ref()
+            .is_some_and(|r| r.trim().is_empty())
+        {
+            return Err(AuthoringError::EmptyOverlapReason.into());
+        }
         let dir = self.set_dir(databases)?;
-        crate::authoring::merge(&self.graph(&dir)?, &dir, request)
+        let graph = self.graph(&dir)?;
+        let report = self.overlaps_in(&dir, &graph, databases, &request.revisions)?;
+        if report.conflicting() && request.allow_overlap.is_none() {
+            return Err(AuthoringError::Overlapping(Box::new(report)).into());
+        }
+        let mut written = crate::authoring::merge(&graph, &dir, request)?;
+        written.overlaps = Some(report);
+        Ok(written)
     }
 
     /// Rewrites the heads file of the set of `databases` from its graph

@@ -562,30 +562,37 @@ pub fn current(
     exit_for_failures(failure)
 }
 
-/// `current --check-heads`: the databases not at the heads of their set, as a failure (exit
-/// code 6 when one has revisions the directory does not know, else 4); `None` when all are.
+/// `current --check-heads`: the databases not at the heads of their set, as a failure with
+/// `check`'s code for the most severe reason (6 revisions the directory does not know, 7 a
+/// migration stopped part-way, 4 revisions to apply); `None` when all are.
 fn off_heads(results: &[DbResult]) -> Option<Failed> {
     let off: Vec<(&str, &braid::StatusReport)> = results
         .iter()
         .filter_map(|r| r.check.as_ref().map(|check| (r.name.as_str(), check)))
         .filter(|(_, check)| !check.at_heads())
         .collect();
-    if off.is_empty() {
-        return None;
-    }
-    let unknown = off.iter().any(|(_, check)| !check.unknown.is_empty());
+    // The most severe reason of each database: its kind, how many revisions, in words.
+    let why = |check: &braid::StatusReport| match () {
+        _ if !check.unknown.is_empty() => {
+            (FindingKind::Unknown, check.unknown.len(), "unknown applied")
+        }
+        _ if !check.partial.is_empty() => (
+            FindingKind::Partial,
+            check.partial.len(),
+            "stopped part-way",
+        ),
+        _ => (FindingKind::Pending, check.pending.len(), "to apply"),
+    };
+    let worst = off.iter().map(|(_, check)| why(check).0).min()?;
     let each: Vec<String> = off
         .iter()
-        .map(|(name, check)| match check.unknown.len() {
-            0 => format!("{name} ({} to apply)", check.pending.len()),
-            n => format!("{name} ({n} unknown applied)"),
+        .map(|(name, check)| {
+            let (_, n, what) = why(check);
+            format!("{name} ({n} {what})")
         })
         .collect();
     Some(Failed {
-        code: match unknown {
-            true => check_codes::UNKNOWN,
-            false => check_codes::PENDING,
-        },
+        code: check_code(worst, &[]),
         message: format!("not at the heads: {}", each.join(", ")),
     })
 }
@@ -656,10 +663,16 @@ pub fn accept(
 /// With `models`, the entities are compared with the migrations ([`super::models::problems`]):
 /// a difference exits with [`exit_codes::MODELS_DIFFER`], a backend that could not be compared
 /// with [`exit_codes::ERROR`], after the database's state and lint errors.
+///
+/// With `merges`, each merge revision's branches are applied in each order and the schemas
+/// compared ([`super::prove::merges_text`]): an order-dependent merge exits with
+/// [`exit_codes::MERGE_ORDER`], a merge that could not be compared with [`exit_codes::ERROR`],
+/// after everything above.
 pub fn check(
     project: &Project,
     settings: &RunSettings,
     lint: bool,
+    merges: bool,
     models: Option<&braid::Models>,
     out: Output<'_>,
 ) -> Outcome {
@@ -672,6 +685,8 @@ pub fn check(
         lint: Option<&'a braid::lint::LintReport>,
         #[serde(skip_serializing_if = "Option::is_none")]
         models: Option<&'a braid::Comparison>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        merges: Option<&'a braid::verify::MergesReport>,
         #[serde(skip_serializing_if = "Option::is_none")]
         exit_code: Option<u8>,
     }
@@ -701,6 +716,19 @@ pub fn check(
         }
         None => None,
     };
+    let merged = if merges {
+        let _spinner = crate::progress::Bars::spinner(
+            out.progress_allowed(),
+            "applying each merge's branches in each order on scratch databases…",
+        );
+        Some(super::prove::merges_report(
+            project,
+            &settings.databases,
+            settings.jobs,
+        )?)
+    } else {
+        None
+    };
     let mut problems: Vec<String> = report
         .findings
         .iter()
@@ -718,6 +746,9 @@ pub fn check(
     if let Some(compared) = &compared {
         problems.extend(super::models::problems(compared, out));
     }
+    if let Some(merged) = &merged {
+        problems.extend(super::prove::merges_problems(merged, out));
+    }
     let databases = databases_json(&report.databases, out, None).databases;
     let code = report
         .worst()
@@ -732,6 +763,11 @@ pub fn check(
             Some(c) if c.failed() => Some(exit_codes::ERROR),
             Some(c) if !c.agrees() => Some(exit_codes::MODELS_DIFFER),
             _ => None,
+        })
+        .or_else(|| match &merged {
+            Some(m) if m.order_dependent() => Some(exit_codes::MERGE_ORDER),
+            Some(m) if !m.passed() => Some(exit_codes::ERROR),
+            _ => None,
         });
     out.emit(
         &Check {
@@ -740,15 +776,26 @@ pub fn check(
             databases,
             lint: linted.as_ref(),
             models: compared.as_ref(),
+            merges: merged.as_ref(),
             exit_code: code,
         },
         || {
+            let merges_text = merged
+                .as_ref()
+                .map_or(String::new(), |m| super::prove::merges_text(m, out));
             if problems.is_empty() {
                 let models = compared.as_ref().map_or(String::new(), |c| {
                     format!(", the entities agree on {} backend(s)", c.backends.len())
                 });
+                let merges = merged.as_ref().map_or(String::new(), |m| {
+                    format!(
+                        ", every merge gives one schema in every order on {} backend(s)",
+                        m.backends.len()
+                    )
+                });
                 format!(
-                    "ok: {} ({}), {} database(s) up to date, no edited migrations{models}\n",
+                    "{merges_text}ok: {} ({}), {} database(s) up to date, no edited \
+                     migrations{models}{merges}\n",
                     if report.heads.len() == 1 {
                         "one head"
                     } else {
@@ -762,7 +809,8 @@ pub fn check(
                     report.databases.len()
                 )
             } else {
-                problems.iter().map(|p| format!("{p}\n")).collect()
+                let problems: String = problems.iter().map(|p| format!("{p}\n")).collect();
+                format!("{merges_text}{problems}")
             }
         },
     )?;

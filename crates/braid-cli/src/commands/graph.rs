@@ -38,16 +38,17 @@ pub struct RevisionJson<'a> {
 }
 
 pub fn revision_json<'a>(graph: &'a Graph, rev: &'a Revision) -> RevisionJson<'a> {
+    let marks = graph.markers(rev);
     RevisionJson {
         revision: &rev.id,
         parents: &rev.parents,
         depends_on: &rev.depends_on,
-        branch_labels: graph.labels_of(&rev.id),
+        branch_labels: marks.labels,
         message: &rev.message,
         created: rev.created.map(|t| t.to_string()),
-        is_head: graph.is_head(&rev.id),
-        is_branch_point: graph.is_branch_point(&rev.id),
-        is_merge_point: graph.is_merge_point(&rev.id),
+        is_head: marks.is_head,
+        is_branch_point: marks.is_branch_point,
+        is_merge_point: marks.is_merge_point,
         transactional: rev.transactional,
         path: rev.origin.as_ref().map(|p| p.display().to_string()),
         is_applied: None,
@@ -60,20 +61,20 @@ pub fn revision_json<'a>(graph: &'a Graph, rev: &'a Revision) -> RevisionJson<'a
 /// databases); empty when the revision is applied nowhere.
 pub fn markers(graph: &Graph, rev: &Revision, applied: Option<&str>) -> String {
     let mut out = String::new();
-    let labels = graph.labels_of(&rev.id);
-    if !labels.is_empty() {
-        out.push_str(&format!(" ({})", labels.join(", ")));
+    let marks = graph.markers(rev);
+    if !marks.labels.is_empty() {
+        out.push_str(&format!(" ({})", marks.labels.join(", ")));
     }
-    if graph.is_head(&rev.id) {
+    if marks.is_head {
         out.push_str(" (head)");
     }
     if let Some(mark) = applied.filter(|m| !m.is_empty()) {
         out.push_str(&format!(" ({mark})"));
     }
-    if graph.is_branch_point(&rev.id) {
+    if marks.is_branch_point {
         out.push_str(" (branchpoint)");
     }
-    if graph.is_merge_point(&rev.id) {
+    if marks.is_merge_point {
         out.push_str(" (mergepoint)");
     }
     out
@@ -148,7 +149,7 @@ pub fn heads(set: &Set, args: &HeadsArgs, out: Output<'_>) -> Outcome {
             .iter()
             .map(|h| HeadJson {
                 revision: &h.revision.id,
-                branch_labels: graph.labels_of(&h.revision.id),
+                branch_labels: graph.markers(h.revision).labels,
                 effective: h.effective,
                 message: &h.revision.message,
             })
@@ -225,7 +226,9 @@ pub fn branches(set: &Set, out: Output<'_>) -> Outcome {
 
 pub fn show(set: &Set, args: &ShowArgs, out: Output<'_>) -> Outcome {
     let graph = &set.graph;
-    let rev = graph.lookup(&args.revision).map_err(braid::Error::from)?;
+    let rev = graph
+        .named_one(&args.revision)
+        .map_err(braid::Error::from)?;
     out.emit(&revision_json(graph, rev), || {
         verbose_block(graph, rev, None)
     })?;
@@ -307,9 +310,10 @@ fn print_history(
         })
         .collect();
     let is_applied = |i: usize| marks[i].as_deref();
+    // Only JSON output needs one record per revision; the human text is built from `revs`.
+    let json_revs = revs.iter().filter(|_| out.is_json());
     let json = History {
-        revisions: revs
-            .iter()
+        revisions: json_revs
             .map(|rev| {
                 let mut json = revision_json(graph, rev);
                 if let (Some(names), Some(dbs)) = (applied_in(rev), applied) {
@@ -364,11 +368,16 @@ fn print_history(
 
 /// Prints what `generate` or `merge` wrote: `{"revision", "parents", "files"}` in JSON.
 pub(super) fn print_written(project: &Project, written: &Written, out: Output<'_>) -> Outcome {
+    for warning in &written.warnings {
+        eprintln!("warning: {}", out.say(warning));
+    }
     #[derive(Serialize)]
     struct Json<'a> {
         revision: &'a str,
         parents: &'a [String],
         files: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        overlaps: Option<&'a braid::overlap::OverlapReport>,
     }
     let json = Json {
         revision: &written.revision,
@@ -378,6 +387,7 @@ pub(super) fn print_written(project: &Project, written: &Written, out: Output<'_
             .iter()
             .map(|f| display_path(project.root(), f))
             .collect(),
+        overlaps: written.overlaps.as_ref(),
     };
     out.emit(&json, || {
         let mut text = format!(
@@ -392,6 +402,9 @@ pub(super) fn print_written(project: &Project, written: &Written, out: Output<'_
         for file in &json.files {
             text.push_str(&format!("  {file}\n"));
         }
+        if let Some(report) = &written.overlaps {
+            text.push_str(&overlaps_text(report));
+        }
         if written.body == BodyKind::Rust && !braid::features().contains(&"rust") {
             text.push_str(
                 "note: this binary cannot run Rust revisions; a workspace's xtask built with \
@@ -401,6 +414,25 @@ pub(super) fn print_written(project: &Project, written: &Written, out: Output<'_
         text
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the merged branches both touch, and what could not be read.
+fn overlaps_text(report: &braid::overlap::OverlapReport) -> String {
+    let mut text = String::new();
+    if !report.overlaps.is_empty() {
+        text.push_str("The branches overlap:\n");
+    }
+    for overlap in &report.overlaps {
+        text.push_str(&format!("  {overlap}\n"));
+    }
+    for skipped in &report.not_analysed {
+        let at = skipped.line.map(|l| format!(":{l}")).unwrap_or_default();
+        text.push_str(&format!(
+            "  not analysed: {} ({}) {}{at}: {}\n",
+            skipped.revision, skipped.dialect, skipped.file, skipped.reason
+        ));
+    }
+    text
 }
 
 /// Paths under the project root read better relative to it.
@@ -457,6 +489,7 @@ pub fn merge(
         branch_labels: args.branch_labels.clone(),
         splice: args.splice,
         body: body(args.rust),
+        allow_overlap: args.allow_overlap.clone(),
     };
     let written = project.merge(databases, &request)?;
     print_written(project, &written, out)

@@ -5,6 +5,7 @@ mod graph;
 mod models;
 mod moving;
 mod prove;
+mod rebase;
 mod setup;
 
 use std::path::PathBuf;
@@ -165,6 +166,7 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
         }
         Command::Generate(args) => graph::generate(&project, dbs, &args, out),
         Command::Merge(args) => graph::merge(&project, dbs, &args, out),
+        Command::Rebase(args) => rebase::rebase(&project, &settings, &args, out),
         Command::Heads(args) if args.write => {
             let file = project.write_heads_file(dbs)?;
             out.emit(&serde_json::json!({ "file": file }), || {
@@ -212,7 +214,7 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
         Command::Accept(args) => db::accept(&project, &settings, &args.revision, report, out),
         Command::Check(args) => {
             let models = args.models.then_some(&front.models);
-            db::check(&project, &settings, args.lint, models, out)
+            db::check(&project, &settings, args.lint, args.merges, models, out)
         }
         Command::Lint(args) => prove::lint(&project, dbs, args.range.as_deref(), out),
         Command::Verify(args) => prove::verify(&project, &settings, &args, out),

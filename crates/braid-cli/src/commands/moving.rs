@@ -38,6 +38,9 @@ pub fn import(
         options,
     };
     let report = project.import(&request, databases)?;
+    for warning in &report.warnings {
+        eprintln!("warning: {}", out.say(warning));
+    }
     out.emit(&ImportJson::of(&report), || {
         human_import(&report, project.root(), out)
     })?;

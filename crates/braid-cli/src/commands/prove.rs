@@ -1,11 +1,13 @@
-//! `lint` and `verify`: proving migrations before they ship. The rules and the checks live in
-//! the library ([`braid::Project::lint`], [`braid::Project::verify`]); this prints them.
+//! `lint`, `verify` and `check --merges`: proving migrations before they ship. The rules and
+//! the checks live in the library ([`braid::Project::lint`], [`braid::Project::verify`],
+//! [`braid::Project::check_merges`]); this prints them.
 
 use std::process::ExitCode;
 
 use braid::lint::{Finding, LintReport, LintRequest, Severity};
 use braid::verify::{
-    BackendReport, Cleanup, RevisionOutcome, VerifyEvent, VerifyRange, VerifyReport, VerifyRequest,
+    BackendReport, Cleanup, MergeReport, MergesReport, MergesRequest, OrderReport, RevisionOutcome,
+    RevisionReport, VerifyEvent, VerifyRange, VerifyReport, VerifyRequest,
 };
 use braid::{Project, RunSettings};
 use serde::Serialize;
@@ -218,16 +220,22 @@ fn backend_text(b: &BackendReport, out: Output<'_>) -> String {
     let mut not_verified = Vec::new();
     for r in &b.revisions {
         match &r.outcome {
-            RevisionOutcome::Passed => text.push_str(&format!("  ok      {}\n", r.revision)),
+            RevisionOutcome::Passed => text.push_str(&passed_text(r)),
             RevisionOutcome::Failed { step, failure } => {
                 text.push_str(&format!("  FAILED  {}: {step}\n", r.revision));
-                match failure {
-                    braid::verify::Failure::Schema { differences } => {
+                match (failure, &r.merge) {
+                    (braid::verify::Failure::Schema { differences }, _) => {
                         for d in differences {
                             text.push_str(&format!("          {d}\n"));
                         }
                     }
-                    other => text.push_str(&format!("          {}\n", out.say(&other.to_string()))),
+                    (braid::verify::Failure::Merge { .. }, Some(merge)) => {
+                        text.push_str(&format!("          {}\n", out.say(&merge.verdict())));
+                        text.push_str(&orders_text(merge, out));
+                    }
+                    (other, _) => {
+                        text.push_str(&format!("          {}\n", out.say(&other.to_string())))
+                    }
                 }
             }
             RevisionOutcome::NotVerified => not_verified.push(r.revision.as_str()),
@@ -250,6 +258,119 @@ fn backend_text(b: &BackendReport, out: Output<'_>) -> String {
             "  the scratch database could not be dropped: {error}\n"
         )),
         _ => {}
+    }
+    text
+}
+
+/// A revision that passed; a merge revision with its branches' verdict and production's order.
+fn passed_text(r: &RevisionReport) -> String {
+    match &r.merge {
+        None => format!("  ok      {}\n", r.revision),
+        Some(merge) => format!(
+            "  ok      {}: {}\n          {}\n",
+            r.revision,
+            merge.verdict(),
+            merge.production_sentence()
+        ),
+    }
+}
+
+/// The merge check of the selected databases' sets (`check --merges`).
+pub(crate) fn merges_report(
+    project: &Project,
+    databases: &[String],
+    jobs: Option<usize>,
+) -> Result<MergesReport, Failure> {
+    Ok(project.check_merges(&MergesRequest {
+        databases: databases.to_vec(),
+        jobs,
+        ..MergesRequest::default()
+    })?)
+}
+
+/// `check --merges` in words: per backend, each merge revision with its verdict, its orders
+/// (an order-dependent one's differences) and the order production uses.
+pub(crate) fn merges_text(report: &MergesReport, out: Output<'_>) -> String {
+    let mut text = String::new();
+    for b in &report.backends {
+        text.push_str(&format!(
+            "{} ({}, {}): {} merge revision(s) checked in {} ms\n",
+            b.name,
+            b.dialect,
+            b.server,
+            b.merges.len(),
+            b.ms
+        ));
+        for merge in &b.merges {
+            let status = if merge.passed() { "ok    " } else { "FAILED" };
+            text.push_str(&format!(
+                "  {status}  {}: {}\n",
+                merge.revision,
+                out.say(&merge.verdict())
+            ));
+            text.push_str(&orders_text(merge, out));
+        }
+        if let Some(error) = &b.error {
+            text.push_str(&format!("  error: {}\n", out.say(&error.to_string())));
+        }
+    }
+    text
+}
+
+/// `check`'s problems: a line per merge revision and backend that did not pass.
+pub(crate) fn merges_problems(report: &MergesReport, out: Output<'_>) -> Vec<String> {
+    let mut problems = Vec::new();
+    for b in &report.backends {
+        if let Some(error) = &b.error {
+            let error = out.say(&error.to_string());
+            problems.push(format!("merges: {}: cannot check: {error}", b.name));
+        }
+        for m in b.merges.iter().filter(|m| !m.passed()) {
+            let summary = out.say(&m.summary());
+            problems.push(format!("merges: `{}` on {}: {summary}", m.revision, b.name));
+        }
+    }
+    problems
+}
+
+/// A merge's orders, each with what went wrong in it, then the production order.
+fn orders_text(merge: &MergeReport, out: Output<'_>) -> String {
+    let reference = merge.reference().map(|o| o.name.as_str());
+    let mut text = String::new();
+    for order in &merge.orders {
+        text.push_str(&order_text(order, reference, out));
+    }
+    text.push_str(&format!("          {}\n", merge.production_sentence()));
+    text
+}
+
+/// `- a, b then c, d (production)`, and below it its differences from `reference`, its error
+/// or the scratch database it left.
+fn order_text(order: &OrderReport, reference: Option<&str>, out: Output<'_>) -> String {
+    let production = if order.production {
+        " (production)"
+    } else {
+        ""
+    };
+    let mut text = format!("          - {}{production}", order.name);
+    if let Some(error) = &order.error {
+        text.push_str(&format!(": {}", out.say(&error.to_string())));
+    } else if !order.differences.is_empty() {
+        text.push_str(&format!(
+            ": a different schema than after `{}` (\"missing\": only there; \"left behind\": \
+             only here; \"was\": as there)",
+            reference.unwrap_or_default()
+        ));
+    }
+    text.push('\n');
+    for d in &order.differences {
+        text.push_str(&format!("              {d}\n"));
+    }
+    if let Cleanup::Failed { error } = &order.cleanup {
+        let scratch = order.scratch.as_deref().unwrap_or("");
+        text.push_str(&format!(
+            "            the scratch database {scratch} could not be dropped: {error}\n"
+        ));
     }
     text
 }
