@@ -194,9 +194,10 @@ pub(crate) fn render_metadata(new: &crate::NewRevision, rust: Option<&str>) -> S
 /// lines — `key = value` with a basic string without escapes, a one-line array of such
 /// strings, `true`/`false` or an offset date-time, comments and blank lines — and returns
 /// `None` for anything else (an escape, a literal or multi-line string, a table, a repeated,
-/// unknown or missing key, a `\r` outside a CRLF line end, …). The caller then parses with `toml`, so every error and
-/// every unusual spelling is still the TOML parser's, with its message. What it accepts, it
-/// reads exactly as `toml` + [`RawMetadata`] would (a property test holds it to that).
+/// unknown or missing key, a `\r` outside a CRLF line end, …). The caller then parses with
+/// `toml`, so every error and every unusual spelling is still the TOML parser's, with its
+/// message. What it accepts, it reads exactly as `toml` + [`RawMetadata`] would (a property
+/// test holds it to that).
 mod plain {
     use super::{RawMetadata, check_complete, created_from_text};
 
@@ -446,6 +447,7 @@ mod tests {
             "created",
             "transaction",
             "rust",
+            "allow_overlap",
             "parent",
             "\"id\"",
             "a.b",
@@ -516,8 +518,16 @@ mod tests {
             transactional: false,
             allow_overlap: None,
         };
-        for rust in [None, Some("migration.rs")] {
-            let text = render_metadata(&new, rust);
+        let overlapping = crate::NewRevision {
+            allow_overlap: Some("both add an index to users; reviewed".into()),
+            ..new.clone()
+        };
+        for (new, rust) in [
+            (&new, None),
+            (&new, Some("migration.rs")),
+            (&overlapping, None),
+        ] {
+            let text = render_metadata(new, rust);
             let plain = plain::parse(&text).expect("read without the TOML parser");
             assert_eq!(Some(&plain), full(&text).as_ref(), "{text}");
             assert_eq!(plain.created, new.created);
