@@ -548,7 +548,7 @@ impl Graph {
             (Some(n), None) if n < 0 => {
                 let end_side = side(end)?;
                 let from = match &end_side {
-                    None => self.head_indices().into_iter().map(Some).collect(),
+                    None => self.real_head_indices().into_iter().map(Some).collect(),
                     Some((revs, _)) => points(revs),
                 };
                 (self.clamped_walk(&from, n, start)?, end_side)
@@ -673,9 +673,9 @@ impl LabelSets {
 }
 
 impl Graph {
-    /// Each of `from` walked `n` steps (down when negative), stopping at the base or a head
-    /// as Alembic's history does; a walk must not fork. `None` among `from` is the base; in
-    /// the result, the base for a walk down that reached it (an open start).
+    /// Each of `from` walked `n` steps (down when negative), stopping at its line's first
+    /// revision or a head as Alembic's history does; a walk must not fork. `None` among `from`
+    /// is the base, and so is the result when every walk stays there.
     fn clamped_walk(
         &self,
         from: &[Option<u32>],
@@ -687,17 +687,16 @@ impl Graph {
             let mut at = start;
             for _ in 0..n.unsigned_abs() {
                 match self.walk(at, n.signum(), None, input) {
+                    // Below a base there is only the base: stay on this line's first revision.
+                    Ok(None) if at.is_some() => break,
                     Ok(next) => at = next,
                     Err(PlanError::RelativeTooFar { .. }) => break,
                     Err(e) => return Err(e),
                 }
             }
-            match at {
-                Some(i) => ends.push(i),
-                None => return Ok(None),
-            }
+            ends.extend(at);
         }
-        Ok(Some((ends, false)))
+        Ok((!ends.is_empty()).then_some((ends, false)))
     }
 }
 

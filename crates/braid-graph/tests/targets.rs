@@ -620,3 +620,34 @@ fn named_one_takes_every_target_that_names_one_revision() {
         assert!(g.named_one(target).is_err(), "{target}");
     }
 }
+
+/// A bare step counts from each head: one root line's walk reaching its base does not open the
+/// range on the others, and an open end is the real heads (not a head only depended on).
+#[test]
+fn history_bare_steps_on_several_lines() {
+    let g = graph(vec![
+        r("a", &[]),
+        r("b", &["a"]),
+        r("c", &["b"]),
+        r("z1", &[]),
+        r("z2", &["z1"]),
+        r("z3", &["z2"]),
+        r("z4", &["z3"]),
+        r("z5", &["z4"]),
+    ]);
+    let mut got = history(&g, Some("-3:"), &Applied::new());
+    got.sort();
+    assert_eq!(got, strs(&["a", "b", "c", "z2", "z3", "z4", "z5"]));
+
+    let g = graph(vec![
+        r("a", &[]),
+        r("b", &["a"]),
+        r("x", &[]),
+        r("y", &["x"]),
+        r("c", &["b"]).with_depends_on(&["y"]),
+    ]);
+    assert_eq!(
+        history(&g, Some("-1:"), &Applied::new()),
+        history(&g, Some("-1:heads"), &Applied::new())
+    );
+}

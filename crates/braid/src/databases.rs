@@ -72,6 +72,8 @@ pub enum Finding {
         set: Option<PathBuf>,
         heads: Vec<String>,
         overlaps: Vec<crate::overlap::Overlap>,
+        /// Statements and revisions the overlap analysis could not read.
+        not_analysed: usize,
     },
     /// The heads file does not match the graph ([`crate::heads_file`]). `file` is relative to
     /// the project root when it is under it.
@@ -149,6 +151,7 @@ impl fmt::Display for Finding {
                 set,
                 heads,
                 overlaps,
+                not_analysed,
             } => {
                 write!(
                     f,
@@ -161,6 +164,12 @@ impl fmt::Display for Finding {
                 )?;
                 for overlap in overlaps {
                     write!(f, "\n  {overlap}")?;
+                }
+                if *not_analysed > 0 {
+                    write!(
+                        f,
+                        "\n  {not_analysed} statement(s) or revision(s) not analysed (`braid merge` lists them)"
+                    )?;
                 }
                 Ok(())
             }
@@ -415,6 +424,7 @@ impl Project {
                     set: several.then(|| dir.clone()),
                     heads: set_heads.clone(),
                     overlaps: report.overlaps,
+                    not_analysed: report.not_analysed.len(),
                 });
             }
             let state = crate::heads_file::state(dir, graph)?;

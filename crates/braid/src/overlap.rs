@@ -123,20 +123,28 @@ impl Project {
         })
     }
 
-    /// The dialects the databases using `dir` run, as `lint` finds them (SQLite without a
-    /// config).
+    /// The dialects the databases using `dir` run (SQLite when none can be told). A database
+    /// whose dialect cannot be told (an unset `${VAR}` in its URL, a plugin that does not
+    /// load) is left out: the analysis reads files only, and that database's own commands
+    /// report what is wrong with it.
     fn dialects_of(&self, databases: &[String], dir: &Path) -> Result<Vec<Dialect>, Error> {
-        let dialects = self
-            .lint_targets(databases)?
-            .into_iter()
-            .find(|target| target.dir == dir)
-            .map(|target| target.dialects)
-            .unwrap_or_default();
-        Ok(if dialects.is_empty() {
-            vec![Dialect::Sqlite]
-        } else {
-            dialects
-        })
+        let mut dialects = Vec::new();
+        if let Some(config) = self.config_if_any() {
+            for db in self.representatives(databases)? {
+                if self.dir_of(&db) != dir {
+                    continue;
+                }
+                if let Ok(dialect) = crate::drivers::dialect_of(config, &db.config)
+                    && !dialects.contains(&dialect)
+                {
+                    dialects.push(dialect);
+                }
+            }
+        }
+        if dialects.is_empty() {
+            dialects.push(Dialect::Sqlite);
+        }
+        Ok(dialects)
     }
 
     /// The effects of every revision some side brings, on each dialect.

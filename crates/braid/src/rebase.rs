@@ -171,6 +171,9 @@ impl Project {
         dir: &Path,
         moving: &[&Revision],
     ) -> Result<Vec<String>, Error> {
+        if self.config_if_any().is_none() {
+            return Ok(Vec::new());
+        }
         // Every database of the set, whichever `--db` or `--shard` was given.
         let every = RunSettings {
             databases: Vec::new(),
