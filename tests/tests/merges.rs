@@ -9,14 +9,14 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use braid::Project;
 use braid::verify::{
     BackendReport, Cleanup, MergeReport, MergeStatus, MergesBackendReport, MergesRequest,
     RevisionOutcome, VerifyRequest, VerifyStep, no_verify_events,
 };
-use braid::{Project, ProjectOptions};
-use support::{Configured, assert_untouched, each_backend, run_in, scratch_exists};
+use support::{Configured, assert_untouched, each_backend, run_in, scratch_exists, worked_example};
 
 /// A project in a temp dir: `migrations/` and `braid.toml` with one database, `app`.
 struct Fixture {
@@ -400,28 +400,6 @@ fn check_merges_exits_18_on_an_order_dependent_merge_and_0_otherwise() {
             );
         }
     }
-}
-
-/// The repository's migrations (Rust revisions compiled in) in a project at `root` whose one
-/// database `app` is at `url`.
-fn worked_example(root: &Path, url: &str) -> Project {
-    support::copy_tree(&braid_tests::repo_migrations(), &root.join("migrations"));
-    let config = root.join("braid.toml");
-    std::fs::write(
-        &config,
-        format!("[default]\n[default.databases.app]\nurl = {url:?}\n"),
-    )
-    .unwrap();
-    Project::open(
-        ProjectOptions {
-            root: Some(root.to_path_buf()),
-            config: Some(config),
-            migrations: Some(root.join("migrations")),
-            profile: None,
-        },
-        braid_tests::repo_rust_revisions(),
-    )
-    .unwrap()
 }
 
 /// Two branches that each add a column to one table: only the columns' order differs with the

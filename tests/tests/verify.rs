@@ -7,15 +7,17 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use braid::verify::{
     BackendReport, Cleanup, Failure, RevisionOutcome, VerifyReport, VerifyRequest, VerifyStep,
     no_verify_events,
 };
-use braid::{Dialect, FailureKind, Operation, Project, ProjectOptions, RunSettings};
+use braid::{Dialect, FailureKind, Operation, Project, RunSettings};
 use braid_tests::{MysqlTarget, PostgresTarget};
-use support::{Configured, assert_untouched, each_backend, scratch_exists, with_db};
+use support::{
+    Configured, assert_untouched, each_backend, scratch_exists, with_db, worked_example,
+};
 
 /// A project in a temp dir: `migrations/` and `braid.toml` with one database, `app`.
 struct Fixture {
@@ -693,26 +695,4 @@ fn verify_cost_against_upgrade() {
             verify.as_secs_f64() / upgrade.as_secs_f64()
         );
     });
-}
-
-/// The repository's migrations (Rust revisions compiled in) in a project at `root` whose one
-/// database `app` is at `url`.
-fn worked_example(root: &Path, url: &str) -> Project {
-    support::copy_tree(&braid_tests::repo_migrations(), &root.join("migrations"));
-    let config = root.join("braid.toml");
-    std::fs::write(
-        &config,
-        format!("[default]\n[default.databases.app]\nurl = {url:?}\n"),
-    )
-    .unwrap();
-    Project::open(
-        ProjectOptions {
-            root: Some(root.to_path_buf()),
-            config: Some(config),
-            migrations: Some(root.join("migrations")),
-            profile: None,
-        },
-        braid_tests::repo_rust_revisions(),
-    )
-    .unwrap()
 }

@@ -184,18 +184,9 @@ pub(crate) fn new_revision(
 /// Writes a merge revision joining `request.revisions` into `dir`.
 pub fn merge(graph: &Graph, dir: &Path, request: &MergeRequest) -> Result<Written, Error> {
     let mut parents: Vec<String> = Vec::new();
-    for reference in &request.revisions {
-        let revs: Vec<&Revision> = if reference == "heads" {
-            graph.real_heads()
-        } else {
-            vec![resolve_one(graph, reference)?]
-        };
-        for rev in revs {
-            require_head(graph, rev, request.splice)?;
-            if !parents.contains(&rev.id) {
-                parents.push(rev.id.clone());
-            }
-        }
+    for rev in merged_revisions(graph, &request.revisions)? {
+        require_head(graph, rev, request.splice)?;
+        parents.push(rev.id.clone());
     }
     if parents.len() < 2 {
         return Err(AuthoringError::MergeNeedsTwo(parents).into());
@@ -216,6 +207,27 @@ pub fn merge(graph: &Graph, dir: &Path, request: &MergeRequest) -> Result<Writte
         allow_overlap: request.allow_overlap.clone(),
     };
     write(dir, new, request.body)
+}
+
+/// The revisions a merge joins, each once, in the order named: `heads` stands for every real
+/// head, anything else is a target naming one revision.
+pub(crate) fn merged_revisions<'g>(
+    graph: &'g Graph,
+    references: &[String],
+) -> Result<Vec<&'g Revision>, Error> {
+    let mut revisions: Vec<&Revision> = Vec::new();
+    for reference in references {
+        let named = match reference.as_str() {
+            "heads" => graph.real_heads(),
+            _ => vec![resolve_one(graph, reference)?],
+        };
+        for rev in named {
+            if !revisions.iter().any(|r| r.id == rev.id) {
+                revisions.push(rev);
+            }
+        }
+    }
+    Ok(revisions)
 }
 
 /// The parent of a new revision when none is named: the single head.
@@ -244,7 +256,7 @@ fn head_parent(graph: &Graph, reference: &str, splice: bool) -> Result<String, E
 }
 
 /// Any target naming exactly one revision.
-pub(crate) fn resolve_one<'g>(graph: &'g Graph, reference: &str) -> Result<&'g Revision, Error> {
+fn resolve_one<'g>(graph: &'g Graph, reference: &str) -> Result<&'g Revision, Error> {
     let resolved = graph.resolve(&Applied::new(), reference)?;
     match resolved.as_slice() {
         [one] => Ok(one),

@@ -322,27 +322,11 @@ fn own(graph: &Graph, line: &Line<'_>, common: &HashSet<&str>) -> Vec<String> {
         .collect()
 }
 
-/// The revisions `references` name, each once, in the order named: `heads` (or nothing) for
-/// every real head, anything else a target naming one revision, as `merge` resolves it.
+/// The revisions `references` name, as `merge` resolves them; nothing stands for every real
+/// head.
 fn resolve_heads<'g>(graph: &'g Graph, references: &[String]) -> Result<Vec<&'g Revision>, Error> {
-    let every = ["heads".to_string()];
-    let references = if references.is_empty() {
-        &every[..]
-    } else {
-        references
-    };
-    let mut heads: Vec<&Revision> = Vec::new();
-    for reference in references {
-        let named = if reference == "heads" {
-            graph.real_heads()
-        } else {
-            vec![crate::authoring::resolve_one(graph, reference)?]
-        };
-        for rev in named {
-            if !heads.iter().any(|h| h.id == rev.id) {
-                heads.push(rev);
-            }
-        }
+    match references.is_empty() {
+        true => crate::authoring::merged_revisions(graph, &["heads".to_string()]),
+        false => crate::authoring::merged_revisions(graph, references),
     }
-    Ok(heads)
 }

@@ -279,3 +279,25 @@ pub fn assert_untouched(db: &Configured) {
     });
     assert!(schema.tables.is_empty(), "[{}] {schema:?}", db.dialect);
 }
+
+/// The repository's migrations (Rust revisions compiled in) in a project at `root` whose one
+/// database `app` is at `url`.
+pub fn worked_example(root: &Path, url: &str) -> braid::Project {
+    copy_tree(&braid_tests::repo_migrations(), &root.join("migrations"));
+    let config = root.join("braid.toml");
+    std::fs::write(
+        &config,
+        format!("[default]\n[default.databases.app]\nurl = {url:?}\n"),
+    )
+    .unwrap();
+    braid::Project::open(
+        braid::ProjectOptions {
+            root: Some(root.to_path_buf()),
+            config: Some(config),
+            migrations: Some(root.join("migrations")),
+            profile: None,
+        },
+        braid_tests::repo_rust_revisions(),
+    )
+    .unwrap()
+}
