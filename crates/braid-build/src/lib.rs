@@ -245,7 +245,7 @@ fn embedded_revision(rev: &Revision) -> Result<String, Error> {
     Ok(format!(
         "        __braid::embed::EmbeddedRevision {{ dir: {dir}, id: {id}, parents: &[{parents}], \
          depends_on: &[{deps}], branch_labels: &[{labels}], message: {message}, created: {created}, \
-         transactional: {tx}, body: {body} }},\n",
+         transactional: {tx}, phase: {phase}, body: {body} }},\n",
         dir = lit(&utf8(&dir)?),
         id = lit(&rev.id),
         parents = list(&rev.parents),
@@ -253,6 +253,10 @@ fn embedded_revision(rev: &Revision) -> Result<String, Error> {
         labels = list(&rev.branch_labels),
         message = lit(&rev.message),
         tx = rev.transactional,
+        phase = match rev.phase {
+            Some(p) => format!("Some({})", lit(p.as_str())),
+            None => "None".to_string(),
+        },
     ))
 }
 

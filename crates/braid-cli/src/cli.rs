@@ -105,6 +105,24 @@ pub enum Format {
     Github,
 }
 
+/// A step of an expand/contract deploy, as the command line spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PhaseArg {
+    /// Additive revisions: safe while the release before is still running.
+    Expand,
+    /// Destructive revisions: after the release that stops using what they remove.
+    Contract,
+}
+
+impl From<PhaseArg> for braid::Phase {
+    fn from(p: PhaseArg) -> Self {
+        match p {
+            PhaseArg::Expand => braid::Phase::Expand,
+            PhaseArg::Contract => braid::Phase::Contract,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a new revision (SQL, or Rust with --rust) whose parent is the single head.
@@ -284,6 +302,9 @@ pub struct GenerateArgs {
     /// Run this migration outside a transaction (for statements that cannot run in one).
     #[arg(long)]
     pub no_transaction: bool,
+    /// Declare the revision's deploy phase [default: inferred from its statements].
+    #[arg(long, value_enum, value_name = "PHASE")]
+    pub phase: Option<PhaseArg>,
     /// Write a Rust migration (sea-orm-migration's `SchemaManager`, one body for every backend)
     /// instead of SQL files; it is compiled into the next `cargo xtask` run (the standalone
     /// binary writes it but cannot run it).

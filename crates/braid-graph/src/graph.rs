@@ -910,7 +910,7 @@ impl Graph {
             .collect()
     }
 
-    fn edges(&self, i: u32, edges: Edges) -> impl Iterator<Item = u32> + '_ {
+    pub(crate) fn edges(&self, i: u32, edges: Edges) -> impl Iterator<Item = u32> + '_ {
         let i = i as usize;
         let (a, b): (&[u32], &[u32]) = match edges {
             Edges::Parents => (&self.parents[i], &[]),

@@ -30,8 +30,8 @@ mod target;
 
 pub use error::{GraphError, PlanError};
 pub use graph::{BranchPoint, Graph, Head, Markers};
-pub use plan::{Direction, Plan, Step};
-pub use revision::{Body, MAX_ID_LEN, RESERVED, Revision, validate_id};
+pub use plan::{Direction, HeldBack, Plan, Step};
+pub use revision::{Body, MAX_ID_LEN, Phase, RESERVED, Revision, validate_id};
 pub use target::Target;
 
 /// The set of applied revision ids, as a database's version store reports it.

@@ -1,6 +1,6 @@
 use crate::graph::Edges;
 use crate::target::{Mode, Resolved};
-use crate::{Applied, Graph, PlanError, Revision, Target};
+use crate::{Applied, Graph, Phase, PlanError, Revision, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -40,7 +40,63 @@ impl<'g> Plan<'g> {
     }
 }
 
+/// A revision an upgrade limited to one phase leaves for later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldBack {
+    pub revision: String,
+    pub phase: Phase,
+    /// For a revision of the phase being run: the held-back revision it needs (a parent or a
+    /// dependency), which must be applied first. `None` for a revision of the other phase.
+    pub waits_for: Option<String>,
+}
+
 impl Graph {
+    /// The part of an upgrade `plan` that belongs to `phase`, and what it leaves for later.
+    ///
+    /// A step stays when its revision is of `phase` and nothing it requires (parents and
+    /// dependencies) was held back; everything else is held back, in plan order. So
+    /// `upgrade --phase expand` never runs a revision above a pending contract revision, and
+    /// `upgrade --phase contract` never runs a contract revision in the same run as the expand
+    /// revisions below it: those are the deploy's first step, and the release's code is
+    /// deployed between the two. `phase_of` says each revision's phase (declared or inferred;
+    /// the graph cannot read statements). Downgrade steps are kept as they are.
+    pub fn phase_part<'g>(
+        &'g self,
+        plan: Plan<'g>,
+        phase: Phase,
+        mut phase_of: impl FnMut(&Revision) -> Phase,
+    ) -> (Plan<'g>, Vec<HeldBack>) {
+        let mut held: Vec<bool> = vec![false; self.len()];
+        let mut kept = Vec::with_capacity(plan.steps.len());
+        let mut left = Vec::new();
+        for step in plan.steps {
+            if step.direction == Direction::Down {
+                kept.push(step);
+                continue;
+            }
+            let Some(i) = self.position(step.revision) else {
+                kept.push(step);
+                continue;
+            };
+            let own = phase_of(step.revision);
+            let waits_for = self
+                .edges(i, Edges::Requires)
+                .find(|&r| held[r as usize])
+                .map(|r| self.rev(r).id.clone());
+            if own == phase && waits_for.is_none() {
+                kept.push(step);
+                continue;
+            }
+            held[i as usize] = true;
+            left.push(HeldBack {
+                revision: step.revision.id.clone(),
+                phase: own,
+                waits_for: waits_for.filter(|_| own == phase),
+            });
+        }
+        (Plan { steps: kept }, left)
+    }
+
     /// Plans an upgrade from `applied` to `target`: every revision the target needs (its
     /// ancestors and dependencies, and itself) that is not applied, in upgrade order.
     /// Targets below what is applied are a no-op, as in Alembic.

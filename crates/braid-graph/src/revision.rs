@@ -19,10 +19,53 @@ pub struct Revision {
     pub created: Option<jiff::Timestamp>,
     /// `false` when the migration must run outside a transaction.
     pub transactional: bool,
+    /// The deploy phase declared in `revision.toml` (`phase = "expand"`); `None` when the
+    /// revision leaves it to be inferred from what its statements do.
+    pub phase: Option<Phase>,
     /// The metadata file this revision was read from, for error messages. `None` for revisions
     /// built in memory.
     pub origin: Option<PathBuf>,
     pub body: Body,
+}
+
+/// Which step of an expand/contract deploy a revision belongs to.
+///
+/// A zero-downtime deploy runs the *expand* revisions (additive: the release still running
+/// keeps working), then deploys the code that uses the new schema, then runs the *contract*
+/// revisions (destructive: they remove what only the old release used).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Phase {
+    Expand,
+    Contract,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 2] = [Phase::Expand, Phase::Contract];
+
+    /// The word used in `revision.toml`, on the command line and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Expand => "expand",
+            Phase::Contract => "contract",
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Phase {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Phase::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not a phase (expected \"expand\" or \"contract\")"))
+    }
 }
 
 /// Where a revision's up/down code lives. Opaque to the graph.
@@ -49,9 +92,15 @@ impl Revision {
             message: String::new(),
             created: None,
             transactional: true,
+            phase: None,
             origin: None,
             body: Body::None,
         }
+    }
+
+    pub fn with_phase(mut self, phase: Phase) -> Self {
+        self.phase = Some(phase);
+        self
     }
 
     pub fn with_depends_on(mut self, deps: &[&str]) -> Self {

@@ -154,6 +154,7 @@ fn write_one(
         created: rev.created.unwrap_or(now),
         transactional: rev.transactional,
         allow_overlap: None,
+        phase: None,
     };
     let mut needs = Vec::new();
     if rev.id != rev.key {

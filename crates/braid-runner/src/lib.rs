@@ -16,6 +16,7 @@ mod error;
 mod executor;
 pub mod multi;
 pub mod offline;
+mod phases;
 mod progress;
 mod report;
 pub mod runner;
@@ -32,8 +33,10 @@ pub use multi::{
     Reuse, run_all, run_each,
 };
 pub use offline::{OfflineOp, applied_from, parse_range, render_offline};
+pub use phases::{Declared, Phases};
 pub use report::{
-    AppliedRow, AppliedStep, CurrentReport, Event, EventSink, Progress, RunReport, StatusReport,
+    AppliedRow, AppliedStep, CurrentReport, Event, EventSink, LeftForLater, Progress, RunReport,
+    StatusReport,
     StepDirection, no_events,
 };
 pub use runner::{AcceptReport, RunOptions, Runner, TransactionMode, Walk, restrict};

@@ -467,6 +467,7 @@ fn unchanged(database: String, heads: Vec<String>) -> crate::RunReport {
         steps: Vec::new(),
         duration_ms: 0,
         notes: Vec::new(),
+        left_for_later: Vec::new(),
     }
 }
 

@@ -59,6 +59,30 @@ pub struct RunReport {
     pub duration_ms: u64,
     /// Things the user should know (e.g. `--transaction all` fell back to per-migration).
     pub notes: Vec<String>,
+    /// What an upgrade limited to one phase (`--phase`) left for a later step, in plan order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_for_later: Vec<LeftForLater>,
+}
+
+/// A revision an upgrade limited to one deploy phase did not apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeftForLater {
+    pub revision: String,
+    /// Its phase: `expand` or `contract`.
+    pub phase: String,
+    /// For a revision of the phase that ran: the revision left for later that it needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waits_for: Option<String>,
+}
+
+impl From<braid_graph::HeldBack> for LeftForLater {
+    fn from(h: braid_graph::HeldBack) -> Self {
+        LeftForLater {
+            revision: h.revision,
+            phase: h.phase.to_string(),
+            waits_for: h.waits_for,
+        }
+    }
 }
 
 /// Statement-level progress of a migration that stopped part-way outside a transaction (every
@@ -165,6 +189,20 @@ pub enum Event {
     },
     /// Something worth telling the user that is not an error.
     Notice { database: String, message: String },
+    /// A batched backfill committed a batch (`braid_runner::backfill`).
+    Backfill {
+        database: String,
+        revision: String,
+        /// The table being filled.
+        table: String,
+        /// Batches and rows committed so far in this run.
+        batches: u64,
+        rows: u64,
+        /// The key the last committed batch reached.
+        last_key: i64,
+        /// The run resumed from a batch an earlier run recorded.
+        resumed: bool,
+    },
     Finished {
         database: String,
         steps: usize,

@@ -19,10 +19,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use braid_driver::{Dialect, Driver};
-use braid_graph::{Applied, Direction, Graph, Plan, Revision, Step};
+use braid_graph::{Applied, Direction, Graph, Phase, Plan, Revision, Step};
 use serde::{Deserialize, Serialize};
 
 use crate::bodies::{Bodies, SourceBodies};
+use crate::phases::Phases;
 use crate::dialect::{DEFAULT_VERSION_TABLE, StoreNames, StoreSql};
 use crate::error::{EditedRevision, RunError};
 use crate::executor::{Context, Executor, Prepared};
@@ -118,6 +119,8 @@ pub struct Runner<'a> {
     names: StoreNames,
     options: RunOptions,
     by: String,
+    /// Set by [`Runner::with_phase`]: upgrades apply only this phase's part of their plan.
+    phase: Option<(Phase, &'a dyn Phases)>,
 }
 
 impl std::fmt::Debug for Runner<'_> {
@@ -167,12 +170,21 @@ impl<'a> Runner<'a> {
             names,
             options,
             by: applied_by(),
+            phase: None,
         })
     }
 
     /// Uses `bodies` instead of the SQL files (Rust migrations, tests).
     pub fn with_bodies(mut self, bodies: &'a dyn Bodies) -> Self {
         self.bodies = bodies;
+        self
+    }
+
+    /// Limits upgrades to the revisions of `phase` (see [`Graph::phase_part`]), asking
+    /// `phases` for each planned revision's phase. What is left is reported in
+    /// [`RunReport::left_for_later`]. Downgrades are not limited.
+    pub fn with_phase(mut self, phase: Phase, phases: &'a dyn Phases) -> Self {
+        self.phase = Some((phase, phases));
         self
     }
 
@@ -293,6 +305,7 @@ impl<'a> Runner<'a> {
             steps: Vec::new(),
             duration_ms: duration.as_millis() as u64,
             notes: Vec::new(),
+            left_for_later: Vec::new(),
         })
     }
 
@@ -673,6 +686,25 @@ impl<'a> Runner<'a> {
         Plan { steps }
     }
 
+    /// The part of `plan` that an upgrade limited to a phase runs ([`Runner::with_phase`]),
+    /// and what it leaves for later; the whole plan otherwise.
+    fn phase_part<'p>(
+        &'p self,
+        plan: Plan<'p>,
+    ) -> Result<(Plan<'p>, Vec<crate::LeftForLater>), RunError> {
+        let Some((phase, phases)) = self.phase else {
+            return Ok((plan, Vec::new()));
+        };
+        let mut of: HashMap<&str, Phase> = HashMap::new();
+        for step in &plan.steps {
+            let rev = step.revision;
+            let p = phases.phase(rev).map_err(|e| self.body_error(rev, e))?;
+            of.insert(rev.id.as_str(), p);
+        }
+        let (kept, held) = self.graph.phase_part(plan, phase, |rev| of[rev.id.as_str()]);
+        Ok((kept, held.into_iter().map(Into::into).collect()))
+    }
+
     /// Under the lock: the store created if missing, its rows read, and the applied
     /// revisions (known to the graph) with the partially run ones — or the refusal of unknown
     /// revisions and of edited applied files.
@@ -707,6 +739,7 @@ impl<'a> Runner<'a> {
         let (known, partial) = self.validated(driver, store).await?;
         let planning = self.for_planning(&known);
         let plan = self.plan(&planning, direction, goal)?;
+        let (plan, left_for_later) = self.phase_part(plan)?;
         self.check_resumable(&partial, direction, &plan)?;
         let from = self.heads(&known);
         let op = match direction {
@@ -774,6 +807,7 @@ impl<'a> Runner<'a> {
             steps,
             duration_ms: duration.as_millis() as u64,
             notes,
+            left_for_later,
         })
     }
 
@@ -1093,6 +1127,7 @@ impl<'a> Runner<'a> {
             steps,
             duration_ms: duration.as_millis() as u64,
             notes: Vec::new(),
+            left_for_later: Vec::new(),
         })
     }
 

@@ -28,6 +28,7 @@
 //!   message = "add user preferences"
 //!   created = 2026-11-26T03:52:29Z  # TOML date-time with offset, or an RFC 3339 string
 //!   transaction = true              # optional, default true; false = run outside a transaction
+//!   phase = "expand"                # optional: "expand" or "contract"; inferred when absent
 //!   ```
 //!   `id`, `parents`, `message` and `created` are required (`parents = []` spelt out, so a base
 //!   is always deliberate; `created` orders independent revisions). Unknown keys are errors.
@@ -491,6 +492,8 @@ pub struct NewRevision {
     pub transactional: bool,
     /// For a merge revision written although its branches overlap: why (`allow_overlap`).
     pub allow_overlap: Option<String>,
+    /// The deploy phase to declare (`phase`); `None` leaves it to be inferred.
+    pub phase: Option<braid_graph::Phase>,
 }
 
 /// What [`write_revision`] created.

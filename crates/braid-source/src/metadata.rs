@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use braid_graph::{Body, Revision};
+use braid_graph::{Body, Phase, Revision};
 use serde::Deserialize;
 
 use crate::SourceError;
@@ -31,6 +31,9 @@ struct RawMetadata {
     /// history, which nothing else uses.
     #[serde(default)]
     allow_overlap: Option<String>,
+    /// The deploy phase, `"expand"` or `"contract"`; absent to infer it from the statements.
+    #[serde(default)]
+    phase: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -117,6 +120,19 @@ pub(crate) fn parse_metadata_full(
             });
         }
     }
+    let phase = match raw.phase.as_deref().map(str::parse::<Phase>) {
+        None => None,
+        Some(Ok(phase)) => Some(phase),
+        Some(Err(message)) => {
+            return Err(SourceError::Metadata {
+                file: file.to_path_buf(),
+                message: format!(
+                    "{message}: `phase` says which step of an expand/contract deploy runs the \
+                     revision; leave it out to infer it from the statements"
+                ),
+            });
+        }
+    };
     let rust = raw.rust.clone();
     Ok((
         Revision {
@@ -127,6 +143,7 @@ pub(crate) fn parse_metadata_full(
             message: raw.message,
             created: Some(raw.created),
             transactional: raw.transaction,
+            phase,
             origin: Some(file.to_path_buf()),
             body: Body::None,
         },
@@ -178,6 +195,15 @@ pub(crate) fn render_metadata(new: &crate::NewRevision, rust: Option<&str>) -> S
             "  # runs outside a transaction"
         }
     ));
+    if let Some(phase) = new.phase {
+        out.push_str(&format!(
+            "phase = \"{phase}\"  # {}\n",
+            match phase {
+                Phase::Expand => "additive: runs before the release that uses it is deployed",
+                Phase::Contract => "destructive: runs after the release that stops using it",
+            }
+        ));
+    }
     if let Some(reason) = &new.allow_overlap {
         out.push_str(&format!(
             "allow_overlap = {}  # merged although its branches overlap, for this reason\n",
@@ -225,6 +251,7 @@ mod plain {
         transaction: Option<bool>,
         rust: Option<String>,
         allow_overlap: Option<String>,
+        phase: Option<String>,
     }
 
     pub(super) fn parse(text: &str) -> Option<RawMetadata> {
@@ -259,6 +286,7 @@ mod plain {
             transaction: fields.transaction.unwrap_or(true),
             rust: fields.rust,
             allow_overlap: fields.allow_overlap,
+            phase: fields.phase,
         })
     }
 
@@ -280,6 +308,7 @@ mod plain {
                 ("transaction", Value::Bool(b)) => once(&mut self.transaction, b),
                 ("rust", Value::Str(s)) => once(&mut self.rust, s.to_string()),
                 ("allow_overlap", Value::Str(s)) => once(&mut self.allow_overlap, s.to_string()),
+                ("phase", Value::Str(s)) => once(&mut self.phase, s.to_string()),
                 _ => None,
             }
         }
@@ -448,6 +477,7 @@ mod tests {
             "transaction",
             "rust",
             "allow_overlap",
+            "phase",
             "parent",
             "\"id\"",
             "a.b",
@@ -517,15 +547,21 @@ mod tests {
             created: "2026-11-26T03:52:29.123Z".parse().unwrap(),
             transactional: false,
             allow_overlap: None,
+            phase: None,
         };
         let overlapping = crate::NewRevision {
             allow_overlap: Some("both add an index to users; reviewed".into()),
+            ..new.clone()
+        };
+        let contract = crate::NewRevision {
+            phase: Some(Phase::Contract),
             ..new.clone()
         };
         for (new, rust) in [
             (&new, None),
             (&new, Some("migration.rs")),
             (&overlapping, None),
+            (&contract, None),
         ] {
             let text = render_metadata(new, rust);
             let plain = plain::parse(&text).expect("read without the TOML parser");

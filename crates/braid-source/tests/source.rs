@@ -24,6 +24,7 @@ fn new_rev(id: &str, parents: &[&str], message: &str) -> NewRevision {
         created: ts("2026-11-26T03:52:29Z"),
         transactional: true,
         allow_overlap: None,
+        phase: None,
     }
 }
 

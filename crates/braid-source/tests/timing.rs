@@ -23,6 +23,7 @@ fn history(n: usize) -> tempfile::TempDir {
             created: start + jiff::SignedDuration::from_secs(i as i64 * 60),
             transactional: true,
             allow_overlap: None,
+            phase: None,
         };
         write_revision(tmp.path(), &new).unwrap();
     }

@@ -23,6 +23,8 @@ pub struct GenerateRequest {
     pub depends_on: Vec<String>,
     /// `false` runs the migration outside a transaction.
     pub transactional: bool,
+    /// The deploy phase to declare; `None` leaves it to be inferred from the statements.
+    pub phase: Option<braid_graph::Phase>,
     pub body: BodyKind,
 }
 
@@ -177,6 +179,7 @@ pub(crate) fn new_revision(
         created: now_seconds(),
         transactional: request.transactional,
         allow_overlap: None,
+        phase: request.phase,
     };
     Ok(new)
 }
@@ -205,6 +208,7 @@ pub fn merge(graph: &Graph, dir: &Path, request: &MergeRequest) -> Result<Writte
         created: now_seconds(),
         transactional: true,
         allow_overlap: request.allow_overlap.clone(),
+        phase: None,
     };
     write(dir, new, request.body)
 }

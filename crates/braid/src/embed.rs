@@ -45,6 +45,8 @@ pub struct EmbeddedRevision {
     /// Seconds and nanoseconds since the Unix epoch.
     pub created: Option<(i64, i32)>,
     pub transactional: bool,
+    /// The declared deploy phase (`"expand"`, `"contract"`), if any.
+    pub phase: Option<&'static str>,
     pub body: EmbeddedBody,
 }
 
@@ -153,6 +155,8 @@ fn revision(r: &EmbeddedRevision) -> Revision {
         message: r.message.to_string(),
         created: r.created.and_then(|(s, n)| jiff::Timestamp::new(s, n).ok()),
         transactional: r.transactional,
+        // Written by the build script from a phase that parsed, so it parses again.
+        phase: r.phase.and_then(|p| p.parse().ok()),
         origin: Some(dir.join(braid_source::METADATA_FILE)),
         body,
     }

@@ -63,6 +63,7 @@ pub mod init;
 pub mod lint;
 pub mod models;
 pub mod overlap;
+pub mod phase;
 mod project;
 mod rebase;
 mod root;
@@ -94,7 +95,7 @@ pub use verify::{VerifyEvent, VerifyRange, VerifyReport, VerifyRequest};
 
 pub use braid_config::{Config, DatabaseConfig};
 pub use braid_driver::{Dialect, Driver, DriverError};
-pub use braid_graph::{Applied, Body, Graph, Revision};
+pub use braid_graph::{Applied, Body, Graph, HeldBack, Phase, Revision};
 pub use braid_runner::{
     AppliedRow, AppliedStep, CurrentReport, DbResult, DbStatus, Event, FailureKind, Operation,
     RunError, RunReport, StatusReport, StepDirection, TransactionMode,

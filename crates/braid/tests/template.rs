@@ -21,6 +21,7 @@ fn new_revision() -> braid_source::NewRevision {
         created: "2026-11-26T04:00:00Z".parse().unwrap(),
         transactional: true,
         allow_overlap: None,
+        phase: None,
     }
 }
 

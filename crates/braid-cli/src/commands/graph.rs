@@ -472,6 +472,7 @@ pub(super) fn generate_request(args: &GenerateArgs) -> GenerateRequest {
         branch_labels: args.branch_labels.clone(),
         depends_on: args.depends_on.clone(),
         transactional: !args.no_transaction,
+        phase: args.phase.map(Into::into),
         body: body(args.rust || args.autogenerate),
     }
 }
