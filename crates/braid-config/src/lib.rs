@@ -19,6 +19,8 @@
 //! [default]
 //! migrations = "migrations"       # relative to the project root
 //! lock_timeout_secs = 60
+//! ddl_lock_timeout_ms = 5000      # optional: bound each migration's wait for a table lock
+//! ddl_lock_retries = 3            # Postgres: tries after the first that timed out (default 3)
 //! jobs = 4
 //!
 //! [default.databases.app]
@@ -93,6 +95,8 @@ pub const ENV_PREFIX: &str = "BRAID_";
 const CONFIG_KEYS: &[&str] = &[
     "migrations",
     "lock_timeout_secs",
+    "ddl_lock_timeout_ms",
+    "ddl_lock_retries",
     "jobs",
     "databases",
     "tenants",
@@ -111,6 +115,17 @@ pub struct Config {
     /// How long to wait for another process's migration lock.
     #[serde(default = "default_lock_timeout")]
     pub lock_timeout_secs: u64,
+    /// Postgres and MySQL/MariaDB: the longest a migration's statement waits for a lock on a
+    /// table (Postgres `lock_timeout`, MySQL `lock_wait_timeout`), in milliseconds. A migration
+    /// queued behind a long query blocks every query behind it; a bound turns that outage into
+    /// a failed attempt. `None`: the server's own setting (wait indefinitely).
+    #[serde(default)]
+    pub ddl_lock_timeout_ms: Option<u64>,
+    /// Postgres: how many more times a migration in a transaction that ran out of
+    /// `ddl_lock_timeout_ms` is rolled back and tried again, after a growing pause, before the
+    /// run fails.
+    #[serde(default = "default_ddl_lock_retries")]
+    pub ddl_lock_retries: u32,
     /// How many databases to migrate at once.
     #[serde(default = "default_jobs")]
     pub jobs: usize,
@@ -141,6 +156,9 @@ fn default_migrations() -> PathBuf {
 }
 fn default_lock_timeout() -> u64 {
     60
+}
+fn default_ddl_lock_retries() -> u32 {
+    3
 }
 fn default_jobs() -> usize {
     4
@@ -715,6 +733,13 @@ impl Config {
 
     pub fn lock_timeout(&self) -> Duration {
         Duration::from_secs(self.lock_timeout_secs)
+    }
+
+    /// How long a migration's statement may wait for a table lock, and how often a timed-out
+    /// migration is retried; `None` when `ddl_lock_timeout_ms` is not set.
+    pub fn ddl_lock_wait(&self) -> Option<(Duration, u32)> {
+        self.ddl_lock_timeout_ms
+            .map(|ms| (Duration::from_millis(ms), self.ddl_lock_retries))
     }
 
     /// Makes every relative path absolute against `root` (the project root): the migrations

@@ -365,6 +365,8 @@ fn url_schemes() {
     let unknown = Config {
         migrations: "m".into(),
         lock_timeout_secs: 1,
+        ddl_lock_timeout_ms: None,
+        ddl_lock_retries: 3,
         jobs: 1,
         databases: Default::default(),
         tenants: Default::default(),

@@ -571,6 +571,22 @@ mod tests {
     }
 
     #[test]
+    fn a_phase_is_read_and_a_wrong_one_is_named() {
+        let base = "id = \"r\"\nparents = []\nmessage = \"m\"\ncreated = 2026-11-26T03:52:29Z\n";
+        let file = Path::new("m/r/revision.toml");
+        let rev = parse_metadata(&format!("{base}phase = \"contract\"\n"), file).unwrap();
+        assert_eq!(rev.phase, Some(Phase::Contract));
+        assert_eq!(parse_metadata(base, file).unwrap().phase, None);
+        let err = parse_metadata(&format!("{base}phase = \"shrink\"\n"), file)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("m/r/revision.toml") && err.contains("`shrink` is not a phase"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn unusual_spellings_go_to_toml() {
         let base = "id = \"r\"\nparents = []\nmessage = \"m\"\ncreated = 2026-11-26T03:52:29Z\n";
         assert!(plain::parse(base).is_some());
