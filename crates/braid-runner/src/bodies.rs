@@ -8,6 +8,10 @@
 //! offline SQL by [`CodeBody::render`]. `text` stays what is checksummed (for a Rust migration,
 //! its source file). The runner knows nothing about sea-orm: `braid-seaorm` implements
 //! `CodeBody` and a [`Bodies`] for Rust revisions.
+//!
+//! An SQL script may also be a batched backfill (the `-- braid:backfill` directive): that is
+//! decided where the runner prepares a step ([`crate::backfill::from_script`]), not here, so a
+//! script is read the same way whatever runs it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,6 +19,8 @@ use std::sync::Arc;
 
 use braid_driver::{Dialect, Driver, DriverError};
 use braid_graph::{Body, Direction, Revision};
+
+use crate::backfill::BackfillContext;
 
 /// A boxed, sendable future (no futures crate needed).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -25,10 +31,16 @@ pub trait CodeBody: Send + Sync + std::fmt::Debug {
     /// transaction (when the revision is transactional) and commits or rolls it back afterwards:
     /// the body must not begin, commit or roll back itself. A failure is reported like a failing
     /// SQL script (put the failing statement in [`DriverError::position`] when known).
+    ///
+    /// `cx` is what a batched backfill run by the body needs ([`crate::backfill::run`]): the
+    /// database and revision, the event sink, the cursor table and the lock. A backfill is the
+    /// one exception to "the body must not commit": it commits each batch itself, and is
+    /// refused when the step runs inside a transaction.
     fn run<'a>(
         &'a self,
         driver: &'a mut dyn Driver,
         direction: Direction,
+        cx: &'a BackfillContext<'a>,
     ) -> BoxFuture<'a, Result<(), DriverError>>;
 
     /// The SQL the body would run in `direction` on `dialect`, for offline scripts, without a

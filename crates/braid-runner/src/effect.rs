@@ -55,7 +55,8 @@ pub fn judged_on_resume(statement: &str, dialect: Dialect) -> bool {
     )
 }
 
-fn parse(
+/// `statement` parsed with the dialect's grammar: the one choice of parser in the runner.
+pub(crate) fn parse(
     statement: &str,
     dialect: Dialect,
 ) -> Result<Vec<Statement>, sqlparser::parser::ParserError> {

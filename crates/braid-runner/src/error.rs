@@ -306,11 +306,22 @@ pub struct StepFailure {
     /// What kind of failure it is: decided where the failure is known, not read back from
     /// its text.
     pub kind: FailureKind,
+    /// A batched backfill ([`crate::backfill`]): its committed batches stay, with their
+    /// progress, and the next run resumes after them.
+    pub backfill: bool,
 }
 
 impl StepFailure {
     pub fn kind(&self) -> FailureKind {
         self.kind
+    }
+
+    /// The command that goes on from here: the direction it was going.
+    fn verb(&self) -> &'static str {
+        match self.direction {
+            crate::report::StepDirection::Up => "upgrade",
+            crate::report::StepDirection::Down => "downgrade",
+        }
     }
 }
 
@@ -356,10 +367,7 @@ impl std::fmt::Display for StepFailure {
                 .statement_total
                 .map(|t| t.to_string())
                 .unwrap_or("?".into());
-            let verb = match self.direction {
-                crate::report::StepDirection::Up => "upgrade",
-                crate::report::StepDirection::Down => "downgrade",
-            };
+            let verb = self.verb();
             if done == 0 {
                 write!(f, " No statement of it had run; nothing to undo.")?;
             } else {
@@ -380,6 +388,13 @@ impl std::fmt::Display for StepFailure {
                 f,
                 " Fix the file and run `braid {verb}` again: it resumes at statement {} after checking that the statements already run are unchanged.",
                 done + 1
+            )?;
+        } else if self.backfill {
+            let verb = self.verb();
+            write!(
+                f,
+                " The batches committed before it stay, with their progress: fix the cause and \
+                 run `braid {verb}` again to resume after the last of them."
             )?;
         } else if self.statements_done.is_none() && self.kind == FailureKind::Migration {
             write!(
@@ -498,6 +513,7 @@ mod tests {
             statements_done: None,
             commit_lost: None,
             kind: FailureKind::Migration,
+            backfill: false,
         }
     }
 

@@ -10,6 +10,9 @@
 //! A Rust migration's body is the statements it would execute on the target dialect, recorded
 //! without a database (see [`crate::bodies::CodeBody::render`]); one that asks the database a
 //! question (`has_table`, a query) is an error saying it needs a live database.
+//!
+//! A batched backfill ([`crate::backfill`]) is shown as its one `UPDATE`, after a comment saying
+//! that an online run batches it: a script applied by hand runs it as one statement.
 
 use braid_driver::Dialect;
 use braid_graph::{Applied, Direction, Graph, Plan};
@@ -193,6 +196,13 @@ fn render_plan(
         }
         if !rev.transactional {
             out.push_str("-- (runs without a transaction)\n");
+        }
+        // A batched backfill is shown as its one UPDATE, saying that an online run batches it.
+        let backfill = crate::backfill::from_script(&script, rev.transactional, dialect)
+            .map_err(|e| body_err(&rev.id, e))?;
+        if let Some(spec) = &backfill {
+            out.push_str(&crate::backfill::offline_note(spec));
+            out.push('\n');
         }
         // A code body (a Rust migration) is rendered for the dialect by recording what it
         // would execute; its checksum is still that of its source (`script.text`).

@@ -24,13 +24,25 @@
 //! statement and its 1-based position among the migration's statements in
 //! [`DriverError::position`]. A panic inside the migration (a sea-query render panic) is an
 //! error naming the revision.
+//!
+//! # Backfills
+//!
+//! [`backfill`] runs Braid's batched backfill engine ([`braid_runner::backfill`]) from a
+//! migration. The engine needs the driver itself (it begins and commits each batch), not a
+//! statement channel, so the call is one more request to the loop holding the driver, which
+//! runs the engine there with the runner's context (database, revision, events, cursor table,
+//! lock). The migration finds the loop through a task-local that [`run_migration_in`] sets
+//! around the migration's future (the migration is polled inside the same task); the offline
+//! recorder sets it too, to render the backfill as its one `UPDATE`.
 
 use std::sync::Arc;
 
 use braid_driver::{Dialect, Driver, DriverError, ErrorKind, ScriptPosition};
 use braid_graph::Direction;
+use braid_runner::backfill::{self as engine, Backfill, BackfillContext, BackfillReport};
 use sea_orm::{
-    Database, DbErr, ProxyDatabaseTrait, ProxyExecResult, ProxyRow, RuntimeErr, Statement,
+    ConnectionTrait, Database, DbErr, ProxyDatabaseTrait, ProxyExecResult, ProxyRow, RuntimeErr,
+    Statement,
 };
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 use tokio::sync::{mpsc, oneshot};
@@ -38,9 +50,73 @@ use tokio::sync::{mpsc, oneshot};
 use crate::catch::CatchUnwind;
 use crate::{backend_of, direction_name, value};
 
-enum Request {
+pub(crate) enum Request {
     Execute(Statement, oneshot::Sender<Result<ProxyExecResult, DbErr>>),
     Query(Statement, oneshot::Sender<Result<Vec<ProxyRow>, DbErr>>),
+    /// A batched backfill, run by the engine on the driver ([`backfill`]).
+    Backfill(Backfill, oneshot::Sender<Result<BackfillReport, DbErr>>),
+}
+
+/// How a migration's [`backfill`] reaches the engine: the loop holding the live driver, or the
+/// offline recorder. Set around the migration's future ([`LENT`]).
+#[derive(Clone)]
+pub(crate) enum Lent {
+    Live(mpsc::UnboundedSender<Request>),
+    Offline,
+}
+
+tokio::task_local! {
+    /// Set while a migration runs through [`run_migration_in`] or the recorder.
+    pub(crate) static LENT: Lent;
+}
+
+/// Runs a batched backfill from a Rust migration (a `transaction = false` revision): `UPDATE
+/// table SET … WHERE …` in batches by ranges of an integer key, each batch its own transaction,
+/// resumable after a stop, with a progress event per batch — the engine of
+/// [`braid_runner::backfill`], on the runner's connection.
+///
+/// ```ignore
+/// backfill(manager, Backfill::new("plans", "id")
+///     .set("price_minor = price_cents")
+///     .filter("price_minor <> price_cents")
+///     .batch(500))
+/// .await?;
+/// ```
+///
+/// Offline (`--sql`) it is rendered as its one `UPDATE`, after a comment saying that an online
+/// run batches it. Outside a migration run by Braid (sea-orm-migration's own migrator) it is an
+/// error: nothing else keeps its progress.
+pub async fn backfill(
+    manager: &SchemaManager<'_>,
+    spec: Backfill,
+) -> Result<BackfillReport, DbErr> {
+    let Ok(lent) = LENT.try_with(Lent::clone) else {
+        return Err(DbErr::Custom(
+            "a batched backfill runs only in a migration run by Braid (its runner keeps the \
+             backfill's progress)"
+                .to_string(),
+        ));
+    };
+    match lent {
+        Lent::Live(tx) => {
+            let (reply, answer) = oneshot::channel();
+            tx.send(Request::Backfill(spec, reply))
+                .map_err(|_| gone())?;
+            answer.await.map_err(|_| gone())?
+        }
+        Lent::Offline => {
+            spec.check().map_err(|e| DbErr::Custom(e.to_string()))?;
+            let sql = format!("{}\n{}", engine::offline_note(&spec), spec.update_sql());
+            manager.get_connection().execute_unprepared(&sql).await?;
+            Ok(BackfillReport {
+                table: spec.table,
+                batches: 0,
+                rows: 0,
+                last_key: None,
+                resumed: false,
+            })
+        }
+    }
 }
 
 /// The sea-orm side: forwards statements to the loop holding the driver.
@@ -77,14 +153,35 @@ impl ProxyDatabaseTrait for ChannelProxy {
 
 /// The driver side: runs statements and remembers the last driver failure, so the runner gets
 /// the driver's own error rather than sea-orm's stringified copy.
-struct Server<'d> {
+struct Server<'d, 'c> {
     driver: &'d mut dyn Driver,
     dialect: Dialect,
     count: usize,
     failure: Option<DriverError>,
+    /// What a backfill needs from the runner; `None` through [`run_migration`].
+    backfills: Option<&'c BackfillContext<'c>>,
 }
 
-impl Server<'_> {
+impl Server<'_, '_> {
+    /// Runs a backfill request with the runner's context.
+    async fn backfill(&mut self, spec: &Backfill) -> Result<BackfillReport, DbErr> {
+        self.count += 1;
+        let result = match self.backfills {
+            Some(cx) => engine::run(&mut *self.driver, spec, cx).await,
+            None => Err(DriverError::new(
+                ErrorKind::Unsupported,
+                "a batched backfill needs the runner's context: run the migration through \
+                 Braid's runner (or `bridge::run_migration_in`)",
+            )),
+        };
+        result.map_err(|e| {
+            // The engine's error, as is (it names the failing statement when there is one).
+            let message = e.to_string();
+            self.failure = Some(e);
+            DbErr::Custom(message)
+        })
+    }
+
     fn failed(&mut self, e: DriverError, sql: &str) -> String {
         let message = e.to_string();
         let position = ScriptPosition {
@@ -142,36 +239,66 @@ impl Server<'_> {
                 };
                 let _ = reply.send(result);
             }
+            Request::Backfill(spec, reply) => {
+                let result = self.backfill(&spec).await;
+                let _ = reply.send(result);
+            }
         }
     }
 }
 
 /// Runs `migration` in `direction` through `driver`, inside whatever transaction the caller
-/// opened. `revision` names it in errors.
+/// opened. `revision` names it in errors. A [`backfill`] in it is an error: use
+/// [`run_migration_in`], which has the runner's context.
 pub async fn run_migration(
     driver: &mut dyn Driver,
     migration: &dyn MigrationTrait,
     direction: Direction,
     revision: &str,
 ) -> Result<(), DriverError> {
+    lend(driver, migration, direction, revision, None).await
+}
+
+/// [`run_migration`] with the runner's context for the migration's [`backfill`]s (what
+/// [`braid_runner::bodies::CodeBody::run`] is given).
+pub async fn run_migration_in(
+    driver: &mut dyn Driver,
+    migration: &dyn MigrationTrait,
+    direction: Direction,
+    revision: &str,
+    cx: &BackfillContext<'_>,
+) -> Result<(), DriverError> {
+    lend(driver, migration, direction, revision, Some(cx)).await
+}
+
+/// Lends `driver` to `migration` for one `up`/`down` (see the [module docs](self)).
+async fn lend(
+    driver: &mut dyn Driver,
+    migration: &dyn MigrationTrait,
+    direction: Direction,
+    revision: &str,
+    backfills: Option<&BackfillContext<'_>>,
+) -> Result<(), DriverError> {
     let dialect = driver.dialect();
     let backend = backend_of(dialect);
     let (tx, mut rx) = mpsc::unbounded_channel();
+    let lent = Lent::Live(tx.clone());
     let proxy: Arc<Box<dyn ProxyDatabaseTrait>> = Arc::new(Box::new(ChannelProxy { tx }));
     let mut server = Server {
         driver,
         dialect,
         count: 0,
         failure: None,
+        backfills,
     };
-    let work = CatchUnwind(Box::pin(async move {
+    let work = CatchUnwind(Box::pin(LENT.scope(lent, async move {
         let db = Database::connect_proxy(backend, proxy).await?;
         let manager = SchemaManager::new(&db);
         match direction {
             Direction::Up => migration.up(&manager).await,
             Direction::Down => migration.down(&manager).await,
         }
-    }));
+    })));
     tokio::pin!(work);
     let outcome = loop {
         tokio::select! {

@@ -10,6 +10,8 @@
 //!   sqlx (sea-orm-migration's own `has_*` return `BackendNotSupported` in a build without sqlx).
 //! * [`Registry`] and [`RustBodies`]: the compiled-in migrations by revision id, and the
 //!   runner's [`braid_runner::Bodies`] for a graph mixing SQL and Rust revisions.
+//! * [`bridge::backfill`]: a batched, resumable backfill from a `transaction = false` Rust
+//!   migration, run by the runner's engine ([`braid_runner::backfill`]) on its connection.
 //!
 //! # Writing a migration
 //!
@@ -54,10 +56,14 @@ use braid_driver::Dialect;
 use sea_orm::DbBackend;
 
 /// What a migration file imports: sea-orm-migration's prelude (`SchemaManager`, `Table`,
-/// `ColumnDef`, `Index`, `ForeignKey`, `Expr`, `DbErr`, `async_trait`, …) and
-/// [`SchemaManagerExt`].
+/// `ColumnDef`, `Index`, `ForeignKey`, `Expr`, `DbErr`, `async_trait`, …),
+/// [`SchemaManagerExt`], and batched backfills ([`bridge::backfill`], [`Backfill`]).
+///
+/// [`Backfill`]: braid_runner::Backfill
 pub mod prelude {
     pub use crate::SchemaManagerExt;
+    pub use crate::bridge::backfill;
+    pub use braid_runner::{Backfill, BackfillReport};
     pub use sea_orm::DbBackend;
     pub use sea_orm_migration::prelude::*;
     pub use sea_orm_migration::schema;

@@ -6,6 +6,9 @@
 //! question (a query, `SchemaManagerExt::table_exists`, …) cannot be rendered faithfully without
 //! one: the query fails inside the migration, and whatever the migration does with that failure,
 //! [`render`] reports that the revision needs a live database.
+//!
+//! A batched backfill ([`crate::bridge::backfill`]) is recorded as its one `UPDATE`, after a
+//! comment saying that an online run batches it.
 
 use std::sync::{Arc, Mutex};
 
@@ -14,6 +17,7 @@ use braid_graph::Direction;
 use sea_orm::{Database, DbErr, ProxyDatabaseTrait, ProxyExecResult, ProxyRow, Statement};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 
+use crate::bridge::{LENT, Lent};
 use crate::catch::CatchUnwind;
 use crate::{backend_of, direction_name};
 
@@ -98,14 +102,15 @@ pub fn render(
                     message: format!("cannot start a runtime: {e}"),
                 })?;
             let proxy: Arc<Box<dyn ProxyDatabaseTrait>> = Arc::new(Box::new(recorder));
-            let work = CatchUnwind(Box::pin(async move {
+            // A backfill in the migration renders as its one UPDATE (see `bridge::backfill`).
+            let work = CatchUnwind(Box::pin(LENT.scope(Lent::Offline, async move {
                 let db = Database::connect_proxy(backend_of(dialect), proxy).await?;
                 let manager = SchemaManager::new(&db);
                 match direction {
                     Direction::Up => migration.up(&manager).await,
                     Direction::Down => migration.down(&manager).await,
                 }
-            }));
+            })));
             match runtime.block_on(work) {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) => Err(RenderError::Failed {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use braid_driver::{Dialect, Driver, DriverError};
 use braid_graph::{Body, Direction, Revision};
 use braid_runner::bodies::{BoxFuture, CodeBody};
-use braid_runner::{Bodies, BodyError, Script, SourceBodies};
+use braid_runner::{BackfillContext, Bodies, BodyError, Script, SourceBodies};
 use sea_orm_migration::MigrationTrait;
 
 /// One compiled-in migration.
@@ -117,12 +117,14 @@ impl CodeBody for RustCode {
         &'a self,
         driver: &'a mut dyn Driver,
         direction: Direction,
+        cx: &'a BackfillContext<'a>,
     ) -> BoxFuture<'a, Result<(), DriverError>> {
-        Box::pin(crate::bridge::run_migration(
+        Box::pin(crate::bridge::run_migration_in(
             driver,
             &*self.migration,
             direction,
             &self.revision,
+            cx,
         ))
     }
 
