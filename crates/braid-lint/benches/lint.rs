@@ -1,10 +1,12 @@
 //! Linting 1 000 synthetic revisions (a third per dialect, six statements and a downgrade each,
-//! most rules firing somewhere). Target: under 1 s for all of them.
+//! most rules firing somewhere). Target: under 1 s for all of them. Inferring their deploy
+//! phase on every dialect (what `lint` and `upgrade --phase` do for an undeclared revision) is
+//! measured beside it.
 
 use std::hint::black_box;
 
 use braid_driver::Dialect;
-use braid_lint::{Down, RevisionInput, Source, lint};
+use braid_lint::{Down, RevisionInput, Source, lint, phase};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 struct Revision {
@@ -61,19 +63,35 @@ fn lint_all(revisions: &[Revision]) -> usize {
                     text: &r.down,
                 }),
                 rendered: false,
+                phase: None,
+                release: &[],
             })
             .len()
         })
         .sum()
 }
 
+/// How many (revision, dialect) pairs read as contract, each revision inferred on every
+/// dialect.
+fn infer_all(revisions: &[Revision]) -> usize {
+    revisions
+        .iter()
+        .flat_map(|r| Dialect::ALL.map(|d| phase::infer(&r.up, d).phase))
+        .filter(|&p| p == braid_graph::Phase::Contract)
+        .count()
+}
+
 fn bench(c: &mut Criterion) {
     let revisions = synthetic(1_000);
     assert!(lint_all(&revisions) > 1_000, "the rules fire on the corpus");
+    assert_eq!(infer_all(&revisions), 3_000, "every revision drops a table");
     let mut group = c.benchmark_group("lint");
     group.sample_size(10);
     group.bench_function("1000_revisions", |b| {
         b.iter(|| black_box(lint_all(&revisions)))
+    });
+    group.bench_function("1000_revisions_phase_on_every_dialect", |b| {
+        b.iter(|| black_box(infer_all(&revisions)))
     });
     group.finish();
 }

@@ -63,6 +63,10 @@ pub enum Code {
     AddRequiredColumn,
     /// B109
     DropDefault,
+    /// B110
+    DestructiveInExpand,
+    /// B111
+    RemovedWhileRead,
     /// B201
     IndexWithoutConcurrently,
     /// B202
@@ -213,6 +217,30 @@ const INFO: &[Info] = &[
         why: "the release still running may insert without the column, relying on the default: \
               those inserts now write NULL or fail",
         instead: "drop the default once every running release writes the column explicitly",
+    },
+    Info {
+        code: Code::DestructiveInExpand,
+        id: "B110",
+        severity: Severity::Error,
+        title: "a destructive statement in a revision that declares `phase = \"expand\"`",
+        why: "`upgrade --phase expand` runs expand revisions before the new release is \
+              deployed, while the previous release still reads and writes the schema: a drop, \
+              a rename or a type change breaks it",
+        instead: "move the statement to a revision that declares `phase = \"contract\"` (run \
+                  after the release that stops using what it removes), or declare this one a \
+                  contract",
+    },
+    Info {
+        code: Code::RemovedWhileRead,
+        id: "B111",
+        severity: Severity::Error,
+        title: "a contract revision drops or renames a column or table that an object an expand \
+                revision of its release created still reads",
+        why: "the view, trigger, routine, index, constraint or generated column the expand step \
+              left behind reads it for as long as it exists: the migration fails (SQLite, a \
+              Postgres view), or every write that fires the trigger fails afterwards",
+        instead: "drop (or redefine) that object first, in the contract revision or an earlier \
+                  one",
     },
     Info {
         code: Code::IndexWithoutConcurrently,
@@ -468,7 +496,7 @@ const _: () = {
 
 impl Code {
     /// Every code, in code order.
-    pub const ALL: [Code; 32] = [
+    pub const ALL: [Code; 34] = [
         Code::DropTable,
         Code::DropColumn,
         Code::RenameTable,
@@ -478,6 +506,8 @@ impl Code {
         Code::AddConstraint,
         Code::AddRequiredColumn,
         Code::DropDefault,
+        Code::DestructiveInExpand,
+        Code::RemovedWhileRead,
         Code::IndexWithoutConcurrently,
         Code::ConstraintWithoutNotValid,
         Code::UniqueConstraintLocks,

@@ -3,9 +3,11 @@
 use std::fmt;
 
 use braid_driver::Dialect;
+use braid_graph::Phase;
 use serde::Serialize;
 
 use crate::code::{Code, Severity};
+use crate::phase::ExpandRevision;
 
 /// How many characters of a statement a finding quotes: enough to recognise it on one line.
 const EXCERPT_CHARS: usize = 80;
@@ -23,6 +25,13 @@ pub struct RevisionInput<'a> {
     /// The SQL was rendered from a Rust revision: lines refer to the rendering, not to a file
     /// a person edits, and there are no `braid:allow` comments to honour.
     pub rendered: bool,
+    /// The deploy phase the revision declares in its `revision.toml`; `None` when it leaves it
+    /// to be inferred. A declared expand revision must not be destructive (B110); in a
+    /// declared contract revision the drops and renames B101–B104 report are expected.
+    pub phase: Option<Phase>,
+    /// When the revision is a contract (declared or inferred): the expand revisions of its
+    /// release, oldest first, read on the same dialect (see [`crate::phase`]); empty otherwise.
+    pub release: &'a [ExpandRevision<'a>],
 }
 
 /// A script and the file it is shown as.

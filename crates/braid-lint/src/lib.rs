@@ -15,12 +15,17 @@
 //!
 //! The codes, their severities and texts are in [`Code`]; a finding can be accepted in the SQL
 //! with `-- braid:allow CODE reason` (see [`Finding::suppressed`]).
+//!
+//! Deploy phases ([`phase`]): whether a script is expand or contract is inferred from the same
+//! rules, a revision is held to the phase it declares, and a contract revision is checked
+//! against the expand revisions of its release ([`RevisionInput::release`]).
 
 mod code;
 mod finding;
 mod names;
 pub mod overlap;
 mod parse;
+pub mod phase;
 mod rules;
 mod scope;
 mod suppress;
@@ -100,6 +105,7 @@ fn finding(
         statement: stmt.map(|s| finding::excerpt(&s.text)),
         suppressed: allows
             .reason(hit.code, hit.which, hit.at)
+            .or_else(|| suppress::expected(input.phase, hit.code, hit.which))
             .map(str::to_string),
         message: hit.message,
     }
@@ -126,6 +132,8 @@ mod tests {
                 text: down,
             }),
             rendered: false,
+            phase: None,
+            release: &[],
         }
     }
 

@@ -42,10 +42,24 @@
 //! is reported once, by the first rule of: both create (or add), both change the column,
 //! dropped in use.
 //!
+//! # What persistent objects read
+//!
+//! A data statement reads once; a view, a trigger, a routine, an index, a constraint and a
+//! generated column go on reading for as long as they exist. [`statements`] says, statement by
+//! statement, what each such object's definition reads ([`Dependency`]): a view's query, a
+//! trigger's condition and statements (MySQL's `SET NEW.col = …` and SQLite's `BEGIN … END`
+//! included, `NEW` and `OLD` standing for the trigger's table), the columns of an index, a
+//! check or a generated expression, a foreign key's tables. A routine's body is text in its own
+//! language (plpgsql, a MySQL compound statement): it is read as the names it mentions
+//! ([`Reads::Word`]). The deploy-phase rules ([`crate::phase`]) use this to tell when a
+//! contract revision removes what an expand revision left reading.
+//!
 //! # Limits
 //!
-//! Only what the SQL text says is seen: a function body, a trigger's statements, a `DO` block
-//! and dynamic SQL are opaque, and a routine counts as used only by a trigger that executes it.
+//! Only what the SQL text says is seen: a routine's body as effects (beyond the names it
+//! mentions), a `DO` block and dynamic SQL are opaque, and a routine counts as used only by a
+//! trigger that executes it. The columns and checks of a table created by the same statement
+//! live and die with it and are not read as dependencies.
 //! A query's unqualified column belongs to a table only when the query reads from one relation;
 //! qualified columns are resolved through the query's table names and aliases. Columns of a
 //! `USING` join clause, `ORDER BY` expressions and rarer expression forms are not read. A
@@ -61,19 +75,20 @@ use serde::Serialize;
 use sqlparser::ast::{
     AlterIndexOperation, AlterTable, AlterTableOperation, AlterViewOperation, AssignmentTarget,
     ColumnOption, CreateIndex, CreateTable, CreateTableLikeKind, CreateTrigger, Delete,
-    DropTrigger, Expr, ForeignKeyConstraint, FromTable, FunctionArg, FunctionArgExpr,
-    FunctionArguments, GroupByExpr, Ident, InTarget, IndexColumn, Insert, JoinConstraint,
-    JoinOperator, ObjectName, ObjectType, Query, RenameTableNameKind, Select, SelectItem,
-    SelectItemQualifiedWildcardKind, SetExpr, Statement, TableConstraint, TableFactor, TableObject,
-    TableWithJoins, Update, UpdateTableFromKind,
+    DollarQuotedString, DropTrigger, Expr, ForeignKeyConstraint, FromTable, FunctionArg,
+    FunctionArgExpr, FunctionArguments, GroupByExpr, Ident, InTarget, IndexColumn, Insert,
+    JoinConstraint, JoinOperator, ObjectName, ObjectType, Query, RenameTableNameKind, Select,
+    SelectItem, SelectItemQualifiedWildcardKind, Set, SetExpr, Statement, TableConstraint,
+    TableFactor, TableObject, TableWithJoins, TriggerEvent, Update, UpdateTableFromKind,
 };
+use sqlparser::tokenizer::Token;
 
 use crate::finding::excerpt;
 use crate::names::{ident_key, key};
 use crate::parse::{self, Stmt};
 
 /// The column name that stands for every column of a table: what `SELECT *` reads.
-const EVERY_COLUMN: &str = "*";
+pub(crate) const EVERY_COLUMN: &str = "*";
 
 /// What kind of object an effect is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -196,6 +211,31 @@ impl Object {
             ..self.clone()
         }
     }
+
+    /// Whether `other` names the same object (a table and a view of one name are one
+    /// relation).
+    pub(crate) fn same(&self, other: &Object) -> bool {
+        self.key() == other.key()
+    }
+
+    /// Whether it is a table, a view or a sequence: something a query reads from.
+    pub(crate) fn is_relation(&self) -> bool {
+        self.kind.space() == Space::Relation
+    }
+
+    /// How a lint message names it: `` trigger `tg` ``, `` column `plans.price` ``,
+    /// `` constraint `c` on `plans` ``, or `` an unnamed index on `plans` ``.
+    pub(crate) fn described(&self) -> String {
+        match (&self.table, self.name.is_empty()) {
+            (Some(table), true) => format!("an unnamed {} on `{table}`", self.kind),
+            (None, true) => format!("an unnamed {}", self.kind),
+            (Some(table), false) if self.kind == ObjectKind::Column => {
+                format!("column `{table}.{}`", self.name)
+            }
+            (Some(table), false) => format!("{} `{}` on `{table}`", self.kind, self.name),
+            (None, false) => format!("{} `{}`", self.kind, self.name),
+        }
+    }
 }
 
 impl fmt::Display for Object {
@@ -233,6 +273,17 @@ pub struct Effect {
     pub action: Action,
 }
 
+impl Effect {
+    /// Whether it makes `object` exist: creates it, or renames something to its name.
+    pub(crate) fn creates(&self, object: &Object) -> bool {
+        match &self.action {
+            Action::Create => self.object.same(object),
+            Action::Rename { to } => self.object.renamed(to).same(object),
+            _ => false,
+        }
+    }
+}
+
 /// A statement whose effects are not known, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnreadStatement {
@@ -255,26 +306,137 @@ pub struct Effects {
 /// and the statements it could not read. Never panics, whatever the text.
 pub fn effects(script: &str, dialect: Dialect) -> Effects {
     let mut out = Effects::default();
-    let mut temporary = Vec::new();
-    for stmt in parse::read(script, dialect) {
-        if let Some(reason) = unread(&stmt, dialect) {
-            out.not_analysed.push(UnreadStatement {
-                line: stmt.line,
-                statement: excerpt(&stmt.text),
-                reason,
-            });
+    for statement in statements(script, dialect) {
+        if let Some(unread) = statement.unread {
+            out.not_analysed.push(unread);
             continue;
         }
-        let mut reader = Reader {
-            dialect,
-            effects: &mut out.effects,
-            temporary: &mut temporary,
-        };
-        for tree in &stmt.trees {
-            reader.statement(tree);
+        for effect in statement.effects {
+            if !out.effects.contains(&effect) {
+                out.effects.push(effect);
+            }
         }
     }
     out
+}
+
+/// What one statement does, and what the objects it defines go on reading once it has run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementEffects {
+    /// The 1-based line of the script where it starts.
+    pub line: usize,
+    /// Each effect once, in the order the statement has it; empty when it was not read.
+    pub effects: Vec<Effect>,
+    /// What the views, triggers, routines, indexes, constraints and generated columns it
+    /// defines read: unlike a data statement, which reads once, they read for as long as they
+    /// exist.
+    pub dependencies: Vec<Dependency>,
+    /// Why its effects are not known, when they are not.
+    pub unread: Option<UnreadStatement>,
+}
+
+/// Something a persistent object's definition reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Dependency {
+    /// The object that reads: a view, a trigger, a routine, an index, a constraint, a
+    /// generated column. An index or constraint created without a name has an empty name.
+    pub dependent: Object,
+    /// The table it is defined on (a trigger's, an index's, a constraint's, a generated
+    /// column's): it goes when that table goes.
+    pub on: Option<String>,
+    pub reads: Reads,
+}
+
+/// What a dependency reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "reads", content = "what", rename_all = "snake_case")]
+pub enum Reads {
+    /// An object its definition names: a table, a column (`*` for every column), a routine.
+    Object(Object),
+    /// A name a routine's body mentions. The body is text in the routine's own language
+    /// (plpgsql, a MySQL compound statement), read as the names it mentions: it reads any
+    /// column or table of that name.
+    Word(String),
+}
+
+/// What each statement of `script` does on `dialect`, in script order: one
+/// [`StatementEffects`] per statement the runner runs. Never panics, whatever the text.
+pub fn statements(script: &str, dialect: Dialect) -> Vec<StatementEffects> {
+    read_statements(&parse::read(script, dialect), dialect)
+}
+
+/// [`statements`] for a script already split and parsed.
+pub(crate) fn read_statements(stmts: &[Stmt], dialect: Dialect) -> Vec<StatementEffects> {
+    let mut temporary = Vec::new();
+    stmts
+        .iter()
+        .map(|stmt| read_statement(stmt, dialect, &mut temporary))
+        .collect()
+}
+
+fn read_statement(stmt: &Stmt, dialect: Dialect, temporary: &mut Vec<String>) -> StatementEffects {
+    let mut out = StatementEffects {
+        line: stmt.line,
+        effects: Vec::new(),
+        dependencies: Vec::new(),
+        unread: unread(stmt, dialect).map(|reason| UnreadStatement {
+            line: stmt.line,
+            statement: excerpt(&stmt.text),
+            reason,
+        }),
+    };
+    if out.unread.is_some() {
+        return out;
+    }
+    let mut reader = Reader {
+        dialect,
+        effects: &mut out.effects,
+        dependencies: &mut out.dependencies,
+        temporary,
+        dependent: None,
+        base: Scope::default(),
+    };
+    for tree in &stmt.trees {
+        reader.statement(tree);
+        if let Some(routine) = routine_created(tree) {
+            reader.mentions(routine, stmt);
+        }
+    }
+    out
+}
+
+/// The routine a statement creates, if it creates one.
+fn routine_created(tree: &Statement) -> Option<&ObjectName> {
+    match tree {
+        Statement::CreateFunction(function) => Some(&function.name),
+        Statement::CreateProcedure { name, .. } => Some(name),
+        _ => None,
+    }
+}
+
+/// The names a statement mentions, lowercased, each once: its words, and the words of its
+/// string literals (a routine's body is one, dollar-quoted or not).
+fn mentioned(stmt: &Stmt) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut add = |word: &str| {
+        let word = word.to_lowercase();
+        if !word.is_empty() && !words.contains(&word) {
+            words.push(word);
+        }
+    };
+    for token in &stmt.tokens {
+        match token {
+            Token::Word(w) => add(&w.value),
+            Token::SingleQuotedString(text)
+            | Token::DollarQuotedString(DollarQuotedString { value: text, .. }) => {
+                for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')) {
+                    add(word);
+                }
+            }
+            _ => {}
+        }
+    }
+    words
 }
 
 /// Why the effects of `stmt` cannot be known from its text, if they cannot.
@@ -309,6 +471,19 @@ impl Scope {
         Scope {
             names: vec![(table.to_string(), Some(table.to_string()))],
             own: 0,
+            ctes: Vec::new(),
+        }
+    }
+
+    /// The scope of a trigger's body on `table`: `NEW` and `OLD` are its row.
+    fn of_rows(table: &str) -> Scope {
+        let names = vec![
+            ("new".to_string(), Some(table.to_string())),
+            ("old".to_string(), Some(table.to_string())),
+        ];
+        Scope {
+            own: names.len(),
+            names,
             ctes: Vec::new(),
         }
     }
@@ -350,13 +525,27 @@ impl Scope {
     }
 }
 
+/// The object whose definition is being read, and the table it is defined on.
+#[derive(Debug, Clone)]
+struct Dependent {
+    object: Object,
+    on: Option<String>,
+}
+
 /// Collects the effects of parsed statements.
 struct Reader<'a> {
     dialect: Dialect,
     effects: &'a mut Vec<Effect>,
+    dependencies: &'a mut Vec<Dependency>,
     /// The script's temporary tables: a scratch table lives and dies within the session that
     /// runs the script, so nothing done to it meets another branch.
     temporary: &'a mut Vec<String>,
+    /// While a persistent object's definition is read: that object. What it uses is also a
+    /// [`Dependency`] of it.
+    dependent: Option<Dependent>,
+    /// The names every query of the statement can qualify a column with: a trigger body's
+    /// `NEW` and `OLD`; none elsewhere.
+    base: Scope,
 }
 
 impl Reader<'_> {
@@ -365,9 +554,47 @@ impl Reader<'_> {
         if self.temporary.contains(relation) {
             return;
         }
+        if action == Action::Use
+            && let Some(dependent) = &self.dependent
+        {
+            let dependency = Dependency {
+                dependent: dependent.object.clone(),
+                on: dependent.on.clone(),
+                reads: Reads::Object(object.clone()),
+            };
+            if !self.dependencies.contains(&dependency) {
+                self.dependencies.push(dependency);
+            }
+        }
         let effect = Effect { object, action };
         if !self.effects.contains(&effect) {
             self.effects.push(effect);
+        }
+    }
+
+    /// Reads the definition of `object` (defined on `on`) with `read`: what it uses is a
+    /// dependency of `object`.
+    fn defining(&mut self, object: Object, on: Option<&str>, read: impl FnOnce(&mut Self)) {
+        let outer = self.dependent.replace(Dependent {
+            object,
+            on: on.map(str::to_string),
+        });
+        read(self);
+        self.dependent = outer;
+    }
+
+    /// A routine's body, as the names the statement mentions (see [`Reads::Word`]).
+    fn mentions(&mut self, routine: &ObjectName, stmt: &Stmt) {
+        let dependent = Object::named(ObjectKind::Routine, key(routine));
+        for word in mentioned(stmt) {
+            let dependency = Dependency {
+                dependent: dependent.clone(),
+                on: None,
+                reads: Reads::Word(word),
+            };
+            if !self.dependencies.contains(&dependency) {
+                self.dependencies.push(dependency);
+            }
         }
     }
 
@@ -415,19 +642,23 @@ impl Reader<'_> {
                 operation: AlterIndexOperation::RenameIndex { index_name },
             } => self.rename(Object::named(ObjectKind::Index, key(name)), key(index_name)),
             Statement::CreateView(view) => {
-                self.push(
-                    Object::named(ObjectKind::View, key(&view.name)),
-                    Action::Create,
-                );
-                self.query(&view.query, &Scope::default());
+                let object = Object::named(ObjectKind::View, key(&view.name));
+                self.push(object.clone(), Action::Create);
+                let base = self.base.clone();
+                self.defining(object, None, |r| r.query(&view.query, &base));
             }
             Statement::AlterView(view) => {
-                self.push(
-                    Object::named(ObjectKind::View, key(&view.name)),
-                    Action::Alter,
-                );
-                if let AlterViewOperation::As { query, .. } = &view.operation {
-                    self.query(query, &Scope::default());
+                let object = Object::named(ObjectKind::View, key(&view.name));
+                self.push(object.clone(), Action::Alter);
+                match &view.operation {
+                    AlterViewOperation::As { query, .. } => {
+                        let base = self.base.clone();
+                        self.defining(object, None, |r| r.query(query, &base));
+                    }
+                    AlterViewOperation::RenameTo { new_name } => {
+                        self.rename(object, key(new_name));
+                    }
+                    _ => {}
                 }
             }
             Statement::CreateFunction(function) => self.routine(&function.name, Action::Create),
@@ -453,7 +684,11 @@ impl Reader<'_> {
             Statement::Insert(insert) => self.insert(insert),
             Statement::Update(update) => self.update(update),
             Statement::Delete(delete) => self.delete(delete),
-            Statement::Query(query) => self.query(query, &Scope::default()),
+            Statement::Query(query) => {
+                let base = self.base.clone();
+                self.query(query, &base);
+            }
+            Statement::Set(set) => self.set(set),
             _ => {}
         }
     }
@@ -482,7 +717,8 @@ impl Reader<'_> {
             }
         }
         if let Some(query) = &create.query {
-            self.query(query, &Scope::default());
+            let base = self.base.clone();
+            self.query(query, &base);
         }
         if let Some(CreateTableLikeKind::Parenthesized(like) | CreateTableLikeKind::Plain(like)) =
             &create.like
@@ -526,7 +762,12 @@ impl Reader<'_> {
             AlterTableOperation::AddColumn { column_def, .. } => {
                 self.push(column(&column_def.name), Action::Create);
                 for option in &column_def.options {
-                    self.column_option(table, &option.option);
+                    self.column_option(
+                        table,
+                        &column_def.name,
+                        option.name.as_ref(),
+                        &option.option,
+                    );
                 }
             }
             AlterTableOperation::DropColumn { column_names, .. } => {
@@ -551,7 +792,7 @@ impl Reader<'_> {
                     self.rename(column(old_name), ident_key(new_name));
                 }
                 for option in options {
-                    self.column_option(table, option);
+                    self.column_option(table, new_name, None, option);
                 }
             }
             AlterTableOperation::ModifyColumn {
@@ -559,7 +800,7 @@ impl Reader<'_> {
             } => {
                 self.push(column(col_name), Action::Alter);
                 for option in options {
-                    self.column_option(table, option);
+                    self.column_option(table, col_name, None, option);
                 }
             }
             AlterTableOperation::AlterColumn { column_name, .. } => {
@@ -594,17 +835,35 @@ impl Reader<'_> {
         }
     }
 
-    /// What a column definition of `table` refers to: a foreign key's table, the columns of a
-    /// generated expression or a check.
-    fn column_option(&mut self, table: &str, option: &ColumnOption) {
+    /// What the definition of `column` of `table` refers to: a foreign key's table, the
+    /// columns of a generated expression or a check. `name` is the constraint's, when named.
+    fn column_option(
+        &mut self,
+        table: &str,
+        column: &Ident,
+        name: Option<&Ident>,
+        option: &ColumnOption,
+    ) {
         let scope = Scope::of_table(table);
+        let constraint = Object::on(
+            ObjectKind::Constraint,
+            Some(table),
+            name.map(ident_key).unwrap_or_default(),
+        );
         match option {
-            ColumnOption::ForeignKey(fk) => self.references(fk),
-            ColumnOption::Check(check) => self.expr(&check.expr, &scope),
+            ColumnOption::ForeignKey(fk) => {
+                self.defining(constraint, Some(table), |r| r.references(fk));
+            }
+            ColumnOption::Check(check) => {
+                self.defining(constraint, Some(table), |r| r.expr(&check.expr, &scope));
+            }
             ColumnOption::Generated {
                 generation_expr: Some(expr),
                 ..
-            } => self.expr(expr, &scope),
+            } => {
+                let generated = Object::column(table, ident_key(column));
+                self.defining(generated, Some(table), |r| r.expr(expr, &scope));
+            }
             _ => {}
         }
     }
@@ -612,7 +871,6 @@ impl Reader<'_> {
     /// A constraint (or a MySQL index) added to an existing table: created when named, and
     /// the columns and tables it depends on.
     fn add_constraint(&mut self, table: &str, constraint: &TableConstraint) {
-        let scope = Scope::of_table(table);
         let (kind, name) = match constraint {
             TableConstraint::Index(index) => (ObjectKind::Index, index.name.as_ref()),
             TableConstraint::FulltextOrSpatial(index) => {
@@ -620,13 +878,22 @@ impl Reader<'_> {
             }
             other => (ObjectKind::Constraint, constraint_name(other)),
         };
-        if let Some(name) = name {
-            let owner = match kind {
-                ObjectKind::Index => self.index_table(Some(table)),
-                _ => Some(table),
-            };
-            self.push(Object::on(kind, owner, ident_key(name)), Action::Create);
+        let owner = match (kind, name) {
+            (ObjectKind::Index, Some(_)) => self.index_table(Some(table)),
+            _ => Some(table),
+        };
+        let object = Object::on(kind, owner, name.map(ident_key).unwrap_or_default());
+        if name.is_some() {
+            self.push(object.clone(), Action::Create);
         }
+        self.defining(object, Some(table), |r| {
+            r.constraint_uses(table, constraint)
+        });
+    }
+
+    /// The columns and tables a constraint of `table` depends on.
+    fn constraint_uses(&mut self, table: &str, constraint: &TableConstraint) {
+        let scope = Scope::of_table(table);
         match constraint {
             TableConstraint::Index(index) => self.index_columns(&index.columns, &scope),
             TableConstraint::FulltextOrSpatial(index) => {
@@ -655,17 +922,23 @@ impl Reader<'_> {
     fn create_index(&mut self, index: &CreateIndex) {
         let table = key(&index.table_name);
         self.push(Object::table(&table), Action::Alter);
-        if let Some(name) = &index.name {
-            let owner = self.index_table(Some(&table));
-            self.push(
-                Object::on(ObjectKind::Index, owner, key(name)),
-                Action::Create,
-            );
+        // An unnamed index is named after its table, for messages.
+        let object = match &index.name {
+            Some(name) => Object::on(ObjectKind::Index, self.index_table(Some(&table)), key(name)),
+            None => Object::on(ObjectKind::Index, Some(&table), String::new()),
+        };
+        if index.name.is_some() {
+            self.push(object.clone(), Action::Create);
         }
-        let scope = Scope::of_table(&table);
+        self.defining(object, Some(&table), |r| r.index_uses(&table, index));
+    }
+
+    /// The columns an index of `table` covers, includes and filters on.
+    fn index_uses(&mut self, table: &str, index: &CreateIndex) {
+        let scope = Scope::of_table(table);
         self.index_columns(&index.columns, &scope);
         for column in &index.include {
-            self.use_column(&table, column);
+            self.use_column(table, column);
         }
         if let Some(predicate) = &index.predicate {
             self.expr(predicate, &scope);
@@ -693,17 +966,70 @@ impl Reader<'_> {
         }
     }
 
-    /// A trigger changes its table and uses the routine it executes.
+    /// A trigger changes its table, and uses the routine it executes and what its condition
+    /// and its statements read.
     fn create_trigger(&mut self, trigger: &CreateTrigger) {
         let table = key(&trigger.table_name);
         self.push(Object::table(&table), Action::Alter);
         let owner = self.trigger_table(Some(&table));
-        self.push(
-            Object::on(ObjectKind::Trigger, owner, key(&trigger.name)),
-            Action::Create,
-        );
+        let object = Object::on(ObjectKind::Trigger, owner, key(&trigger.name));
+        self.push(object.clone(), Action::Create);
+        self.defining(object, Some(&table), |r| r.trigger_body(trigger, &table));
+    }
+
+    /// What a trigger on `table` reads each time it fires. Its statements and condition
+    /// qualify the row's columns with `NEW` and `OLD`.
+    fn trigger_body(&mut self, trigger: &CreateTrigger, table: &str) {
         if let Some(body) = &trigger.exec_body {
             self.routine(&body.func_desc.name, Action::Use);
+        }
+        for event in &trigger.events {
+            if let TriggerEvent::Update(columns) = event {
+                for column in columns {
+                    self.use_column(table, column);
+                }
+            }
+        }
+        let rows = Scope::of_rows(table);
+        if let Some(condition) = &trigger.condition {
+            self.expr(condition, &rows);
+        }
+        if let Some(statements) = &trigger.statements {
+            let outer = std::mem::replace(&mut self.base, rows);
+            for statement in statements.statements() {
+                self.statement(statement);
+            }
+            self.base = outer;
+        }
+    }
+
+    /// A `SET`: in a MySQL trigger, `SET NEW.col = …` writes a column of the row and reads
+    /// what the values read; elsewhere it sets a variable, which touches no object.
+    fn set(&mut self, set: &Set) {
+        let (targets, values): (Vec<&ObjectName>, Vec<&Expr>) = match set {
+            Set::SingleAssignment {
+                variable, values, ..
+            } => (vec![variable], values.iter().collect()),
+            Set::ParenthesizedAssignments { variables, values } => {
+                (variables.iter().collect(), values.iter().collect())
+            }
+            Set::MultipleAssignments { assignments } => (
+                assignments.iter().map(|a| &a.name).collect(),
+                assignments.iter().map(|a| &a.value).collect(),
+            ),
+            _ => return,
+        };
+        let scope = self.base.clone();
+        for target in targets {
+            let parts: Vec<&Ident> = target.0.iter().filter_map(|p| p.as_ident()).collect();
+            if let [.., qualifier, column] = parts.as_slice()
+                && let Some(table) = scope.table_of(&ident_key(qualifier)).map(str::to_string)
+            {
+                self.use_column(&table, column);
+            }
+        }
+        for value in values {
+            self.expr(value, &scope);
         }
     }
 
@@ -736,23 +1062,25 @@ impl Reader<'_> {
             }
         }
         if let Some(source) = &insert.source {
-            self.query(source, &Scope::default());
+            let base = self.base.clone();
+            self.query(source, &base);
         }
     }
 
     /// Rows changed: the tables, the columns set, and what the conditions read.
     fn update(&mut self, update: &Update) {
+        let base = self.base.clone();
         let mut own = Vec::new();
-        self.table_with_joins(&update.table, &Scope::default(), &mut own);
+        self.table_with_joins(&update.table, &base, &mut own);
         let target = own.first().and_then(|(_, table)| table.clone());
         if let Some(UpdateTableFromKind::BeforeSet(from) | UpdateTableFromKind::AfterSet(from)) =
             &update.from
         {
             for relation in from {
-                self.table_with_joins(relation, &Scope::default(), &mut own);
+                self.table_with_joins(relation, &base, &mut own);
             }
         }
-        let scope = Scope::default().inner(own);
+        let scope = base.inner(own);
         for assignment in &update.assignments {
             if let Some(target) = &target {
                 self.assignment_target(&assignment.target, target, &scope);
@@ -784,12 +1112,13 @@ impl Reader<'_> {
     }
 
     fn delete(&mut self, delete: &Delete) {
+        let base = self.base.clone();
         let mut own = Vec::new();
         let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
         for relation in from.iter().chain(delete.using.iter().flatten()) {
-            self.table_with_joins(relation, &Scope::default(), &mut own);
+            self.table_with_joins(relation, &base, &mut own);
         }
-        let scope = Scope::default().inner(own);
+        let scope = base.inner(own);
         if let Some(selection) = &delete.selection {
             self.expr(selection, &scope);
         }
@@ -1528,6 +1857,82 @@ mod tests {
         let json = serde_json::to_value(&got.effects[0]).unwrap();
         assert_eq!(json["object"]["kind"], "table");
         assert_eq!(json["action"]["action"], "create");
+    }
+
+    /// What `statement`'s dependencies of `dependent` read, as `kind name` strings.
+    fn read_by(statement: &StatementEffects, dependent: &str) -> Vec<String> {
+        statement
+            .dependencies
+            .iter()
+            .filter(|d| d.dependent.to_string() == dependent)
+            .map(|d| match &d.reads {
+                Reads::Object(object) => object.to_string(),
+                Reads::Word(word) => format!("word {word}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn persistent_objects_record_what_they_read_and_data_statements_do_not() {
+        let sqlite = statements(
+            "CREATE TRIGGER tg AFTER INSERT ON plans BEGIN\n  \
+             UPDATE plans SET minor = NEW.cents WHERE id = NEW.id;\nEND;\n\
+             UPDATE plans SET minor = cents;",
+            Dialect::Sqlite,
+        );
+        assert_eq!(sqlite.len(), 2);
+        let trigger = read_by(&sqlite[0], "trigger tg");
+        for read in [
+            "column plans.cents",
+            "column plans.minor",
+            "column plans.id",
+        ] {
+            assert!(trigger.contains(&read.to_string()), "{read} in {trigger:?}");
+        }
+        assert_eq!(sqlite[0].dependencies[0].on.as_deref(), Some("plans"));
+        // The trigger's statements are effects too: a branch dropping `cents` meets them.
+        assert!(sqlite[0].effects.contains(&Effect {
+            object: Object::column("plans", "cents".into()),
+            action: Action::Use,
+        }));
+        assert!(sqlite[1].dependencies.is_empty());
+        assert_eq!(sqlite[1].line, 4);
+
+        let mysql = statements(
+            "CREATE TRIGGER tg BEFORE INSERT ON plans FOR EACH ROW SET NEW.minor = NEW.cents;",
+            Dialect::Mysql,
+        );
+        assert!(mysql[0].unread.is_none(), "{:?}", mysql[0].unread);
+        assert!(read_by(&mysql[0], "trigger tg").contains(&"column plans.cents".to_string()));
+
+        let postgres = statements(
+            "CREATE FUNCTION sync() RETURNS trigger AS $$ BEGIN NEW.minor := NEW.cents; \
+             RETURN NEW; END $$ LANGUAGE plpgsql;\n\
+             CREATE TRIGGER tg BEFORE UPDATE OF cents ON plans FOR EACH ROW \
+             WHEN (OLD.cents IS DISTINCT FROM NEW.cents) EXECUTE FUNCTION sync();\n\
+             CREATE VIEW v AS SELECT id, cents FROM plans;\n\
+             CREATE INDEX ix ON plans (lower(name)) WHERE cents > 0;",
+            Dialect::Postgres,
+        );
+        let routine = read_by(&postgres[0], "routine sync");
+        assert!(routine.contains(&"word cents".to_string()), "{routine:?}");
+        let trigger = read_by(&postgres[1], "trigger plans.tg");
+        assert!(trigger.contains(&"routine sync".to_string()), "{trigger:?}");
+        assert!(
+            trigger.contains(&"column plans.cents".to_string()),
+            "{trigger:?}"
+        );
+        assert!(read_by(&postgres[2], "view v").contains(&"column plans.cents".to_string()));
+        let index = read_by(&postgres[3], "index ix");
+        assert!(
+            index.contains(&"column plans.name".to_string()),
+            "{index:?}"
+        );
+        assert!(
+            index.contains(&"column plans.cents".to_string()),
+            "{index:?}"
+        );
+        assert_eq!(postgres[3].dependencies[0].on.as_deref(), Some("plans"));
     }
 
     #[test]

@@ -137,10 +137,35 @@ fn statement(index: usize, line: usize, text: String, dialect: Dialect) -> Stmt 
                 stmt.trees = trees;
                 stmt.guarded = guarded;
             }
-            None => stmt.error = Some(first),
+            None => match reparse_trigger_body(dialect, &stmt, &spanned) {
+                Some(trees) => stmt.trees = trees,
+                None => stmt.error = Some(first),
+            },
         },
     }
     stmt
+}
+
+/// A MySQL trigger whose body is one statement (`FOR EACH ROW SET NEW.a = NEW.b`) ends with
+/// that statement, and the runner's split takes the `;` that ends both. sqlparser reads such a
+/// body only up to a `;`: reads the trigger again with one put back.
+fn reparse_trigger_body(
+    dialect: Dialect,
+    stmt: &Stmt,
+    tokens: &[TokenWithSpan],
+) -> Option<Vec<Statement>> {
+    let trigger = stmt.starts_with(&["create", "trigger"])
+        || stmt.starts_with(&["create", "or", "replace", "trigger"]);
+    if dialect != Dialect::Mysql || !trigger {
+        return None;
+    }
+    let mut ended: Vec<TokenWithSpan> = tokens
+        .iter()
+        .filter(|t| t.token != Token::EOF)
+        .cloned()
+        .collect();
+    ended.push(TokenWithSpan::wrap(Token::SemiColon));
+    parse(dialect, ended).ok()
 }
 
 /// The sqlparser grammar of a dialect.
@@ -284,6 +309,25 @@ mod tests {
         assert!(got[0].error.is_none(), "{:?}", got[0].error);
         let guarded: Vec<bool> = got[0].alter_ops().map(|op| op.guarded).collect();
         assert_eq!(guarded, [true, true, false]);
+    }
+
+    #[test]
+    fn a_mysql_trigger_with_a_one_statement_body_is_read() {
+        let got = read(
+            "CREATE TRIGGER tg BEFORE INSERT ON plans FOR EACH ROW SET NEW.a = NEW.b;\nSELECT 1;",
+            Dialect::Mysql,
+        );
+        assert!(got[0].error.is_none(), "{:?}", got[0].error);
+        assert!(matches!(
+            got[0].trees.as_slice(),
+            [Statement::CreateTrigger(_)]
+        ));
+        // Other dialects, and other statements, are not retried.
+        let other = read(
+            "CREATE TRIGGER tg BEFORE INSERT ON t SET x = 1",
+            Dialect::Postgres,
+        );
+        assert!(other[0].error.is_some());
     }
 
     #[test]

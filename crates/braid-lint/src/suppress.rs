@@ -5,12 +5,31 @@
 //! comment anywhere in the revision. The reason is required: a suppression is a decision a
 //! review must be able to read, so one without a reason is itself an error and accepts
 //! nothing. Suppressed findings stay in the report, with their reason.
+//!
+//! A revision that declares `phase = "contract"` needs no comment for the drops
+//! it exists to make (B101, B102): they are reported suppressed, with that reason
+//! ([`expected`]). A comment's own reason, when there is one, is the one shown.
+
+use braid_graph::Phase;
 
 use crate::code::Code;
 use crate::parse::Stmt;
 use crate::rules::{At, Hit, Which};
 
 const MARKER: &str = "braid:allow";
+
+/// The drops a revision that declares `phase = "contract"` is written to make: it runs after
+/// the release that stops using what it removes, so they are not a risk to the release still
+/// running. Renames are not among them: the release deployed between the two steps still uses
+/// the old name when the contract step runs.
+const EXPECTED_IN_CONTRACT: &[Code] = &[Code::DropTable, Code::DropColumn];
+
+/// Why a finding of `code` in the upgrade of a revision declaring `phase` is accepted without
+/// a `braid:allow` comment, if it is: the drops of a declared contract revision.
+pub(crate) fn expected(phase: Option<Phase>, code: Code, which: Which) -> Option<&'static str> {
+    (phase == Some(Phase::Contract) && which == Which::Up && EXPECTED_IN_CONTRACT.contains(&code))
+        .then_some("contract revision: it runs after the release that stops using this")
+}
 
 /// One valid `braid:allow` comment.
 #[derive(Debug, Clone, PartialEq, Eq)]

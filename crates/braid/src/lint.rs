@@ -6,14 +6,25 @@
 //! and is harmless on SQLite. A Rust revision is linted as the SQL it renders for the dialect,
 //! when this binary compiled it in; otherwise it is reported as not linted, and the rest goes
 //! on.
+//!
+//! Deploy phases ([`crate::phase`]) take part: each revision is linted with the phase it
+//! declares, and a contract revision (declared or inferred) with the expand revisions of its
+//! release — its ancestors reachable without passing through another contract revision —
+//! read on the same dialect, so that removing a column an expand revision's trigger still
+//! reads is found (B111). The rules are `braid_lint::phase`'s; this module finds the release
+//! in the graph and reads its SQL.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use braid_driver::Dialect;
-use braid_graph::{Direction, Graph, Revision};
+use braid_graph::{Direction, Graph, Phase, Revision};
+use braid_lint::overlap::StatementEffects;
+use braid_lint::phase::ExpandRevision;
 use braid_runner::Bodies;
 use serde::Serialize;
 
+use crate::phase::ProjectPhases;
 use crate::{Error, Project};
 
 pub use braid_lint::{Code, Finding, Severity};
@@ -93,15 +104,20 @@ impl Project {
     /// default set on SQLite, the dialect of the default database.
     pub fn lint(&self, request: &LintRequest) -> Result<LintReport, Error> {
         let bodies = self.rust().bodies();
+        let phases = self.phases();
         let mut report = LintReport::default();
         for target in self.lint_targets(&request.databases)? {
             let graph = self.graph(&target.dir)?;
             let revisions = revisions_in(&graph, request.range.as_deref())?;
+            let mut read = Releases::default();
             for rev in &revisions {
+                let release = release_of(&graph, rev, &phases);
                 for &dialect in &target.dialects {
+                    read.load(self, &bodies, &release, dialect);
+                    let expands = read.expands(&release, dialect);
                     report
                         .findings
-                        .extend(self.lint_revision(&bodies, rev, dialect));
+                        .extend(self.lint_revision(&bodies, rev, dialect, &expands));
                 }
             }
             report.revisions += revisions.len();
@@ -149,8 +165,15 @@ impl Project {
         })
     }
 
-    /// One revision on one dialect: its bodies read (or rendered) and linted.
-    fn lint_revision(&self, bodies: &dyn Bodies, rev: &Revision, dialect: Dialect) -> Vec<Finding> {
+    /// One revision on one dialect: its bodies read (or rendered) and linted, with the expand
+    /// revisions of its release when it is a contract.
+    fn lint_revision(
+        &self,
+        bodies: &dyn Bodies,
+        rev: &Revision,
+        dialect: Dialect,
+        release: &[ExpandRevision<'_>],
+    ) -> Vec<Finding> {
         let up = match self.body(bodies, rev, Direction::Up, dialect) {
             Ok(up) => up,
             Err(unavailable) => return vec![unavailable.finding(rev, dialect)],
@@ -173,6 +196,8 @@ impl Project {
                 None => braid_lint::Down::Unreadable,
             },
             rendered: up.rendered,
+            phase: rev.phase,
+            release,
         };
         let mut linted = braid_lint::lint(&input);
         linted.append(&mut findings);
@@ -245,6 +270,95 @@ impl Unavailable {
     }
 }
 
+/// The expand revisions of `rev`'s release, oldest first, when `rev` is a contract (declared
+/// or inferred); otherwise none. They are its ancestors, through parents and dependencies,
+/// reachable without passing through another contract revision. A revision whose phase cannot
+/// be told (a Rust revision this binary did not compile in) is passed through as an expand
+/// one: what it does is unknown, so it adds nothing, and its own lint says it was not read.
+fn release_of<'g>(
+    graph: &'g Graph,
+    rev: &'g Revision,
+    phases: &ProjectPhases<'_>,
+) -> Vec<&'g Revision> {
+    let contract = |r: &Revision| phases.of(r).is_ok_and(|of| of.phase == Phase::Contract);
+    if !contract(rev) {
+        return Vec::new();
+    }
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut release: HashSet<&str> = HashSet::new();
+    let mut next: Vec<&str> = requires(rev).collect();
+    while let Some(id) = next.pop() {
+        let Some(found) = graph.get(id).or_else(|| graph.lookup(id).ok()) else {
+            continue;
+        };
+        if !seen.insert(found.id.as_str()) || contract(found) {
+            continue;
+        }
+        release.insert(found.id.as_str());
+        next.extend(requires(found));
+    }
+    graph
+        .in_order()
+        .filter(|r| release.contains(r.id.as_str()))
+        .collect()
+}
+
+/// What `rev` needs applied first: its parents and dependencies.
+fn requires(rev: &Revision) -> impl Iterator<Item = &str> + '_ {
+    rev.parents
+        .iter()
+        .chain(&rev.depends_on)
+        .map(String::as_str)
+}
+
+/// The upgrades of expand revisions, read statement by statement on each dialect, each once:
+/// several contract revisions may share a release.
+#[derive(Default)]
+struct Releases {
+    read: HashMap<(String, Dialect), Vec<StatementEffects>>,
+}
+
+impl Releases {
+    /// Reads the revisions of `release` on `dialect` not read yet. A body that cannot be read
+    /// or rendered reads as nothing: its own lint reports it.
+    fn load(
+        &mut self,
+        project: &Project,
+        bodies: &dyn Bodies,
+        release: &[&Revision],
+        dialect: Dialect,
+    ) {
+        for rev in release {
+            self.read
+                .entry((rev.id.clone(), dialect))
+                .or_insert_with(|| {
+                    project
+                        .body(bodies, rev, Direction::Up, dialect)
+                        .map(|body| braid_lint::overlap::statements(&body.text, dialect))
+                        .unwrap_or_default()
+                });
+        }
+    }
+
+    /// The revisions of `release`, as read on `dialect` by [`Releases::load`].
+    fn expands<'a>(
+        &'a self,
+        release: &[&'a Revision],
+        dialect: Dialect,
+    ) -> Vec<ExpandRevision<'a>> {
+        release
+            .iter()
+            .filter_map(|rev| {
+                let statements = self.read.get(&(rev.id.clone(), dialect))?;
+                Some(ExpandRevision {
+                    revision: &rev.id,
+                    statements,
+                })
+            })
+            .collect()
+    }
+}
+
 /// The revisions of `range` in `graph`, oldest first: all of them, the ones an upgrade
 /// `FROM:TO` runs, or the one named.
 fn revisions_in<'g>(graph: &'g Graph, range: Option<&str>) -> Result<Vec<&'g Revision>, Error> {
@@ -259,4 +373,253 @@ fn revisions_in<'g>(graph: &'g Graph, range: Option<&str>) -> Result<Vec<&'g Rev
     let applied = braid_runner::applied_from(graph, from)?;
     let plan = graph.plan_upgrade(&applied, to)?;
     Ok(plan.steps.into_iter().map(|step| step.revision).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::{ProjectOptions, RustRevisions};
+
+    /// Three databases on one set: SQLite, MySQL, Postgres. `lint` connects to none.
+    const THREE_DIALECTS: &str = r#"
+[default]
+migrations = "migrations"
+
+[default.databases.app]
+url = "sqlite://.braid/app.db"
+
+[default.databases.my]
+url = "mysql://root@127.0.0.1:3306/app"
+
+[default.databases.pg]
+url = "postgres://postgres@127.0.0.1:5432/app"
+"#;
+
+    /// Writes revision `id` under `dir`: its `revision.toml` (with `extra` lines) and `files`.
+    fn revision(dir: &Path, id: &str, parents: &[&str], extra: &str, files: &[(&str, &str)]) {
+        let rev = dir.join(id);
+        std::fs::create_dir_all(&rev).unwrap();
+        std::fs::write(
+            rev.join("revision.toml"),
+            format!(
+                "id = {id:?}\nparents = {parents:?}\nmessage = {id:?}\n\
+                 created = 2026-11-20T10:00:00Z\n{extra}"
+            ),
+        )
+        .unwrap();
+        for (name, text) in files {
+            std::fs::write(rev.join(name), text).unwrap();
+        }
+    }
+
+    /// The worked example: `plans.price_cents` moves to `price_minor`. `e1` adds the column and
+    /// a trigger per dialect that keeps it in step, `e2` backfills it in batches, `c1` (given)
+    /// drops the old column. `drops_triggers` says whether `c1` drops the triggers first.
+    fn price_migration(root: &Path, drops_triggers: bool, c1_phase: &str) -> Project {
+        std::fs::create_dir_all(root.join("config")).unwrap();
+        std::fs::write(root.join("config/braid.toml"), THREE_DIALECTS).unwrap();
+        let dir = root.join("migrations");
+        let add = "ALTER TABLE plans ADD COLUMN price_minor BIGINT NOT NULL DEFAULT 0;\n";
+        revision(
+            &dir,
+            "e0_plans",
+            &[],
+            "",
+            &[
+                (
+                    "up.sql",
+                    "CREATE TABLE plans (id BIGINT PRIMARY KEY, price_cents BIGINT NOT NULL);",
+                ),
+                ("down.sql", "DROP TABLE plans;"),
+            ],
+        );
+        revision(
+            &dir,
+            "e1_sync",
+            &["e0_plans"],
+            "phase = \"expand\"\n",
+            &[
+                (
+                    "up.postgres.sql",
+                    &format!(
+                        "{add}CREATE FUNCTION plans_sync_price() RETURNS trigger AS $$\n\
+                         BEGIN\n  NEW.price_minor := NEW.price_cents;\n  RETURN NEW;\nEND;\n\
+                         $$ LANGUAGE plpgsql;\n\
+                         CREATE TRIGGER plans_sync_price BEFORE INSERT OR UPDATE ON plans\n  \
+                         FOR EACH ROW EXECUTE FUNCTION plans_sync_price();\n"
+                    ),
+                ),
+                (
+                    "up.mysql.sql",
+                    &format!(
+                        "{add}CREATE TRIGGER plans_sync_price BEFORE INSERT ON plans\n  \
+                         FOR EACH ROW SET NEW.price_minor = NEW.price_cents;\n"
+                    ),
+                ),
+                (
+                    "up.sqlite.sql",
+                    &format!(
+                        "{add}CREATE TRIGGER plans_sync_price AFTER INSERT ON plans BEGIN\n  \
+                         UPDATE plans SET price_minor = NEW.price_cents WHERE id = NEW.id;\n\
+                         END;\n"
+                    ),
+                ),
+                ("down.sql", "SELECT 1;"),
+            ],
+        );
+        revision(
+            &dir,
+            "e2_backfill",
+            &["e1_sync"],
+            "",
+            &[
+                (
+                    "up.sql",
+                    "-- braid:backfill key=id batch=500\n\
+                     UPDATE plans SET price_minor = price_cents WHERE price_minor <> price_cents;\n",
+                ),
+                ("down.sql", "SELECT 1;"),
+            ],
+        );
+        let drop_column = "ALTER TABLE plans DROP COLUMN price_cents;\n";
+        let (postgres, other) = match drops_triggers {
+            true => (
+                format!(
+                    "DROP TRIGGER plans_sync_price ON plans;\nDROP FUNCTION plans_sync_price();\n\
+                     {drop_column}"
+                ),
+                format!("DROP TRIGGER plans_sync_price;\n{drop_column}"),
+            ),
+            false => (drop_column.to_string(), drop_column.to_string()),
+        };
+        revision(
+            &dir,
+            "c1_drop",
+            &["e2_backfill"],
+            c1_phase,
+            &[
+                ("up.postgres.sql", &postgres),
+                ("up.sql", &other),
+                ("down.sql", "SELECT 1;"),
+            ],
+        );
+        Project::open(
+            ProjectOptions {
+                root: Some(root.to_path_buf()),
+                ..ProjectOptions::default()
+            },
+            RustRevisions::new(),
+        )
+        .unwrap()
+    }
+
+    fn active(report: &LintReport, code: Code) -> Vec<&Finding> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.code == code && f.is_active())
+            .collect()
+    }
+
+    #[test]
+    fn the_worked_example_reads_expand_expand_contract() {
+        let tmp = tempfile::tempdir().unwrap();
+        let project = price_migration(tmp.path(), true, "");
+        let graph = project.graph(&tmp.path().join("migrations")).unwrap();
+        let phases = project.phases();
+        let phase = |id: &str| phases.of(graph.get(id).unwrap()).unwrap().phase;
+        assert_eq!(
+            ["e1_sync", "e2_backfill", "c1_drop"].map(phase),
+            [Phase::Expand, Phase::Expand, Phase::Contract]
+        );
+        let release: Vec<&str> = release_of(&graph, graph.get("c1_drop").unwrap(), &phases)
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
+        // e0 is expand too: nothing before it is a contract.
+        assert_eq!(release, ["e0_plans", "e1_sync", "e2_backfill"]);
+        assert!(release_of(&graph, graph.get("e2_backfill").unwrap(), &phases).is_empty());
+    }
+
+    #[test]
+    fn a_contract_dropping_a_column_a_trigger_still_reads_is_found_on_every_dialect() {
+        let tmp = tempfile::tempdir().unwrap();
+        let project = price_migration(tmp.path(), false, "phase = \"contract\"\n");
+        let report = project.lint(&LintRequest::default()).unwrap();
+        let found = active(&report, Code::RemovedWhileRead);
+        let dialects: Vec<Dialect> = found
+            .iter()
+            .filter(|f| f.message.contains("trigger `plans_sync_price`"))
+            .map(|f| f.dialect)
+            .collect();
+        assert_eq!(
+            dialects,
+            [Dialect::Sqlite, Dialect::Mysql, Dialect::Postgres],
+            "{found:#?}"
+        );
+        for finding in &found {
+            assert_eq!(finding.revision, "c1_drop");
+            assert_eq!(finding.line, Some(1));
+            assert!(finding.message.contains("expand revision `e1_sync`"));
+        }
+        let postgres = found
+            .iter()
+            .find(|f| f.dialect == Dialect::Postgres)
+            .unwrap();
+        assert_eq!(
+            Path::new(&postgres.file),
+            Path::new("migrations/c1_drop/up.postgres.sql")
+        );
+        // The drop itself is what a declared contract is for.
+        let drops: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.code == Code::DropColumn)
+            .collect();
+        assert_eq!(drops.len(), 3);
+        assert!(drops.iter().all(|f| !f.is_active()));
+        assert!(report.errors() >= 3);
+    }
+
+    #[test]
+    fn a_contract_dropping_the_trigger_first_passes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let project = price_migration(tmp.path(), true, "phase = \"contract\"\n");
+        let report = project.lint(&LintRequest::default()).unwrap();
+        assert!(
+            active(&report, Code::RemovedWhileRead).is_empty(),
+            "{:#?}",
+            report.findings
+        );
+        assert!(active(&report, Code::DestructiveInExpand).is_empty());
+        assert_eq!(report.errors(), 0, "{:#?}", report.findings);
+    }
+
+    #[test]
+    fn an_inferred_contract_is_checked_too_and_its_drop_counts() {
+        let tmp = tempfile::tempdir().unwrap();
+        let project = price_migration(tmp.path(), false, "");
+        let request = LintRequest {
+            databases: vec!["app".into()],
+            range: Some("c1_drop".into()),
+        };
+        let report = project.lint(&request).unwrap();
+        assert_eq!(active(&report, Code::RemovedWhileRead).len(), 1);
+        assert_eq!(active(&report, Code::DropColumn).len(), 1);
+    }
+
+    #[test]
+    fn a_declared_expand_revision_that_drops_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let project = price_migration(tmp.path(), true, "phase = \"expand\"\n");
+        let report = project.lint(&LintRequest::default()).unwrap();
+        let found = active(&report, Code::DestructiveInExpand);
+        // On each dialect: the trigger (and on Postgres the function) and the column.
+        assert_eq!(found.len(), 7, "{found:#?}");
+        assert!(found.iter().all(|f| f.revision == "c1_drop"));
+        // Not a contract, so no release to check.
+        assert!(active(&report, Code::RemovedWhileRead).is_empty());
+    }
 }

@@ -12,6 +12,7 @@ mod postgres;
 mod shape;
 mod sqlite;
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use braid_driver::Dialect;
@@ -20,7 +21,9 @@ use sqlparser::ast::{AlterTableOperation, ObjectName, RenameTableNameKind, State
 use crate::code::Code;
 use crate::finding::RevisionInput;
 use crate::names;
+use crate::overlap::{self, StatementEffects};
 use crate::parse::Stmt;
+use crate::phase;
 
 /// Which script a finding is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -124,6 +127,16 @@ pub(crate) const RULES: &[Rule] = &[
         check: Check::Statement(compat::drop_default),
     },
     Rule {
+        code: Code::DestructiveInExpand,
+        dialects: ANY,
+        check: Check::Revision(phase::destructive_in_expand),
+    },
+    Rule {
+        code: Code::RemovedWhileRead,
+        dialects: ANY,
+        check: Check::Revision(phase::removed_while_read),
+    },
+    Rule {
         code: Code::IndexWithoutConcurrently,
         dialects: POSTGRES,
         check: Check::Statement(postgres::index_without_concurrently),
@@ -225,6 +238,32 @@ pub(crate) const RULES: &[Rule] = &[
     },
 ];
 
+/// The rules whose findings make a statement destructive: what the release still running
+/// cannot live with, so what makes a revision *contract* ([`crate::phase`]). Adding a
+/// constraint (B107) is not among them: it is how an expand step protects new data.
+pub(crate) const DESTRUCTIVE: &[Code] = &[
+    Code::DropTable,
+    Code::DropColumn,
+    Code::RenameTable,
+    Code::RenameColumn,
+    Code::ChangeColumnType,
+    Code::SetNotNull,
+    Code::AddRequiredColumn,
+    Code::DropDefault,
+];
+
+/// What the [`DESTRUCTIVE`] rules say about one statement of `ctx`'s upgrade.
+pub(crate) fn destructive(ctx: &Ctx<'_>, stmt: &Stmt) -> Vec<String> {
+    RULES
+        .iter()
+        .filter(|r| DESTRUCTIVE.contains(&r.code) && r.dialects.contains(&ctx.dialect()))
+        .flat_map(|r| match r.check {
+            Check::Statement(check) => check(ctx, stmt),
+            Check::Revision(_) => Vec::new(),
+        })
+        .collect()
+}
+
 /// Runs every rule of `ctx`'s dialect.
 pub(crate) fn run(ctx: &Ctx<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
@@ -267,6 +306,9 @@ pub(crate) struct Ctx<'a> {
     created: HashMap<String, usize>,
     /// The table renames of the upgrade, in order.
     renames: Vec<Rename>,
+    /// What each statement of the upgrade does ([`overlap::statements`]), read when a rule
+    /// first asks.
+    effects: OnceCell<Vec<StatementEffects>>,
 }
 
 /// A table rename in the upgrade.
@@ -299,7 +341,14 @@ impl<'a> Ctx<'a> {
             down,
             created,
             renames,
+            effects: OnceCell::new(),
         }
+    }
+
+    /// What each statement of the upgrade does, by statement index.
+    pub fn effects(&self) -> &[StatementEffects] {
+        self.effects
+            .get_or_init(|| overlap::read_statements(self.up, self.dialect()))
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -320,7 +369,11 @@ impl<'a> Ctx<'a> {
     /// Whether a statement after `at` renames another table to `table`: dropping it at `at`
     /// is the middle of a rebuild.
     pub fn replaced_after(&self, table: &ObjectName, at: usize) -> bool {
-        let table = names::key(table);
+        self.replaced_after_key(&names::key(table), at)
+    }
+
+    /// [`Ctx::replaced_after`] for a name already made a key.
+    pub fn replaced_after_key(&self, table: &str, at: usize) -> bool {
         self.renames
             .iter()
             .any(|r| r.at > at && names::key(&r.to) == table)
@@ -396,6 +449,8 @@ pub(crate) mod testing {
             },
             down,
             rendered: false,
+            phase: None,
+            release: &[],
         })
     }
 
