@@ -176,6 +176,12 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
+    /// The gate of one step of an expand/contract deploy: pending means what `upgrade --phase
+    /// PHASE` would apply (the rest is listed as left for later); with `expand`, a revision of
+    /// that step that declares `expand` but drops, renames or changes something fails the gate
+    /// with exit code 19.
+    #[arg(long, value_enum, value_name = "PHASE")]
+    pub phase: Option<PhaseArg>,
     /// Lint the migrations too: lint errors fail the gate with exit code 8.
     #[arg(long)]
     pub lint: bool,
@@ -440,6 +446,11 @@ pub struct UpgradeArgs {
     /// Where to go: head, heads, a revision, label@head, +N, …
     #[arg(default_value = "head", allow_hyphen_values = true)]
     pub target: String,
+    /// Apply only this deploy phase's revisions up to TARGET: `expand` before the new release
+    /// is deployed, `contract` after it. Revisions of the other phase, and those above them,
+    /// are left for later and listed.
+    #[arg(long, value_enum, value_name = "PHASE", conflicts_with = "sql")]
+    pub phase: Option<PhaseArg>,
     #[command(flatten)]
     pub run: RunOptions,
 }

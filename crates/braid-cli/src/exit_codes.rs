@@ -24,6 +24,7 @@
 //! | 16 | `check --models`: the sea-orm entities and the schema the migrations produce differ | `generate --autogenerate`, review, commit |
 //! | 17 | `check`: the heads file does not match the graph, or has git conflict markers | `merge heads` or `rebase`; `heads --write` |
 //! | 18 | `check --merges`: a merge's branches give different schemas in different orders | make the branches independent (or one depend on the other), so every order gives one schema |
+//! | 19 | `check --phase expand`: the expand step would run a revision declared `expand` that drops, renames or changes something | move the statement to a contract revision, or declare it `contract` |
 //!
 //! 10 and 11 are **retryable** as they are: nothing was changed. 12 needs the migration fixed.
 //! 5, 6, 7, 13, 14 and 15 need a person to look at the database's state first.
@@ -96,6 +97,10 @@ pub const HEADS_FILE: u8 = 17;
 /// in another order than production's hold another schema: make the branches independent, or
 /// have one side depend on the other so that a single order remains.
 pub const MERGE_ORDER: u8 = 18;
+/// `check --phase expand`: a revision the expand step would run declares `phase = "expand"` but
+/// drops, renames or changes something the release still running uses: the deploy's first
+/// step would break it. Move the statement to a contract revision, or declare it `contract`.
+pub const UNSAFE_EXPAND: u8 = 19;
 
 /// The exit code of a database that failed with `kind`.
 ///
@@ -143,6 +148,7 @@ mod tests {
             PENDING,
             HEADS_FILE,
             MERGE_ORDER,
+            UNSAFE_EXPAND,
         ];
         for kind in FailureKind::SEVERITY {
             let code = for_failure(kind);

@@ -118,7 +118,8 @@ pub struct Config {
     /// Postgres and MySQL/MariaDB: the longest a migration's statement waits for a lock on a
     /// table (Postgres `lock_timeout`, MySQL `lock_wait_timeout`), in milliseconds. A migration
     /// queued behind a long query blocks every query behind it; a bound turns that outage into
-    /// a failed attempt. `None`: the server's own setting (wait indefinitely).
+    /// a failed attempt. `None` or `0`: the server's own setting (wait indefinitely), as 0 means
+    /// to Postgres.
     #[serde(default)]
     pub ddl_lock_timeout_ms: Option<u64>,
     /// Postgres: how many more times a migration in a transaction that ran out of
@@ -736,9 +737,10 @@ impl Config {
     }
 
     /// How long a migration's statement may wait for a table lock, and how often a timed-out
-    /// migration is retried; `None` when `ddl_lock_timeout_ms` is not set.
+    /// migration is retried; `None` when `ddl_lock_timeout_ms` is not set (or 0).
     pub fn ddl_lock_wait(&self) -> Option<(Duration, u32)> {
         self.ddl_lock_timeout_ms
+            .filter(|&ms| ms > 0)
             .map(|ms| (Duration::from_millis(ms), self.ddl_lock_retries))
     }
 

@@ -33,7 +33,10 @@ pub struct Revision {
 /// A zero-downtime deploy runs the *expand* revisions (additive: the release still running
 /// keeps working), then deploys the code that uses the new schema, then runs the *contract*
 /// revisions (destructive: they remove what only the old release used).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Phase {
     Expand,
     Contract,

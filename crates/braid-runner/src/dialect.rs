@@ -7,6 +7,8 @@
 //! Every statement is rendered once per run ([`StoreSql::new`]) so the hot loop only binds
 //! parameters.
 
+use std::time::Duration;
+
 use braid_driver::{Dialect, Value};
 
 use crate::RunError;
@@ -42,6 +44,49 @@ const LONGEST_SUFFIX: usize = "_meta".len();
 /// Quotes an identifier for `dialect`, doubling any quote inside it: configured names are
 /// validated, but a schema resolved from the server (a MySQL database called `my-app`) may hold
 /// anything. Quoting also matters because `key`, `value` and `by` are reserved words.
+/// How a migration's wait for a table lock is bounded ([`crate::DdlLock`]) on a dialect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockWaitSql {
+    /// Postgres: `SET LOCAL lock_timeout` after each migration's `BEGIN`, so it ends with the
+    /// transaction. Only migrations in a transaction are bounded: outside one, a
+    /// `CREATE INDEX CONCURRENTLY` also waits for older snapshots, and a timeout there leaves
+    /// an invalid index behind that the next run trips over.
+    Transaction(String),
+    /// MySQL/MariaDB: `lock_wait_timeout` (metadata locks, whole seconds, at least one) for the
+    /// session, and the statement that puts the server's default back.
+    Session { set: String, reset: &'static str },
+}
+
+/// [`LockWaitSql`] for `dialect`; `None` on SQLite, whose one writer waits through the
+/// driver's busy timeout.
+pub fn lock_wait_sql(dialect: Dialect, timeout: Duration) -> Option<LockWaitSql> {
+    match dialect {
+        Dialect::Postgres => Some(LockWaitSql::Transaction(format!(
+            "SET LOCAL lock_timeout = '{}ms'",
+            timeout.as_millis().max(1)
+        ))),
+        Dialect::Mysql => Some(LockWaitSql::Session {
+            set: format!(
+                "SET SESSION lock_wait_timeout = {}",
+                timeout.as_millis().div_ceil(1000).max(1)
+            ),
+            reset: "SET SESSION lock_wait_timeout = DEFAULT",
+        }),
+        Dialect::Sqlite => None,
+    }
+}
+
+/// Whether `e` is a statement that gave up waiting for a lock under [`lock_wait_sql`]'s bound:
+/// Postgres `lock_not_available` (55P03), MySQL/MariaDB `ER_LOCK_WAIT_TIMEOUT` (1205).
+pub fn is_lock_wait_timeout(dialect: Dialect, e: &braid_driver::DriverError) -> bool {
+    let code = e.code.as_deref();
+    match dialect {
+        Dialect::Postgres => code == Some("55P03"),
+        Dialect::Mysql => code == Some("1205"),
+        Dialect::Sqlite => false,
+    }
+}
+
 pub fn quote_ident(dialect: Dialect, name: &str) -> String {
     match dialect {
         Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
@@ -109,6 +154,17 @@ pub fn validate_ident(what: &str, name: &str, max: usize) -> Result<(), RunError
         )));
     }
     Ok(())
+}
+
+/// Whether `name` is one of the tables of the version store `version_table`: the table itself,
+/// its `_meta` and `_log` companions, and the backfills' cursor table. A schema snapshot
+/// compared with another (verify, autogenerate, merges) leaves them out.
+pub fn is_store_table(version_table: &str, name: &str) -> bool {
+    name == version_table
+        || ["_meta", "_log"]
+            .iter()
+            .any(|suffix| name.strip_suffix(suffix) == Some(version_table))
+        || name == crate::backfill::cursor_name(version_table)
 }
 
 /// The validated names of a version store: the table, its `_meta` and `_log` companions and the

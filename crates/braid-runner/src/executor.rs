@@ -31,6 +31,7 @@ use braid_driver::{Dialect, Driver, DriverError, ErrorKind, statement_excerpt};
 use braid_graph::{Direction, Plan, Revision, Step};
 
 use crate::bodies::Script;
+use crate::dialect::{LockWaitSql, lock_wait_sql};
 use crate::effect::Effect;
 use crate::error::{FailureKind, RunError, StepFailure};
 use crate::progress::{self, Recorded};
@@ -43,6 +44,9 @@ use crate::store::{ProgressRow, ProgressWrite, RowWrite, Store, StoreWrite};
 pub(crate) struct Prepared {
     pub script: Script,
     pub checksum: Option<String>,
+    /// Set when the script is a batched backfill (its `-- braid:backfill` directive, parsed):
+    /// the step runs [`crate::backfill::run`] instead of the script.
+    pub backfill: Option<crate::backfill::Backfill>,
 }
 
 /// Who is running, for messages and the version rows.
@@ -54,6 +58,8 @@ pub(crate) struct Context<'a> {
     pub lock_key: &'a str,
     /// How long to wait for an earlier run's session to end before resuming its statement.
     pub lock_timeout: Duration,
+    /// The bound on each statement's wait for a table lock, and retries.
+    pub ddl_lock: Option<crate::DdlLock>,
     pub events: EventSink<'a>,
 }
 
@@ -131,6 +137,12 @@ impl From<StoreWrite> for StepError {
     }
 }
 
+/// The pause before the first retry of a migration that timed out waiting for a table lock;
+/// it doubles with each retry.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+/// The longest pause between retries, however many are configured.
+const RETRY_PAUSE_MAX: Duration = Duration::from_secs(30);
+
 /// Runs the steps of one plan on one connection.
 pub(crate) struct Executor<'a> {
     cx: Context<'a>,
@@ -174,10 +186,46 @@ impl<'a> Executor<'a> {
         (self.cx.events)(&event);
     }
 
+    /// Runs every step of `plan` (see [`Executor::run_steps`]) with each statement's wait for
+    /// a table lock bounded as configured ([`crate::DdlLock`]): on MySQL for the session, put
+    /// back afterwards; on Postgres by each transaction ([`Executor::begin_step`]).
+    pub async fn run(
+        self,
+        driver: &mut dyn Driver,
+        plan: &Plan<'_>,
+        prepared: &[Prepared],
+        resume: &HashMap<String, Recorded>,
+        audit: Option<(&str, &str)>,
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<AppliedStep>, RunError> {
+        let bound = self.cx.ddl_lock.filter(|_| !plan.steps.is_empty());
+        let session = match bound.and_then(|b| lock_wait_sql(self.dialect, b.timeout)) {
+            Some(LockWaitSql::Session { set, reset }) => Some((set, reset)),
+            _ => None,
+        };
+        if let Some((set, _)) = &session
+            && let Err(e) = driver.execute(set, &[]).await
+        {
+            return Err(RunError::driver(
+                self.cx.database,
+                "bounding the wait for table locks (ddl_lock_timeout_ms)",
+                e,
+            ));
+        }
+        let ran = self
+            .run_steps(driver, plan, prepared, resume, audit, notes)
+            .await;
+        if let Some((_, reset)) = &session {
+            // Best effort: a connection that broke has no setting left to put back.
+            let _ = driver.execute(reset, &[]).await;
+        }
+        ran
+    }
+
     /// Runs every step of `plan`, then writes the run's audit entry `(action, summary)` (when
     /// given) and commits the single transaction, if any. Returns the steps that are applied
     /// and committed.
-    pub async fn run(
+    async fn run_steps(
         mut self,
         driver: &mut dyn Driver,
         plan: &Plan<'_>,
@@ -231,7 +279,9 @@ impl<'a> Executor<'a> {
             let next = plan.steps.get(i + 1).zip(prepared.get(i + 1));
             let next = next.and_then(|(s, p)| self.next_mark(driver, s, p, resume));
             let t0 = Instant::now();
-            let result = self.step(driver, step, prep, resumed, next, t0).await;
+            let result = self
+                .step_retried(driver, step, prep, resumed, next, t0)
+                .await;
             let done = AppliedStep {
                 revision: rev.id.clone(),
                 direction,
@@ -247,6 +297,60 @@ impl<'a> Executor<'a> {
             return Ok(self.kept);
         }
         self.finish(driver, audit, notes).await
+    }
+
+    /// [`Executor::step`], tried again when a migration in its own transaction on Postgres ran
+    /// out of `ddl_lock_timeout_ms` waiting for a table lock: rolled back, it left nothing
+    /// behind, and after a pause the queue of queries it held up has drained. Each retry is a
+    /// notice. Anything else (MySQL's DDL commits at once; a step outside a transaction or in
+    /// the run's single one) fails as it is.
+    async fn step_retried(
+        &mut self,
+        driver: &mut dyn Driver,
+        step: &Step<'_>,
+        prep: &Prepared,
+        resume: Option<&Recorded>,
+        next: Option<NextMark>,
+        t0: Instant,
+    ) -> Result<(), StepError> {
+        let retries = match self.cx.ddl_lock {
+            Some(bound)
+                if self.dialect == Dialect::Postgres
+                    && !self.one_tx
+                    && self.inside_transaction(step.revision, prep, resume)
+                    && prep.backfill.is_none() =>
+            {
+                bound.retries
+            }
+            _ => 0,
+        };
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .step(driver, step, prep, resume, next.clone(), t0)
+                .await;
+            let timed_out = matches!(&result, Err(StepError::Body(e))
+                if crate::dialect::is_lock_wait_timeout(self.dialect, e));
+            if !timed_out || attempt == retries {
+                return result;
+            }
+            if self.in_tx {
+                driver
+                    .rollback()
+                    .await
+                    .map_err(|e| StepError::Tx(e, "ROLLBACK"))?;
+                self.in_tx = false;
+            }
+            attempt += 1;
+            let pause = (RETRY_PAUSE * 2u32.saturating_pow(attempt - 1)).min(RETRY_PAUSE_MAX);
+            self.notice(format!(
+                "revision `{}` waited longer than ddl_lock_timeout_ms for a lock on a table and \
+                 was rolled back; trying again in {} ms ({attempt} of {retries})",
+                step.revision.id,
+                pause.as_millis()
+            ));
+            tokio::time::sleep(pause).await;
+        }
     }
 
     /// A step is applied and committed: keep it and say so.
@@ -291,6 +395,23 @@ impl<'a> Executor<'a> {
             return Ok(());
         }
         self.check_lock(driver, during).await
+    }
+
+    /// `BEGIN` for a migration's transaction, bounding its waits for table locks where the
+    /// dialect does that per transaction ([`LockWaitSql::Transaction`]).
+    async fn begin_step(&mut self, driver: &mut dyn Driver) -> Result<(), StepError> {
+        self.begin(driver).await?;
+        let bound = self
+            .cx
+            .ddl_lock
+            .map(|b| lock_wait_sql(self.dialect, b.timeout));
+        if let Some(Some(LockWaitSql::Transaction(set))) = bound {
+            driver
+                .execute(&set, &[])
+                .await
+                .map_err(|e| StepError::Tx(e, "SET LOCAL lock_timeout"))?;
+        }
+        Ok(())
     }
 
     async fn begin(&mut self, driver: &mut dyn Driver) -> Result<(), StepError> {
@@ -356,6 +477,8 @@ impl<'a> Executor<'a> {
         let rev = step.revision;
         let fresh_sql_upgrade = step.direction == Direction::Up
             && prep.script.code.is_none()
+            // A backfill records its own progress, batch by batch.
+            && prep.backfill.is_none()
             && !resume.contains_key(&rev.id)
             && !self.inside_transaction(rev, prep, None);
         if self.store.sql.complete_and_mark.is_none() || !fresh_sql_upgrade {
@@ -388,7 +511,20 @@ impl<'a> Executor<'a> {
         t0: Instant,
     ) -> Result<(), StepError> {
         let rev = step.revision;
-        let tracked = !self.inside_transaction(rev, prep, resume) && prep.script.code.is_none();
+        let tracked = !self.inside_transaction(rev, prep, resume)
+            && prep.script.code.is_none()
+            && prep.backfill.is_none();
+        if resume.is_some() && prep.backfill.is_some() {
+            return Err(StepError::Body(DriverError::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "revision `{}` has statement progress recorded from a run of its script as \
+                     plain statements, but the script is now a batched backfill: settle it \
+                     first with `braid stamp`",
+                    rev.id
+                ),
+            )));
+        }
         if resume.is_some() && prep.script.code.is_some() {
             return Err(StepError::Body(DriverError::new(
                 ErrorKind::Unsupported,
@@ -406,21 +542,49 @@ impl<'a> Executor<'a> {
         // (Under `--transaction all` the single transaction is open already, or was committed
         // before a step that runs outside it.)
         if rev.transactional && !tracked && !self.in_tx {
-            self.begin(driver).await?;
+            self.begin_step(driver).await?;
         }
         if tracked {
             return self.tracked(driver, step, prep, resume, next, t0).await;
         }
-        if let Some(code) = &prep.script.code {
-            // A Rust migration: runs through the same driver and transaction.
-            code.run(&mut *driver, step.direction)
+        let cursor = crate::backfill::CursorTable::for_store(&self.store.sql.names, self.dialect);
+        let backfill = crate::backfill::BackfillContext::new(
+            self.cx.database,
+            &rev.id,
+            self.cx.events,
+            cursor,
+        )
+        .with_lock(self.cx.lock_key)
+        .in_transaction(self.in_tx);
+        // A lost lock stops the run as a lost lock, wherever a backfill noticed it.
+        let body_failed = |e: DriverError| match e.kind {
+            ErrorKind::LockLost => {
+                StepError::LockLost(format!("during a backfill of revision `{}`", rev.id))
+            }
+            _ => StepError::Body(e),
+        };
+        if let Some(spec) = &prep.backfill {
+            // Batches commit one by one; the version row is written once the last one has.
+            crate::backfill::run(&mut *driver, spec, &backfill)
                 .await
-                .map_err(StepError::Body)?;
+                .map_err(body_failed)?;
+        } else if let Some(code) = &prep.script.code {
+            // A Rust migration: runs through the same driver and transaction.
+            code.run(&mut *driver, step.direction, &backfill)
+                .await
+                .map_err(body_failed)?;
         } else if !prep.script.text.trim().is_empty() {
             driver
                 .execute_script(&prep.script.text)
                 .await
                 .map_err(StepError::Body)?;
+        }
+        // A backfill's finished cursor rows go with the version row, in one transaction: a stop
+        // between the two never runs a batch twice.
+        let backfilled = backfill.cursor_used();
+        if backfilled {
+            self.begin(driver).await?;
+            backfill.cursor.forget(driver, &rev.id).await?;
         }
         let row = RowWrite {
             revision: &rev.id,
@@ -432,7 +596,7 @@ impl<'a> Executor<'a> {
             Direction::Up => self.store.insert_applied(driver, &row).await?,
             Direction::Down => self.store.remove(driver, &rev.id).await?,
         }
-        if !self.one_tx && self.in_tx {
+        if (!self.one_tx || backfilled) && self.in_tx {
             self.commit(driver, &format!("revision `{}`", rev.id))
                 .await?;
         }
@@ -1052,6 +1216,7 @@ impl<'a> Executor<'a> {
             statements_done: None,
             commit_lost,
             kind,
+            backfill: false,
         };
         RunError::Step(Box::new(failure))
     }
@@ -1132,6 +1297,7 @@ impl<'a> Executor<'a> {
             pending,
         );
         failure.commit_lost = commit_lost;
+        failure.backfill = prep.backfill.is_some();
         if commit_lost == Some(Some(true)) {
             failure.transactional = false;
         }
@@ -1151,6 +1317,7 @@ impl<'a> Executor<'a> {
 const SESSION_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The first mark of the step after the current one (see [`Executor::next_mark`]).
+#[derive(Clone)]
 struct NextMark {
     revision: String,
     checksum: String,
@@ -1417,6 +1584,7 @@ fn failure(
         statements_done,
         commit_lost: None,
         kind,
+        backfill: false,
     }
 }
 

@@ -9,6 +9,7 @@
 //! Migration bodies come through the [`Bodies`] seam ([`SourceBodies`] reads the SQL files), so
 //! Rust migrations can be added without touching the runner.
 
+pub mod backfill;
 pub mod bodies;
 pub mod dialect;
 mod effect;
@@ -24,6 +25,7 @@ mod shared;
 pub mod store;
 mod workers;
 
+pub use backfill::{Backfill, BackfillContext, BackfillError, BackfillReport, CursorTable};
 pub use bodies::{Bodies, BodyError, Script, SourceBodies};
 pub use dialect::{DEFAULT_VERSION_TABLE, STORE_SCHEMA_VERSION, StoreNames, StoreSql};
 pub use effect::judged_on_resume;
@@ -33,13 +35,12 @@ pub use multi::{
     Reuse, run_all, run_each,
 };
 pub use offline::{OfflineOp, applied_from, parse_range, render_offline};
-pub use phases::{Declared, Phases};
+pub use phases::{Declared, Phases, phase_part};
 pub use report::{
     AppliedRow, AppliedStep, CurrentReport, Event, EventSink, LeftForLater, Progress, RunReport,
-    StatusReport,
-    StepDirection, no_events,
+    StatusReport, StepDirection, no_events,
 };
-pub use runner::{AcceptReport, RunOptions, Runner, TransactionMode, Walk, restrict};
+pub use runner::{AcceptReport, DdlLock, RunOptions, Runner, TransactionMode, Walk, restrict};
 pub use shared::Shared;
 pub use store::Store;
 pub use workers::{Panicked, Worker, WorkerError, on_a_worker, on_workers, on_workers_then};

@@ -56,6 +56,8 @@ pub struct DbTarget<'a> {
     pub branches: Vec<String>,
     pub transaction: TransactionMode,
     pub lock_timeout: Duration,
+    /// See [`crate::runner::DdlLock`].
+    pub ddl_lock: Option<crate::runner::DdlLock>,
     /// The server it connects to ([`braid_driver::options::server_of`]), for
     /// [`Limits::max_connections`]; `None` for SQLite.
     pub server: Option<String>,
@@ -64,6 +66,9 @@ pub struct DbTarget<'a> {
     /// Whether its connections may serve the next database (see [`Reuse`]); `None` closes them
     /// after it.
     pub reuse: Option<Reuse>,
+    /// What says each revision's deploy phase, for an upgrade limited to one
+    /// ([`Operation::Upgrade`]'s `phase`); `None` for the phases `revision.toml` declares.
+    pub phases: Option<&'a dyn crate::Phases>,
 }
 
 /// Connections that can serve several databases one after the other: the tenants of a
@@ -111,9 +116,11 @@ impl<'a> DbTarget<'a> {
             branches: d.branches,
             transaction: d.transaction,
             lock_timeout: d.lock_timeout,
+            ddl_lock: d.ddl_lock,
             server: None,
             shared: None,
             reuse: None,
+            phases: None,
         }
     }
 
@@ -124,6 +131,7 @@ impl<'a> DbTarget<'a> {
             transaction: self.transaction,
             lock_timeout: self.lock_timeout,
             branches: self.branches.clone(),
+            ddl_lock: self.ddl_lock,
         }
     }
 }
@@ -146,6 +154,8 @@ impl std::fmt::Debug for DbTarget<'_> {
 pub enum Operation {
     Upgrade {
         target: String,
+        /// Only this deploy phase's part of the plan ([`Runner::with_phase`]); `None` for all.
+        phase: Option<braid_graph::Phase>,
     },
     Downgrade {
         target: String,
@@ -193,6 +203,9 @@ pub struct DbResult {
     /// Things worth knowing that are not errors (e.g. `--transaction all` fell back).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// `upgrade --phase`: the revisions left for the other phase's step.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_for_later: Vec<crate::LeftForLater>,
     /// `current`: every version-store row.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows: Option<Vec<crate::AppliedRow>>,
@@ -237,6 +250,7 @@ impl DbResult {
             error: None,
             error_kind: None,
             notes: Vec::new(),
+            left_for_later: Vec::new(),
             rows: None,
             check: None,
             accepted: None,
@@ -516,8 +530,16 @@ async fn run_one(
     let started = std::time::Instant::now();
     let options = db.options();
     let graph = db.graph;
+    let phases: &dyn crate::Phases = db.phases.unwrap_or(&crate::Declared);
     let runner = match Runner::new(db.name.clone(), graph, options) {
-        Ok(r) => r.with_bodies(db.bodies).with_shared(db.shared),
+        Ok(r) => match op {
+            Operation::Upgrade {
+                phase: Some(phase), ..
+            } => r.with_phase(*phase, phases),
+            _ => r,
+        }
+        .with_bodies(db.bodies)
+        .with_shared(db.shared),
         Err(e) => {
             if let Some(driver) = kept {
                 let _ = driver.close().await;
@@ -552,7 +574,7 @@ async fn run_one(
     };
     let events: EventSink<'_> = &sink;
     let outcome = match op {
-        Operation::Upgrade { target } => runner.upgrade(driver.as_mut(), target, events).await,
+        Operation::Upgrade { target, .. } => runner.upgrade(driver.as_mut(), target, events).await,
         Operation::Downgrade { target } => runner.downgrade(driver.as_mut(), target, events).await,
         Operation::Stamp { targets, purge } => {
             let t: Vec<&str> = targets.iter().map(String::as_str).collect();
@@ -589,6 +611,7 @@ async fn run_one(
             current: report.to,
             applied: report.steps,
             notes: report.notes,
+            left_for_later: report.left_for_later,
             ms: started.elapsed().as_millis() as u64,
             ..result
         },

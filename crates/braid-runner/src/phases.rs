@@ -5,9 +5,11 @@
 //! revision), which is the facade's job (`braid::phase`); the runner asks only about the
 //! revisions of the plan at hand. [`Declared`] is for callers that infer nothing.
 
-use braid_graph::{Phase, Revision};
+use std::collections::HashMap;
 
-use crate::BodyError;
+use braid_graph::{Direction, Graph, Phase, Plan, Revision};
+
+use crate::{BodyError, LeftForLater};
 
 /// Says which deploy phase a revision belongs to.
 pub trait Phases: Send + Sync {
@@ -30,4 +32,26 @@ impl Phases for Declared {
             ),
         })
     }
+}
+
+/// The part of an upgrade `plan` of `graph` that `upgrade --phase phase` runs, and what it
+/// leaves for later ([`Graph::phase_part`]), with each planned revision's phase from
+/// `phases`. A plan without upgrade steps is returned whole, asking nothing. The error names
+/// the revision whose phase could not be told.
+pub fn phase_part<'g>(
+    graph: &'g Graph,
+    plan: Plan<'g>,
+    phase: Phase,
+    phases: &dyn Phases,
+) -> Result<(Plan<'g>, Vec<LeftForLater>), (&'g Revision, BodyError)> {
+    if plan.steps.iter().all(|s| s.direction != Direction::Up) {
+        return Ok((plan, Vec::new()));
+    }
+    let mut of: HashMap<&str, Phase> = HashMap::new();
+    for step in &plan.steps {
+        let rev = step.revision;
+        of.insert(&rev.id, phases.phase(rev).map_err(|e| (rev, e))?);
+    }
+    let (kept, held) = graph.phase_part(plan, phase, |rev| of[rev.id.as_str()]);
+    Ok((kept, held.into_iter().map(Into::into).collect()))
 }

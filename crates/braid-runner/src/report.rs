@@ -68,8 +68,7 @@ pub struct RunReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LeftForLater {
     pub revision: String,
-    /// Its phase: `expand` or `contract`.
-    pub phase: String,
+    pub phase: braid_graph::Phase,
     /// For a revision of the phase that ran: the revision left for later that it needs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waits_for: Option<String>,
@@ -79,7 +78,7 @@ impl From<braid_graph::HeldBack> for LeftForLater {
     fn from(h: braid_graph::HeldBack) -> Self {
         LeftForLater {
             revision: h.revision,
-            phase: h.phase.to_string(),
+            phase: h.phase,
             waits_for: h.waits_for,
         }
     }

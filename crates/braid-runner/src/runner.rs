@@ -23,10 +23,10 @@ use braid_graph::{Applied, Direction, Graph, Phase, Plan, Revision, Step};
 use serde::{Deserialize, Serialize};
 
 use crate::bodies::{Bodies, SourceBodies};
-use crate::phases::Phases;
 use crate::dialect::{DEFAULT_VERSION_TABLE, StoreNames, StoreSql};
 use crate::error::{EditedRevision, RunError};
 use crate::executor::{Context, Executor, Prepared};
+use crate::phases::Phases;
 use crate::progress::Recorded;
 use crate::report::{
     AppliedRow, AppliedStep, CurrentReport, Event, EventSink, RunReport, StatusReport,
@@ -79,6 +79,26 @@ pub struct RunOptions {
     pub lock_timeout: Duration,
     /// Branch labels this database receives; empty for every branch.
     pub branches: Vec<String>,
+    /// A bound on each migration statement's wait for a table lock, and retries; `None` for
+    /// the server's own setting.
+    pub ddl_lock: Option<DdlLock>,
+}
+
+/// How long a migration's statements may wait for a lock on a table, and how many more times
+/// a migration that ran out of it is tried.
+///
+/// Why: a migration that waits behind a long-running query holds its place in the lock queue,
+/// and every query on the table queues behind the migration — an outage for as long as it
+/// waits. With a bound the migration gives up instead, the queue drains, and it is tried again
+/// after a pause. Postgres (`lock_timeout`) retries a transactional migration whole, which its
+/// rollback makes safe; MySQL/MariaDB (`lock_wait_timeout`) commit DDL statement by statement,
+/// so a timed-out statement stops the run with its progress recorded, to be resumed by running
+/// the upgrade again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DdlLock {
+    pub timeout: Duration,
+    /// Tries after the first (Postgres).
+    pub retries: u32,
 }
 
 impl Default for RunOptions {
@@ -89,6 +109,7 @@ impl Default for RunOptions {
             transaction: TransactionMode::PerMigration,
             lock_timeout: Duration::from_secs(30),
             branches: Vec::new(),
+            ddl_lock: None,
         }
     }
 }
@@ -695,14 +716,43 @@ impl<'a> Runner<'a> {
         let Some((phase, phases)) = self.phase else {
             return Ok((plan, Vec::new()));
         };
-        let mut of: HashMap<&str, Phase> = HashMap::new();
-        for step in &plan.steps {
-            let rev = step.revision;
-            let p = phases.phase(rev).map_err(|e| self.body_error(rev, e))?;
-            of.insert(rev.id.as_str(), p);
-        }
-        let (kept, held) = self.graph.phase_part(plan, phase, |rev| of[rev.id.as_str()]);
-        Ok((kept, held.into_iter().map(Into::into).collect()))
+        crate::phases::phase_part(&self.graph, plan, phase, phases)
+            .map_err(|(rev, e)| self.body_error(rev, e))
+    }
+
+    /// The revisions not in `applied` that need one of `revisions`: where a stopped backfill's
+    /// progress is made meaningless when `revisions` are undone.
+    fn unapplied_above(&self, applied: &Applied, revisions: &[&str]) -> Vec<String> {
+        let mut above: Vec<String> = revisions
+            .iter()
+            .flat_map(|id| self.full.descendants(id))
+            .map(|rev| rev.id.clone())
+            .filter(|id| !applied.contains(id))
+            .collect();
+        above.sort();
+        above.dedup();
+        above
+    }
+
+    /// Forgets the recorded progress of stopped backfills of `revisions` (see
+    /// [`crate::backfill::CursorTable::forget_stale`]).
+    async fn forget_backfills(
+        &self,
+        driver: &mut dyn Driver,
+        store: &Store,
+        revisions: &[String],
+    ) -> Result<(), RunError> {
+        let cursor = crate::backfill::CursorTable::for_store(&store.sql.names, driver.dialect());
+        cursor
+            .forget_stale(driver, &store.sql, revisions)
+            .await
+            .map_err(|e| {
+                RunError::driver(
+                    &self.database,
+                    "forgetting the progress of stopped backfills",
+                    e.source,
+                )
+            })
     }
 
     /// Under the lock: the store created if missing, its rows read, and the applied
@@ -741,6 +791,11 @@ impl<'a> Runner<'a> {
         let plan = self.plan(&planning, direction, goal)?;
         let (plan, left_for_later) = self.phase_part(plan)?;
         self.check_resumable(&partial, direction, &plan)?;
+        if direction == Direction::Down {
+            let below: Vec<&str> = plan.steps.iter().map(|s| s.revision.id.as_str()).collect();
+            let stale = self.unapplied_above(&known, &below);
+            self.forget_backfills(driver, store, &stale).await?;
+        }
         let from = self.heads(&known);
         let op = match direction {
             Direction::Up => "upgrade",
@@ -850,6 +905,7 @@ impl<'a> Runner<'a> {
             table: self.names.table(),
             lock_key: &key,
             lock_timeout: self.options.lock_timeout,
+            ddl_lock: self.options.ddl_lock,
             events,
         };
         Executor::new(cx, store, dialect, one_tx, plan.steps.len())
@@ -904,11 +960,19 @@ impl<'a> Runner<'a> {
                 },
             ));
         }
+        // A batched backfill's directive is checked here, so a malformed one stops the run
+        // before anything runs.
+        let backfill = crate::backfill::from_script(&script, step.revision.transactional, dialect)
+            .map_err(|e| self.body_error(step.revision, e))?;
         let checksum = match step.direction {
             Direction::Up => Some(self.bodies.checksum(step.revision, &script)),
             Direction::Down => None,
         };
-        Ok(Prepared { script, checksum })
+        Ok(Prepared {
+            script,
+            checksum,
+            backfill,
+        })
     }
 
     /// Sets the applied set to what `stamp targets…` means, writing rows only: the checksum of
@@ -1035,6 +1099,14 @@ impl<'a> Runner<'a> {
                 total_steps: 0,
             },
         );
+        // A stopped backfill of a revision recorded or removed without running (or above one
+        // removed) would resume from progress that no longer means anything.
+        let mut touched: Vec<&str> = removed.iter().map(String::as_str).collect();
+        touched.extend(partial.keys().map(String::as_str));
+        let mut stale = self.unapplied_above(&new, &touched);
+        stale.extend(touched.iter().map(|id| id.to_string()));
+        stale.extend(added.iter().map(|(id, _)| id.clone()));
+        self.forget_backfills(driver, store, &stale).await?;
         let tx = |e| RunError::driver(&self.database, "stamping the version store", e);
         let key = store.sql.names.lock_key();
         let store = &store.guarded(driver, &key);

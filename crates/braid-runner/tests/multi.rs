@@ -38,6 +38,7 @@ async fn one_broken_url_does_not_stop_the_good_database() {
         &Limits::jobs(2),
         &Operation::Upgrade {
             target: "heads".into(),
+            phase: None,
         },
         &sink,
     );
@@ -103,6 +104,7 @@ async fn fail_fast_skips_databases_not_yet_started() {
         },
         &Operation::Upgrade {
             target: "heads".into(),
+            phase: None,
         },
         &no_events,
     );
@@ -136,6 +138,7 @@ async fn many_databases_with_bounded_jobs_and_a_failing_migration() {
         &Limits::jobs(2),
         &Operation::Upgrade {
             target: "heads".into(),
+            phase: None,
         },
         &no_events,
     );
@@ -192,6 +195,7 @@ async fn databases_sharing_a_set_read_each_script_once() {
     let g = f.graph();
     let upgrade = Operation::Upgrade {
         target: "heads".into(),
+        phase: None,
     };
     let run = |shared: Option<&braid_runner::Shared>| {
         let bodies = Counting(std::sync::atomic::AtomicUsize::new(0));
@@ -230,7 +234,10 @@ async fn a_shared_plan_is_made_for_each_applied_state() {
         halfway.clone(),
         opener(&halfway),
     )];
-    let to_a = Operation::Upgrade { target: "a".into() };
+    let to_a = Operation::Upgrade {
+        target: "a".into(),
+        phase: None,
+    };
     assert_eq!(
         run_all(first, &Limits::jobs(1), &to_a, &no_events)[0]
             .applied
@@ -248,6 +255,7 @@ async fn a_shared_plan_is_made_for_each_applied_state() {
         .collect();
     let upgrade = Operation::Upgrade {
         target: "heads".into(),
+        phase: None,
     };
     let results = run_all(dbs, &Limits::jobs(1), &upgrade, &no_events);
     let applied = |i: usize| -> Vec<String> {

@@ -5,12 +5,13 @@
 //! databases before the rest. What `check` reports and in which order of severity is decided
 //! here.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 
 use braid_config::{Database, DriverSource};
 use braid_driver::{Dialect, DriverError, ErrorKind};
-use braid_graph::{Applied, Direction};
+use braid_graph::{Applied, Direction, Graph, Phase, Revision};
 use braid_runner::{
     DbResult, DbStatus, DbTarget, EventSink, Limits, OfflineOp, OpenFuture, Opener, Operation,
     StoreNames, TransactionMode,
@@ -81,10 +82,20 @@ pub enum Finding {
         file: PathBuf,
         state: crate::HeadsFileState,
     },
-    /// Migrations to apply.
+    /// A revision the expand step (`check --phase expand`) would run that declares
+    /// `phase = "expand"` but whose statements drop, rename or change something.
+    UnsafeExpand {
+        database: String,
+        revision: String,
+        /// What makes it destructive: ``drops column `plans.price_cents` (…/up.sql:3)``.
+        reasons: Vec<String>,
+    },
+    /// Migrations to apply (with `check --phase`, those that phase's upgrade would apply).
     Pending {
         database: String,
         revisions: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        phase: Option<braid_graph::Phase>,
     },
 }
 
@@ -99,6 +110,7 @@ pub enum FindingKind {
     Edited,
     MultipleHeads,
     HeadsFile,
+    UnsafeExpand,
     Pending,
 }
 
@@ -111,6 +123,7 @@ impl Finding {
             Finding::Edited { .. } => FindingKind::Edited,
             Finding::MultipleHeads { .. } => FindingKind::MultipleHeads,
             Finding::HeadsFile { .. } => FindingKind::HeadsFile,
+            Finding::UnsafeExpand { .. } => FindingKind::UnsafeExpand,
             Finding::Pending { .. } => FindingKind::Pending,
         }
     }
@@ -174,14 +187,26 @@ impl fmt::Display for Finding {
                 Ok(())
             }
             Finding::HeadsFile { file, state } => heads_file_finding(f, file, state),
+            Finding::UnsafeExpand {
+                database,
+                revision,
+                reasons,
+            } => write!(
+                f,
+                "{database}: the expand step would run {revision}, which declares phase = \
+                 \"expand\" but {}: move that to a contract revision, or declare it contract",
+                reasons.join("; ")
+            ),
             Finding::Pending {
                 database,
                 revisions,
+                phase,
             } => write!(
                 f,
-                "{database}: {} pending migration(s): {} (run `braid upgrade heads`)",
+                "{database}: {} pending migration(s): {} (run `braid upgrade {}heads`)",
                 revisions.len(),
-                revisions.join(", ")
+                revisions.join(", "),
+                phase.map_or(String::new(), |p| format!("--phase {p} "))
             ),
         }
     }
@@ -226,6 +251,85 @@ impl CheckReport {
     pub fn worst(&self) -> Option<FindingKind> {
         self.findings.iter().map(Finding::kind).min()
     }
+}
+
+/// Limits a database's `check` status to what `upgrade --phase phase` would apply: its
+/// pending list keeps that part, the rest goes to `left_for_later`. Returns the findings the
+/// phase adds: a revision whose phase cannot be told, and for `expand`, a revision of the
+/// expand step that declares `expand` but reads as destructive.
+fn phase_part_of_status(
+    r: &mut DbResult,
+    graph: &Graph,
+    phase: Phase,
+    phases: &crate::phase::ProjectPhases<'_>,
+) -> Vec<Finding> {
+    let Some(status) = r.check.as_mut() else {
+        return Vec::new();
+    };
+    let plan = braid_graph::Plan {
+        steps: status
+            .pending
+            .iter()
+            .filter_map(|id| graph.get(id))
+            .map(|revision| braid_graph::Step {
+                revision,
+                direction: Direction::Up,
+            })
+            .collect(),
+    };
+    let (kept, left) = match braid_runner::phase_part(graph, plan, phase, phases) {
+        Ok(split) => split,
+        Err((_, e)) => {
+            // Nothing pending is judged by a phase that cannot be told.
+            status.pending.clear();
+            return vec![Finding::Failed {
+                database: r.name.clone(),
+                error: e.message,
+            }];
+        }
+    };
+    let mut findings = Vec::new();
+    if phase == Phase::Expand {
+        for step in &kept.steps {
+            findings.extend(unsafe_expand(&r.name, step.revision, phases));
+        }
+    }
+    status.pending = kept.steps.iter().map(|s| s.revision.id.clone()).collect();
+    r.left_for_later = left;
+    findings
+}
+
+/// A revision declared `expand` whose upgrade reads as destructive on some dialect, or whose
+/// statements cannot be read to tell.
+fn unsafe_expand(
+    database: &str,
+    rev: &Revision,
+    phases: &crate::phase::ProjectPhases<'_>,
+) -> Option<Finding> {
+    if rev.phase != Some(Phase::Expand) {
+        return None;
+    }
+    let inferred = match phases.inferred(rev) {
+        Ok(inferred) => inferred,
+        Err(e) => {
+            return Some(Finding::Failed {
+                database: database.to_string(),
+                error: e.to_string(),
+            });
+        }
+    };
+    if inferred.phase != Phase::Contract {
+        return None;
+    }
+    Some(Finding::UnsafeExpand {
+        database: database.to_string(),
+        revision: rev.id.clone(),
+        reasons: inferred
+            .reasons
+            .iter()
+            .map(|r| format!("{} ({}:{})", r.reason, r.file, r.line))
+            .collect(),
+    })
 }
 
 /// Each database's applied set, for `history -i`.
@@ -346,6 +450,8 @@ impl Project {
             .map(|dir| (dir, braid_runner::Shared::new()))
             .collect();
         let lock_timeout = config.lock_timeout();
+        // Asked only by an upgrade limited to a phase, for the revisions of its plans.
+        let phases = self.phases();
         // Each database becomes a target when a worker takes it, so a large tenant set holds
         // only its list while it runs.
         let target = |db: &Database<'_>| {
@@ -393,7 +499,11 @@ impl Project {
             target.schema = db.config.schema.clone();
             target.branches = db.config.branches.clone().unwrap_or_default();
             target.lock_timeout = lock_timeout;
+            target.ddl_lock = config
+                .ddl_lock_wait()
+                .map(|(timeout, retries)| braid_runner::DdlLock { timeout, retries });
             target.transaction = settings.transaction;
+            target.phases = Some(&phases);
             Ok(target)
         };
         let limits = limits(settings, config)?;
@@ -405,9 +515,15 @@ impl Project {
     }
 
     /// `check`: every selected database's status and the heads of their sets, as findings.
+    ///
+    /// With a `phase`, a database's pending revisions are those `upgrade --phase` would apply
+    /// (the rest go to its result's `left_for_later`), so the gate after a deploy's expand
+    /// step passes with the contract revisions still to run; and for `expand`, a revision
+    /// that step would run is a finding when it declares `expand` but reads as destructive.
     pub fn check(
         &self,
         settings: &RunSettings,
+        phase: Option<Phase>,
         events: EventSink<'_>,
     ) -> Result<CheckReport, Error> {
         let selected = self.selection(settings)?;
@@ -441,7 +557,21 @@ impl Project {
             }
             heads.extend(set_heads);
         }
-        let databases = self.run_on(settings, &selected, &sets, &Operation::Status, events)?;
+        let mut databases = self.run_on(settings, &selected, &sets, &Operation::Status, events)?;
+        if let Some(phase) = phase {
+            let dirs: HashMap<&str, PathBuf> = selected
+                .iter()
+                .map(|db| (db.name.as_ref(), self.dir_of(db)))
+                .collect();
+            let phases = self.phases();
+            for r in &mut databases {
+                let Some(Ok(graph)) = dirs.get(r.name.as_str()).and_then(|dir| sets.get(dir))
+                else {
+                    continue;
+                };
+                findings.extend(phase_part_of_status(r, graph, phase, &phases));
+            }
+        }
         for r in &databases {
             let Some(status) = &r.check else {
                 findings.push(Finding::Failed {
@@ -486,6 +616,7 @@ impl Project {
                     Finding::Pending {
                         database: database(),
                         revisions: status.pending.clone(),
+                        phase,
                     },
                 ),
             ] {
@@ -708,7 +839,7 @@ fn targets_resolve<'a>(
 /// `op`'s targets on `graph`, as far as they do not depend on what is applied.
 fn target_resolves(op: &Operation, graph: &braid_graph::Graph) -> Result<(), Error> {
     match op {
-        Operation::Upgrade { target } => graph.check_target(target, Direction::Up)?,
+        Operation::Upgrade { target, .. } => graph.check_target(target, Direction::Up)?,
         Operation::Downgrade { target } => graph.check_target(target, Direction::Down)?,
         Operation::Stamp { targets, .. } => {
             for target in targets {
@@ -730,7 +861,7 @@ fn target_in_every_set<'a>(
     dir_of: impl Fn(&Database<'a>) -> PathBuf,
 ) -> Result<(), Error> {
     let targets: Vec<&str> = match op {
-        Operation::Upgrade { target } | Operation::Downgrade { target } => vec![target],
+        Operation::Upgrade { target, .. } | Operation::Downgrade { target } => vec![target],
         Operation::Stamp { targets, .. } => targets.iter().map(String::as_str).collect(),
         Operation::Accept { revision } => vec![revision],
         Operation::Current | Operation::Status => return Ok(()),

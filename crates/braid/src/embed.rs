@@ -333,6 +333,13 @@ impl Migrator {
         self
     }
 
+    /// Bounds each migration's wait for a table lock, with retries on Postgres (as
+    /// `ddl_lock_timeout_ms` and `ddl_lock_retries` in the config; see [`crate::DdlLock`]).
+    pub fn ddl_lock_timeout(mut self, timeout: Duration, retries: u32) -> Self {
+        self.options.ddl_lock = Some(crate::DdlLock { timeout, retries });
+        self
+    }
+
     /// One transaction per migration (the default) or the whole plan in one.
     pub fn transaction(mut self, mode: TransactionMode) -> Self {
         self.options.transaction = mode;

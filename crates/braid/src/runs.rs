@@ -283,7 +283,14 @@ fn heads_text(heads: &[String]) -> String {
 /// The operation as typed after `braid`: `upgrade heads`.
 fn command_of(op: &Operation) -> String {
     match op {
-        Operation::Upgrade { target } => format!("upgrade {target}"),
+        Operation::Upgrade {
+            target,
+            phase: None,
+        } => format!("upgrade {target}"),
+        Operation::Upgrade {
+            target,
+            phase: Some(phase),
+        } => format!("upgrade --phase {phase} {target}"),
         Operation::Downgrade { target } => format!("downgrade {target}"),
         Operation::Stamp { targets, purge } => {
             format!(
@@ -328,6 +335,7 @@ mod tests {
         let path = dir.path().join("runs/last.json");
         let upgrade = Operation::Upgrade {
             target: "heads".into(),
+            phase: None,
         };
         write_record(&path, &upgrade, &results).unwrap();
         let read = RunRecord::read(&path).unwrap();

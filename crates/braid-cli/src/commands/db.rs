@@ -30,6 +30,8 @@ pub mod check_codes {
     pub const PENDING: u8 = exit_codes::PENDING;
     /// The heads file does not match the graph.
     pub const HEADS_FILE: u8 = exit_codes::HEADS_FILE;
+    /// `--phase expand`: the expand step would run a destructive revision.
+    pub const UNSAFE_EXPAND: u8 = exit_codes::UNSAFE_EXPAND;
     /// An applied migration's file changed since it ran.
     pub const EDITED: u8 = exit_codes::EDITED;
     /// A database has a revision applied that the migrations directory does not know.
@@ -48,6 +50,7 @@ fn check_code(kind: FindingKind, databases: &[DbResult]) -> u8 {
         FindingKind::Edited => check_codes::EDITED,
         FindingKind::MultipleHeads => check_codes::MULTIPLE_HEADS,
         FindingKind::HeadsFile => check_codes::HEADS_FILE,
+        FindingKind::UnsafeExpand => check_codes::UNSAFE_EXPAND,
         FindingKind::Pending => check_codes::PENDING,
     }
 }
@@ -173,6 +176,21 @@ impl Progress {
                 .bars
                 .message(database, format!("{direction} {revision}")),
             Event::StepFinished { database, .. } => self.bars.inc(database),
+            Event::Backfill {
+                database,
+                revision,
+                table,
+                rows,
+                last_key,
+                resumed,
+                ..
+            } => self.bars.message(
+                database,
+                format!(
+                    "{revision}: backfilled {rows} rows of {table} (key {last_key}){}",
+                    if *resumed { ", resumed" } else { "" }
+                ),
+            ),
             Event::Finished { database, .. } | Event::StepFailed { database, .. } => {
                 self.bars.finish(database)
             }
@@ -397,6 +415,7 @@ fn summarise(results: &[DbResult], out: Output<'_>, verb: &str, streamed: bool) 
             for note in &r.notes {
                 text.push_str(&format!("{}: note: {}\n", r.name, out.say(note)));
             }
+            text.push_str(&left_for_later_line(r));
         }
         text.push_str(&format!("{table}\n"));
         text
@@ -412,6 +431,27 @@ fn summarise(results: &[DbResult], out: Output<'_>, verb: &str, streamed: bool) 
         }
     }
     Err(failure.exit())
+}
+
+/// `upgrade --phase`: what a database's run left for the other step, one line.
+fn left_for_later_line(r: &DbResult) -> String {
+    if r.left_for_later.is_empty() {
+        return String::new();
+    }
+    let items: Vec<String> = r
+        .left_for_later
+        .iter()
+        .map(|l| match &l.waits_for {
+            Some(w) => format!("{} ({}, needs {w})", l.revision, l.phase),
+            None => format!("{} ({})", l.revision, l.phase),
+        })
+        .collect();
+    let items: Vec<&str> = items.iter().map(String::as_str).collect();
+    format!(
+        "{}: left for a later step: {}\n",
+        r.name,
+        shortened(&items, 10)
+    )
 }
 
 /// Up to this many databases, the summary is a table of them; above, it is grouped by outcome
@@ -671,11 +711,12 @@ pub fn accept(
 pub fn check(
     project: &Project,
     settings: &RunSettings,
-    lint: bool,
-    merges: bool,
+    args: &crate::cli::CheckArgs,
     models: Option<&braid::Models>,
     out: Output<'_>,
 ) -> Outcome {
+    let (lint, merges) = (args.lint, args.merges);
+    let phase = args.phase.map(braid::Phase::from);
     #[derive(Serialize)]
     struct Check<'a> {
         heads: &'a [String],
@@ -694,7 +735,7 @@ pub fn check(
     if models.is_some_and(braid::Models::is_empty) {
         return Err(braid::Error::from(braid::models::ModelsError::NoEntities).into());
     }
-    let report = project.check(settings, &|_: &Event| {})?;
+    let report = project.check(settings, phase, &|_: &Event| {})?;
     let linted = if lint {
         Some(super::prove::lint_report(
             project,
@@ -780,9 +821,11 @@ pub fn check(
             exit_code: code,
         },
         || {
-            let merges_text = merged
+            let mut merges_text = merged
                 .as_ref()
                 .map_or(String::new(), |m| super::prove::merges_text(m, out));
+            // `--phase`: what the other step still has to do, before the verdict.
+            merges_text.extend(report.databases.iter().map(left_for_later_line));
             if problems.is_empty() {
                 let models = compared.as_ref().map_or(String::new(), |c| {
                     format!(", the entities agree on {} backend(s)", c.backends.len())
@@ -793,8 +836,12 @@ pub fn check(
                         m.backends.len()
                     )
                 });
+                let up_to_date = match phase {
+                    Some(phase) => format!("done with the {phase} step"),
+                    None => "up to date".to_string(),
+                };
                 format!(
-                    "{merges_text}ok: {} ({}), {} database(s) up to date, no edited \
+                    "{merges_text}ok: {} ({}), {} database(s) {up_to_date}, no edited \
                      migrations{models}{merges}\n",
                     if report.heads.len() == 1 {
                         "one head"

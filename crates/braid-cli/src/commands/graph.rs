@@ -35,6 +35,10 @@ pub struct RevisionJson<'a> {
     /// …and the databases it is applied on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub applied_in: Option<Vec<String>>,
+    /// With `show` and `history -v`: the deploy phase, declared or inferred (`null` when it
+    /// cannot be told).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Option<braid::phase::PhaseOf>>,
 }
 
 pub fn revision_json<'a>(graph: &'a Graph, rev: &'a Revision) -> RevisionJson<'a> {
@@ -53,7 +57,36 @@ pub fn revision_json<'a>(graph: &'a Graph, rev: &'a Revision) -> RevisionJson<'a
         path: rev.origin.as_ref().map(|p| p.display().to_string()),
         is_applied: None,
         applied_in: None,
+        phase: None,
     }
+}
+
+/// The `Phase:` line of `show` and `history -v`: the phase, and whether it is declared or
+/// what it was inferred from.
+pub fn phase_line(of: &Result<braid::phase::PhaseOf, braid::phase::PhaseError>) -> String {
+    let of = match of {
+        Ok(of) => of,
+        Err(e) => return format!("Phase: cannot be told: {e}\n"),
+    };
+    let why = if of.declared {
+        "declared".to_string()
+    } else if of.reasons.is_empty() {
+        "inferred: it only adds".to_string()
+    } else {
+        let reasons: Vec<String> = of
+            .reasons
+            .iter()
+            .map(|r| format!("{} ({}:{})", r.reason, r.file, r.line))
+            .collect();
+        format!("inferred: {}", reasons.join("; "))
+    };
+    let unread = match of.unparsed.len() {
+        0 => String::new(),
+        n => format!(
+            "; {n} statement(s) could not be read, so declare `phase` in revision.toml to be sure"
+        ),
+    };
+    format!("Phase: {} ({why}{unread})\n", of.phase)
 }
 
 /// The markers Alembic prints after a revision: `(label) (head) (branchpoint) (mergepoint)`.
@@ -100,7 +133,14 @@ pub fn history_line(graph: &Graph, rev: &Revision, applied: Option<&str>) -> Str
     )
 }
 
-pub fn verbose_block(graph: &Graph, rev: &Revision, applied: Option<&str>) -> String {
+/// Alembic's verbose block of one revision; `phase` is its [`phase_line`] where the command
+/// shows phases.
+pub fn verbose_block(
+    graph: &Graph,
+    rev: &Revision,
+    applied: Option<&str>,
+    phase: Option<&str>,
+) -> String {
     let mut out = format!("Rev: {}{}\n", rev.id, markers(graph, rev, applied));
     match rev.parents.len() {
         0 => out.push_str("Parent: <base>\n"),
@@ -118,6 +158,9 @@ pub fn verbose_block(graph: &Graph, rev: &Revision, applied: Option<&str>) -> St
     }
     if !rev.transactional {
         out.push_str("Transaction: none (runs outside a transaction)\n");
+    }
+    if let Some(phase) = phase {
+        out.push_str(phase);
     }
     if let Some(origin) = &rev.origin {
         out.push_str(&format!("Path: {}\n", origin.display()));
@@ -159,7 +202,7 @@ pub fn heads(set: &Set, args: &HeadsArgs, out: Output<'_>) -> Outcome {
         let mut text = String::new();
         for head in &heads {
             if args.verbose {
-                text.push_str(&verbose_block(graph, head.revision, None));
+                text.push_str(&verbose_block(graph, head.revision, None, None));
                 text.push('\n');
             } else {
                 let mut line = format!(
@@ -224,13 +267,18 @@ pub fn branches(set: &Set, out: Output<'_>) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn show(set: &Set, args: &ShowArgs, out: Output<'_>) -> Outcome {
+pub fn show(project: &Project, set: &Set, args: &ShowArgs, out: Output<'_>) -> Outcome {
     let graph = &set.graph;
     let rev = graph
         .named_one(&args.revision)
         .map_err(braid::Error::from)?;
-    out.emit(&revision_json(graph, rev), || {
-        verbose_block(graph, rev, None)
+    let phase = project.phases().of(rev);
+    let json = RevisionJson {
+        phase: Some(phase.clone().ok()),
+        ..revision_json(graph, rev)
+    };
+    out.emit(&json, || {
+        verbose_block(graph, rev, None, Some(&phase_line(&phase)))
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -255,6 +303,7 @@ pub fn history(
         }
     }
     print_history(
+        project,
         &set.graph,
         args,
         sets.as_ref().map(|s| s.read.as_slice()),
@@ -272,6 +321,7 @@ pub fn history(
 fn braid_runner_no_events(_: &braid::Event) {}
 
 fn print_history(
+    project: &Project,
     graph: &Graph,
     args: &HistoryArgs,
     applied: Option<&[(String, braid::Applied)]>,
@@ -310,12 +360,16 @@ fn print_history(
         })
         .collect();
     let is_applied = |i: usize| marks[i].as_deref();
+    // `-v` shows each revision's phase; inferring one reads its SQL, so only then.
+    let phases = project.phases();
+    let phase_of = |rev: &Revision| args.verbose.then(|| phases.of(rev));
     // Only JSON output needs one record per revision; the human text is built from `revs`.
     let json_revs = revs.iter().filter(|_| out.is_json());
     let json = History {
         revisions: json_revs
             .map(|rev| {
                 let mut json = revision_json(graph, rev);
+                json.phase = phase_of(rev).map(Result::ok);
                 if let (Some(names), Some(dbs)) = (applied_in(rev), applied) {
                     json.is_applied = Some(names.len() == dbs.len());
                     json.applied_in = Some(names);
@@ -351,7 +405,10 @@ fn print_history(
         } else if args.verbose {
             revs.iter()
                 .enumerate()
-                .map(|(i, rev)| verbose_block(graph, rev, is_applied(i)))
+                .map(|(i, rev)| {
+                    let phase = phase_of(rev).map(|of| phase_line(&of));
+                    verbose_block(graph, rev, is_applied(i), phase.as_deref())
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         } else {

@@ -176,13 +176,14 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
         }
         Command::Heads(args) => graph::heads(&set(&project, dbs)?, &args, out),
         Command::Branches => graph::branches(&set(&project, dbs)?, out),
-        Command::Show(args) => graph::show(&set(&project, dbs)?, &args, out),
+        Command::Show(args) => graph::show(&project, &set(&project, dbs)?, &args, out),
         Command::History(args) => graph::history(&project, &settings, &args, out),
         Command::Upgrade(args) => {
             let moving = Move {
                 target: &args.target,
                 run: &args.run,
                 up: true,
+                phase: args.phase.map(Into::into),
                 report,
             };
             move_to(&project, settings, moving, out)
@@ -192,6 +193,7 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
                 target: &args.target,
                 run: &args.run,
                 up: false,
+                phase: None,
                 report,
             };
             move_to(&project, settings, moving, out)
@@ -214,7 +216,7 @@ pub(crate) fn run(args: Args, front: &FrontEnd, out: Output<'_>) -> Outcome {
         Command::Accept(args) => db::accept(&project, &settings, &args.revision, report, out),
         Command::Check(args) => {
             let models = args.models.then_some(&front.models);
-            db::check(&project, &settings, args.lint, args.merges, models, out)
+            db::check(&project, &settings, &args, models, out)
         }
         Command::Lint(args) => prove::lint(&project, dbs, args.range.as_deref(), out),
         Command::Verify(args) => prove::verify(&project, &settings, &args, out),
@@ -230,6 +232,8 @@ struct Move<'a> {
     target: &'a str,
     run: &'a RunOptions,
     up: bool,
+    /// `upgrade --phase`.
+    phase: Option<braid::Phase>,
     /// `--report`.
     report: Option<&'a std::path::Path>,
 }
@@ -245,6 +249,7 @@ fn move_to(
         target,
         run,
         up,
+        phase,
         report,
     } = moving;
     if run.sql {
@@ -268,7 +273,7 @@ fn move_to(
     };
     let target = target.to_string();
     let op = match up {
-        true => braid::Operation::Upgrade { target },
+        true => braid::Operation::Upgrade { target, phase },
         false => braid::Operation::Downgrade { target },
     };
     db::move_to(project, &settings, &op, report, out)

@@ -46,7 +46,7 @@ pub(super) fn snapshots(
             .map_err(BackendError::Panicked)??,
     };
     let want = in_scratch(worker, cx, backend, Job::Models(statements))?;
-    let store = |t: &str| t == backend.version_table;
+    let store = |t: &str| braid_runner::dialect::is_store_table(&backend.version_table, t);
     Ok((have.without_tables(store), want.without_tables(store)))
 }
 

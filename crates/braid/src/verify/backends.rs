@@ -48,6 +48,8 @@ impl Backend {
             transaction: braid_runner::TransactionMode::PerMigration,
             lock_timeout,
             branches: Vec::new(),
+            // Scratch databases have no other sessions to wait for.
+            ddl_lock: None,
         };
         Ok(braid_runner::Runner::new(self.name.clone(), graph, options)?.with_bodies(bodies))
     }

@@ -657,7 +657,7 @@ async fn apply(
         .introspect()
         .await
         .map_err(|source| BackendError::Introspect { source })?;
-    Ok(schema.without_tables(|t| t == backend.version_table))
+    Ok(schema.without_tables(|t| braid_runner::dialect::is_store_table(&backend.version_table, t)))
 }
 
 /// Each revision alone, in the order given: a revision of the common part that fails fails
