@@ -54,7 +54,7 @@ fn a_plugin_driver_named_in_the_config_runs_the_examples() {
     };
     for name in ["plugged", "inline"] {
         assert_eq!(by_name(name)["status"], "ok", "{}", up.stderr);
-        assert_eq!(by_name(name)["applied"].as_array().unwrap().len(), 7);
+        assert_eq!(by_name(name)["applied"].as_array().unwrap().len(), 11);
     }
     let broken = by_name("broken");
     assert_eq!(broken["status"], "error");
@@ -74,7 +74,7 @@ fn a_plugin_driver_named_in_the_config_runs_the_examples() {
     }
     let again = ok(&["upgrade", "heads"]);
     for db in again["databases"].as_array().unwrap() {
-        assert_eq!(db["applied"].as_array().unwrap().len(), 7);
+        assert_eq!(db["applied"].as_array().unwrap().len(), 11);
     }
 
     // `drivers` lists the built-ins and the plugin with its versions; the broken one is an error.
@@ -134,7 +134,7 @@ fn a_plugin_returning_garbage_fails_only_its_own_database() {
     };
     let fine = by_name("fine");
     assert_eq!(fine["status"], "ok", "{fine}\n{}", up.stderr);
-    assert_eq!(fine["applied"].as_array().unwrap().len(), 7, "{fine}");
+    assert_eq!(fine["applied"].as_array().unwrap().len(), 11, "{fine}");
     let garbage = by_name("garbage");
     assert_eq!(garbage["status"], "error", "{garbage}");
     let error = garbage["error"].to_string();

@@ -66,7 +66,7 @@ fn round_trip(db: &mut TestDb) {
     let m = examples();
     let up = json(&m, &cfg, &["upgrade", "heads"]);
     assert_eq!(up["databases"][0]["status"], "ok", "{up}");
-    assert_eq!(up["databases"][0]["applied"].as_array().unwrap().len(), 7);
+    assert_eq!(up["databases"][0]["applied"].as_array().unwrap().len(), 11);
     let t = tables(db);
     for table in [
         "users",
@@ -92,7 +92,7 @@ fn round_trip(db: &mut TestDb) {
     let again = json(&m, &cfg, &["upgrade", "heads"]);
     assert_eq!(
         again["databases"][0]["applied"].as_array().unwrap().len(),
-        7
+        11
     );
     migrate_with(&m, Some(&cfg), &["check"], &[]).ok();
 }
@@ -125,14 +125,14 @@ fn three_backends_from_one_command() {
                 assert_eq!(db["status"], "ok", "{db}");
                 assert_eq!(
                     db["current"],
-                    serde_json::json!(["core3_merge_audit_billing"])
+                    serde_json::json!(["zd4_plans_drop_price_cents"])
                 );
-                assert_eq!(db["applied"].as_array().unwrap().len(), 7);
+                assert_eq!(db["applied"].as_array().unwrap().len(), 11);
             }
             let human = migrate_with(&m, Some(&cfg), &["current"], &[]).ok().stdout;
             for name in ["lite", "pg", "my"] {
                 assert!(
-                    human.contains(&format!("{name}: core3_merge_audit_billing")),
+                    human.contains(&format!("{name}: zd4_plans_drop_price_cents")),
                     "{human}"
                 );
             }
@@ -176,11 +176,11 @@ fn race(db: &mut TestDb) {
             .len();
     }
     assert_eq!(
-        applied, 7,
+        applied, 11,
         "{}: each revision applied exactly once",
         db.target
     );
-    assert_eq!(version_rows(db), 7);
+    assert_eq!(version_rows(db), 11);
 }
 
 #[test]

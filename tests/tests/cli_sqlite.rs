@@ -66,9 +66,9 @@ fn examples_upgrade_downgrade_and_upgrade_again() {
     assert_eq!(app["status"], "ok");
     assert_eq!(
         app["current"],
-        serde_json::json!(["core3_merge_audit_billing"])
+        serde_json::json!(["zd4_plans_drop_price_cents"])
     );
-    assert_eq!(app["applied"].as_array().unwrap().len(), 7);
+    assert_eq!(app["applied"].as_array().unwrap().len(), 11);
     assert!(
         app["applied"]
             .as_array()
@@ -83,9 +83,10 @@ fn examples_upgrade_downgrade_and_upgrade_again() {
         all_tables.contains(&"user_preferences".to_string()),
         "{all_tables:?}"
     );
-    assert_eq!(version_rows(&db).len(), 7, "one row per applied revision");
+    assert_eq!(version_rows(&db).len(), 11, "one row per applied revision");
 
-    // Downgrade one branch only: the merge and the audit branch go, billing stays.
+    // Downgrade one branch only: what stands on the merge, the merge and the audit branch go,
+    // billing stays.
     let down = json(&m, &cfg, &["downgrade", "audit@core2_user_preferences"]);
     let steps: Vec<&str> = down["databases"][0]["applied"]
         .as_array()
@@ -96,6 +97,10 @@ fn examples_upgrade_downgrade_and_upgrade_again() {
     assert_eq!(
         steps,
         vec![
+            "zd4_plans_drop_price_cents",
+            "zd3_plans_backfill_price_minor",
+            "zd2_plans_price_minor_index",
+            "zd1_plans_price_minor",
             "core3_merge_audit_billing",
             "audit2_log_index",
             "audit1_log"
@@ -118,12 +123,12 @@ fn examples_upgrade_downgrade_and_upgrade_again() {
     let again = json(&m, &cfg, &["upgrade", "heads"]);
     assert_eq!(
         again["databases"][0]["applied"].as_array().unwrap().len(),
-        7
+        11
     );
     let current = json(&m, &cfg, &["current"]);
     assert_eq!(
         current["databases"][0]["current"],
-        serde_json::json!(["core3_merge_audit_billing"])
+        serde_json::json!(["zd4_plans_drop_price_cents"])
     );
     run(&m, &cfg, &["check"]).ok();
 }
@@ -188,10 +193,10 @@ fn racing_processes_apply_each_revision_once() {
         applied_total += json["databases"][0]["applied"].as_array().unwrap().len();
     }
     assert_eq!(
-        applied_total, 7,
+        applied_total, 11,
         "every revision applied exactly once across the 8 processes"
     );
-    assert_eq!(version_rows(&db).len(), 7);
+    assert_eq!(version_rows(&db).len(), 11);
 }
 
 /// A copy of the example migrations that a test may edit.
@@ -204,6 +209,33 @@ fn copy_examples(to: &Path) -> PathBuf {
         std::fs::copy(&entry, &target).unwrap();
     }
     dest
+}
+
+/// The revisions of the zero-downtime example, which stand on the merge.
+const ZERO_DOWNTIME: [&str; 4] = [
+    "zd1_plans_price_minor",
+    "zd2_plans_price_minor_index",
+    "zd3_plans_backfill_price_minor",
+    "zd4_plans_drop_price_cents",
+];
+
+/// Removes the merge `core3_merge_audit_billing` from a copy of the examples, with the
+/// revisions standing on it: the audit and billing branches are the heads again.
+fn remove_the_merge(m: &Path) {
+    for id in ["core3_merge_audit_billing"].iter().chain(&ZERO_DOWNTIME) {
+        std::fs::remove_dir_all(m.join(id)).unwrap();
+    }
+}
+
+/// A copy of the examples whose head is the merge `core3_merge_audit_billing`: without the
+/// revisions standing on it (and without the heads file, which names those).
+fn copy_examples_to_the_merge(to: &Path) -> PathBuf {
+    let m = copy_examples(to);
+    for id in ZERO_DOWNTIME {
+        std::fs::remove_dir_all(m.join(id)).unwrap();
+    }
+    std::fs::remove_file(m.join("HEADS")).unwrap();
+    m
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
@@ -267,7 +299,7 @@ fn database_ahead_of_the_graph_is_refused() {
     let cfg = config(tmp.path(), &[("app", sqlite_url(&db))]);
     run(&m, &cfg, &["upgrade", "heads"]).ok();
     // Another branch's checkout: the merge revision is not there.
-    std::fs::remove_dir_all(m.join("core3_merge_audit_billing")).unwrap();
+    remove_the_merge(&m);
     let refused = run(&m, &cfg, &["upgrade", "heads"]).fails(6);
     assert!(
         refused.stderr.contains("core3_merge_audit_billing"),
@@ -307,7 +339,7 @@ fn one_broken_database_does_not_stop_the_others() {
     assert_eq!(dbs.len(), 3);
     let by_name = |n: &str| dbs.iter().find(|d| d["name"] == n).unwrap();
     assert_eq!(by_name("good")["status"], "ok");
-    assert_eq!(by_name("good")["applied"].as_array().unwrap().len(), 7);
+    assert_eq!(by_name("good")["applied"].as_array().unwrap().len(), 11);
     for name in ["broken", "remote"] {
         assert_eq!(by_name(name)["status"], "error", "{name}");
         assert!(
@@ -334,7 +366,7 @@ fn json_ok(m: &Path, cfg: &Path, args: &[&str]) -> serde_json::Value {
 fn check_reports_several_heads() {
     let tmp = tempfile::tempdir().unwrap();
     let m = copy_examples(tmp.path());
-    std::fs::remove_dir_all(m.join("core3_merge_audit_billing")).unwrap();
+    remove_the_merge(&m);
     let db = tmp.path().join("app.db");
     let cfg = config(tmp.path(), &[("app", sqlite_url(&db))]);
     run(&m, &cfg, &["upgrade", "heads"]).ok();
@@ -507,7 +539,7 @@ fn graph_commands_as_alembic() {
             ("remote", remote),
         ],
     );
-    let m = examples();
+    let m = copy_examples_to_the_merge(tmp.path());
     for target in [
         "no_such_revision",
         "audit@no_such",
@@ -639,7 +671,7 @@ fn the_heads_file_follows_the_graph() {
 fn a_target_is_checked_on_the_branches_a_database_follows() {
     let tmp = tempfile::tempdir().unwrap();
     let m = copy_examples(tmp.path());
-    std::fs::remove_dir_all(m.join("core3_merge_audit_billing")).unwrap();
+    remove_the_merge(&m);
     let db = tmp.path().join("audit.db");
     let cfg = tmp.path().join("braid.toml");
     std::fs::write(
@@ -662,7 +694,7 @@ fn a_target_is_checked_on_the_branches_a_database_follows() {
 fn a_merge_of_conflicting_branches_needs_a_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let m = copy_examples(tmp.path());
-    std::fs::remove_dir_all(m.join("core3_merge_audit_billing")).unwrap();
+    remove_the_merge(&m);
     let db = tmp.path().join("app.db");
     let cfg = config(tmp.path(), &[("app", sqlite_url(&db))]);
     for (label, id) in [("audit", "a3_nickname"), ("billing", "b3_nickname")] {
@@ -751,7 +783,7 @@ fn revision_dir(migrations: &Path, id: &str) -> PathBuf {
 fn rebase_refuses_what_it_cannot_prove() {
     let tmp = tempfile::tempdir().unwrap();
     let m = copy_examples(tmp.path());
-    std::fs::remove_dir_all(m.join("core3_merge_audit_billing")).unwrap();
+    remove_the_merge(&m);
     // The SQLite file does not exist yet, so its version store cannot be read.
     let cfg = config(
         tmp.path(),

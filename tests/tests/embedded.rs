@@ -35,9 +35,9 @@ async fn upgrade_twice(db: &TestDb) {
         }
     });
     let first = migrator.upgrade(&db.url).await.unwrap();
-    assert_eq!(first.steps.len(), 7, "[{}]", db.target);
-    assert_eq!(first.to, ["core3_merge_audit_billing"]);
-    assert_eq!(events.lock().unwrap().len(), 7);
+    assert_eq!(first.steps.len(), 11, "[{}]", db.target);
+    assert_eq!(first.to, ["zd4_plans_drop_price_cents"]);
+    assert_eq!(events.lock().unwrap().len(), 11);
     let again = migrator.upgrade(&db.url).await.unwrap();
     assert!(again.steps.is_empty(), "[{}]", db.target);
 

@@ -625,6 +625,7 @@ fn upgrade(project: &Project) -> Vec<String> {
             &RunSettings::default(),
             &Operation::Upgrade {
                 target: "heads".into(),
+                phase: None,
             },
             &|_| {},
         )

@@ -191,13 +191,22 @@ fn harmless_branches_are_reported_not_refused_and_unreadable_sql_is_listed() {
     assert!(unread.file.ends_with("up.sql"), "{}", unread.file);
 }
 
-/// The repository's migrations without their merge revision: `audit` and `billing` branch
-/// from `core2_user_preferences`, a Rust revision. A third branch from `core1_users` creates
-/// `user_preferences` again, which `core2_user_preferences` creates in Rust.
+/// The repository's migrations without their merge revision (nor the revisions standing on it):
+/// `audit` and `billing` branch from `core2_user_preferences`, a Rust revision. A third branch
+/// from `core1_users` creates `user_preferences` again, which `core2_user_preferences` creates in
+/// Rust.
 fn repository_branches(tmp: &Path) -> std::path::PathBuf {
     let dir = tmp.join("migrations");
     support::copy_tree(&braid_tests::repo_migrations(), &dir);
-    std::fs::remove_dir_all(dir.join("core3_merge_audit_billing")).unwrap();
+    for id in [
+        "core3_merge_audit_billing",
+        "zd1_plans_price_minor",
+        "zd2_plans_price_minor_index",
+        "zd3_plans_backfill_price_minor",
+        "zd4_plans_drop_price_cents",
+    ] {
+        std::fs::remove_dir_all(dir.join(id)).unwrap();
+    }
     let _ = std::fs::remove_file(dir.join("HEADS"));
     revision(
         &dir,

@@ -187,7 +187,7 @@ fn two_branches_on_one_head_then_a_rebase() {
         assert!(
             rebased
                 .stdout
-                .contains("f2_phone: parents core3_merge_audit_billing -> f1_nickname"),
+                .contains("f2_phone: parents zd4_plans_drop_price_cents -> f1_nickname"),
             "{}",
             rebased.stdout
         );
@@ -207,7 +207,15 @@ fn two_branches_on_one_head_then_a_rebase() {
             .collect();
         assert_eq!(
             order,
-            ["f2_phone", "f1_nickname", "core3_merge_audit_billing"]
+            [
+                "f2_phone",
+                "f1_nickname",
+                "zd4_plans_drop_price_cents",
+                "zd3_plans_backfill_price_minor",
+                "zd2_plans_price_minor_index",
+                "zd1_plans_price_minor",
+                "core3_merge_audit_billing"
+            ]
         );
     });
 }

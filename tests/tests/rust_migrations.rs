@@ -120,18 +120,18 @@ async fn examples_round_trip(db: &mut TestDb) {
         .upgrade(driver, "heads", &no_events)
         .await
         .unwrap_or_else(|e| panic!("[{target}] {e}"));
-    assert_eq!(report.to, ["core3_merge_audit_billing"]);
+    assert_eq!(report.to, ["zd4_plans_drop_price_cents"]);
     let report = runner
         .downgrade(driver, "base", &no_events)
         .await
         .unwrap_or_else(|e| panic!("[{target}] {e}"));
-    assert_eq!(report.steps.len(), 7);
+    assert_eq!(report.steps.len(), 11);
     assert!(user_tables(driver).await.is_empty(), "[{target}]");
     let report = runner
         .upgrade(driver, "heads", &no_events)
         .await
         .unwrap_or_else(|e| panic!("[{target}] {e}"));
-    assert_eq!(report.steps.len(), 7);
+    assert_eq!(report.steps.len(), 11);
     let tables = user_tables(driver).await;
     assert!(
         tables.contains(&"users".to_string()) && tables.contains(&"user_preferences".to_string()),

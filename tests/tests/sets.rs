@@ -74,17 +74,18 @@ fn each_database_follows_its_own_set_with_rust_revisions_in_both() {
             &settings,
             &Operation::Upgrade {
                 target: "heads".into(),
+                phase: None,
             },
             &|_| {},
         )
         .unwrap();
-    assert_eq!(results[0].current, ["core3_merge_audit_billing"]);
+    assert_eq!(results[0].current, ["zd4_plans_drop_price_cents"]);
     assert_eq!(results[1].current, ["b2_invoices"]);
     // Both sets have a Rust revision `core1_users`; each ran its own body. Relative SQLite
     // URLs are files under the root, wherever the command runs.
     assert!(tables(&root, "app.db").contains(&"users".to_string()));
     assert_eq!(tables(&root, "billing.db"), ["billing_users", "invoices"]);
-    let report = project.check(&settings, &|_| {}).unwrap();
+    let report = project.check(&settings, None, &|_| {}).unwrap();
     assert!(report.findings.is_empty(), "{:?}", report.findings);
 }
 
@@ -140,7 +141,7 @@ fn graph_commands_choose_a_set_and_database_commands_drive_every_set() {
     );
     assert_eq!(
         xtask(&["--db", "app", "heads"]).ok().stdout,
-        "core3_merge_audit_billing (audit, billing) (head) (mergepoint)\n"
+        "zd4_plans_drop_price_cents (audit, billing) (head)\n"
     );
 
     // A revision of one set, with no database named, is refused rather than failing the
@@ -156,7 +157,7 @@ fn graph_commands_choose_a_set_and_database_commands_drive_every_set() {
     let up = xtask(&["--format", "json", "upgrade", "heads"]).ok().json();
     assert_eq!(
         up["databases"][0]["current"][0],
-        "core3_merge_audit_billing"
+        "zd4_plans_drop_price_cents"
     );
     assert_eq!(up["databases"][1]["current"][0], "b2");
 
@@ -222,6 +223,7 @@ fn a_set_that_does_not_load_fails_only_its_databases() {
     let project = open(&root);
     let upgrade = Operation::Upgrade {
         target: "heads".into(),
+        phase: None,
     };
     let results = project
         .run(&RunSettings::default(), &upgrade, &|_| {})

@@ -526,6 +526,7 @@ fn changed_checks_only_what_no_configured_database_has_applied() {
         let project = f.project(&db.url);
         let upgrade = Operation::Upgrade {
             target: "r1_users".into(),
+            phase: None,
         };
         let results = project
             .run(&RunSettings::default(), &upgrade, &braid_runner::no_events)
@@ -642,7 +643,7 @@ fn the_worked_example_verifies() {
             .unwrap();
         let backend = only_backend(report, db);
         assert!(backend.passed(), "{backend:#?}");
-        assert_eq!(backend.revisions.len(), 7);
+        assert_eq!(backend.revisions.len(), 11);
     });
 }
 
@@ -658,6 +659,7 @@ fn verify_cost_against_upgrade() {
         let settings = RunSettings::default();
         let up = Operation::Upgrade {
             target: "heads".into(),
+            phase: None,
         };
         let down = Operation::Downgrade {
             target: "base".into(),

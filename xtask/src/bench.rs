@@ -62,6 +62,10 @@ pub enum BenchCommand {
     /// and two at a time, the bound on connections, and the peak memory at 1 000 and 10 000
     /// tenants. Not part of the default run: it takes minutes.
     Tenants(crate::bench_tenants::TenantsArgs),
+    /// The worked example's batched backfill (zd3_plans_backfill_price_minor) over 1 000 000
+    /// rows on SQLite, Postgres and MariaDB with a writer running: rows per second and the
+    /// writer's longest statement. Not part of the default run: it takes minutes.
+    Backfill(crate::bench_backfill::BackfillArgs),
     /// Build times of the adopter example (examples/adopter): a clean debug build with the
     /// smallest feature set (Postgres, SQL only) and with everything, each in a target
     /// directory of its own, and the incremental rebuild after adding a Rust revision. Not part
@@ -91,6 +95,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(BenchCommand::Adopter) = &args.what {
         println!("\n{}", bench_adopter(&args)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(BenchCommand::Backfill(backfill)) = &args.what {
+        let report = crate::bench_backfill::run(backfill, args.work_dir.as_deref())?;
+        println!("\n{report}");
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(BenchCommand::Tenants(tenants)) = &args.what {

@@ -5,6 +5,7 @@
 //! `braid_cli`. `bench` is this workspace's own.
 
 mod bench;
+mod bench_backfill;
 mod bench_tenants;
 
 use std::process::ExitCode;

@@ -1,0 +1,3 @@
+DROP TRIGGER plans_price_minor_update;
+DROP TRIGGER plans_price_minor_insert;
+ALTER TABLE plans DROP COLUMN price_minor;

@@ -1,0 +1,1 @@
+ALTER TABLE plans DROP INDEX ix_plans_price_minor, ALGORITHM=INPLACE, LOCK=NONE;

@@ -1,0 +1,1 @@
+DROP INDEX ix_plans_price_minor;
