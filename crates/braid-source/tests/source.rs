@@ -512,7 +512,7 @@ fn repository_migrations_form_the_documented_graph() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
     let graph = load(&dir).unwrap();
     let heads: Vec<_> = graph.real_heads().iter().map(|r| r.id.clone()).collect();
-    assert_eq!(heads, ["core3_merge_audit_billing"]);
+    assert_eq!(heads, ["zd4_plans_drop_price_cents"]);
     let bases: Vec<_> = graph.bases().iter().map(|r| r.id.clone()).collect();
     assert_eq!(bases, ["core1_users"]);
     assert_eq!(graph.label_owner("audit").unwrap().id, "audit1_log");
@@ -527,7 +527,11 @@ fn repository_migrations_form_the_documented_graph() {
             "audit2_log_index",
             "billing1_plans",
             "billing2_subscriptions",
-            "core3_merge_audit_billing"
+            "core3_merge_audit_billing",
+            "zd1_plans_price_minor",
+            "zd2_plans_price_minor_index",
+            "zd3_plans_backfill_price_minor",
+            "zd4_plans_drop_price_cents"
         ]
     );
 }
