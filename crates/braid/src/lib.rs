@@ -70,6 +70,8 @@ mod root;
 pub mod runs;
 mod rust;
 pub mod tenants;
+#[cfg(test)]
+mod testing;
 pub mod verify;
 
 pub use authoring::{

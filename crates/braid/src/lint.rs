@@ -380,6 +380,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::testing::revision;
     use crate::{ProjectOptions, RustRevisions};
 
     /// Three databases on one set: SQLite, MySQL, Postgres. `lint` connects to none.
@@ -396,23 +397,6 @@ url = "mysql://root@127.0.0.1:3306/app"
 [default.databases.pg]
 url = "postgres://postgres@127.0.0.1:5432/app"
 "#;
-
-    /// Writes revision `id` under `dir`: its `revision.toml` (with `extra` lines) and `files`.
-    fn revision(dir: &Path, id: &str, parents: &[&str], extra: &str, files: &[(&str, &str)]) {
-        let rev = dir.join(id);
-        std::fs::create_dir_all(&rev).unwrap();
-        std::fs::write(
-            rev.join("revision.toml"),
-            format!(
-                "id = {id:?}\nparents = {parents:?}\nmessage = {id:?}\n\
-                 created = 2026-11-20T10:00:00Z\n{extra}"
-            ),
-        )
-        .unwrap();
-        for (name, text) in files {
-            std::fs::write(rev.join(name), text).unwrap();
-        }
-    }
 
     /// The worked example: `plans.price_cents` moves to `price_minor`. `e1` adds the column and
     /// a trigger per dialect that keeps it in step, `e2` backfills it in batches, `c1` (given)

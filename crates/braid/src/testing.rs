@@ -1,0 +1,26 @@
+//! What the unit tests of the facade's modules write to disk: one revision directory.
+
+use std::path::Path;
+
+/// Writes revision `id` under `dir`: its `revision.toml` (with `extra` lines) and `files`.
+pub(crate) fn revision(
+    dir: &Path,
+    id: &str,
+    parents: &[&str],
+    extra: &str,
+    files: &[(&str, &str)],
+) {
+    let rev = dir.join(id);
+    std::fs::create_dir_all(&rev).unwrap();
+    std::fs::write(
+        rev.join("revision.toml"),
+        format!(
+            "id = {id:?}\nparents = {parents:?}\nmessage = {id:?}\n\
+             created = 2026-11-20T10:00:00Z\n{extra}"
+        ),
+    )
+    .unwrap();
+    for (name, text) in files {
+        std::fs::write(rev.join(name), text).unwrap();
+    }
+}
