@@ -111,6 +111,8 @@ struct Setup {
     db: TestDb,
     driver: FaultDriver,
     faults: FaultHandle,
+    /// Runs as on a database thrown away afterwards ([`Runner::throwaway`]).
+    throwaway: bool,
 }
 
 /// A write to the version table itself (not its `_log` or `_meta` companions): the version row,
@@ -173,7 +175,12 @@ impl Outcome {
 impl Setup {
     async fn new(db: TestDb) -> Self {
         let (driver, faults) = FaultDriver::new(db.connect().await);
-        Setup { db, driver, faults }
+        Setup {
+            db,
+            driver,
+            faults,
+            throwaway: false,
+        }
     }
 
     /// The lock key the run took (it depends on the backend: a schema, a database name).
@@ -196,7 +203,10 @@ impl Setup {
             lock_timeout: std::time::Duration::from_secs(10),
             ..RunOptions::default()
         };
-        let runner = Runner::new(DB, graph, options).expect("runner");
+        let mut runner = Runner::new(DB, graph, options).expect("runner");
+        if self.throwaway {
+            runner = runner.throwaway();
+        }
         let events = Mutex::new(Vec::new());
         let faults = self.faults.clone();
         let sink = |e: &Event| {
@@ -445,6 +455,74 @@ async fn body_fails(db: TestDb) {
         assert_eq!(state.progress("b"), Some(Some(1)), "{state:?}");
         assert_eq!(state.tables, mig(&["a", "b"]));
     }
+    s.finish().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A database thrown away afterwards records no statement progress.
+
+/// Writes to the version table itself (rows and progress) from the first migration statement
+/// on (the store's own `CREATE TABLE` comes before).
+fn version_writes(s: &Setup) -> usize {
+    let calls = s.faults.calls();
+    let first = calls
+        .iter()
+        .position(|c| c.kind == CallKind::ExecuteScript && c.sql.contains("CREATE TABLE mig_"))
+        .expect("a migration statement ran");
+    calls[first..]
+        .iter()
+        .filter(|c| {
+            c.kind == CallKind::Execute
+                && c.sql.contains("braid_version")
+                && !c.sql.contains("braid_version_log")
+                && !c.sql.contains("braid_version_meta")
+        })
+        .count()
+}
+
+on!(throwaway_writes_only_the_row: sqlite, postgres, mysql);
+
+/// A migration run statement by statement (`transaction = false`) writes its version row once,
+/// after its statements, on a throwaway database (a kept one marks each statement first: three
+/// writes here).
+async fn throwaway_writes_only_the_row(db: TestDb) {
+    let mut m = Migrations::new();
+    m.rev("a", &[], &["a1", "a2"], "", false);
+    let g = m.graph();
+    let mut s = Setup::new(db).await;
+    s.throwaway = true;
+    s.upgrade(&g, TransactionMode::PerMigration).await.report();
+    assert_eq!(
+        version_writes(&s),
+        1,
+        "[{}] only the version row",
+        s.db.target
+    );
+    let state = s.state().await;
+    assert_eq!(state.applied(), ["a"]);
+    assert_eq!(state.tables, mig(&["a1", "a2"]));
+    s.finish().await;
+}
+
+on!(throwaway_failure_names_the_statement: sqlite, postgres, mysql);
+
+/// On a throwaway database a failing statement is still reported by its number, and leaves no
+/// version row (there was no mark to take back).
+async fn throwaway_failure_names_the_statement(db: TestDb) {
+    let mut m = Migrations::new();
+    m.rev("a", &[], &["a"], FAILING, false);
+    let g = m.graph();
+    let mut s = Setup::new(db).await;
+    s.throwaway = true;
+    let out = s.upgrade(&g, TransactionMode::PerMigration).await;
+    let f = out.failure();
+    let text = f.to_string();
+    assert_eq!(f.statement_index, Some(2), "{text}");
+    assert_eq!(f.statements_done, Some(1), "{text}");
+    assert!(text.contains("mig_missing"), "{text}");
+    let state = s.state().await;
+    assert_eq!(state.progress("a"), None, "{state:?}");
+    assert_eq!(state.tables, mig(&["a"]));
     s.finish().await;
 }
 

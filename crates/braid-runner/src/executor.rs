@@ -60,6 +60,8 @@ pub(crate) struct Context<'a> {
     pub lock_timeout: Duration,
     /// The bound on each statement's wait for a table lock, and retries.
     pub ddl_lock: Option<crate::DdlLock>,
+    /// The database is thrown away after the run ([`crate::Runner::throwaway`]).
+    pub throwaway: bool,
     pub events: EventSink<'a>,
 }
 
@@ -481,7 +483,8 @@ impl<'a> Executor<'a> {
             && prep.backfill.is_none()
             && !resume.contains_key(&rev.id)
             && !self.inside_transaction(rev, prep, None);
-        if self.store.sql.complete_and_mark.is_none() || !fresh_sql_upgrade {
+        // A throwaway database marks no statement as started.
+        if self.store.sql.complete_and_mark.is_none() || !fresh_sql_upgrade || self.cx.throwaway {
             return None;
         }
         let statements = driver.split_script(&prep.script.text);
@@ -702,15 +705,9 @@ impl<'a> Executor<'a> {
                 self.data_statement(driver, &mut t, &statements, t0).await?;
                 continue;
             }
-            if t.session.is_none() {
-                // Recorded with the mark: a later run waits for this connection to close (see
-                // `settle_started`), so not knowing its server session id is not an option.
-                t.session = driver.session_id().await.map_err(StepError::Body)?;
+            if !self.cx.throwaway {
+                self.mark_started(driver, &mut t, k).await?;
             }
-            let marked = self.record(driver, &t, Some(k + 1)).await;
-            marked.map_err(|e| t.write_failed(e))?;
-            t.row_exists = true;
-            t.hashes_written = true;
             if let Err(error) = driver.execute_script(statement).await {
                 return Err(self.statement_failed(driver, &t, &statements, error).await);
             }
@@ -755,6 +752,25 @@ impl<'a> Executor<'a> {
         let written = self.store.complete_and_mark(driver, &row, &mark).await;
         written.map_err(|e| t.write_failed(e))?;
         self.premarked = Some(next.revision);
+        Ok(())
+    }
+
+    /// Records statement `k + 1` of `t` as started, by this connection's server session.
+    async fn mark_started(
+        &self,
+        driver: &mut dyn Driver,
+        t: &mut Tracked<'_>,
+        k: usize,
+    ) -> Result<(), StepError> {
+        if t.session.is_none() {
+            // Recorded with the mark: a later run waits for this connection to close (see
+            // `settle_started`), so not knowing its server session id is not an option.
+            t.session = driver.session_id().await.map_err(StepError::Body)?;
+        }
+        let marked = self.record(driver, t, Some(k + 1)).await;
+        marked.map_err(|e| t.write_failed(e))?;
+        t.row_exists = true;
+        t.hashes_written = true;
         Ok(())
     }
 

@@ -142,6 +142,8 @@ pub struct Runner<'a> {
     by: String,
     /// Set by [`Runner::with_phase`]: upgrades apply only this phase's part of their plan.
     phase: Option<(Phase, &'a dyn Phases)>,
+    /// Set by [`Runner::throwaway`]: no statement progress is recorded.
+    throwaway: bool,
 }
 
 impl std::fmt::Debug for Runner<'_> {
@@ -192,6 +194,7 @@ impl<'a> Runner<'a> {
             options,
             by: applied_by(),
             phase: None,
+            throwaway: false,
         })
     }
 
@@ -206,6 +209,17 @@ impl<'a> Runner<'a> {
     /// [`RunReport::left_for_later`]. Downgrades are not limited.
     pub fn with_phase(mut self, phase: Phase, phases: &'a dyn Phases) -> Self {
         self.phase = Some((phase, phases));
+        self
+    }
+
+    /// For a database that is thrown away after the run (`verify`'s scratch databases): a
+    /// migration run statement by statement (MySQL/MariaDB) records no progress before each
+    /// statement, only its version row at the end — one durable write per migration instead of
+    /// one more per statement. Progress exists so that a later run can resume the same
+    /// database, and nothing resumes a database that is dropped; a failing statement is still
+    /// reported with its number.
+    pub fn throwaway(mut self) -> Self {
+        self.throwaway = true;
         self
     }
 
@@ -906,6 +920,7 @@ impl<'a> Runner<'a> {
             lock_key: &key,
             lock_timeout: self.options.lock_timeout,
             ddl_lock: self.options.ddl_lock,
+            throwaway: self.throwaway,
             events,
         };
         Executor::new(cx, store, dialect, one_tx, plan.steps.len())

@@ -35,7 +35,8 @@ pub(crate) struct Backend {
 impl Backend {
     /// The runner of a scratch database of this backend, along `graph` (already restricted to
     /// its branches): its store lives in the connection's default schema whatever the config
-    /// says (a configured schema may not exist before the migrations create it).
+    /// says (a configured schema may not exist before the migrations create it), and it
+    /// records no statement progress ([`braid_runner::Runner::throwaway`]).
     pub fn scratch_runner<'a>(
         &self,
         graph: &'a Graph,
@@ -51,7 +52,16 @@ impl Backend {
             // Scratch databases have no other sessions to wait for.
             ddl_lock: None,
         };
-        Ok(braid_runner::Runner::new(self.name.clone(), graph, options)?.with_bodies(bodies))
+        Ok(
+            braid_runner::Runner::new(self.name.clone(), graph, options)?
+                .with_bodies(bodies)
+                .throwaway(),
+        )
+    }
+
+    /// `schema` without the tables of Braid's store on the scratch database.
+    pub fn without_store(&self, schema: braid_driver::Schema) -> braid_driver::Schema {
+        schema.without_tables(|t| braid_runner::dialect::is_store_table(&self.version_table, t))
     }
 
     /// The graph this backend walks: its set's graph `full`, restricted to its `branches`.
