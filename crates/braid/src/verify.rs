@@ -24,6 +24,11 @@
 //! on, concurrently. The scratch database is dropped at the end, also after a failure, and
 //! the report says so when it could not be.
 //!
+//! A scratch database is thrown away, so it is spared the writes that only protect a database
+//! that is kept: its session does not wait for the disk (Postgres, SQLite; see
+//! `scratch::throwaway`), and a migration run statement by statement (MySQL/MariaDB) records
+//! no progress before each statement, only its version row ([`braid_runner::Runner::throwaway`]).
+//!
 //! # Data checks: `verify.sql`
 //!
 //! A revision directory may hold a `verify.sql` (or `verify.<dialect>.sql` — `postgres`,
@@ -88,7 +93,13 @@
 //! checks passed: one whose orders differ fails with [`VerifyStep::MergeOrder`] (with
 //! [`VerifyStep::MergeCheck`] when they could not be compared), and the orders are in
 //! [`RevisionReport::merge`]. A merge whose sides can only go in one order (a parent is an
-//! ancestor of another) needs no scratch database.
+//! ancestor of another) needs no scratch database. Nor does the production order in `verify`
+//! when the walk applied exactly that order before reaching `M` (a range from base, or one that
+//! starts before the sides): its schema is read from the walk's own database just before `M`
+//! runs. The walk's database has been through each revision's down and up again, which the
+//! snapshots see only within what each revision names, so when the orders then seem to differ,
+//! the merge is checked again with every order on a scratch database of its own, and that
+//! check is the one reported.
 
 pub(crate) mod backends;
 mod data;

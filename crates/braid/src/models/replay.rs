@@ -46,8 +46,7 @@ pub(super) fn snapshots(
             .map_err(BackendError::Panicked)??,
     };
     let want = in_scratch(worker, cx, backend, Job::Models(statements))?;
-    let store = |t: &str| braid_runner::dialect::is_store_table(&backend.version_table, t);
-    Ok((have.without_tables(store), want.without_tables(store)))
+    Ok((backend.without_store(have), backend.without_store(want)))
 }
 
 /// What a scratch database is made for.

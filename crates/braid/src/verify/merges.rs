@@ -165,7 +165,9 @@ pub struct OrderReport {
     /// Why it could not be applied or read.
     #[serde(serialize_with = "optional_message")]
     pub error: Option<BackendError>,
-    /// The scratch database's name (a file path for SQLite); `None` when none was created.
+    /// The scratch database's name (a file path for SQLite); `None` when none was created:
+    /// for an order that did not need applying, and in `verify` for the production order,
+    /// read from the database `verify` walked.
     pub scratch: Option<String>,
     pub cleanup: Cleanup,
     pub ms: u64,
@@ -349,7 +351,7 @@ fn run(work: Vec<Work<'_>>, cx: &Context<'_>, jobs: usize) -> Vec<MergesBackendR
         let merges: Vec<MergeReport> = w
             .plans
             .iter()
-            .map(|plan| check(worker, cx, &w.backend, &w.graph, plan))
+            .map(|plan| check(worker, cx, &w.backend, &w.graph, plan, None))
             .collect();
         (merges, started.elapsed().as_millis() as u64)
     });
@@ -368,12 +370,20 @@ fn run(work: Vec<Work<'_>>, cx: &Context<'_>, jobs: usize) -> Vec<MergesBackendR
 
 /// `verify`'s part: each merge revision of `revisions` that passed its own checks is checked
 /// here too, and fails when its orders differ or cannot be compared.
+///
+/// `walked` holds, for a merge revision the walk reached, the schema its database had just
+/// before the merge ran, when the walk had applied exactly the production order
+/// ([`MergePlan::walked_by`]): that order then needs no scratch database of its own. When the
+/// orders do not all agree, the check runs again with every order on its own scratch
+/// database, so a difference is never put down to the walk's round trips (a downgrade that
+/// leaves something outside what the revision names).
 pub(super) fn verify_merges(
     worker: &Worker,
     cx: &Context<'_>,
     backend: &Backend,
     graph: &Graph,
     revisions: &mut [RevisionReport],
+    mut walked: BTreeMap<String, Schema>,
 ) {
     for report in revisions
         .iter_mut()
@@ -383,7 +393,15 @@ pub(super) fn verify_merges(
             continue;
         };
         match plan(graph, merge) {
-            Ok(plan) => record(report, check(worker, cx, backend, graph, &plan)),
+            Ok(plan) => {
+                let production = walked.remove(&merge.id);
+                let reused = production.is_some();
+                let mut checked = check(worker, cx, backend, graph, &plan, production);
+                if reused && checked.status != MergeStatus::Same {
+                    checked = check(worker, cx, backend, graph, &plan, None);
+                }
+                record(report, checked)
+            }
             Err(error) => {
                 report.outcome = RevisionOutcome::Failed {
                     step: VerifyStep::MergeCheck,
@@ -435,6 +453,25 @@ struct Order {
     runs: Vec<Vec<String>>,
     /// Production applies exactly this order.
     production: bool,
+}
+
+impl MergePlan {
+    /// Whether `applied`, the revisions a database has had applied in this order, is exactly
+    /// what this merge's production order applies, with another order to compare it with: the
+    /// common part first, in any order (every order shares it), then the sides' revisions as
+    /// production applies them.
+    pub(super) fn walked_by(&self, applied: &[&str]) -> bool {
+        if self.orders.len() < 2 || applied.len() != self.common.len() + self.production.len() {
+            return false;
+        }
+        let common: BTreeSet<&str> = self.common.iter().map(String::as_str).collect();
+        let (first, rest) = applied.split_at(self.common.len());
+        first.iter().all(|id| common.contains(id))
+            && rest
+                .iter()
+                .copied()
+                .eq(self.production.iter().map(String::as_str))
+    }
 }
 
 impl Order {
@@ -564,13 +601,15 @@ fn as_production(production: &[String], lines: &[BTreeSet<&str>]) -> Order {
 }
 
 /// Applies each order of `plan` on a fresh scratch database of `backend` and compares the
-/// schemas. A merge with a single order needs none.
+/// schemas. A merge with a single order needs none. `production`, when given, is the
+/// production order's schema, read where that order was already applied (`verify`'s walk).
 fn check(
     worker: &Worker,
     cx: &Context<'_>,
     backend: &Backend,
     graph: &Graph,
     plan: &MergePlan,
+    mut production: Option<Schema>,
 ) -> MergeReport {
     let started = Instant::now();
     let mut orders: Vec<(OrderReport, Option<Schema>)> = plan
@@ -578,6 +617,7 @@ fn check(
         .iter()
         .map(|order| match plan.orders.len() {
             0 | 1 => (not_run(order), None),
+            _ if order.production && production.is_some() => (not_run(order), production.take()),
             _ => run_order(worker, cx, backend, graph, &plan.common, order),
         })
         .collect();
@@ -657,7 +697,7 @@ async fn apply(
         .introspect()
         .await
         .map_err(|source| BackendError::Introspect { source })?;
-    Ok(schema.without_tables(|t| braid_runner::dialect::is_store_table(&backend.version_table, t)))
+    Ok(backend.without_store(schema))
 }
 
 /// Each revision alone, in the order given: a revision of the common part that fails fails
@@ -774,6 +814,28 @@ mod tests {
                 ("a1 then b1 then a2 then b2".to_string(), true),
             ]
         );
+    }
+
+    #[test]
+    fn a_walk_stands_for_the_production_order_only_when_it_applied_exactly_that() {
+        let graph = graph();
+        let plan = plan(&graph, graph.get("m").unwrap()).unwrap();
+        assert!(plan.walked_by(&["root", "a1", "b1", "a2", "b2"]));
+        // Another order of the sides, something more, something missing.
+        assert!(!plan.walked_by(&["root", "a1", "a2", "b1", "b2"]));
+        assert!(!plan.walked_by(&["root", "x", "a1", "b1", "a2", "b2"]));
+        assert!(!plan.walked_by(&["root", "a1", "b1", "a2"]));
+        // The common part after a side's revision.
+        assert!(!plan.walked_by(&["a1", "root", "b1", "a2", "b2"]));
+        // A merge with a single order has nothing to compare it with.
+        let line = Graph::build(vec![
+            Revision::new("a1", &[]),
+            Revision::new("a2", &["a1"]),
+            Revision::new("m", &["a1", "a2"]),
+        ])
+        .unwrap();
+        let single = super::plan(&line, line.get("m").unwrap()).unwrap();
+        assert!(!single.walked_by(&["a1", "a2"]));
     }
 
     #[test]

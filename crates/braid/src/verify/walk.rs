@@ -2,6 +2,7 @@
 //! down, up again, with snapshots), drop it — whatever happened in between; then apply the
 //! branches of each merge revision that passed in each order ([`super::merges`]).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -51,9 +52,9 @@ pub(super) fn verify_backend(
         revisions: revisions.iter().filter(|p| p.check).count(),
     });
     if revisions.iter().any(|p| p.check) {
-        run_in_scratch(worker, cx, backend, graph, revisions, &mut report);
+        let merges = run_in_scratch(worker, cx, backend, graph, revisions, &mut report);
         not_verified(revisions, &mut report.revisions);
-        super::merges::verify_merges(worker, cx, backend, graph, &mut report.revisions);
+        super::merges::verify_merges(worker, cx, backend, graph, &mut report.revisions, merges);
     }
     report.ms = started.elapsed().as_millis() as u64;
     (cx.events)(&VerifyEvent::BackendFinished {
@@ -64,7 +65,17 @@ pub(super) fn verify_backend(
     report
 }
 
-/// Creates the scratch database, walks, drops it; fills `report` as it goes.
+/// What a walk leaves: each checked revision's report, and for each merge revision it reached
+/// with exactly its production order applied, the schema just before the merge ran (see
+/// [`super::merges::verify_merges`]).
+#[derive(Default)]
+struct Walked {
+    reports: Vec<RevisionReport>,
+    merges: BTreeMap<String, Schema>,
+}
+
+/// Creates the scratch database, walks, drops it; fills `report` as it goes and returns the
+/// merges' production schemas ([`Walked::merges`]).
 fn run_in_scratch(
     worker: &Worker,
     cx: &Context<'_>,
@@ -72,14 +83,16 @@ fn run_in_scratch(
     graph: &Graph,
     revisions: &[Planned],
     report: &mut BackendReport,
-) {
-    let out = &mut report.revisions;
+) -> BTreeMap<String, Schema> {
+    let mut walked = Walked::default();
     let used = with_scratch(worker, backend, cx.root, async |driver| {
-        walk_open(cx, backend, graph, revisions, driver, out).await
+        walk_open(cx, backend, graph, revisions, driver, &mut walked).await
     });
+    report.revisions = walked.reports;
     report.scratch = used.name;
     report.error = used.result.err();
     report.cleanup = used.cleanup;
+    walked.merges
 }
 
 /// Reports every revision to check that has no report yet (after a failure, a panic, or a
@@ -103,7 +116,7 @@ async fn walk_open(
     graph: &Graph,
     revisions: &[Planned],
     driver: &mut dyn Driver,
-    out: &mut Vec<RevisionReport>,
+    out: &mut Walked,
 ) -> Result<(), BackendError> {
     let runner = backend
         .scratch_runner(graph, cx.lock_timeout, cx.bodies)
@@ -124,7 +137,7 @@ async fn walk_locked(
     revisions: &[Planned],
     walk: &mut Walk<'_, '_>,
     driver: &mut dyn Driver,
-    out: &mut Vec<RevisionReport>,
+    out: &mut Walked,
 ) -> Result<(), BackendError> {
     // Only checked revisions take snapshots (rendering a Rust revision's SQL to read its scope
     // costs a runtime of its own).
@@ -151,6 +164,11 @@ async fn walk_locked(
             continue;
         }
         index += 1;
+        let applied: Vec<&str> = revisions[..i].iter().map(|p| p.id.as_str()).collect();
+        if let Some(schema) = production_order(backend, graph, &planned.id, &applied, driver).await
+        {
+            out.merges.insert(planned.id.clone(), schema);
+        }
         let scopes = Scopes {
             own: &scopes[i],
             next: scopes.get(i + 1).unwrap_or(&nothing),
@@ -166,12 +184,31 @@ async fn walk_locked(
         )
         .await;
         let failed = !matches!(report.outcome, RevisionOutcome::Passed);
-        out.push(report);
+        out.reports.push(report);
         if failed {
             break;
         }
     }
     Ok(())
+}
+
+/// The whole schema (without Braid's store) before merge revision `id` runs, when `applied`,
+/// what the walk applied so far in this order, is exactly the merge's production order
+/// ([`super::merges::MergePlan::walked_by`]); `None` otherwise, or when it cannot be read (the
+/// merge's check then applies that order on a scratch database, as for any other order).
+async fn production_order(
+    backend: &Backend,
+    graph: &Graph,
+    id: &str,
+    applied: &[&str],
+    driver: &mut dyn Driver,
+) -> Option<Schema> {
+    let merge = graph.get(id).filter(|r| r.is_merge())?;
+    let plan = super::merges::plan(graph, merge).ok()?;
+    if !plan.walked_by(applied) {
+        return None;
+    }
+    Some(backend.without_store(driver.introspect().await.ok()?))
 }
 
 /// What a revision's snapshots cover: the objects its upgrade and downgrade can change
