@@ -41,9 +41,15 @@ pub enum BenchCommand {
     /// 10 000 synthetic revision directories, and how each grows from one to the other (2× is
     /// linear). Not part of the default run.
     History,
-    /// Write N synthetic revisions (a table each; a branch and a merge every 50).
+    /// Write N synthetic revisions (a table each; a branch and a merge every 50, unless
+    /// `--linear`).
     #[command(hide = true)]
-    Synth { dir: PathBuf },
+    Synth {
+        dir: PathBuf,
+        /// One line of revisions, without branches or merges.
+        #[arg(long)]
+        linear: bool,
+    },
     /// The floor: a plain rusqlite loop over the same files.
     #[command(hide = true)]
     Floor {
@@ -75,8 +81,8 @@ pub enum BenchCommand {
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     match &args.what {
-        Some(BenchCommand::Synth { dir }) => {
-            synth(dir, args.count)?;
+        Some(BenchCommand::Synth { dir, linear }) => {
+            synth(dir, args.count, !linear)?;
             return Ok(ExitCode::SUCCESS);
         }
         Some(BenchCommand::Floor {
@@ -377,7 +383,7 @@ fn bench_history(args: &BenchArgs) -> anyhow::Result<String> {
         let migrations = work.join(format!("history-{n}"));
         if !migrations.exists() {
             eprintln!("writing {n} revision directories…");
-            synth(&migrations, n)?;
+            synth(&migrations, n, true)?;
         }
         let commands: Vec<(&str, String)> = HISTORY_COMMANDS
             .iter()
@@ -537,15 +543,17 @@ fn bench_sqlite(
     Ok(report)
 }
 
-/// Synthetic history: mostly linear, a two-revision side branch and a merge every 50.
-fn synth(dir: &Path, count: usize) -> anyhow::Result<()> {
+/// Synthetic history: mostly linear, a two-revision side branch and a merge every 50 (with
+/// `merges`; otherwise one line).
+fn synth(dir: &Path, count: usize, merges: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let start = jiff::Timestamp::from_second(1_780_000_000)?;
     let mut main: Option<String> = None;
     let mut side: Option<String> = None;
     for i in 0..count {
         let id = format!("r{i:06}");
-        match (i % 50, &main, &side) {
+        let at = if merges { i % 50 } else { 0 };
+        match (at, &main, &side) {
             // Open a side branch from the main line, and grow it by one.
             (10, Some(m), _) => {
                 write_synth(dir, &id, std::slice::from_ref(m), i, start)?;
@@ -704,17 +712,24 @@ fn server_backends() -> [Backend; 2] {
 /// with a schema snapshot after each, so a tenth of the upgrade benchmarks' history.
 const VERIFY_REVISIONS: usize = 100;
 
-/// `verify` against `upgrade` of the same history on each backend, alternating: what proving a
-/// history costs next to applying it. `verify` makes and drops its own scratch database (on the
-/// same server), so its time includes that; `upgrade` gets a fresh database from `prepare`.
+/// `verify` against `upgrade` of the same revisions on each backend, alternating: what proving
+/// a history costs next to applying it. Two histories of the same revisions: one line (the
+/// walk alone: up, down and up again of each), and one with a side branch and a merge every
+/// 50 (the walk, plus each merge's branches applied in their other order on a scratch database
+/// of its own). `verify` makes and drops its own scratch databases (on the same server), so its
+/// time includes that; `upgrade` gets a fresh database from `prepare`.
 fn bench_verify(bin: &Path, work: &Path, args: &BenchArgs) -> anyhow::Result<String> {
-    let migrations = work.join("migrations-verify");
-    if !migrations.exists() {
-        run_checked(
-            Command::new(bin)
-                .args(["bench", "--count", &VERIFY_REVISIONS.to_string(), "synth"])
-                .arg(&migrations),
-        )?;
+    let line = work.join("migrations-verify-line");
+    let merges = work.join("migrations-verify");
+    for (dir, linear) in [(&line, true), (&merges, false)] {
+        if !dir.exists() {
+            let mut synth = Command::new(bin);
+            synth.args(["bench", "--count", &VERIFY_REVISIONS.to_string(), "synth"]);
+            if linear {
+                synth.arg("--linear");
+            }
+            run_checked(synth.arg(dir))?;
+        }
     }
     let sqlite_file = work.join("verify-upgrade.db");
     let sqlite = Backend {
@@ -727,31 +742,33 @@ fn bench_verify(bin: &Path, work: &Path, args: &BenchArgs) -> anyhow::Result<Str
     let runs = args.runs.clamp(2, 6);
     let mut report = String::new();
     for backend in [sqlite, pg, my] {
-        let config = work.join(format!("bench-verify-{}.toml", backend.name));
-        std::fs::write(
-            &config,
-            format!(
-                "[default]\nmigrations = {:?}\n[default.databases.bench]\nurl = {:?}\n",
-                migrations.display().to_string(),
-                backend.url
-            ),
-        )?;
+        let config = |name: &str, migrations: &Path| -> anyhow::Result<PathBuf> {
+            let config = work.join(format!("bench-verify-{}-{name}.toml", backend.name));
+            std::fs::write(
+                &config,
+                format!(
+                    "[default]\nmigrations = {:?}\n[default.databases.bench]\nurl = {:?}\n",
+                    migrations.display().to_string(),
+                    backend.url
+                ),
+            )?;
+            Ok(config)
+        };
+        let (line_config, merges_config) = (config("line", &line)?, config("merges", &merges)?);
         eprintln!(
             "{}: verify {VERIFY_REVISIONS} revisions, alternating runs",
             backend.name
         );
-        let run = |command: &str| {
-            format!(
-                "{bin_q} migrate --config {} {command}",
-                shell_quote(&config)
-            )
+        let run = |config: &Path, command: &str| {
+            format!("{bin_q} migrate --config {} {command}", shell_quote(config))
         };
         let results = alternate(
             &backend.prepare,
             runs,
             &[
-                ("braid upgrade heads", run("upgrade heads")),
-                ("braid verify", run("verify")),
+                ("braid upgrade heads", run(&line_config, "upgrade heads")),
+                ("braid verify, one line", run(&line_config, "verify")),
+                ("braid verify, two merges", run(&merges_config, "verify")),
             ],
         )?;
         report.push_str(&table(
