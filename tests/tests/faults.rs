@@ -483,11 +483,18 @@ fn version_writes(s: &Setup) -> usize {
 on!(throwaway_writes_only_the_row: sqlite, postgres, mysql);
 
 /// A migration run statement by statement (`transaction = false`) writes its version row once,
-/// after its statements, on a throwaway database (a kept one marks each statement first: three
-/// writes here).
+/// after its statements, on a throwaway database: a kept one marks each DDL statement first
+/// (three writes here). Its last statement, a data statement, commits with the row. Its
+/// downgrade removes the row.
 async fn throwaway_writes_only_the_row(db: TestDb) {
     let mut m = Migrations::new();
-    m.rev("a", &[], &["a1", "a2"], "", false);
+    m.rev(
+        "a",
+        &[],
+        &["a1", "a2"],
+        "INSERT INTO mig_a1 (id) VALUES (1);\n",
+        false,
+    );
     let g = m.graph();
     let mut s = Setup::new(db).await;
     s.throwaway = true;
@@ -501,6 +508,14 @@ async fn throwaway_writes_only_the_row(db: TestDb) {
     let state = s.state().await;
     assert_eq!(state.applied(), ["a"]);
     assert_eq!(state.tables, mig(&["a1", "a2"]));
+    let runner = Runner::new(DB, &g, RunOptions::default())
+        .expect("runner")
+        .throwaway();
+    let down = runner.downgrade(&mut s.driver, "base", &|_| {}).await;
+    down.expect("the downgrade");
+    let state = s.state().await;
+    assert!(state.rows.is_empty(), "[{}] {state:?}", s.db.target);
+    assert!(state.tables.is_empty(), "[{}] {state:?}", s.db.target);
     s.finish().await;
 }
 

@@ -646,6 +646,10 @@ impl<'a> Executor<'a> {
         let checksum = prep.checksum.clone().unwrap_or_default();
         let encoded = progress::encode(step.direction, &hashes);
         let own_tx = !manages_transactions(&statements, self.dialect);
+        // Marks before statements, unless the database is thrown away. A script that manages
+        // its own transactions keeps them: what it committed is read back from them when a
+        // statement fails.
+        let marks = !self.cx.throwaway || !own_tx;
         // The previous step's last write marked this one's first statement as started.
         let premarked = self.premarked.take().is_some_and(|id| id == rev.id);
         let mut t = Tracked {
@@ -705,14 +709,14 @@ impl<'a> Executor<'a> {
                 self.data_statement(driver, &mut t, &statements, t0).await?;
                 continue;
             }
-            if !self.cx.throwaway {
+            if marks {
                 self.mark_started(driver, &mut t, k).await?;
             }
             if let Err(error) = driver.execute_script(statement).await {
                 return Err(self.statement_failed(driver, &t, &statements, error).await);
             }
             t.done = k + 1;
-            t.unrecorded = true;
+            t.unrecorded = marks;
         }
         // The last statement's completion and the row, in one write (unless a data statement's
         // transaction wrote it already).

@@ -213,11 +213,15 @@ impl<'a> Runner<'a> {
     }
 
     /// For a database that is thrown away after the run (`verify`'s scratch databases): a
-    /// migration run statement by statement (MySQL/MariaDB) records no progress before each
-    /// statement, only its version row at the end — one durable write per migration instead of
-    /// one more per statement. Progress exists so that a later run can resume the same
-    /// database, and nothing resumes a database that is dropped; a failing statement is still
-    /// reported with its number.
+    /// migration run statement by statement (MySQL/MariaDB) marks no statement as started
+    /// before it runs. Its version row is written once its statements have run, and a data
+    /// statement still commits with its progress, so a DDL statement costs no durable write of
+    /// its own. The marks exist so that a later run can resume the same database, and nothing
+    /// resumes a database that is dropped; a failing statement is still reported with its
+    /// number. A script that manages its own transactions keeps its marks (what it committed
+    /// is read back from them). With a store that checks the migration lock in its writes,
+    /// the lock is then checked by the row's write, not before each statement: use it only
+    /// where no other run can take the lock.
     pub fn throwaway(mut self) -> Self {
         self.throwaway = true;
         self

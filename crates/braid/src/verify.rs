@@ -26,8 +26,8 @@
 //!
 //! A scratch database is thrown away, so it is spared the writes that only protect a database
 //! that is kept: its session does not wait for the disk (Postgres, SQLite; see
-//! `scratch::throwaway`), and a migration run statement by statement (MySQL/MariaDB) records
-//! no progress before each statement, only its version row ([`braid_runner::Runner::throwaway`]).
+//! `scratch::throwaway`), and a migration run statement by statement (MySQL/MariaDB) marks no
+//! statement as started before it runs ([`braid_runner::Runner::throwaway`]).
 //!
 //! # Data checks: `verify.sql`
 //!
@@ -94,12 +94,15 @@
 //! [`VerifyStep::MergeCheck`] when they could not be compared), and the orders are in
 //! [`RevisionReport::merge`]. A merge whose sides can only go in one order (a parent is an
 //! ancestor of another) needs no scratch database. Nor does the production order in `verify`
-//! when the walk applied exactly that order before reaching `M` (a range from base, or one that
-//! starts before the sides): its schema is read from the walk's own database just before `M`
-//! runs. The walk's database has been through each revision's down and up again, which the
-//! snapshots see only within what each revision names, so when the orders then seem to differ,
-//! the merge is checked again with every order on a scratch database of its own, and that
-//! check is the one reported.
+//! when its walk (always from base, in plan order) has applied exactly that order when it
+//! reaches `M` — nothing outside `M`'s ancestry comes before `M` in the plan: its schema is
+//! read from the walk's own database just before `M` runs. The walk's database has been
+//! through each revision's down and up again, which the snapshots see only within what each
+//! revision names; so when the orders then seem to differ, the production order is applied on
+//! a scratch database after all, and that comparison is the one reported. (A change the walk
+//! left outside the snapshots that happened to match another order would hide a difference;
+//! `check --merges` always applies every order afresh.)
+//!
 
 pub(crate) mod backends;
 mod data;

@@ -373,10 +373,8 @@ fn run(work: Vec<Work<'_>>, cx: &Context<'_>, jobs: usize) -> Vec<MergesBackendR
 ///
 /// `walked` holds, for a merge revision the walk reached, the schema its database had just
 /// before the merge ran, when the walk had applied exactly the production order
-/// ([`MergePlan::walked_by`]): that order then needs no scratch database of its own. When the
-/// orders do not all agree, the check runs again with every order on its own scratch
-/// database, so a difference is never put down to the walk's round trips (a downgrade that
-/// leaves something outside what the revision names).
+/// ([`MergePlan::walked_by`]): that order then needs no scratch database of its own, unless
+/// the orders seem to differ ([`check`]).
 pub(super) fn verify_merges(
     worker: &Worker,
     cx: &Context<'_>,
@@ -395,12 +393,7 @@ pub(super) fn verify_merges(
         match plan(graph, merge) {
             Ok(plan) => {
                 let production = walked.remove(&merge.id);
-                let reused = production.is_some();
-                let mut checked = check(worker, cx, backend, graph, &plan, production);
-                if reused && checked.status != MergeStatus::Same {
-                    checked = check(worker, cx, backend, graph, &plan, None);
-                }
-                record(report, checked)
+                record(report, check(worker, cx, backend, graph, &plan, production))
             }
             Err(error) => {
                 report.outcome = RevisionOutcome::Failed {
@@ -601,8 +594,13 @@ fn as_production(production: &[String], lines: &[BTreeSet<&str>]) -> Order {
 }
 
 /// Applies each order of `plan` on a fresh scratch database of `backend` and compares the
-/// schemas. A merge with a single order needs none. `production`, when given, is the
-/// production order's schema, read where that order was already applied (`verify`'s walk).
+/// schemas. A merge with a single order needs none.
+///
+/// `production`, when given, is the production order's schema, read where that order was
+/// already applied (`verify`'s walk). Should the orders then differ, the production order is
+/// applied on a scratch database after all, and compared again: the walk's database has been
+/// through each revision's down and up again, which its snapshots see only within what each
+/// revision names.
 fn check(
     worker: &Worker,
     cx: &Context<'_>,
@@ -612,16 +610,26 @@ fn check(
     mut production: Option<Schema>,
 ) -> MergeReport {
     let started = Instant::now();
+    let apply = |order: &Order| run_order(worker, cx, backend, graph, &plan.common, order);
     let mut orders: Vec<(OrderReport, Option<Schema>)> = plan
         .orders
         .iter()
         .map(|order| match plan.orders.len() {
             0 | 1 => (not_run(order), None),
             _ if order.production && production.is_some() => (not_run(order), production.take()),
-            _ => run_order(worker, cx, backend, graph, &plan.common, order),
+            _ => apply(order),
         })
         .collect();
     compare(&mut orders);
+    let walked = orders
+        .iter()
+        .position(|(report, schema)| report.scratch.is_none() && schema.is_some());
+    if let Some(i) = walked
+        && order_dependent(&orders)
+    {
+        orders[i] = apply(&plan.orders[i]);
+        compare(&mut orders);
+    }
     let orders: Vec<OrderReport> = orders.into_iter().map(|(report, _)| report).collect();
     MergeReport {
         revision: plan.revision.clone(),
@@ -632,6 +640,11 @@ fn check(
         orders,
         ms: started.elapsed().as_millis() as u64,
     }
+}
+
+/// Whether `orders` make the merge order-dependent ([`status_of`]).
+fn order_dependent(orders: &[(OrderReport, Option<Schema>)]) -> bool {
+    status_of(orders.iter().map(|(report, _)| report)) == MergeStatus::OrderDependent
 }
 
 /// The report of an order there was no need to apply.
@@ -753,7 +766,8 @@ fn without_column_order(schema: &Schema) -> Schema {
 /// Order-dependent when two orders' schemas differ, or a side's revision fails in one order
 /// while another order applies; failed when anything else kept the orders from being
 /// compared, or a scratch database from being dropped.
-fn status_of(orders: &[OrderReport]) -> MergeStatus {
+fn status_of<'a>(orders: impl IntoIterator<Item = &'a OrderReport>) -> MergeStatus {
+    let orders: Vec<&OrderReport> = orders.into_iter().collect();
     let applied = orders.iter().any(|o| o.error.is_none());
     let differ = orders.iter().any(|o| !o.differences.is_empty());
     let fails_in_one = orders
