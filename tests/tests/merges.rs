@@ -160,6 +160,19 @@ fn assert_cleaned_up(merge: &MergeReport, db: &Configured) {
     }
 }
 
+/// `verify` of `f`'s history on `db`, which must pass: the report of its merge `m_ab`.
+#[track_caller]
+fn verified_merge(f: &Fixture, db: &Configured) -> MergeReport {
+    let report = f
+        .project(&db.url)
+        .verify(&VerifyRequest::default(), &no_verify_events)
+        .unwrap();
+    assert!(report.passed(), "[{}] {report:#?}", db.dialect);
+    let [backend]: [BackendReport; 1] = report.backends.try_into().unwrap();
+    let m = backend.revisions.into_iter().find(|r| r.revision == "m_ab");
+    m.unwrap().merge.expect("the merge's orders")
+}
+
 /// In `verify`: the production order was read from the walk's own database (no scratch
 /// database of its own), every other order was applied on a scratch database dropped since.
 #[track_caller]
@@ -357,30 +370,20 @@ fn verify_fails_an_order_dependent_merge_and_passes_its_branches() {
 fn verify_reports_a_merge_whose_orders_agree() {
     let f = independent_branches();
     each_backend(|db| {
-        let report = f
-            .project(&db.url)
-            .verify(&VerifyRequest::default(), &no_verify_events)
-            .unwrap();
-        assert!(report.passed(), "{report:#?}");
-        let m = report.backends[0]
-            .revisions
-            .iter()
-            .find(|r| r.revision == "m_ab")
-            .unwrap();
-        let merge = m.merge.as_ref().expect("the merge's orders");
+        let merge = verified_merge(&f, db);
         assert_eq!(merge.status, MergeStatus::Same);
         assert_eq!(
-            orders(merge),
+            orders(&merge),
             [("a1_ta then b1_tb", true), ("b1_tb then a1_ta", false)]
         );
-        assert_walked(merge, db);
+        assert_walked(&merge, db);
     });
 }
 
 /// A downgrade that loses what `verify` cannot see leaves the walk's database unlike
 /// production's: on Postgres, `DROP TABLE` of a partitioned table drops its partitions, which
-/// no statement of the revision names. The merge's orders then seem to differ, so they are
-/// checked again, each on a scratch database of its own, and agree.
+/// no statement of the revision names. The merge's orders then seem to differ, so the
+/// production order is applied on a scratch database after all, and the orders agree.
 #[test]
 fn a_difference_from_the_walk_is_checked_again_on_scratch_databases() {
     let mut f = Fixture::new();
@@ -409,19 +412,9 @@ fn a_difference_from_the_walk_is_checked_again_on_scratch_databases() {
             dialect: braid::Dialect::Postgres,
             url: db.url.clone(),
         };
-        let report = f
-            .project(&db.url)
-            .verify(&VerifyRequest::default(), &no_verify_events)
-            .unwrap();
-        assert!(report.passed(), "{report:#?}");
-        let m = report.backends[0]
-            .revisions
-            .iter()
-            .find(|r| r.revision == "m_ab")
-            .unwrap();
-        let merge = m.merge.as_ref().expect("the merge's orders");
+        let merge = verified_merge(&f, &db);
         assert_eq!(merge.status, MergeStatus::Same, "{merge:#?}");
-        assert_cleaned_up(merge, &db);
+        assert_cleaned_up(&merge, &db);
     });
 }
 
