@@ -471,13 +471,16 @@ fn version_writes(s: &Setup) -> usize {
         .expect("a migration statement ran");
     calls[first..]
         .iter()
-        .filter(|c| {
-            c.kind == CallKind::Execute
-                && c.sql.contains("braid_version")
-                && !c.sql.contains("braid_version_log")
-                && !c.sql.contains("braid_version_meta")
-        })
+        .filter(|c| c.kind == CallKind::Execute && is_version_write(&c.sql))
         .count()
+}
+
+/// A write to the version table itself, not its `_log` or `_meta` companions (reads are
+/// queries, not executions).
+fn is_version_write(sql: &str) -> bool {
+    sql.contains("braid_version")
+        && !sql.contains("braid_version_log")
+        && !sql.contains("braid_version_meta")
 }
 
 on!(throwaway_writes_only_the_row: sqlite, postgres, mysql);
@@ -511,8 +514,14 @@ async fn throwaway_writes_only_the_row(db: TestDb) {
     let runner = Runner::new(DB, &g, RunOptions::default())
         .expect("runner")
         .throwaway();
+    let before = s.faults.calls().len();
     let down = runner.downgrade(&mut s.driver, "base", &|_| {}).await;
     down.expect("the downgrade");
+    let writes = s.faults.calls()[before..]
+        .iter()
+        .filter(|c| c.kind == CallKind::Execute && is_version_write(&c.sql))
+        .count();
+    assert_eq!(writes, 1, "[{}] only the row's removal", s.db.target);
     let state = s.state().await;
     assert!(state.rows.is_empty(), "[{}] {state:?}", s.db.target);
     assert!(state.tables.is_empty(), "[{}] {state:?}", s.db.target);
@@ -538,6 +547,26 @@ async fn throwaway_failure_names_the_statement(db: TestDb) {
     let state = s.state().await;
     assert_eq!(state.progress("a"), None, "{state:?}");
     assert_eq!(state.tables, mig(&["a"]));
+    s.finish().await;
+}
+
+on!(throwaway_keeps_the_marks_of_a_script_with_its_own_transactions: sqlite, postgres, mysql);
+
+/// A script that opens its own transactions keeps its marks on a throwaway database: when a
+/// statement fails, what the script committed is read back from them (four statements here;
+/// without the marks, none would be reported).
+async fn throwaway_keeps_the_marks_of_a_script_with_its_own_transactions(db: TestDb) {
+    let mut m = Migrations::new();
+    let script = format!("BEGIN;\nINSERT INTO mig_a (id) VALUES (1);\nCOMMIT;\n{FAILING}");
+    m.rev("a", &[], &["a"], &script, false);
+    let g = m.graph();
+    let mut s = Setup::new(db).await;
+    s.throwaway = true;
+    let out = s.upgrade(&g, TransactionMode::PerMigration).await;
+    let f = out.failure();
+    let text = f.to_string();
+    assert_eq!(f.statement_index, Some(5), "[{}] {text}", s.db.target);
+    assert_eq!(f.statements_done, Some(4), "[{}] {text}", s.db.target);
     s.finish().await;
 }
 

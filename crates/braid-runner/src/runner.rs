@@ -142,7 +142,7 @@ pub struct Runner<'a> {
     by: String,
     /// Set by [`Runner::with_phase`]: upgrades apply only this phase's part of their plan.
     phase: Option<(Phase, &'a dyn Phases)>,
-    /// Set by [`Runner::throwaway`]: no statement progress is recorded.
+    /// Set by [`Runner::throwaway`]: no statement is marked as started before it runs.
     throwaway: bool,
 }
 
@@ -213,7 +213,8 @@ impl<'a> Runner<'a> {
     }
 
     /// For a database that is thrown away after the run (`verify`'s scratch databases): a
-    /// migration run statement by statement (MySQL/MariaDB) marks no statement as started
+    /// migration run statement by statement (every one on MySQL/MariaDB, one with
+    /// `transaction = false` elsewhere) marks no statement as started
     /// before it runs. Its version row is written once its statements have run, and a data
     /// statement still commits with its progress, so a DDL statement costs no durable write of
     /// its own. The marks exist so that a later run can resume the same database, and nothing

@@ -26,8 +26,9 @@
 //!
 //! A scratch database is thrown away, so it is spared the writes that only protect a database
 //! that is kept: its session does not wait for the disk (Postgres, SQLite; see
-//! `scratch::throwaway`), and a migration run statement by statement (MySQL/MariaDB) marks no
-//! statement as started before it runs ([`braid_runner::Runner::throwaway`]).
+//! `scratch::throwaway`), and a migration run statement by statement (every one on
+//! MySQL/MariaDB, one with `transaction = false` elsewhere) marks no statement as started
+//! before it runs ([`braid_runner::Runner::throwaway`]).
 //!
 //! # Data checks: `verify.sql`
 //!
@@ -102,7 +103,6 @@
 //! a scratch database after all, and that comparison is the one reported. (A change the walk
 //! left outside the snapshots that happened to match another order would hide a difference;
 //! `check --merges` always applies every order afresh.)
-//!
 
 pub(crate) mod backends;
 mod data;

@@ -36,7 +36,7 @@ impl Backend {
     /// The runner of a scratch database of this backend, along `graph` (already restricted to
     /// its branches): its store lives in the connection's default schema whatever the config
     /// says (a configured schema may not exist before the migrations create it), and it
-    /// records no statement progress ([`braid_runner::Runner::throwaway`]).
+    /// marks no statement as started before it runs ([`braid_runner::Runner::throwaway`]).
     pub fn scratch_runner<'a>(
         &self,
         graph: &'a Graph,

@@ -149,7 +149,8 @@ pub enum MergeStatus {
     Failed,
 }
 
-/// One order of a merge's sides, on its own scratch database.
+/// One order of a merge's sides, on its own scratch database (or, in `verify`, the production
+/// order read from the walk's database: see [`OrderReport::scratch`]).
 #[derive(Debug, Serialize)]
 pub struct OrderReport {
     /// The runs, joined: `billing1_plans, billing2_subscriptions then audit1_log`.

@@ -164,9 +164,7 @@ async fn walk_locked(
             continue;
         }
         index += 1;
-        let applied: Vec<&str> = revisions[..i].iter().map(|p| p.id.as_str()).collect();
-        if let Some(schema) = production_order(backend, graph, &planned.id, &applied, driver).await
-        {
+        if let Some(schema) = production_order(backend, graph, &revisions[..=i], driver).await {
             out.merges.insert(planned.id.clone(), schema);
         }
         let scopes = Scopes {
@@ -192,20 +190,22 @@ async fn walk_locked(
     Ok(())
 }
 
-/// The whole schema (without Braid's store) before merge revision `id` runs, when `applied`,
-/// what the walk applied so far in this order, is exactly the merge's production order
-/// ([`super::merges::MergePlan::walked_by`]); `None` otherwise, or when it cannot be read (the
-/// merge's check then applies that order on a scratch database, as for any other order).
+/// The whole schema (without Braid's store) before the last revision of `walked` runs, when
+/// it is a merge revision and the walk applied the others before it, in this order, as the
+/// merge's production order applies them ([`super::merges::MergePlan::walked_by`]); `None`
+/// otherwise, or when it cannot be read (the merge's check then applies that order on a scratch
+/// database, as for any other order).
 async fn production_order(
     backend: &Backend,
     graph: &Graph,
-    id: &str,
-    applied: &[&str],
+    walked: &[Planned],
     driver: &mut dyn Driver,
 ) -> Option<Schema> {
-    let merge = graph.get(id).filter(|r| r.is_merge())?;
+    let (last, before) = walked.split_last()?;
+    let merge = graph.get(&last.id).filter(|r| r.is_merge())?;
     let plan = super::merges::plan(graph, merge).ok()?;
-    if !plan.walked_by(applied) {
+    let applied: Vec<&str> = before.iter().map(|p| p.id.as_str()).collect();
+    if !plan.walked_by(&applied) {
         return None;
     }
     Some(backend.without_store(driver.introspect().await.ok()?))
