@@ -528,17 +528,23 @@ async fn throwaway_writes_only_the_row(db: TestDb) {
     s.finish().await;
 }
 
+/// Upgrades a throwaway database through one revision run statement by statement: it creates
+/// `mig_a`, then runs `extra`.
+async fn throwaway_upgrade(db: TestDb, extra: &str) -> (Setup, Outcome) {
+    let mut m = Migrations::new();
+    m.rev("a", &[], &["a"], extra, false);
+    let mut s = Setup::new(db).await;
+    s.throwaway = true;
+    let out = s.upgrade(&m.graph(), TransactionMode::PerMigration).await;
+    (s, out)
+}
+
 on!(throwaway_failure_names_the_statement: sqlite, postgres, mysql);
 
 /// On a throwaway database a failing statement is still reported by its number, and leaves no
 /// version row (there was no mark to take back).
 async fn throwaway_failure_names_the_statement(db: TestDb) {
-    let mut m = Migrations::new();
-    m.rev("a", &[], &["a"], FAILING, false);
-    let g = m.graph();
-    let mut s = Setup::new(db).await;
-    s.throwaway = true;
-    let out = s.upgrade(&g, TransactionMode::PerMigration).await;
+    let (s, out) = throwaway_upgrade(db, FAILING).await;
     let f = out.failure();
     let text = f.to_string();
     assert_eq!(f.statement_index, Some(2), "{text}");
@@ -556,13 +562,8 @@ on!(throwaway_keeps_the_marks_of_a_script_with_its_own_transactions: sqlite, pos
 /// statement fails, what the script committed is read back from them (four statements here;
 /// without the marks, none would be reported).
 async fn throwaway_keeps_the_marks_of_a_script_with_its_own_transactions(db: TestDb) {
-    let mut m = Migrations::new();
     let script = format!("BEGIN;\nINSERT INTO mig_a (id) VALUES (1);\nCOMMIT;\n{FAILING}");
-    m.rev("a", &[], &["a"], &script, false);
-    let g = m.graph();
-    let mut s = Setup::new(db).await;
-    s.throwaway = true;
-    let out = s.upgrade(&g, TransactionMode::PerMigration).await;
+    let (s, out) = throwaway_upgrade(db, &script).await;
     let f = out.failure();
     let text = f.to_string();
     assert_eq!(f.statement_index, Some(5), "[{}] {text}", s.db.target);
