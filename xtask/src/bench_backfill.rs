@@ -172,10 +172,36 @@ fn with_database(url: &str) -> String {
 /// An empty database: the SQLite file removed, the server database dropped and created again.
 fn fresh(backend: &Backend, sqlite_file: &Path) -> anyhow::Result<()> {
     drop_database(backend, sqlite_file);
-    match backend.kind {
-        Kind::Sqlite => {}
-        Kind::Postgres => {
-            run_checked(Command::new("psql").args([
+    if backend.kind != Kind::Sqlite {
+        run_checked(&mut server_client(
+            backend.kind,
+            &format!("CREATE DATABASE {DB}"),
+        ))?;
+    }
+    Ok(())
+}
+
+fn drop_database(backend: &Backend, sqlite_file: &Path) {
+    let drop = match backend.kind {
+        Kind::Sqlite => {
+            for suffix in ["", "-journal", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_file.display()));
+            }
+            return;
+        }
+        Kind::Postgres => format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)"),
+        Kind::Mysql => format!("DROP DATABASE IF EXISTS {DB}"),
+    };
+    let _ = run_checked(&mut server_client(backend.kind, &drop));
+}
+
+/// The server's own client running `sql` on the test server, as its administrator.
+fn server_client(kind: Kind, sql: &str) -> Command {
+    let (program, args): (&str, &[&str]) = match kind {
+        Kind::Mysql => ("mysql", &["-h", "127.0.0.1", "-u", "root", "-e"]),
+        _ => (
+            "psql",
+            &[
                 "-q",
                 "-h",
                 "127.0.0.1",
@@ -184,51 +210,12 @@ fn fresh(backend: &Backend, sqlite_file: &Path) -> anyhow::Result<()> {
                 "-d",
                 "postgres",
                 "-c",
-                &format!("CREATE DATABASE {DB}"),
-            ]))?;
-        }
-        Kind::Mysql => {
-            run_checked(Command::new("mysql").args([
-                "-h",
-                "127.0.0.1",
-                "-u",
-                "root",
-                "-e",
-                &format!("CREATE DATABASE {DB}"),
-            ]))?;
-        }
-    }
-    Ok(())
-}
-
-fn drop_database(backend: &Backend, sqlite_file: &Path) {
-    let _ = match backend.kind {
-        Kind::Sqlite => {
-            for suffix in ["", "-journal", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_file.display()));
-            }
-            return;
-        }
-        Kind::Postgres => run_checked(Command::new("psql").args([
-            "-q",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-c",
-            &format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)"),
-        ])),
-        Kind::Mysql => run_checked(Command::new("mysql").args([
-            "-h",
-            "127.0.0.1",
-            "-u",
-            "root",
-            "-e",
-            &format!("DROP DATABASE IF EXISTS {DB}"),
-        ])),
+            ],
+        ),
     };
+    let mut command = Command::new(program);
+    command.args(args).arg(sql);
+    command
 }
 
 fn bench_one(

@@ -281,9 +281,14 @@ impl<'a> Executor<'a> {
             let next = plan.steps.get(i + 1).zip(prepared.get(i + 1));
             let next = next.and_then(|(s, p)| self.next_mark(driver, s, p, resume));
             let t0 = Instant::now();
-            let result = self
-                .step_retried(driver, step, prep, resumed, next, t0)
-                .await;
+            let run = StepRun {
+                step,
+                prep,
+                resume: resumed,
+                next,
+                t0,
+            };
+            let result = self.step_retried(driver, &run).await;
             let done = AppliedStep {
                 revision: rev.id.clone(),
                 direction,
@@ -309,17 +314,14 @@ impl<'a> Executor<'a> {
     async fn step_retried(
         &mut self,
         driver: &mut dyn Driver,
-        step: &Step<'_>,
-        prep: &Prepared,
-        resume: Option<&Recorded>,
-        next: Option<NextMark>,
-        t0: Instant,
+        run: &StepRun<'_, '_>,
     ) -> Result<(), StepError> {
+        let (step, prep) = (run.step, run.prep);
         let retries = match self.cx.ddl_lock {
             Some(bound)
                 if self.dialect == Dialect::Postgres
                     && !self.one_tx
-                    && self.inside_transaction(step.revision, prep, resume)
+                    && self.inside_transaction(step.revision, prep, run.resume)
                     && prep.backfill.is_none() =>
             {
                 bound.retries
@@ -328,9 +330,7 @@ impl<'a> Executor<'a> {
         };
         let mut attempt = 0;
         loop {
-            let result = self
-                .step(driver, step, prep, resume, next.clone(), t0)
-                .await;
+            let result = self.step(driver, run).await;
             let timed_out = matches!(&result, Err(StepError::Body(e))
                 if crate::dialect::is_lock_wait_timeout(self.dialect, e));
             if !timed_out || attempt == retries {
@@ -507,12 +507,9 @@ impl<'a> Executor<'a> {
     async fn step(
         &mut self,
         driver: &mut dyn Driver,
-        step: &Step<'_>,
-        prep: &Prepared,
-        resume: Option<&Recorded>,
-        next: Option<NextMark>,
-        t0: Instant,
+        run: &StepRun<'_, '_>,
     ) -> Result<(), StepError> {
+        let (step, prep, resume, t0) = (run.step, run.prep, run.resume, run.t0);
         let rev = step.revision;
         let tracked = !self.inside_transaction(rev, prep, resume)
             && prep.script.code.is_none()
@@ -548,7 +545,7 @@ impl<'a> Executor<'a> {
             self.begin_step(driver).await?;
         }
         if tracked {
-            return self.tracked(driver, step, prep, resume, next, t0).await;
+            return self.tracked(driver, run).await;
         }
         let cursor = crate::backfill::CursorTable::for_store(&self.store.sql.names, self.dialect);
         let backfill = crate::backfill::BackfillContext::new(
@@ -621,12 +618,9 @@ impl<'a> Executor<'a> {
     async fn tracked(
         &mut self,
         driver: &mut dyn Driver,
-        step: &Step<'_>,
-        prep: &Prepared,
-        resume: Option<&Recorded>,
-        next: Option<NextMark>,
-        t0: Instant,
+        run: &StepRun<'_, '_>,
     ) -> Result<(), StepError> {
+        let (step, prep, resume, t0) = (run.step, run.prep, run.resume, run.t0);
         let rev = step.revision;
         let statements: Vec<String> = driver.split_script(&prep.script.text);
         let total = statements.len();
@@ -723,7 +717,7 @@ impl<'a> Executor<'a> {
         if t.finished {
             return Ok(());
         }
-        let (Some(next), Direction::Up, true) = (next, t.direction, t.row_exists) else {
+        let (Some(next), Direction::Up, true) = (&run.next, t.direction, t.row_exists) else {
             let written = self.final_write(driver, &t, t0).await;
             return written.map_err(|e| t.write_failed(e));
         };
@@ -755,7 +749,7 @@ impl<'a> Executor<'a> {
         };
         let written = self.store.complete_and_mark(driver, &row, &mark).await;
         written.map_err(|e| t.write_failed(e))?;
-        self.premarked = Some(next.revision);
+        self.premarked = Some(next.revision.clone());
         Ok(())
     }
 
@@ -1336,8 +1330,19 @@ impl<'a> Executor<'a> {
 /// How often a run resuming a started statement asks whether the earlier session still runs it.
 const SESSION_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
+/// One step of a plan as [`Executor::step`] runs it, with what the run knows of it.
+struct StepRun<'s, 'g> {
+    step: &'s Step<'g>,
+    prep: &'s Prepared,
+    /// Its recorded progress, when an earlier run stopped part-way through it.
+    resume: Option<&'s Recorded>,
+    /// The next step's first mark, written with this step's last write.
+    next: Option<NextMark>,
+    /// When it started (its duration is recorded).
+    t0: Instant,
+}
+
 /// The first mark of the step after the current one (see [`Executor::next_mark`]).
-#[derive(Clone)]
 struct NextMark {
     revision: String,
     checksum: String,

@@ -380,8 +380,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::testing::revision;
-    use crate::{ProjectOptions, RustRevisions};
+    use crate::testing::{project, revision};
 
     /// Three databases on one set: SQLite, MySQL, Postgres. `lint` connects to none.
     const THREE_DIALECTS: &str = r#"
@@ -489,14 +488,7 @@ url = "postgres://postgres@127.0.0.1:5432/app"
                 ("down.sql", "SELECT 1;"),
             ],
         );
-        Project::open(
-            ProjectOptions {
-                root: Some(root.to_path_buf()),
-                ..ProjectOptions::default()
-            },
-            RustRevisions::new(),
-        )
-        .unwrap()
+        project(root)
     }
 
     fn active(report: &LintReport, code: Code) -> Vec<&Finding> {

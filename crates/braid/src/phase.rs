@@ -269,19 +269,7 @@ mod tests {
     use braid_runner::Phases;
 
     use super::*;
-    use crate::testing::revision;
-    use crate::{ProjectOptions, RustRevisions};
-
-    fn open(root: &Path) -> Project {
-        Project::open(
-            ProjectOptions {
-                root: Some(root.to_path_buf()),
-                ..ProjectOptions::default()
-            },
-            RustRevisions::new(),
-        )
-        .unwrap()
-    }
+    use crate::testing::{project as open, revision};
 
     /// The phase of revision `id` of `root`'s default set.
     fn phase_of(project: &Project, phases: &ProjectPhases<'_>, id: &str) -> PhaseOf {

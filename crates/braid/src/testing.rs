@@ -1,6 +1,21 @@
-//! What the unit tests of the facade's modules write to disk: one revision directory.
+//! What the unit tests of the facade's modules write to disk (one revision directory), and
+//! the project they open over it.
 
 use std::path::Path;
+
+use crate::{Project, ProjectOptions, RustRevisions};
+
+/// The project rooted at `root`, without Rust revisions.
+pub(crate) fn project(root: &Path) -> Project {
+    Project::open(
+        ProjectOptions {
+            root: Some(root.to_path_buf()),
+            ..ProjectOptions::default()
+        },
+        RustRevisions::new(),
+    )
+    .unwrap()
+}
 
 /// Writes revision `id` under `dir`: its `revision.toml` (with `extra` lines) and `files`.
 pub(crate) fn revision(
