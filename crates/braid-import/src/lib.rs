@@ -1,5 +1,5 @@
 //! Moving to Braid from another migration tool: its migrations directory read as Braid
-//! revisions ([`read`], then [`write`]), and its version table mapped to those revisions
+//! revisions ([`read`], then [`write()`]), and its version table mapped to those revisions
 //! ([`adopt`]).
 //!
 //! Pure: no database. The facade (`braid`) reads the version tables through the drivers and
@@ -122,7 +122,7 @@ pub struct ReadOptions {
     pub alembic: AlembicOptions,
 }
 
-/// A source tool's history, read and ready to [`write`].
+/// A source tool's history, read and ready to [`write()`].
 #[derive(Debug, Clone)]
 pub struct History {
     pub tool: Tool,

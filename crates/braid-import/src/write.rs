@@ -8,7 +8,7 @@ use braid_source::{NewBody, NewRevision, SourceError, UNWRITTEN_MARK};
 
 use crate::{Body, History, ImportMap, Imported, MAP_FILE, MapEntry, Sql, Tool};
 
-/// What [`write`] wrote.
+/// What [`write()`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
     pub tool: Tool,

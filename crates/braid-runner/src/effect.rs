@@ -33,8 +33,8 @@ pub enum Effect {
     Unknown(String),
 }
 
-/// Whether a resumed run can judge `statement` from the schema alone ([`check`] answers
-/// something other than [`Effect::Unknown`]): such a statement need not be safe to run twice,
+/// Whether a resumed run can judge `statement` from the schema alone (the check of what a
+/// statement did answers something other than "cannot tell"): such a statement need not be safe to run twice,
 /// since a run that stopped while it was running settles it by looking. `braid lint` asks this
 /// to warn only about statements a resume would stop at.
 pub fn judged_on_resume(statement: &str, dialect: Dialect) -> bool {

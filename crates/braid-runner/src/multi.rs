@@ -337,7 +337,7 @@ struct Kept<'s> {
 }
 
 /// Runs `op` on every database within `limits`, and blocks until all are done. Results come
-/// back in input order. The databases run on [`on_workers`]'s threads; once
+/// back in input order. The databases run on [`crate::on_workers`]'s threads; once
 /// `limits.max_failures` have failed, a database taken after is skipped. After each database,
 /// [`Event::DatabaseDone`] says how it ended (progress over many databases).
 pub fn run_all(

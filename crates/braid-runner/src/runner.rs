@@ -270,8 +270,8 @@ impl<'a> Runner<'a> {
 
     /// Upgrades to `target` (`heads`, an id, a label, `label@head`, `+2`, …).
     ///
-    /// A database already at `target` costs one read of the version table and no lock (see
-    /// [`Runner::nothing_to_do`]); anything else takes the lock and reads again under it, so two
+    /// A database already at `target` costs one read of the version table and no lock;
+    /// anything else takes the lock and reads again under it, so two
     /// runners starting together apply each revision once: one migrates, the other waits for
     /// the lock and then finds nothing to do.
     pub async fn upgrade(

@@ -22,7 +22,8 @@ type ScriptKey = (String, Direction, Dialect);
 /// (`true` for one revision by reference, `false` for a target expression) with its text.
 pub(crate) type PlanKey = (Vec<String>, Applied, Direction, bool, String);
 
-/// Shared by every database of one migration set in a run (see the [module docs](self)).
+/// Shared by every database of one migration set in a run: each step's script, read, checked
+/// and checksummed once, and the plan for each applied state, made once (successes only).
 #[derive(Debug, Default)]
 pub struct Shared {
     scripts: Mutex<HashMap<ScriptKey, Prepared>>,

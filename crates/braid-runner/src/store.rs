@@ -579,7 +579,7 @@ pub struct ProgressWrite<'a> {
     pub by: &'a str,
     pub done: usize,
     pub total: usize,
-    /// [`crate::progress::encode`]d.
+    /// The statements' hashes, encoded with the direction as a step's progress records them.
     pub hashes: &'a str,
     /// The statement (1-based) about to run, when it cannot share a transaction with this
     /// write; `None` once it finished.
