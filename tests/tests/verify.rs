@@ -393,6 +393,125 @@ fn a_down_that_runs_code_is_compared_on_the_whole_schema() {
     });
 }
 
+/// A statement that would take the scratch session to another database (MySQL's `USE`,
+/// SQLite's `ATTACH`) is refused before anything of its revision runs: the configured database
+/// stays untouched (`only_backend` checks it), and the failure names the statement. A Postgres
+/// session cannot change databases, and the same revision passes there.
+#[test]
+fn a_migration_that_switches_databases_is_refused_before_it_runs() {
+    each_backend(|db| {
+        let (switch, keyword) = match db.dialect {
+            Dialect::Mysql => {
+                let name = db
+                    .url
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .split('?')
+                    .next()
+                    .unwrap();
+                (format!("USE `{name}`;\n"), "USE")
+            }
+            Dialect::Sqlite => {
+                let file = db.url.trim_start_matches("sqlite://");
+                (format!("ATTACH DATABASE '{file}' AS app;\n"), "ATTACH")
+            }
+            Dialect::Postgres => (String::new(), ""),
+        };
+        let table = match db.dialect {
+            Dialect::Sqlite => "app.leak",
+            _ => "leak",
+        };
+        let mut f = Fixture::new();
+        f.rev(
+            "r1_leak",
+            None,
+            &format!("{switch}CREATE TABLE {table} (id INT);"),
+            &format!("DROP TABLE {table};"),
+        );
+        let backend = f.verify(db);
+        if db.dialect == Dialect::Postgres {
+            assert!(backend.passed(), "{backend:#?}");
+            return;
+        }
+        let (step, failure) = failure(&backend, "r1_leak");
+        assert_eq!(step, VerifyStep::Up, "[{}] {failure}", db.dialect);
+        let said = failure.to_string();
+        assert!(
+            said.contains(keyword) && said.contains("statement 1"),
+            "[{}] {said}",
+            db.dialect
+        );
+    });
+}
+
+/// A `pg_dump` script empties the `search_path` for the rest of the session and names every
+/// object with its schema. The snapshots after it still read the schema the session started
+/// in, so the next revision's downgrade that forgets to undo its change is caught (reading no
+/// schema at all, it passed).
+#[test]
+fn snapshots_after_an_emptied_search_path_read_the_starting_schema() {
+    let mut f = Fixture::new();
+    f.rev(
+        "r1_a",
+        None,
+        "SELECT pg_catalog.set_config('search_path', '', false);\n\
+         CREATE TABLE public.a (id int);",
+        "DROP TABLE public.a;",
+    )
+    .rev(
+        "r2_not_null",
+        Some("r1_a"),
+        "ALTER TABLE public.a ALTER COLUMN id SET NOT NULL;",
+        "SELECT 1;",
+    );
+    with_db::<PostgresTarget>(|db| {
+        let db = Configured {
+            dialect: Dialect::Postgres,
+            url: db.url.clone(),
+        };
+        let backend = f.verify(&db);
+        let (step, failure) = failure(&backend, "r2_not_null");
+        assert_eq!(step, VerifyStep::DownSchema, "{failure}");
+        let found = differences(failure);
+        assert!(found.contains("id"), "{found}");
+    });
+}
+
+/// A `serial` column's sequence is named by no statement that drops or recreates its table,
+/// yet goes with the table: a downgrade that recreates the table gives it a fresh sequence,
+/// and the options the history set on the old one (here its increment) are found lost.
+#[test]
+fn a_serial_columns_sequence_is_compared_with_its_table() {
+    let mut f = Fixture::new();
+    f.rev(
+        "r1_s",
+        None,
+        "CREATE TABLE s (id serial);\nALTER SEQUENCE s_id_seq INCREMENT BY 10;",
+        "DROP TABLE s;",
+    )
+    .rev(
+        "r2_drop_s",
+        Some("r1_s"),
+        "DROP TABLE s;",
+        "CREATE TABLE s (id serial);",
+    );
+    with_db::<PostgresTarget>(|db| {
+        let db = Configured {
+            dialect: Dialect::Postgres,
+            url: db.url.clone(),
+        };
+        let backend = f.verify(&db);
+        let (step, failure) = failure(&backend, "r2_drop_s");
+        assert_eq!(step, VerifyStep::DownSchema, "{failure}");
+        let found = differences(failure);
+        assert!(
+            found.contains("s_id_seq") && found.contains("INCREMENT 10"),
+            "{found}"
+        );
+    });
+}
+
 /// A rename reaches what refers to the renamed table: SQLite rewrites the other tables'
 /// foreign keys to follow it. A table rebuilt by renaming it away (which SQLite's documentation
 /// warns against) leaves `orders` pointing at a table that is gone; the revision is compared

@@ -162,6 +162,10 @@ pub struct Sequence {
     pub maximum: i64,
     pub cache: i64,
     pub cycle: bool,
+    /// The table whose column owns it (Postgres: a `serial` column's sequence, or one declared
+    /// `OWNED BY`): it is dropped with the table, so it belongs to the table's part of a
+    /// schema ([`Schema::within`]).
+    pub owned_by: Option<String>,
 }
 
 /// A stored function or procedure.
@@ -558,14 +562,17 @@ fn show_trigger(t: &Trigger) -> String {
 
 fn show_sequence(s: &Sequence) -> String {
     format!(
-        "{} START {} INCREMENT {} MINVALUE {} MAXVALUE {} CACHE {}{}",
+        "{} START {} INCREMENT {} MINVALUE {} MAXVALUE {} CACHE {}{}{}",
         s.data_type,
         s.start,
         s.increment,
         s.minimum,
         s.maximum,
         s.cache,
-        if s.cycle { " CYCLE" } else { "" }
+        if s.cycle { " CYCLE" } else { "" },
+        s.owned_by
+            .as_ref()
+            .map_or(String::new(), |t| format!(" OWNED BY {t}"))
     )
 }
 
@@ -798,6 +805,7 @@ mod tests {
             maximum: i64::MAX,
             cache: 1,
             cycle: false,
+            owned_by: None,
         });
         more.routines.push(Routine {
             name: "f".into(),

@@ -127,8 +127,9 @@ impl Scope {
 impl Schema {
     /// The part of this schema `scope` picks: a table when the scope names it, or one of its
     /// indexes or constraints (`DROP INDEX ix` names no table); a view, sequence or routine by
-    /// its name, when the scope picks its kind; a trigger by its table's name, or by its own
-    /// when the scope picks triggers. What a picked table holds comes whole.
+    /// its name, when the scope picks its kind; a sequence also by the name of the table that
+    /// owns it, and a trigger by its table's name, or by its own when the scope picks triggers.
+    /// What a picked table holds comes whole.
     pub fn within(&self, scope: &Scope) -> Schema {
         if matches!(scope, Scope::Whole) {
             return self.clone();
@@ -156,7 +157,10 @@ impl Schema {
             sequences: self
                 .sequences
                 .iter()
-                .filter(|s| kinds.sequences && scope.names(&s.name))
+                .filter(|s| {
+                    kinds.sequences && scope.names(&s.name)
+                        || s.owned_by.as_deref().is_some_and(|t| scope.names(t))
+                })
                 .cloned()
                 .collect(),
             routines: self

@@ -15,9 +15,9 @@
 //! - `RENAME` (of a table, a column, an index): the other tables' foreign keys, views and
 //!   trigger bodies that refer to the renamed object follow it (SQLite since 3.26, MySQL's
 //!   foreign keys, Postgres's views), so a wrong rename shows outside the names;
-//! - statements that run code or bring objects in wholesale: `DO`, `CALL`, a `SELECT` or
-//!   `WITH` that calls something (`SELECT 1`, the deliberate no-op, does not), `EXECUTE`,
-//!   `PREPARE`, `PERFORM`, `CREATE`/`ALTER`/`DROP EXTENSION`, `DROP OWNED`,
+//! - statements that run code or bring objects in wholesale: `DO`, `CALL`, a query (`SELECT`,
+//!   `WITH`, `VALUES`, `EXPLAIN`, or one in parentheses) that calls something (`SELECT 1`, the
+//!   deliberate no-op, does not), `EXECUTE`, `PREPARE`, `PERFORM`, `CREATE`/`ALTER`/`DROP EXTENSION`, `DROP OWNED`,
 //!   `REASSIGN OWNED`, `IMPORT FOREIGN SCHEMA`, SQLite's `ATTACH`/`DETACH`, MySQL's `USE`,
 //!   `SOURCE` and `LOAD`, MariaDB's `SET STATEMENT … FOR` (it runs whatever follows `FOR`);
 //! - `ALTER`/`DROP` of a `TYPE`, `DOMAIN` or `SCHEMA`: every column of that type or object of
@@ -148,10 +148,14 @@ fn reaches_beyond_its_names(stmt: &Stmt) -> bool {
         // MariaDB's `SET STATEMENT … FOR` runs the statement after `FOR`, whatever it is.
         &["set", "statement"],
     ];
-    let query = stmt.starts_with(&["select"]) || stmt.starts_with(&["with"]);
+    // A query anywhere in the statement may call code; a plain `VALUES (1)` calls nothing.
+    let query = ["select", "with", "values", "explain"]
+        .iter()
+        .any(|word| stmt.starts_with(&[word]))
+        || stmt.tokens.first() == Some(&Token::LParen);
     stmt.tokens.is_empty()
         || RUNS_CODE.iter().any(|words| stmt.starts_with(words))
-        || (query && calls(&stmt.tokens))
+        || (query && calls(stmt.tokens.get(1..).unwrap_or_default()))
         || stmt.has_word("rename")
         || cascades(&stmt.tokens)
 }
@@ -245,11 +249,15 @@ mod tests {
             ),
             ("CALL backfill();", Dialect::Mysql),
             ("ATTACH DATABASE 'x.db' AS x;", Dialect::Sqlite),
+            ("SELECT mk();", Dialect::Postgres),
+            ("VALUES (mk());", Dialect::Postgres),
+            ("(SELECT mk());", Dialect::Postgres),
+            ("EXPLAIN ANALYZE SELECT mk();", Dialect::Postgres),
         ] {
             assert_eq!(scope(script, dialect), Scope::Whole, "{script}");
         }
         let script = "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\nSELECT 1;\n\
-                      CREATE TYPE mood AS ENUM ('ok');";
+                      VALUES (1);\n(SELECT 1);\nCREATE TYPE mood AS ENUM ('ok');";
         assert!(matches!(scope(script, Dialect::Postgres), Scope::Named(..)));
     }
 

@@ -23,13 +23,14 @@
 //! | `check`             | table   |              | name/NULL     | expression       |                    |                 |              |             |
 //! | `view`              |         |              | view          | definition       |                    |                 | materialized |             |
 //! | `trigger`           | table   |              | trigger       | timing           | event              | definition      |              |             |
-//! | `sequence`          |         |              | sequence      | data type        |                    |                 | cycle        |             |
+//! | `sequence`          | owner/NULL |           | sequence      | data type        |                    |                 | cycle        |             |
 //! | `sequence_value`    |         | value        | sequence      | option           |                    |                 |              |             |
 //! | `routine`           |         |              | routine       | kind             | arguments          | definition      |              |             |
 //!
 //! Unused cells are NULL. `ord` numbers a table's foreign keys from 0; flags are 0 or 1. A
 //! `sequence_value` row carries one number of the sequence before it, its option being
-//! `start`, `increment`, `minimum`, `maximum` or `cache`. A `*_extra`, `*_generated`,
+//! `start`, `increment`, `minimum`, `maximum` or `cache`; a `sequence` row's `table` is the table
+//! that owns the sequence (a `serial` column's), NULL for none (and from older plugins). A `*_extra`, `*_generated`,
 //! `*_include` or `primary_key*` row follows the row of the table (and column or index) it adds
 //! to.
 //!
@@ -255,7 +256,10 @@ fn encode_objects(schema: &Schema, rows: &mut Vec<Row>) {
         rows.push(r);
     }
     for s in &schema.sequences {
-        let mut r = Row::schema("sequence");
+        let mut r = match &s.owned_by {
+            Some(table) => Row::new("sequence", table),
+            None => Row::schema("sequence"),
+        };
         r.name = text(&s.name);
         r.a = text(&s.data_type);
         r.flag1 = flag(s.cycle);
@@ -383,6 +387,7 @@ fn decode_object(r: &Cells<'_>, schema: &mut Schema) -> Result<bool, String> {
             name: want_text(r.name, "name", n)?,
             data_type: want_text(r.a, "data type", n)?,
             cycle: want_flag(r.flag1, "cycle", n)?,
+            owned_by: r.table.as_str().map(str::to_string),
             ..Sequence::default()
         }),
         "sequence_value" => decode_sequence_value(r, &mut schema.sequences)?,
@@ -693,16 +698,25 @@ mod tests {
             event: "INSERT".into(),
             definition: "CREATE TRIGGER t …".into(),
         }];
-        s.sequences = vec![Sequence {
-            name: "s".into(),
-            data_type: "bigint".into(),
-            start: 5,
-            increment: -2,
-            minimum: i64::MIN,
-            maximum: i64::MAX,
-            cache: 20,
-            cycle: true,
-        }];
+        s.sequences = vec![
+            Sequence {
+                name: "s".into(),
+                data_type: "bigint".into(),
+                start: 5,
+                increment: -2,
+                minimum: i64::MIN,
+                maximum: i64::MAX,
+                cache: 20,
+                cycle: true,
+                owned_by: None,
+            },
+            Sequence {
+                name: "t_id_seq".into(),
+                data_type: "integer".into(),
+                owned_by: Some("t".into()),
+                ..Sequence::default()
+            },
+        ];
         s.routines = vec![Routine {
             name: "f".into(),
             kind: "FUNCTION".into(),

@@ -27,7 +27,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use braid_driver::{Dialect, Driver, DriverError, ErrorKind, statement_excerpt};
+use braid_driver::{Dialect, Driver, DriverError, ErrorKind, ScriptPosition, statement_excerpt};
 use braid_graph::{Direction, Plan, Revision, Step};
 
 use crate::bodies::Script;
@@ -534,6 +534,11 @@ impl<'a> Executor<'a> {
                     rev.id
                 ),
             )));
+        }
+        if self.cx.throwaway
+            && let Some(refused) = leaves_the_database(driver, &prep.script.text)
+        {
+            return Err(StepError::Body(refused));
         }
         if !tracked {
             self.check_lock(driver, format!("before revision `{}`", rev.id))
@@ -1405,6 +1410,38 @@ fn is_data(statement: &str) -> bool {
     matches!(
         leading_keyword(statement).as_str(),
         "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "MERGE" | "SELECT" | "WITH" | "VALUES"
+    )
+}
+
+/// The statement of `script` that would take a throwaway run's session out of its database:
+/// MySQL's `USE`, after which every statement (the migration's and the bookkeeping's) runs in
+/// the other database — for a scratch run, usually the configured one, which a scratch run
+/// never touches — and SQLite's `ATTACH`, which reaches another file. A throwaway run refuses
+/// the step before any of its statements runs. (A Postgres session cannot change databases;
+/// its `search_path` is no concern of a snapshot, which reads the schema the session started
+/// in.)
+fn leaves_the_database(driver: &dyn Driver, script: &str) -> Option<DriverError> {
+    let keyword = match driver.dialect() {
+        Dialect::Mysql => "USE",
+        Dialect::Sqlite => "ATTACH",
+        Dialect::Postgres => return None,
+    };
+    let statements = driver.split_script(script);
+    let index = statements
+        .iter()
+        .position(|s| leading_keyword(s) == keyword)?;
+    let message = format!(
+        "statement {} switches to another database ({keyword}); on a scratch database every \
+         statement must run there, so the revision cannot be checked: remove the {keyword} \
+         (Braid connects to the configured database itself)",
+        index + 1
+    );
+    Some(
+        DriverError::new(ErrorKind::Unsupported, message).with_position(ScriptPosition {
+            index: index + 1,
+            total: Some(statements.len()),
+            statement: statements[index].clone(),
+        }),
     )
 }
 

@@ -669,6 +669,7 @@ async fn read_sequences(
                 maximum,
                 cache,
                 cycle: cycle != 0,
+                owned_by: None,
             })
         })
         .collect();

@@ -70,7 +70,7 @@ ORDER BY t.relname, i.relname, k.ord";
 /// Foreign key column pairs in key order. A referenced table in another schema is qualified.
 const FOREIGN_KEYS: &str = "\
 SELECT t.relname, f.conname,
-       CASE WHEN rn.nspname = current_schema() THEN r.relname
+       CASE WHEN rn.oid = /*schema*/ THEN r.relname
             ELSE rn.nspname || '.' || r.relname END,
        a.attname, ra.attname,
        CASE f.confdeltype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT'
@@ -126,16 +126,21 @@ FROM pg_trigger g
 JOIN pg_class c ON c.oid = g.tgrelid
 WHERE c.relnamespace = /*schema*/ AND NOT g.tgisinternal /*named g.tgname c.relname*/";
 
-/// Sequences, but not an identity column's own (`deptype` `i`).
+/// Sequences, but not an identity column's own (`deptype` `i`), with the table whose column
+/// owns one (`deptype` `a`: a `serial` column's, or `OWNED BY`), by whose name it is picked too.
 fn sequences_sql() -> String {
     format!(
         "SELECT c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, \
-                s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN 't' ELSE 'f' END \
+                s.seqmin, s.seqmax, s.seqcache, CASE WHEN s.seqcycle THEN 't' ELSE 'f' END, \
+                t.relname \
          FROM pg_sequence s \
          JOIN pg_class c ON c.oid = s.seqrelid \
+         LEFT JOIN pg_depend o ON o.classid = 'pg_class'::regclass AND o.objid = c.oid \
+           AND o.refclassid = 'pg_class'::regclass AND o.deptype = 'a' \
+         LEFT JOIN pg_class t ON t.oid = o.refobjid \
          WHERE c.relnamespace = /*schema*/ AND {NOT_EXTENSION_RELATION} \
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
-                           AND d.objid = c.oid AND d.deptype = 'i') /*named c.relname*/"
+                           AND d.objid = c.oid AND d.deptype = 'i') /*named c.relname t.relname*/"
     )
 }
 
@@ -153,7 +158,7 @@ WHERE p.pronamespace = /*schema*/ AND p.prokind IN ('f', 'p')
 /// `FROM` item, the `pg_class` rows of the tables the scope picks ([`pick`]; by their name, or
 /// an index's or a constraint's, as [`Schema::within`] picks them) under `ALIAS`;
 /// `/*named COLUMN…*/` keeps the rows where one of the columns is a scope name. `/*schema*/`
-/// stands for the current schema's oid ([`SCHEMA`]).
+/// stands for the current schema's oid ([`schema`]).
 ///
 /// The names come from the setting `braid.scope` (an array of lowercase names; empty for the
 /// whole schema), set in the same script the statements run in: a prepared statement without
@@ -175,7 +180,7 @@ fn parameterised(query: &str) -> String {
 fn expand(marker: &str) -> String {
     let mut words = marker.split_whitespace();
     match words.next() {
-        Some("schema") => SCHEMA.to_string(),
+        Some("schema") => schema(),
         Some("picked") => {
             let alias = words.next().unwrap_or("c");
             format!(
@@ -204,7 +209,27 @@ const NAMES: &str = "(SELECT nullif(current_setting('braid.scope'), '')::text[])
 /// Compared with the namespace column of the catalogue a query scans, it is the cheapest test
 /// there: the planner runs it before the name tests, on every row of the catalogue, where a join
 /// on `pg_namespace` by name came after them.
-const SCHEMA: &str = "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())";
+///
+/// With no schema on the `search_path` (a migration from `pg_dump` empties it with
+/// `set_config('search_path', '', false)` and names every object with its schema), it is the
+/// schema the session started with ([`STARTING_SCHEMA`]): the objects stay where they were, and
+/// a snapshot that read nothing would find every later migration correct.
+fn schema() -> String {
+    format!(
+        "(SELECT oid FROM pg_namespace WHERE nspname = coalesce(current_schema(), \
+         (SELECT nspname FROM {STARTING_SCHEMA})))"
+    )
+}
+/// The first schema that exists on the session's starting `search_path` (its value before any
+/// `SET`: `reset_val`), `$user` standing for the current role as Postgres reads it. Quoted
+/// names are unquoted; a name with a comma or a doubled quote inside is not read.
+const STARTING_SCHEMA: &str = "\
+unnest(string_to_array((SELECT reset_val FROM pg_settings WHERE name = 'search_path'), ','))
+  WITH ORDINALITY AS path(entry, position)
+CROSS JOIN LATERAL (SELECT btrim(btrim(path.entry), '\"') AS name) entry
+JOIN pg_namespace ON nspname = CASE WHEN entry.name = '$user' THEN current_user::text
+                                    ELSE entry.name END
+ORDER BY path.position LIMIT 1";
 /// No scope: the whole schema.
 const WHOLE: &str = "(SELECT current_setting('braid.scope') = '')";
 /// The tables the scope picks, as [`pick`] found them.
@@ -219,14 +244,15 @@ const PICKED: &str = "(SELECT current_setting('braid.tables')::oid[])::oid[]";
 /// own, which the planner does not turn back into a scan.)
 fn pick() -> String {
     let (relname, index, constraint) = (named("relname"), named("i.relname"), named("conname"));
+    let schema = schema();
     format!(
         "SELECT set_config('braid.tables', coalesce((SELECT array_agg(oid)::text FROM (\
-           SELECT oid FROM pg_class WHERE relnamespace = {SCHEMA} \
+           SELECT oid FROM pg_class WHERE relnamespace = {schema} \
              AND ({WHOLE} AND relkind IN ('r', 'p') OR {relname}) \
            UNION SELECT x.indrelid FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
-             WHERE i.relnamespace = {SCHEMA} AND {index} \
+             WHERE i.relnamespace = {schema} AND {index} \
            UNION SELECT conrelid FROM pg_constraint \
-             WHERE connamespace = {SCHEMA} AND {constraint}) picked), \
+             WHERE connamespace = {schema} AND {constraint}) picked), \
          '{{}}'), false)"
     )
 }
@@ -250,7 +276,6 @@ fn set_scope(scope: &Scope) -> String {
 /// then [`queries`] in order): [`wanted`] leaves them out for a scope that does not pick the
 /// kind.
 const VIEWS_QUERY: usize = 6;
-const SEQUENCES_QUERY: usize = 8;
 const ROUTINES_QUERY: usize = 9;
 
 /// The queries, in the order [`introspect`] reads their results.
@@ -351,12 +376,11 @@ impl Prepared {
 }
 
 /// Whether query `i` of [`Prepared`] (0 the pick, then [`queries`] in order) reads a kind of
-/// object `kinds` picks: views, sequences and routines are read only when it does (triggers
-/// are read for the picked tables in any case).
+/// object `kinds` picks: views and routines are read only when it does (triggers are read for
+/// the picked tables in any case, and sequences for the tables that own them).
 fn wanted(i: usize, kinds: Kinds) -> bool {
     match i {
         VIEWS_QUERY => kinds.views,
-        SEQUENCES_QUERY => kinds.sequences,
         ROUTINES_QUERY => kinds.routines,
         _ => true,
     }
@@ -656,6 +680,7 @@ fn read_sequences(rows: &[Row]) -> Vec<Sequence> {
             maximum: int(row, 5),
             cache: int(row, 6),
             cycle: flag(row, 7),
+            owned_by: opt(row, 8),
         })
         .collect();
     sequences.sort_by(|a, b| a.name.cmp(&b.name));

@@ -83,22 +83,22 @@
 //!
 //! # Introspection
 //!
-//! Objects of `current_schema()`, sorted by name, Braid's version store left out: tables
-//! (ordinary and partitioned) with columns in declaration order (`data_type` as `format_type`
-//! prints it, e.g. `character varying(200)`; `default` as `pg_get_expr` prints it, e.g.
-//! `'new'::character varying`; identity, generated expression, a declared collation), the
-//! primary key with its constraint name, indexes sorted by name, foreign keys sorted by
-//! constraint name (actions as words, e.g. `CASCADE`; a referenced table in another schema as
-//! `schema.table`), and checks (the condition as `pg_get_expr` prints it). As on SQLite,
-//! indexes include those behind `UNIQUE` and `EXCLUDE` constraints (marked as such) but not the
-//! primary key's; an index part is a column name or an expression as `pg_get_indexdef` prints
-//! it, with a non-default operator class and order, and a partial index's predicate, `INCLUDE`
-//! columns and a method other than `btree` are reported. Then views and materialized views
-//! (`pg_get_viewdef`), triggers other than the internal ones behind foreign keys
-//! (`pg_get_triggerdef`), sequences other than identity columns' own (their definition, not
-//! their current value), and functions and procedures (`pg_get_functiondef`; not aggregates).
-//! Views, sequences and routines that belong to an extension are left out. All of it is one
-//! script of catalogue queries, one round trip.
+//! Objects of `current_schema()` (with no schema on the `search_path`, as a `pg_dump` script leaves
+//! it, the first of the session's starting `search_path`), sorted by name, Braid's version store
+//! left out: tables (ordinary and partitioned) with columns in declaration order (`data_type` as
+//! `format_type` prints it, e.g. `character varying(200)`; `default` as `pg_get_expr` prints it,
+//! e.g. `'new'::character varying`; identity, generated expression, a declared collation), the
+//! primary key with its constraint name, indexes sorted by name, foreign keys sorted by constraint
+//! name (actions as words, e.g. `CASCADE`; a referenced table in another schema as `schema.table`),
+//! and checks (the condition as `pg_get_expr` prints it). As on SQLite, indexes include those
+//! behind `UNIQUE` and `EXCLUDE` constraints (marked as such) but not the primary key's; an index
+//! part is a column name or an expression as `pg_get_indexdef` prints it, with a non-default
+//! operator class and order, and a partial index's predicate, `INCLUDE` columns and a method other
+//! than `btree` are reported. Then views and materialized views (`pg_get_viewdef`), triggers other
+//! than the internal ones behind foreign keys (`pg_get_triggerdef`), sequences other than identity
+//! columns' own (their definition, not their current value), and functions and procedures
+//! (`pg_get_functiondef`; not aggregates). Views, sequences and routines that belong to an
+//! extension are left out. All of it is one script of catalogue queries, one round trip.
 
 mod error;
 mod introspect;
