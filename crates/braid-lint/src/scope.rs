@@ -17,9 +17,10 @@
 //!   foreign keys, Postgres's views), so a wrong rename shows outside the names;
 //! - statements that run code or bring objects in wholesale: `DO`, `CALL`, a query (`SELECT`,
 //!   `WITH`, `VALUES`, `EXPLAIN`, or one in parentheses) that calls something (`SELECT 1`, the
-//!   deliberate no-op, does not), `EXECUTE`, `PREPARE`, `PERFORM`, `CREATE`/`ALTER`/`DROP EXTENSION`, `DROP OWNED`,
-//!   `REASSIGN OWNED`, `IMPORT FOREIGN SCHEMA`, SQLite's `ATTACH`/`DETACH`, MySQL's `USE`,
-//!   `SOURCE` and `LOAD`, MariaDB's `SET STATEMENT … FOR` (it runs whatever follows `FOR`);
+//!   deliberate no-op, does not), `EXECUTE`, `PREPARE`, `PERFORM`, `CREATE`/`ALTER`/`DROP
+//!   EXTENSION`, `DROP OWNED`, `REASSIGN OWNED`, `IMPORT FOREIGN SCHEMA`, SQLite's
+//!   `ATTACH`/`DETACH`, MySQL's `USE`, `SOURCE` and `LOAD`, MariaDB's `SET STATEMENT … FOR`
+//!   (it runs whatever follows `FOR`);
 //! - `ALTER`/`DROP` of a `TYPE`, `DOMAIN` or `SCHEMA`: every column of that type or object of
 //!   that schema changes with it;
 //! - a statement that could not be read into tokens.
