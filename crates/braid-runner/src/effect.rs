@@ -251,20 +251,24 @@ impl Schemas<'_> {
             }
             AlterTableOperation::AddConstraint { constraint, .. } => {
                 match constraint_name(constraint) {
-                    Some(n) => self.exists_seen("constraint", t, n, self.constraint(table, n)),
+                    Some((n, kind)) => {
+                        self.exists_seen("constraint", t, n, self.named(table, n, kind))
+                    }
                     None => Seen::Unknown("the constraint has no name to look for".into()),
                 }
             }
             AlterTableOperation::DropConstraint {
                 if_exists: true, ..
             } => Seen::Harmless("it is `IF EXISTS`".into()),
-            AlterTableOperation::DropConstraint { name, .. }
-            | AlterTableOperation::DropForeignKey { name, .. }
-            | AlterTableOperation::DropIndex { name } => self.seen(
-                !self.constraint(table, name),
-                format!("`{}` on `{t}` is gone", name.value),
-                format!("`{}` on `{t}` still exists", name.value),
-            ),
+            AlterTableOperation::DropConstraint { name, .. } => {
+                self.dropped_constraint(table, name)
+            }
+            AlterTableOperation::DropForeignKey { name, .. } => {
+                self.gone_from(t, name, self.named(table, name, Named::ForeignKey))
+            }
+            AlterTableOperation::DropIndex { name } => {
+                self.gone_from(t, name, self.named(table, name, Named::Index))
+            }
             AlterTableOperation::RenameTable { table_name } => {
                 self.renamed_table(name, new_name(table_name))
             }
@@ -289,6 +293,34 @@ impl Schemas<'_> {
             format!("{what} `{n}` exists"),
             format!("{what} `{n}` does not exist"),
         )
+    }
+
+    /// `name` on `table` is gone when it is not `found` any more.
+    fn gone_from(&self, table: &str, name: &Ident, found: bool) -> Seen {
+        self.seen(
+            !found,
+            format!("`{}` on `{table}` is gone", name.value),
+            format!("`{}` on `{table}` still exists", name.value),
+        )
+    }
+
+    /// `DROP CONSTRAINT name`, which names any kind of constraint. On MySQL/MariaDB a foreign
+    /// key's index keeps the key's name after the key is dropped, so a name left only on an
+    /// index says nothing: it may be that index, or a unique key not dropped yet.
+    fn dropped_constraint(&self, table: &Table, name: &Ident) -> Seen {
+        let t = &table.name;
+        let constraint = [Named::ForeignKey, Named::Check, Named::PrimaryKey]
+            .into_iter()
+            .any(|kind| self.named(table, name, kind));
+        let index = self.named(table, name, Named::Index);
+        if self.dialect == Dialect::Mysql && index && !constraint {
+            return Seen::Unknown(format!(
+                "an index `{}` on `{t}` remains, which a dropped foreign key leaves behind and \
+                 an undropped unique key is",
+                name.value
+            ));
+        }
+        self.gone_from(t, name, constraint || index)
     }
 
     fn exists_seen(&self, what: &str, table: &str, name: &Ident, found: bool) -> Seen {
@@ -398,23 +430,40 @@ impl Schemas<'_> {
         table.columns.iter().any(|c| self.matches(&want, &c.name))
     }
 
-    /// An index, unique key or foreign key called `name` on `table`.
-    fn constraint(&self, table: &Table, name: &Ident) -> bool {
+    /// A `kind` of object called `name` on `table`. A primary key is found by existence where
+    /// the backend keeps no name for it (a table has one at most).
+    fn named(&self, table: &Table, name: &Ident, kind: Named) -> bool {
         let want = self.folded(name);
-        table.indexes.iter().any(|i| self.matches(&want, &i.name))
-            || table
+        let is = |n: &str| self.matches(&want, n);
+        match kind {
+            Named::Index => table.indexes.iter().any(|i| is(&i.name)),
+            Named::ForeignKey => table
                 .foreign_keys
                 .iter()
                 .filter_map(|f| f.name.as_deref())
-                .any(|n| self.matches(&want, n))
+                .any(is),
+            Named::Check => table
+                .checks
+                .iter()
+                .filter_map(|c| c.name.as_deref())
+                .any(is),
+            Named::PrimaryKey => table
+                .primary_key
+                .as_ref()
+                .is_some_and(|p| p.name.as_deref().is_none_or(is)),
+        }
     }
 
     /// An index called `name`, on `table` when given, else on any table.
     fn index(&self, table: Option<&ObjectName>, name: &ObjectName) -> bool {
         let want = last(name);
         match table.and_then(|t| self.table(t)) {
-            Some(t) => self.constraint(t, want),
-            None => self.schema.tables.iter().any(|t| self.constraint(t, want)),
+            Some(t) => self.named(t, want, Named::Index),
+            None => self
+                .schema
+                .tables
+                .iter()
+                .any(|t| self.named(t, want, Named::Index)),
         }
     }
 }
@@ -448,11 +497,26 @@ fn new_name(kind: &RenameTableNameKind) -> &ObjectName {
     }
 }
 
-fn constraint_name(c: &TableConstraint) -> Option<&Ident> {
+/// What a constraint or index name stands for on a table: a name is looked for among its
+/// own kind only (on MySQL/MariaDB an index may share a foreign key's name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Named {
+    Index,
+    ForeignKey,
+    Check,
+    PrimaryKey,
+}
+
+/// The name a constraint is looked for by, and among which kind of object.
+fn constraint_name(c: &TableConstraint) -> Option<(&Ident, Named)> {
     match c {
-        TableConstraint::Unique(u) => u.name.as_ref().or(u.index_name.as_ref()),
-        TableConstraint::ForeignKey(f) => f.name.as_ref().or(f.index_name.as_ref()),
-        TableConstraint::Index(i) => i.name.as_ref(),
+        TableConstraint::Unique(u) => {
+            Some((u.name.as_ref().or(u.index_name.as_ref())?, Named::Index))
+        }
+        TableConstraint::ForeignKey(f) => Some((f.name.as_ref()?, Named::ForeignKey)),
+        TableConstraint::Index(i) => Some((i.name.as_ref()?, Named::Index)),
+        TableConstraint::Check(c) => Some((c.name.as_ref()?, Named::Check)),
+        TableConstraint::PrimaryKey(p) => Some((p.name.as_ref()?, Named::PrimaryKey)),
         _ => None,
     }
 }
@@ -646,6 +710,75 @@ mod tests {
             ("this is not sql", Mysql, "unknown"),
         ] {
             let got = verdict(sql, dialect);
+            assert_eq!(kind(&got), want, "{sql}: {got:?}");
+        }
+    }
+
+    /// A constraint's name is looked for among its own kind: a check or primary key that is
+    /// still there is not taken for gone, and on MySQL the index a dropped foreign key leaves
+    /// behind (with the key's name) is not taken for the key.
+    #[test]
+    fn constraints_are_found_by_their_kind() {
+        use Dialect::*;
+        let mut schema = schema();
+        let users = &mut schema.tables[0];
+        users.checks.push(braid_driver::Check {
+            name: Some("chk_pos".into()),
+            expression: "id > 0".into(),
+        });
+        users.primary_key = Some(braid_driver::PrimaryKey {
+            name: Some("users_pkey".into()),
+            columns: vec!["id".into()],
+        });
+        users.indexes.push(Index {
+            name: "fk_kept".into(),
+            columns: vec!["org".into()],
+            ..Default::default()
+        });
+        for (sql, dialect, want) in [
+            (
+                "ALTER TABLE users DROP CONSTRAINT chk_pos",
+                Postgres,
+                "absent",
+            ),
+            (
+                "ALTER TABLE users DROP CONSTRAINT users_pkey",
+                Postgres,
+                "absent",
+            ),
+            (
+                "ALTER TABLE users DROP CONSTRAINT chk_gone",
+                Postgres,
+                "present",
+            ),
+            ("ALTER TABLE users DROP CONSTRAINT fk_org", Mysql, "absent"),
+            (
+                "ALTER TABLE users DROP CONSTRAINT fk_kept",
+                Mysql,
+                "unknown",
+            ),
+            (
+                "ALTER TABLE users DROP FOREIGN KEY fk_kept",
+                Mysql,
+                "present",
+            ),
+            (
+                "ALTER TABLE users ADD CONSTRAINT fk_kept FOREIGN KEY (org) REFERENCES orgs (id)",
+                Mysql,
+                "absent",
+            ),
+            (
+                "ALTER TABLE users ADD CONSTRAINT chk_pos CHECK (id > 0)",
+                Postgres,
+                "present",
+            ),
+            (
+                "ALTER TABLE users ADD CONSTRAINT chk_new CHECK (id > 0)",
+                Postgres,
+                "absent",
+            ),
+        ] {
+            let got = check(sql, dialect, &schema, Some("app"));
             assert_eq!(kind(&got), want, "{sql}: {got:?}");
         }
     }
