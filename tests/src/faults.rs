@@ -48,6 +48,7 @@ pub enum CallKind {
     LockHeld,
     SessionId,
     SessionActivity,
+    Uncommitted,
     Introspect,
     Close,
 }
@@ -646,6 +647,10 @@ impl Driver for FaultDriver {
     async fn session_activity(&mut self, id: &str) -> Result<Option<String>, DriverError> {
         through!(self, CallKind::SessionActivity, id, |d| d
             .session_activity(id))
+    }
+
+    async fn uncommitted(&mut self) -> Result<Option<bool>, DriverError> {
+        through!(self, CallKind::Uncommitted, "", |d| d.uncommitted())
     }
 
     async fn introspect(&mut self) -> Result<Schema, DriverError> {

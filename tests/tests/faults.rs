@@ -571,6 +571,62 @@ async fn throwaway_keeps_the_marks_of_a_script_with_its_own_transactions(db: Tes
     s.finish().await;
 }
 
+on!(a_script_that_leaves_a_transaction_open_is_not_recorded: sqlite, postgres, mysql);
+
+/// A script run statement by statement that leaves a transaction open at its end fails instead
+/// of being recorded as applied: the version row would go into that transaction and be lost
+/// with the connection, leaving a revision reported applied and recorded as never finished.
+/// What was pending is rolled back.
+async fn a_script_that_leaves_a_transaction_open_is_not_recorded(db: TestDb) {
+    let mut m = Migrations::new();
+    let open = "BEGIN;\nINSERT INTO mig_a (id) VALUES (1);\n";
+    m.rev("a", &[], &["a"], open, false);
+    let mut s = Setup::new(db).await;
+    let out = s.upgrade(&m.graph(), TransactionMode::PerMigration).await;
+    let f = out.failure();
+    let text = f.to_string();
+    assert!(text.contains("uncommitted"), "[{}] {text}", s.db.target);
+    assert_eq!(f.kind, FailureKind::Partial, "[{}] {text}", s.db.target);
+    let state = s.state().await;
+    assert!(state.applied().is_empty(), "[{}] {state:?}", s.db.target);
+    let pending = s
+        .driver
+        .query("SELECT COUNT(*) FROM mig_a", &[])
+        .await
+        .expect("mig_a");
+    assert_eq!(
+        int(&pending.rows[0][0]),
+        Some(0),
+        "[{}] rolled back",
+        s.db.target
+    );
+    s.finish().await;
+}
+
+on!(autocommit_switched_off_is_switched_on_again: mysql);
+
+/// A MySQL script that switches autocommit off would keep every later write of the session
+/// pending, the version rows of this migration and the next among them: it is switched on
+/// again after the script, and both migrations are recorded.
+async fn autocommit_switched_off_is_switched_on_again(db: TestDb) {
+    let mut m = Migrations::new();
+    m.rev("a", &[], &["a"], "SET autocommit = 0;\n", false)
+        .table("b", &["a"]);
+    let mut s = Setup::new(db).await;
+    s.upgrade(&m.graph(), TransactionMode::PerMigration)
+        .await
+        .report();
+    let state = s.state().await;
+    assert_eq!(state.applied(), ["a", "b"], "{state:?}");
+    let on = s
+        .driver
+        .query("SELECT @@autocommit", &[])
+        .await
+        .expect("autocommit");
+    assert_eq!(int(&on.rows[0][0]), Some(1));
+    s.finish().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The version-row write fails inside the transaction.
 

@@ -74,6 +74,21 @@ impl Fixture {
         self.verify_with(db, &VerifyRequest::default())
     }
 
+    /// Verifies on a fresh Postgres database, where `revision` must fail its downgrade's
+    /// schema check; `expect` looks at the differences.
+    fn down_differences_on_postgres(&self, revision: &str, expect: impl FnOnce(&str) + Send) {
+        with_db::<PostgresTarget>(|db| {
+            let db = Configured {
+                dialect: Dialect::Postgres,
+                url: db.url.clone(),
+            };
+            let backend = self.verify(&db);
+            let (step, failure) = failure(&backend, revision);
+            assert_eq!(step, VerifyStep::DownSchema, "{failure}");
+            expect(&differences(failure));
+        });
+    }
+
     fn verify_with(&self, db: &Configured, request: &VerifyRequest) -> BackendReport {
         let report = self
             .project(&db.url)
@@ -380,15 +395,7 @@ fn a_down_that_runs_code_is_compared_on_the_whole_schema() {
         "DROP TABLE things;\n\
          DO $$ BEGIN EXECUTE 'CREATE TABLE left' || 'over (id int)'; END $$;",
     );
-    with_db::<PostgresTarget>(|db| {
-        let db = Configured {
-            dialect: Dialect::Postgres,
-            url: db.url.clone(),
-        };
-        let backend = f.verify(&db);
-        let (step, failure) = failure(&backend, "r1_things");
-        assert_eq!(step, VerifyStep::DownSchema, "{failure}");
-        let found = differences(failure);
+    f.down_differences_on_postgres("r1_things", |found| {
         assert!(found.contains("leftover"), "{found}");
     });
 }
@@ -465,15 +472,7 @@ fn snapshots_after_an_emptied_search_path_read_the_starting_schema() {
         "ALTER TABLE public.a ALTER COLUMN id SET NOT NULL;",
         "SELECT 1;",
     );
-    with_db::<PostgresTarget>(|db| {
-        let db = Configured {
-            dialect: Dialect::Postgres,
-            url: db.url.clone(),
-        };
-        let backend = f.verify(&db);
-        let (step, failure) = failure(&backend, "r2_not_null");
-        assert_eq!(step, VerifyStep::DownSchema, "{failure}");
-        let found = differences(failure);
+    f.down_differences_on_postgres("r2_not_null", |found| {
         assert!(found.contains("id"), "{found}");
     });
 }
@@ -496,15 +495,7 @@ fn a_serial_columns_sequence_is_compared_with_its_table() {
         "DROP TABLE s;",
         "CREATE TABLE s (id serial);",
     );
-    with_db::<PostgresTarget>(|db| {
-        let db = Configured {
-            dialect: Dialect::Postgres,
-            url: db.url.clone(),
-        };
-        let backend = f.verify(&db);
-        let (step, failure) = failure(&backend, "r2_drop_s");
-        assert_eq!(step, VerifyStep::DownSchema, "{failure}");
-        let found = differences(failure);
+    f.down_differences_on_postgres("r2_drop_s", |found| {
         assert!(
             found.contains("s_id_seq") && found.contains("INCREMENT 10"),
             "{found}"

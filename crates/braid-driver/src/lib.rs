@@ -104,6 +104,14 @@ pub trait Driver: Send {
         Ok(None)
     }
 
+    /// Whether this session is inside a transaction, its work not committed. A migration that
+    /// manages its own transactions can leave one open (`BEGIN` without `COMMIT`); the runner
+    /// asks before it records such a migration as applied, since a record written into that
+    /// transaction would be lost with it. `None` (the default) when the driver cannot tell.
+    async fn uncommitted(&mut self) -> Result<Option<bool>, DriverError> {
+        Ok(None)
+    }
+
     /// What the session `id` (from [`Driver::session_id`] of an earlier run, maybe of a killed
     /// process) is doing now, described for a person (its id, for how long, the statement), or
     /// `None` only when it has ended. A server keeps executing a killed client's last

@@ -107,6 +107,11 @@ enum StepError {
         total: usize,
         changed: usize,
     },
+    /// A script run statement by statement left a transaction open at its end: rolled back,
+    /// and the migration not recorded as applied.
+    LeftOpen {
+        total: usize,
+    },
 }
 
 impl StepError {
@@ -129,6 +134,9 @@ impl StepError {
                 ErrorKind::Internal,
                 format!("statement {changed} changed since it ran"),
             ),
+            StepError::LeftOpen { .. } => {
+                DriverError::new(ErrorKind::Sql, "the script leaves work uncommitted")
+            }
         }
     }
 }
@@ -717,6 +725,19 @@ impl<'a> Executor<'a> {
             t.done = k + 1;
             t.unrecorded = marks;
         }
+        // A script that manages transactions or autocommit itself may leave work uncommitted,
+        // and the row written into its transaction would be lost with it.
+        if !own_tx || switches_autocommit(&statements) {
+            self.nothing_left_open(driver, total).await?;
+        }
+        // The bookkeeping's writes commit by themselves only with autocommit on (MySQL: a
+        // script's `SET autocommit = 0` would keep every later write of the session pending).
+        if self.dialect == Dialect::Mysql && switches_autocommit(&statements) {
+            driver
+                .execute_script("SET autocommit = 1")
+                .await
+                .map_err(StepError::Body)?;
+        }
         // The last statement's completion and the row, in one write (unless a data statement's
         // transaction wrote it already).
         if t.finished {
@@ -756,6 +777,27 @@ impl<'a> Executor<'a> {
         written.map_err(|e| t.write_failed(e))?;
         self.premarked = Some(next.revision.clone());
         Ok(())
+    }
+
+    /// Fails the step when its script left a transaction open ([`Driver::uncommitted`]), after
+    /// rolling it back and, on MySQL, turning autocommit on again: nothing of it stays pending
+    /// in the session, where the next write would commit it or the end of the connection would
+    /// lose it unreported.
+    async fn nothing_left_open(
+        &mut self,
+        driver: &mut dyn Driver,
+        total: usize,
+    ) -> Result<(), StepError> {
+        if driver.uncommitted().await.map_err(StepError::Body)? != Some(true) {
+            return Ok(());
+        }
+        // The failure is what matters; a rollback that fails leaves what the connection's end
+        // rolls back.
+        let _ = driver.rollback().await;
+        if self.dialect == Dialect::Mysql {
+            let _ = driver.execute_script("SET autocommit = 1").await;
+        }
+        Err(StepError::LeftOpen { total })
     }
 
     /// Records statement `k + 1` of `t` as started, by this connection's server session.
@@ -1500,7 +1542,9 @@ fn failure(
         StepError::CommitLost(_) => FailureKind::OutcomeUnknown,
         StepError::LockLost(_) => FailureKind::LockLost,
         StepError::StillRunning(_) => FailureKind::LockTimeout,
-        StepError::Unrecorded { .. } | StepError::Undetermined { .. } => FailureKind::Partial,
+        StepError::Unrecorded { .. }
+        | StepError::Undetermined { .. }
+        | StepError::LeftOpen { .. } => FailureKind::Partial,
         // The connection broke while a statement outside a transaction ran.
         StepError::Statement { error, .. } if error.kind == ErrorKind::Connect => {
             FailureKind::OutcomeUnknown
@@ -1611,6 +1655,17 @@ fn failure(
                 Some(total),
             )
         }
+        StepError::LeftOpen { total } => {
+            let e = DriverError::new(
+                ErrorKind::Sql,
+                "the script leaves work uncommitted at its end (a transaction it opened is \
+                 still open): that work was rolled back, and the migration is not recorded as \
+                 applied. What the script committed before stays, and its recorded progress \
+                 says how far that went (`braid status`). End the script with COMMIT and run \
+                 again",
+            );
+            (e, script.origin.clone(), None, None, Some(total))
+        }
         StepError::Changed {
             done,
             total,
@@ -1659,6 +1714,14 @@ fn manages_transactions(statements: &[String], _dialect: Dialect) -> bool {
             "BEGIN" | "START" | "COMMIT" | "ROLLBACK" | "END"
         ) && !s.to_ascii_uppercase().contains("BEGIN ATOMIC")
     })
+}
+
+/// Whether a statement of the script sets autocommit (MySQL's `SET autocommit = 0` makes
+/// every later statement, the bookkeeping's too, open a transaction that stays pending).
+fn switches_autocommit(statements: &[String]) -> bool {
+    statements
+        .iter()
+        .any(|s| leading_keyword(s) == "SET" && s.to_ascii_lowercase().contains("autocommit"))
 }
 
 /// The note for an audit entry that could not be written: the migrations it would describe are

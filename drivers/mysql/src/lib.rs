@@ -124,6 +124,9 @@ pub use tls::{SslMode, Tls};
 
 use error::{ER_UNSUPPORTED_PS, connect_err, map_err};
 
+/// ER_UNKNOWN_SYSTEM_VARIABLE: a variable this server version does not have.
+const ER_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
+
 /// A connection to one MySQL or MariaDB database. See the [crate docs](crate).
 pub struct MysqlDriver {
     conn: Conn,
@@ -594,6 +597,15 @@ impl Driver for MysqlDriver {
             self.session = Some(session::own_id(&mut self.conn).await?);
         }
         Ok(self.session.clone())
+    }
+
+    /// `@@in_transaction` (MySQL 5.7, MariaDB 10.3 and later; an older server cannot tell).
+    async fn uncommitted(&mut self) -> Result<Option<bool>, DriverError> {
+        match self.conn.query_first("SELECT @@in_transaction").await {
+            Ok(answer) => Ok(answer.map(|n: i64| n != 0)),
+            Err(mysql_async::Error::Server(e)) if e.code == ER_UNKNOWN_SYSTEM_VARIABLE => Ok(None),
+            Err(e) => Err(map_err(e)),
+        }
     }
 
     /// From `information_schema.PROCESSLIST`: the connection with that id, unless it sleeps

@@ -573,6 +573,17 @@ impl Driver for PostgresDriver {
         Ok(self.session.clone())
     }
 
+    /// Inside a transaction block, `now()` is when it began, earlier than this statement.
+    async fn uncommitted(&mut self) -> Result<Option<bool>, DriverError> {
+        let row = self
+            .conn
+            .client
+            .query_one("SELECT now() <> statement_timestamp()", &[])
+            .await
+            .map_err(map_err)?;
+        Ok(Some(row.get(0)))
+    }
+
     /// From `pg_stat_activity`: the backend with that pid *and* start time, unless idle. An
     /// `id` that is not `<pid>@<start>` is an [`ErrorKind::Internal`] error.
     async fn session_activity(&mut self, id: &str) -> Result<Option<String>, DriverError> {

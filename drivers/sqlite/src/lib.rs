@@ -325,6 +325,10 @@ impl Driver for SqliteDriver {
         self.conn.execute_batch("ROLLBACK").map_err(map_err)
     }
 
+    async fn uncommitted(&mut self) -> Result<Option<bool>, DriverError> {
+        Ok(Some(!self.conn.is_autocommit()))
+    }
+
     async fn lock(&mut self, key: &str, timeout: Duration) -> Result<(), DriverError> {
         self.locks.lock(self.path.as_deref(), key, timeout)
     }
