@@ -603,6 +603,36 @@ async fn a_script_that_leaves_a_transaction_open_is_not_recorded(db: TestDb) {
     s.finish().await;
 }
 
+on!(a_script_that_commits_its_own_transaction_is_recorded: sqlite, postgres, mysql);
+
+/// The near miss: a script that opens its own transaction and commits it is asked about and
+/// recorded as applied, its row kept.
+async fn a_script_that_commits_its_own_transaction_is_recorded(db: TestDb) {
+    let mut m = Migrations::new();
+    let committed = "BEGIN;\nINSERT INTO mig_a (id) VALUES (1);\nCOMMIT;\n";
+    m.rev("a", &[], &["a"], committed, false);
+    let mut s = Setup::new(db).await;
+    s.upgrade(&m.graph(), TransactionMode::PerMigration)
+        .await
+        .report();
+    let asked = s
+        .faults
+        .calls()
+        .iter()
+        .filter(|c| c.kind == CallKind::Uncommitted)
+        .count();
+    assert_eq!(asked, 1, "[{}] the session is asked once", s.db.target);
+    let state = s.state().await;
+    assert_eq!(state.applied(), ["a"], "[{}] {state:?}", s.db.target);
+    let rows = s
+        .driver
+        .query("SELECT COUNT(*) FROM mig_a", &[])
+        .await
+        .expect("mig_a");
+    assert_eq!(int(&rows.rows[0][0]), Some(1), "[{}]", s.db.target);
+    s.finish().await;
+}
+
 on!(autocommit_switched_off_is_switched_on_again: mysql);
 
 /// A MySQL script that switches autocommit off would keep every later write of the session

@@ -309,9 +309,17 @@ impl Schemas<'_> {
     /// index says nothing: it may be that index, or a unique key not dropped yet.
     fn dropped_constraint(&self, table: &Table, name: &Ident) -> Seen {
         let t = &table.name;
-        let constraint = [Named::ForeignKey, Named::Check, Named::PrimaryKey]
-            .into_iter()
-            .any(|kind| self.named(table, name, kind));
+        // A primary key only by its name: where the backend keeps none (MySQL, SQLite), it is
+        // never dropped this way.
+        let primary = table
+            .primary_key
+            .as_ref()
+            .and_then(|p| p.name.as_deref())
+            .is_some_and(|n| self.matches(&self.folded(name), n));
+        let constraint = primary
+            || [Named::ForeignKey, Named::Check]
+                .into_iter()
+                .any(|kind| self.named(table, name, kind));
         let index = self.named(table, name, Named::Index);
         if self.dialect == Dialect::Mysql && index && !constraint {
             return Seen::Unknown(format!(
@@ -735,7 +743,21 @@ mod tests {
             columns: vec!["org".into()],
             ..Default::default()
         });
+        // MySQL keeps no name for a primary key.
+        schema.tables.push(Table {
+            name: "orders".into(),
+            primary_key: Some(braid_driver::PrimaryKey {
+                name: None,
+                columns: vec!["id".into()],
+            }),
+            ..Default::default()
+        });
         for (sql, dialect, want) in [
+            (
+                "ALTER TABLE orders DROP CONSTRAINT chk_qty",
+                Mysql,
+                "present",
+            ),
             (
                 "ALTER TABLE users DROP CONSTRAINT chk_pos",
                 Postgres,

@@ -124,9 +124,6 @@ pub use tls::{SslMode, Tls};
 
 use error::{ER_UNSUPPORTED_PS, connect_err, map_err};
 
-/// ER_UNKNOWN_SYSTEM_VARIABLE: a variable this server version does not have.
-const ER_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
-
 /// A connection to one MySQL or MariaDB database. See the [crate docs](crate).
 pub struct MysqlDriver {
     conn: Conn,
@@ -599,13 +596,15 @@ impl Driver for MysqlDriver {
         Ok(self.session.clone())
     }
 
-    /// `@@in_transaction` (MySQL 5.7, MariaDB 10.3 and later; an older server cannot tell).
+    /// The server's "in transaction" status flag, which every OK packet carries (MySQL has no
+    /// variable for it; MariaDB's `@@in_transaction` is its own): the answer to `DO 0`, which
+    /// neither starts nor ends a transaction.
     async fn uncommitted(&mut self) -> Result<Option<bool>, DriverError> {
-        match self.conn.query_first("SELECT @@in_transaction").await {
-            Ok(answer) => Ok(answer.map(|n: i64| n != 0)),
-            Err(mysql_async::Error::Server(e)) if e.code == ER_UNKNOWN_SYSTEM_VARIABLE => Ok(None),
-            Err(e) => Err(map_err(e)),
-        }
+        self.conn.query_drop("DO 0").await.map_err(map_err)?;
+        Ok(self.conn.last_ok_packet().map(|ok| {
+            ok.status_flags()
+                .contains(mysql_async::consts::StatusFlags::SERVER_STATUS_IN_TRANS)
+        }))
     }
 
     /// From `information_schema.PROCESSLIST`: the connection with that id, unless it sleeps

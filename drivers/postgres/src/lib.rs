@@ -573,15 +573,21 @@ impl Driver for PostgresDriver {
         Ok(self.session.clone())
     }
 
-    /// Inside a transaction block, `now()` is when it began, earlier than this statement.
+    /// Inside a transaction block, `now()` is when it began, earlier than this statement;
+    /// outside one, a query of the simple protocol starts its own transaction with its
+    /// statement, and the two are equal. (The extended protocol starts the transaction at Bind
+    /// and the statement again at Execute, so there they differ anyway.)
     async fn uncommitted(&mut self) -> Result<Option<bool>, DriverError> {
-        let row = self
+        let messages = self
             .conn
             .client
-            .query_one("SELECT now() <> statement_timestamp()", &[])
+            .simple_query("SELECT now() <> statement_timestamp()")
             .await
             .map_err(map_err)?;
-        Ok(Some(row.get(0)))
+        Ok(messages.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(|v| v == "t"),
+            _ => None,
+        }))
     }
 
     /// From `pg_stat_activity`: the backend with that pid *and* start time, unless idle. An
