@@ -472,11 +472,17 @@ pub(crate) async fn introspect(
     add_indexes(&mut by_name, &indexes);
     add_foreign_keys(&mut by_name, &fks);
     add_constraints(&mut by_name, &constraints);
+    // The query reads sequences by their own names and by their owners'; a scope that picks
+    // no sequence by name keeps those of the tables it names.
+    let mut sequences = read_sequences(&sequences);
+    if !scope.kinds().sequences {
+        sequences.retain(|s| s.owned_by.as_deref().is_some_and(|t| scope.names(t)));
+    }
     let schema = Schema {
         tables: by_name.into_values().collect(),
         views: read_views(&views),
         triggers: read_triggers(&triggers),
-        sequences: read_sequences(&sequences),
+        sequences,
         routines: read_routines(&routines),
     };
     Ok(schema.without_tables(is_version_store))
