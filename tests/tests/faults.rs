@@ -589,18 +589,23 @@ async fn a_script_that_leaves_a_transaction_open_is_not_recorded(db: TestDb) {
     assert_eq!(f.kind, FailureKind::Partial, "[{}] {text}", s.db.target);
     let state = s.state().await;
     assert!(state.applied().is_empty(), "[{}] {state:?}", s.db.target);
-    let pending = s
-        .driver
-        .query("SELECT COUNT(*) FROM mig_a", &[])
-        .await
-        .expect("mig_a");
     assert_eq!(
-        int(&pending.rows[0][0]),
-        Some(0),
+        rows_of_mig_a(&mut s).await,
+        0,
         "[{}] rolled back",
         s.db.target
     );
     s.finish().await;
+}
+
+/// How many rows `mig_a` holds, as the run's session sees them.
+async fn rows_of_mig_a(s: &mut Setup) -> i64 {
+    let rows = s
+        .driver
+        .query("SELECT COUNT(*) FROM mig_a", &[])
+        .await
+        .expect("mig_a");
+    int(&rows.rows[0][0]).expect("a count")
 }
 
 on!(a_script_that_commits_its_own_transaction_is_recorded: sqlite, postgres, mysql);
@@ -624,12 +629,7 @@ async fn a_script_that_commits_its_own_transaction_is_recorded(db: TestDb) {
     assert_eq!(asked, 1, "[{}] the session is asked once", s.db.target);
     let state = s.state().await;
     assert_eq!(state.applied(), ["a"], "[{}] {state:?}", s.db.target);
-    let rows = s
-        .driver
-        .query("SELECT COUNT(*) FROM mig_a", &[])
-        .await
-        .expect("mig_a");
-    assert_eq!(int(&rows.rows[0][0]), Some(1), "[{}]", s.db.target);
+    assert_eq!(rows_of_mig_a(&mut s).await, 1, "[{}]", s.db.target);
     s.finish().await;
 }
 
