@@ -104,7 +104,7 @@ pub trait Driver: Send {
         Ok(None)
     }
 
-    /// Whether this session is inside a transaction, its work not committed. A migration that
+    /// Whether the connection is inside a transaction, its work not committed. A migration that
     /// manages its own transactions can leave one open (`BEGIN` without `COMMIT`); the runner
     /// asks before it records such a migration as applied, since a record written into that
     /// transaction would be lost with it. `None` (the default) when the driver cannot tell.

@@ -727,12 +727,13 @@ impl<'a> Executor<'a> {
         }
         // A script that manages transactions or autocommit itself may leave work uncommitted,
         // and the row written into its transaction would be lost with it.
-        if !own_tx || switches_autocommit(&statements) {
+        let autocommit = switches_autocommit(&statements);
+        if !own_tx || autocommit {
             self.nothing_left_open(driver, total).await?;
         }
         // The bookkeeping's writes commit by themselves only with autocommit on (MySQL: a
-        // script's `SET autocommit = 0` would keep every later write of the session pending).
-        if self.dialect == Dialect::Mysql && switches_autocommit(&statements) {
+        // script's `SET autocommit = 0` would keep every later write on the connection pending).
+        if self.dialect == Dialect::Mysql && autocommit {
             driver
                 .execute_script("SET autocommit = 1")
                 .await
